@@ -1,0 +1,5 @@
+"""``python -m wiretool`` runs the command line."""
+
+from wiretool.cli import main
+
+main()

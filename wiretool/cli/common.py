@@ -1,0 +1,89 @@
+"""What every command shares: output format choice, the console, exit codes, errors.
+
+Commands call ``make_console`` for terminal output (colour only on a terminal,
+never with ``NO_COLOR``), ``default_format`` to pick table vs JSON, and let
+``WiretoolError`` propagate: ``run`` turns it into a one-line message and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import IO
+
+import click
+import typer
+from rich.console import Console
+
+from wiretool.errors import Diagnostic, ExitCode, Severity, WiretoolError
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def default_format(requested: str | None, terminal: str, other: str) -> str:
+    """The format to use: the requested one, else ``terminal`` on a TTY, else ``other``."""
+    if requested:
+        return requested
+    return terminal if stdout_is_terminal() else other
+
+
+def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
+    """A rich console that colours only a real terminal and honours NO_COLOR."""
+    no_color = "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
+    out = file if file is not None else sys.stdout
+    is_tty = out.isatty() if hasattr(out, "isatty") else False
+    env_width = os.environ.get("COLUMNS")
+    if width is None and not is_tty:
+        width = int(env_width) if env_width and env_width.isdigit() else 120
+    return Console(
+        file=out,
+        width=width,
+        color_system=None if (no_color or not is_tty) else "auto",
+        no_color=no_color or not is_tty,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def exit_code_for(diagnostics: Iterable[Diagnostic]) -> ExitCode:
+    """1 when any diagnostic is an error, else 0."""
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        return ExitCode.MALFORMED
+    return ExitCode.OK
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a usage-level error on stderr and return the Exit to raise (code 2)."""
+    typer.echo(f"wiretool: error: {message}", err=True)
+    return typer.Exit(int(ExitCode.USAGE))
+
+
+def run(app: typer.Typer) -> None:
+    """Run the Typer app; library errors become messages and exit 2, never tracebacks."""
+    try:
+        code = app(standalone_mode=False)
+    except WiretoolError as exc:
+        typer.echo(f"wiretool: error: {exc.message}", err=True)
+        sys.exit(int(ExitCode.USAGE))
+    except click.exceptions.Abort:
+        typer.echo("wiretool: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.USAGE))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        # ``wiretool ... | head``: the reader went away; that is not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(int(ExitCode.OK))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    # Without standalone mode, click returns the code of ``typer.Exit`` instead of exiting.
+    sys.exit(code if isinstance(code, int) else int(ExitCode.OK))

@@ -1,0 +1,171 @@
+"""Turn what the user gave us into bytes: raw binary, hex text, hex dumps, base64.
+
+Auto-detection, in order (the first that fits wins):
+
+1. not ASCII text                              -> raw binary;
+2. ``xxd`` dump (``00000000: 0a03 6162  ..ab``) -> hex dump;
+3. ``hexdump -C`` dump (``00000000  0a 03 |..|``) -> hex dump;
+4. hex digits with optional whitespace, ``0x``/``\\x`` prefixes and ``:``/``,``/``-``
+   separators, an even number of digits       -> hex;
+5. base64 or base64url (padding optional)      -> base64;
+6. anything else                               -> raw binary.
+
+Hex wins over base64 for text that is both (``deadbeef``); ``--input-format``
+forces a reading. This module reads files and stdin and nothing else; it knows
+nothing about protobuf or HTTP/2.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from wiretool.errors import InputError
+
+
+class InputFormat(StrEnum):
+    """How the input's bytes are written."""
+
+    AUTO = "auto"
+    RAW = "raw"
+    HEX = "hex"
+    BASE64 = "base64"
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedInput:
+    """The bytes to decode and how they were found."""
+
+    data: bytes
+    """The binary payload."""
+    format: InputFormat
+    """The format that was read (never ``AUTO``)."""
+    detail: str
+    """A more precise name of the layout, e.g. ``xxd dump`` or ``base64url``."""
+
+
+_XXD_LINE = re.compile(rb"^\s*[0-9a-fA-F]{4,16}:\s")
+_HEXDUMP_C_LINE = re.compile(rb"^[0-9a-fA-F]{7,16}(\s\s|\s*$)")
+_HEX_TOKEN_SEPARATORS = re.compile(rb"0[xX]|\\[xX]|[\s:,\-]")
+_HEX_DIGITS = re.compile(rb"^[0-9a-fA-F]*$")
+_BASE64 = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
+_BASE64URL = re.compile(rb"^[A-Za-z0-9\-_]*={0,2}$")
+
+
+def read_source(path: str) -> bytes:
+    """Read a whole file, or standard input when ``path`` is ``-``."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInput:
+    """Return the binary payload written in ``raw``, detecting the format unless forced.
+
+    Raises InputError (with a character offset) when a forced format does not fit.
+    """
+    if fmt is InputFormat.RAW:
+        return DecodedInput(raw, InputFormat.RAW, "raw binary")
+    if fmt is InputFormat.HEX:
+        found = _try_hex(raw)
+        if found is None:
+            raise InputError(_explain_bad_hex(raw), _first_bad_hex(raw))
+        return found
+    if fmt is InputFormat.BASE64:
+        found = _try_base64(raw)
+        if found is None:
+            raise InputError("input is not valid base64 or base64url")
+        return found
+    if not _is_ascii_text(raw):
+        return DecodedInput(raw, InputFormat.RAW, "raw binary")
+    return _try_hex(raw) or _try_base64(raw) or DecodedInput(raw, InputFormat.RAW, "raw binary")
+
+
+def _is_ascii_text(raw: bytes) -> bool:
+    if not raw.strip():
+        return False
+    return raw.isascii() and not re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", raw)
+
+
+def _try_hex(raw: bytes) -> DecodedInput | None:
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if not lines:
+        return None
+    if all(_XXD_LINE.match(line) for line in lines):
+        data = _read_xxd(lines)
+        if data is not None:
+            return DecodedInput(data, InputFormat.HEX, "xxd dump")
+    if all(_HEXDUMP_C_LINE.match(line) for line in lines) and any(b"|" in ln for ln in lines):
+        data = _read_hexdump_c(lines)
+        if data is not None:
+            return DecodedInput(data, InputFormat.HEX, "hexdump -C dump")
+    digits = _HEX_TOKEN_SEPARATORS.sub(b"", raw)
+    if len(digits) % 2 == 0 and _HEX_DIGITS.match(digits):
+        return DecodedInput(bytes.fromhex(digits.decode("ascii")), InputFormat.HEX, "hex")
+    return None
+
+
+def _read_xxd(lines: list[bytes]) -> bytes | None:
+    """Read ``xxd`` output: ``OFFSET: HHHH HHHH ...  ascii``."""
+    out = bytearray()
+    for line in lines:
+        body = line.split(b":", 1)[1]
+        # The ASCII column is separated from the hex column by two spaces.
+        hex_part = body[1:].split(b"  ", 1)[0] if body.startswith(b" ") else body
+        digits = re.sub(rb"\s", b"", hex_part)
+        if len(digits) % 2 or not _HEX_DIGITS.match(digits):
+            return None
+        out += bytes.fromhex(digits.decode("ascii"))
+    return bytes(out)
+
+
+def _read_hexdump_c(lines: list[bytes]) -> bytes | None:
+    """Read ``hexdump -C`` output: ``OFFSET  HH HH ... |ascii|`` (a bare offset ends it)."""
+    out = bytearray()
+    for line in lines:
+        body = line.split(b"|", 1)[0]
+        tokens = body.split()[1:]
+        if tokens == [b"*"]:
+            return None  # repeated-line marker: the dump elides bytes we cannot restore
+        for token in tokens:
+            if len(token) != 2 or not _HEX_DIGITS.match(token):
+                return None
+            out += bytes.fromhex(token.decode("ascii"))
+    return bytes(out)
+
+
+def _try_base64(raw: bytes) -> DecodedInput | None:
+    text = re.sub(rb"\s", b"", raw)
+    if not text:
+        return None
+    for pattern, altchars, name in ((_BASE64, None, "base64"), (_BASE64URL, b"-_", "base64url")):
+        if pattern.match(text):
+            padded = text + b"=" * (-len(text) % 4)
+            try:
+                data = base64.b64decode(padded, altchars=altchars, validate=True)
+            except binascii.Error:
+                continue
+            return DecodedInput(data, InputFormat.BASE64, name)
+    return None
+
+
+def _first_bad_hex(raw: bytes) -> int | None:
+    for index, byte in enumerate(raw):
+        if not (chr(byte).isspace() or chr(byte) in "0123456789abcdefABCDEFxX:,-\\"):
+            return index
+    return None
+
+
+def _explain_bad_hex(raw: bytes) -> str:
+    bad = _first_bad_hex(raw)
+    if bad is not None:
+        return f"input is not hex: unexpected character {chr(raw[bad])!r} at offset {bad}"
+    return "input is not hex: odd number of hex digits"
