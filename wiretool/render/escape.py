@@ -14,6 +14,7 @@ import re
 # C0 controls, DEL, C1 controls, and invisible/reordering format characters
 # (the "Trojan Source" set: U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
@@ -35,11 +36,10 @@ def escape_text(text: str) -> str:
 
 def escape_bytes(data: bytes) -> str:
     """Bytes as text: UTF-8 where valid, ``\\xNN`` for every other byte, then escaped."""
-    text = data.decode("utf-8", errors="backslashreplace")
-    # backslashreplace already wrote \xNN for invalid bytes; escape the rest without
-    # doubling those backslashes.
-    parts = re.split(r"(\\x[0-9a-f]{2})", text)
-    return "".join(p if i % 2 else escape_text(p) for i, p in enumerate(parts))
+    # surrogateescape maps each invalid byte to a lone surrogate U+DC80..U+DCFF, which
+    # cannot appear in valid UTF-8, so it can be told apart from a literal "\\x41".
+    text = escape_text(data.decode("utf-8", errors="surrogateescape"))
+    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
 
 
 def shorten(text: str, limit: int) -> str:
