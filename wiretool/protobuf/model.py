@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 from wiretool.errors import Diagnostic, Severity
 
@@ -49,6 +50,22 @@ class PackedType(StrEnum):
     FIXED64 = "fixed64"
 
 
+class KindHints(Protocol):
+    """What a schema says about the fields of one message type (see ``wire.decode``).
+
+    The decoder asks before it guesses: a hint wins when the payload fits it; when
+    the payload contradicts it, the decoder reports a diagnostic and infers instead.
+    """
+
+    def kind_for(self, number: int, wire_type: WireType) -> Kind | PackedType | None:
+        """The declared reading of a length-delimited field, or None when unknown."""
+        ...
+
+    def child(self, number: int) -> KindHints | None:
+        """Hints for the message or group carried by field ``number``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaInfo:
     """What a schema says about a field (absent in schemaless decodes)."""
@@ -77,6 +94,8 @@ class Field:
     """Wire type from the tag."""
     length: int
     """Bytes of the whole field: tag + length prefix + payload (+ end-group tag for groups)."""
+    tag_length: int
+    """Bytes of the tag alone (the length prefix is ``value_offset - offset - tag_length``)."""
     kind: Kind
     """The reading chosen for the payload."""
     value_offset: int
@@ -110,6 +129,11 @@ class Field:
     def header_length(self) -> int:
         """Bytes of the tag and the length prefix."""
         return self.value_offset - self.offset
+
+    @property
+    def prefix_length(self) -> int:
+        """Bytes of the length prefix (0 unless the wire type is LEN)."""
+        return self.value_offset - self.offset - self.tag_length
 
     # -- alternative readings of scalars ---------------------------------------------
 
