@@ -1,0 +1,217 @@
+"""Both directions of one HTTP/2 connection: frames, header blocks, HPACK contexts.
+
+``Connection.feed(direction, data)`` takes the bytes of one direction as they
+arrive (a file chunk, a tshark follow line, a reassembled TCP segment) and
+returns records in order: ``Preface``, ``Frame`` (with ``direction`` set and, on
+the frame that ends a header block, ``header_block``) and stand-alone
+``H2Diagnostic`` records. Each direction has its own ``FrameReader`` and its own
+``HpackContext`` for the life of the connection (RFC 7541 §2.2).
+
+What one side announces in SETTINGS governs what the *other* side may send
+(RFC 9113 §6.5): SETTINGS_HEADER_TABLE_SIZE bounds the peer's HPACK size updates
+and SETTINGS_MAX_FRAME_SIZE the peer's frames. A larger value applies as soon as
+it is seen (the peer may act on it only later, so this never raises a false
+alarm); a smaller one once the peer has acknowledged it.
+
+Sans-IO: nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from wiretool.errors import Diagnostic, Severity
+from wiretool.http2 import constants as c
+from wiretool.http2.constants import FrameType
+from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, Record
+from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, HpackContext
+
+CLIENT = "client"
+SERVER = "server"
+
+
+@dataclass
+class _Direction:
+    """Mutable state of one direction (internal)."""
+
+    label: str | None
+    resolved: bool
+    reader: FrameReader
+    hpack: HpackContext
+    fragments: list[tuple[int, bytes]] = field(default_factory=list)
+    """Header block being assembled: (absolute offset, fragment) pairs."""
+    block_stream: int | None = None
+    pending_table_size: int | None = None
+    """SETTINGS_HEADER_TABLE_SIZE this side sent and the peer has not yet acknowledged."""
+    pending_frame_size: int | None = None
+    """SETTINGS_MAX_FRAME_SIZE this side sent and the peer has not yet acknowledged."""
+    started: bool = False
+
+
+class Connection:
+    """Decode the two directions of one connection, fed in any interleaving."""
+
+    def __init__(
+        self,
+        *,
+        max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
+        both_directions: bool = False,
+    ) -> None:
+        """``both_directions``: the input holds both sides (tshark follow, a capture), so
+        each side's SETTINGS are seen and limits are enforced as errors."""
+        self.max_header_list_size = max_header_list_size
+        self.both_directions = both_directions
+        self._directions: dict[str | None, _Direction] = {}
+
+    def _state(self, direction: str | None) -> _Direction:
+        state = self._directions.get(direction)
+        if state is None:
+            state = _Direction(
+                label=direction,
+                resolved=direction is not None,
+                reader=FrameReader(),
+                hpack=HpackContext(
+                    limit_known=self.both_directions,
+                    max_header_list_size=self.max_header_list_size,
+                ),
+            )
+            self._directions[direction] = state
+        return state
+
+    def _peer(self, state: _Direction) -> _Direction | None:
+        other = {CLIENT: SERVER, SERVER: CLIENT}.get(state.label or "")
+        if other is None:
+            return None
+        if self.both_directions:
+            return self._state(other)
+        return self._directions.get(other)
+
+    def feed(self, direction: str | None, data: bytes) -> list[Record]:
+        """Bytes of ``direction`` (``client``, ``server``, or ``None`` to detect it)."""
+        state = self._state(direction)
+        return self._process(state, state.reader.feed(data))
+
+    def close(self, direction: str | None = None) -> list[Record]:
+        """End of the input of ``direction`` (or of every direction when ``None``)."""
+        out: list[Record] = []
+        keys = list(self._directions) if direction is None else [direction]
+        for key in keys:
+            state = self._directions.get(key)
+            if state is None:
+                continue
+            out += self._process(state, state.reader.close())
+            if state.fragments:
+                first = state.fragments[0][0]
+                out.append(
+                    H2Diagnostic(
+                        first, Severity.ERROR,
+                        f"input ends inside the header block of stream {state.block_stream} "
+                        f"started at offset {first} (no END_HEADERS); it is not decoded",
+                        0, 0x1, state.label,
+                    )
+                )
+                state.fragments = []
+        return out
+
+    def _process(self, state: _Direction, records: list[Record]) -> list[Record]:
+        out: list[Record] = []
+        for record in records:
+            if not state.started:
+                self._start(state, record)
+            if isinstance(record, Preface):
+                out.append(replace(record, direction=state.label))
+            elif isinstance(record, Frame):
+                out.append(self._frame(state, record))
+            elif isinstance(record, H2Diagnostic):
+                out.append(replace(record, direction=state.label))
+            else:
+                out.append(record)
+        return out
+
+    def _start(self, state: _Direction, first: Record) -> None:
+        """Decide from the first record who is speaking and whether HPACK history is whole.
+
+        RFC 9113 §3.4: the client starts with the preface, the server with SETTINGS.
+        """
+        state.started = True
+        is_server_start = (
+            isinstance(first, Frame) and first.offset == 0 and first.type == FrameType.SETTINGS
+            and not first.flags & c.ACK
+        )
+        if not state.resolved:
+            if isinstance(first, Preface):
+                state.label = CLIENT
+            elif is_server_start:
+                state.label = SERVER
+            state.resolved = True
+        state.hpack.history_complete = isinstance(first, Preface) or is_server_start
+
+    def _frame(self, state: _Direction, frame: Frame) -> Frame:
+        frame = replace(frame, direction=state.label)
+        if frame.type == FrameType.SETTINGS and not frame.truncated:
+            self._settings(state, frame)
+        if frame.fragment is None or frame.fragment_offset is None:
+            return frame
+        extra: list[Diagnostic] = []
+        if frame.type in (FrameType.HEADERS, FrameType.PUSH_PROMISE):
+            if state.fragments:
+                extra.append(
+                    H2Diagnostic(
+                        frame.offset, Severity.ERROR,
+                        f"header block of stream {state.block_stream} abandoned by a new "
+                        f"{frame.type_name} at offset {frame.offset}; it is not decoded and "
+                        "the HPACK context may now be out of step",
+                        0, 0x1, state.label,
+                    )
+                )
+            state.fragments = [(frame.fragment_offset, frame.fragment)]
+            state.block_stream = frame.stream_id
+        elif frame.type == FrameType.CONTINUATION:
+            if not state.fragments or frame.stream_id != state.block_stream:
+                return frame  # the reader already reported it
+            state.fragments.append((frame.fragment_offset, frame.fragment))
+        if not frame.flags & c.END_HEADERS:
+            return replace(frame, diagnostics=frame.diagnostics + tuple(extra))
+        segments: list[tuple[int, int]] = []
+        at = 0
+        for absolute, fragment in state.fragments:
+            segments.append((at, absolute))
+            at += len(fragment)
+        block = state.hpack.decode_block(
+            b"".join(fragment for _absolute, fragment in state.fragments),
+            stream_id=state.block_stream or 0,
+            segments=segments,
+        )
+        state.fragments = []
+        state.block_stream = None
+        return replace(frame, header_block=block, diagnostics=frame.diagnostics + tuple(extra))
+
+    def _settings(self, state: _Direction, frame: Frame) -> None:
+        """Apply SETTINGS (RFC 9113 §6.5.3): values bound what the *peer* may send."""
+        peer = self._peer(state)
+        if frame.flags & c.ACK:
+            # This side acknowledges the peer's SETTINGS: they now bound *this* side.
+            if peer is not None:
+                if peer.pending_table_size is not None:
+                    state.hpack.set_limit(peer.pending_table_size)
+                    peer.pending_table_size = None
+                if peer.pending_frame_size is not None:
+                    state.reader.max_frame_size = peer.pending_frame_size
+                    peer.pending_frame_size = None
+            return
+        for entry in frame.settings or ():
+            if entry.identifier == c.SETTINGS_HEADER_TABLE_SIZE:
+                state.pending_table_size = entry.value
+                if peer is not None:
+                    ctx = peer.hpack
+                    ctx.set_limit(max(ctx.limit, entry.value))
+            elif entry.identifier == c.SETTINGS_MAX_FRAME_SIZE and (
+                c.DEFAULT_MAX_FRAME_SIZE <= entry.value <= c.MAX_MAX_FRAME_SIZE
+            ):
+                state.pending_frame_size = entry.value
+                if peer is not None:
+                    peer.reader.max_frame_size = max(peer.reader.max_frame_size, entry.value)
+
+    @property
+    def directions(self) -> list[str | None]:
+        return list(self._directions)

@@ -1,0 +1,576 @@
+"""Sans-IO HTTP/2 frame reader: bytes of one direction in, frames and diagnostics out.
+
+``FrameReader.feed(data)`` takes whatever bytes arrived (a file chunk, a TCP
+segment) and returns the complete frames they finish; ``close()`` says what is
+left at the end of the input. Nothing here reads files, prints, or knows about
+HPACK: header block fragments are handed on as bytes with their offsets, and
+``wiretool.http2.connection`` assembles and decodes them.
+
+The 9-octet header is parsed here (RFC 9113 §4.1) rather than with hyperframe,
+because hyperframe drops unknown flags, masks the reserved bit, collapses
+duplicate settings and raises on frames a dissector must still show. Every
+check of RFC 9113 §6 is a ``Diagnostic`` on the frame, with the offset of the
+bytes at fault, and reading goes on with the next frame.
+
+Memory is bounded by the largest frame: the reader buffers one frame at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from wiretool.errors import Diagnostic, Severity
+from wiretool.http2 import constants as c
+from wiretool.http2.constants import FrameType
+
+if TYPE_CHECKING:
+    from wiretool.http2.hpack import HeaderBlock
+
+# RFC 9113 §7 error codes used by the checks below.
+PROTOCOL_ERROR = 0x1
+FLOW_CONTROL_ERROR = 0x3
+FRAME_SIZE_ERROR = 0x6
+
+
+@dataclass(frozen=True, slots=True)
+class H2Diagnostic(Diagnostic):
+    """A diagnostic that also names the RFC 9113 §7 error a receiver would raise."""
+
+    error_code: int | None = None
+    """``PROTOCOL_ERROR`` (1), ``FRAME_SIZE_ERROR`` (6)...; ``None`` for warnings and notes."""
+    direction: str | None = None
+    """``client``/``server`` for a diagnostic not attached to a frame, when known."""
+
+
+def _error(offset: int, message: str, code: int | None, length: int = 0) -> H2Diagnostic:
+    suffix = f" ({c.error_name(code)})" if code is not None else ""
+    return H2Diagnostic(offset, Severity.ERROR, f"{message}{suffix}", length, code)
+
+
+def _warning(offset: int, message: str, length: int = 0) -> H2Diagnostic:
+    return H2Diagnostic(offset, Severity.WARNING, message, length, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One SETTINGS entry (RFC 9113 §6.5.1), kept in order, duplicates included."""
+
+    offset: int
+    """Absolute offset of the entry's 6 octets."""
+    identifier: int
+    """The 16-bit setting identifier."""
+    value: int
+    """The 32-bit value."""
+
+    @property
+    def name(self) -> str:
+        return c.setting_name(self.identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class Preface:
+    """The client connection preface (RFC 9113 §3.4)."""
+
+    offset: int
+    """Offset in the direction's byte stream (0 unless the reader was resynchronised)."""
+    length: int = len(c.PREFACE)
+    """24 octets."""
+    direction: str | None = None
+    """``client`` once the connection layer has tagged it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One HTTP/2 frame as it was on the wire, with every field a dissector shows.
+
+    Type-specific fields are ``None`` when the type does not have them or the
+    payload was too short to hold them.
+    """
+
+    offset: int
+    """Absolute offset of the 9-octet frame header in this direction's byte stream."""
+    length: int
+    """The header's 24-bit length field (what the frame claims, even if truncated)."""
+    type: int
+    """Frame type octet."""
+    flags: int
+    """Flags octet, unknown bits included."""
+    reserved: bool
+    """The reserved bit before the stream identifier (RFC 9113 §4.1: must be 0)."""
+    stream_id: int
+    """31-bit stream identifier."""
+    payload: bytes
+    """The payload bytes present in the input (fewer than ``length`` when truncated)."""
+    truncated: bool = False
+    """True when the input ended before the payload did."""
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """Problems found in this frame (offsets are absolute)."""
+    pad_length: int | None = None
+    """DATA/HEADERS/PUSH_PROMISE with PADDED: the Pad Length octet."""
+    data_length: int | None = None
+    """DATA: octets of data, padding excluded."""
+    data: bytes | None = None
+    """DATA: the data octets."""
+    exclusive: bool | None = None
+    """HEADERS with PRIORITY, PRIORITY: the E bit."""
+    stream_dependency: int | None = None
+    """HEADERS with PRIORITY, PRIORITY: the stream this one depends on."""
+    weight: int | None = None
+    """HEADERS with PRIORITY, PRIORITY: the weight octet as sent (0-255; add 1 for the weight)."""
+    error_code: int | None = None
+    """RST_STREAM, GOAWAY: the error code (RFC 9113 §7)."""
+    last_stream_id: int | None = None
+    """GOAWAY: last stream identifier."""
+    debug_data: bytes | None = None
+    """GOAWAY: additional debug data."""
+    settings: tuple[Setting, ...] | None = None
+    """SETTINGS: the entries in order."""
+    promised_stream_id: int | None = None
+    """PUSH_PROMISE: the promised stream identifier."""
+    opaque_data: bytes | None = None
+    """PING: the 8 opaque octets."""
+    window_size_increment: int | None = None
+    """WINDOW_UPDATE: the increment."""
+    fragment: bytes | None = None
+    """HEADERS/PUSH_PROMISE/CONTINUATION: the header block fragment."""
+    fragment_offset: int | None = None
+    """Absolute offset of ``fragment``."""
+    padding: bytes | None = None
+    """The padding octets (should be zero, RFC 9113 §6.1)."""
+    origin: bytes | None = None
+    """ALTSVC: origin; ORIGIN frames use ``origins``."""
+    field_value: bytes | None = None
+    """ALTSVC: Alt-Svc field value; PRIORITY_UPDATE: Priority field value."""
+    origins: tuple[bytes, ...] | None = None
+    """ORIGIN: the origin entries (RFC 8336 §2)."""
+    prioritized_stream_id: int | None = None
+    """PRIORITY_UPDATE: the prioritized stream (RFC 9218 §7.1)."""
+    direction: str | None = None
+    """``client``, ``server`` or ``None`` when unknown (set by the connection layer)."""
+    header_block: HeaderBlock | None = field(default=None)
+    """On the frame that ends a header block (END_HEADERS): the decoded block."""
+
+    @property
+    def type_name(self) -> str:
+        return c.type_name(self.type)
+
+    @property
+    def flag_names(self) -> list[str]:
+        return c.flag_names(self.type, self.flags)
+
+    @property
+    def end(self) -> int:
+        """Offset just after the frame."""
+        return self.offset + c.FRAME_HEADER_LENGTH + len(self.payload)
+
+
+Record = Frame | Preface | Diagnostic
+
+
+def read_frame_header(data: bytes | bytearray, offset: int = 0) -> tuple[int, int, int, bool, int]:
+    """``(length, type, flags, reserved, stream_id)`` of the 9 octets at ``offset``.
+
+    RFC 9113 §4.1: Length (24), Type (8), Flags (8), R (1), Stream Identifier (31).
+    """
+    length = int.from_bytes(data[offset : offset + 3], "big")
+    word = int.from_bytes(data[offset + 5 : offset + 9], "big")
+    return length, data[offset + 3], data[offset + 4], bool(word >> 31), word & 0x7FFF_FFFF
+
+
+class FrameReader:
+    """Reads the frames of one direction of one connection, fed in arbitrary pieces."""
+
+    def __init__(
+        self,
+        *,
+        detect_preface: bool = True,
+        max_frame_size: int = c.DEFAULT_MAX_FRAME_SIZE,
+        base_offset: int = 0,
+    ) -> None:
+        self._buffer = bytearray()
+        self._offset = base_offset
+        """Absolute offset of ``_buffer[0]``."""
+        self._detecting = detect_preface
+        self.saw_preface = False
+        """True once the client connection preface was read."""
+        self.max_frame_size = max_frame_size
+        """SETTINGS_MAX_FRAME_SIZE in effect for frames of this direction (set by the peer)."""
+        self.frames_read = 0
+        self._open_block: int | None = None
+        """Stream of the header block awaiting CONTINUATION (RFC 9113 §6.10)."""
+
+    @property
+    def offset(self) -> int:
+        """Absolute offset of the next byte the reader has not consumed."""
+        return self._offset
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Record]:
+        """Add bytes; return the records they complete, in order."""
+        self._buffer += data
+        out: list[Record] = []
+        if self._detecting and not self._detect_preface(out, final=False):
+            return out
+        while len(self._buffer) >= c.FRAME_HEADER_LENGTH:
+            length = int.from_bytes(self._buffer[:3], "big")
+            if len(self._buffer) < c.FRAME_HEADER_LENGTH + length:
+                break
+            out.append(self._take_frame(length, truncated=False))
+        return out
+
+    def close(self) -> list[Record]:
+        """End of input: report what is left over (a partial frame, or a stray header)."""
+        out: list[Record] = []
+        if self._detecting:
+            self._detect_preface(out, final=True)
+        if not self._buffer:
+            return out
+        if len(self._buffer) < c.FRAME_HEADER_LENGTH:
+            out.append(
+                _error(
+                    self._offset,
+                    f"{len(self._buffer)} byte(s) at offset {self._offset} are too few for a "
+                    "9-byte frame header: input ends inside a frame header",
+                    None,
+                    len(self._buffer),
+                )
+            )
+            self._offset += len(self._buffer)
+            self._buffer.clear()
+            return out
+        out.append(self._take_frame(len(self._buffer) - c.FRAME_HEADER_LENGTH, truncated=True))
+        return out
+
+    def skip(self, count: int) -> None:
+        """Drop ``count`` bytes of input (a capture gap); the next byte is a frame boundary
+        only if the caller knows so, otherwise call ``resynchronise``."""
+        dropped = min(count, len(self._buffer))
+        del self._buffer[:dropped]
+        self._offset += count
+        self._open_block = None
+        self._detecting = False
+
+    def resynchronise(self) -> int:
+        """Skip buffered bytes up to the next plausible frame header; return how many.
+
+        Plausible: a known type, a length within SETTINGS_MAX_FRAME_SIZE, the reserved
+        bit clear, a stream id allowed for the type, and - when the bytes are there -
+        a plausible header right after it. Used after a gap in a capture.
+        """
+        self._open_block = None
+        self._detecting = False
+        for start in range(len(self._buffer) - c.FRAME_HEADER_LENGTH + 1):
+            if self._plausible(start) and self._plausible_next(start):
+                break
+        else:
+            start = max(len(self._buffer) - c.FRAME_HEADER_LENGTH + 1, 0)
+        del self._buffer[:start]
+        self._offset += start
+        return start
+
+    def _plausible(self, start: int) -> bool:
+        length, ftype, flags, reserved, stream_id = read_frame_header(self._buffer, start)
+        if reserved or length > self.max_frame_size or ftype not in c.FrameType._value2member_map_:
+            return False
+        if c.unknown_flags(ftype, flags) and ftype in c.FLAGS:
+            return False
+        connection_only = ftype in (FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY)
+        stream_only = ftype in (
+            FrameType.DATA, FrameType.HEADERS, FrameType.PRIORITY, FrameType.RST_STREAM,
+            FrameType.PUSH_PROMISE, FrameType.CONTINUATION,
+        )
+        return not ((connection_only and stream_id) or (stream_only and not stream_id))
+
+    def _plausible_next(self, start: int) -> bool:
+        length = int.from_bytes(self._buffer[start : start + 3], "big")
+        following = start + c.FRAME_HEADER_LENGTH + length
+        if following + c.FRAME_HEADER_LENGTH > len(self._buffer):
+            return True  # cannot check further; accept
+        return self._plausible(following)
+
+    def _detect_preface(self, out: list[Record], *, final: bool) -> bool:
+        """Consume the preface if the stream starts with it; False while undecided."""
+        head = bytes(self._buffer[: len(c.PREFACE)])
+        if len(head) < len(c.PREFACE) and c.PREFACE.startswith(head) and not final:
+            return False
+        self._detecting = False
+        if head == c.PREFACE:
+            out.append(Preface(self._offset))
+            del self._buffer[: len(c.PREFACE)]
+            self._offset += len(c.PREFACE)
+            self.saw_preface = True
+        elif head[:4] == c.PREFACE[:4]:
+            out.append(
+                _error(self._offset, f"damaged connection preface at offset {self._offset}",
+                       PROTOCOL_ERROR, len(head))
+            )
+        return True
+
+    def _take_frame(self, payload_length: int, *, truncated: bool) -> Frame:
+        raw = bytes(self._buffer[: c.FRAME_HEADER_LENGTH + payload_length])
+        del self._buffer[: len(raw)]
+        offset = self._offset
+        self._offset += len(raw)
+        frame = decode_frame(
+            raw, offset, truncated=truncated, max_frame_size=self.max_frame_size,
+            open_block=self._open_block,
+        )
+        self.frames_read += 1
+        self._open_block = _next_open_block(frame, self._open_block)
+        return frame
+
+
+def _next_open_block(frame: Frame, open_block: int | None) -> int | None:
+    """Stream whose header block is still open after ``frame`` (RFC 9113 §4.3, §6.10)."""
+    if frame.type in (FrameType.HEADERS, FrameType.PUSH_PROMISE):
+        return None if frame.flags & c.END_HEADERS else frame.stream_id
+    if frame.type == FrameType.CONTINUATION:
+        if open_block is None or frame.stream_id != open_block:
+            return open_block
+        return None if frame.flags & c.END_HEADERS else open_block
+    return open_block
+
+
+def decode_frame(
+    raw: bytes,
+    offset: int = 0,
+    *,
+    truncated: bool = False,
+    max_frame_size: int = c.DEFAULT_MAX_FRAME_SIZE,
+    open_block: int | None = None,
+) -> Frame:
+    """Decode one frame from ``raw`` (header + payload) found at absolute ``offset``.
+
+    ``open_block`` is the stream of a header block awaiting CONTINUATION, if any, so
+    that interleaving can be reported (RFC 9113 §6.10).
+    """
+    length, ftype, flags, reserved, stream_id = read_frame_header(raw)
+    payload = raw[c.FRAME_HEADER_LENGTH :]
+    p0 = offset + c.FRAME_HEADER_LENGTH
+    diags: list[Diagnostic] = []
+    name = c.type_name(ftype)
+    where = f"{name} frame at offset {offset}"
+    if truncated:
+        diags.append(
+            _error(p0 + len(payload), f"{where}: length {length} runs past the end of the input "
+                   f"(only {len(payload)} payload byte(s))", None)
+        )
+    if length > max_frame_size:
+        diags.append(
+            _error(offset, f"{where}: length {length} exceeds SETTINGS_MAX_FRAME_SIZE "
+                   f"{max_frame_size}", FRAME_SIZE_ERROR, 3)
+        )
+    if reserved:
+        diags.append(_warning(offset + 5, f"{where}: reserved bit set (RFC 9113 §4.1: must be "
+                                          "ignored)", 1))
+    if open_block is not None and not (
+        ftype == FrameType.CONTINUATION and stream_id == open_block
+    ):
+        diags.append(
+            _error(offset, f"{where} interleaved in the header block of stream {open_block}, "
+                   "which awaits CONTINUATION", PROTOCOL_ERROR, c.FRAME_HEADER_LENGTH)
+        )
+    fields: dict[str, object] = {}
+    if not truncated:
+        _decode_payload(ftype, flags, stream_id, payload, p0, where, open_block, fields, diags)
+    return Frame(
+        offset=offset, length=length, type=ftype, flags=flags, reserved=reserved,
+        stream_id=stream_id, payload=payload, truncated=truncated, diagnostics=tuple(diags),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _decode_payload(
+    ftype: int,
+    flags: int,
+    stream_id: int,
+    payload: bytes,
+    p0: int,
+    where: str,
+    open_block: int | None,
+    fields: dict[str, object],
+    diags: list[Diagnostic],
+) -> None:
+    """Fill ``fields`` with the type-specific fields and ``diags`` with RFC 9113 §6 checks."""
+    n = len(payload)
+    on_stream = (FrameType.DATA, FrameType.HEADERS, FrameType.PRIORITY, FrameType.RST_STREAM,
+                 FrameType.PUSH_PROMISE, FrameType.CONTINUATION)
+    on_connection = (FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY)
+    if ftype in on_stream and stream_id == 0:
+        diags.append(
+            _error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream 0", PROTOCOL_ERROR, 4)
+        )
+    if ftype in on_connection and stream_id != 0:
+        diags.append(_error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream {stream_id}, "
+                            "must be stream 0", PROTOCOL_ERROR, 4))
+
+    def fixed(size: int) -> bool:
+        if n != size:
+            diags.append(_error(p0 - 9, f"{where}: payload is {n} byte(s), must be {size}",
+                                FRAME_SIZE_ERROR, 3))
+            return False
+        return True
+
+    def padded(body: bytes) -> tuple[bytes, int] | None:
+        """Strip padding (RFC 9113 §6.1): returns (body without padding, start offset)."""
+        if not flags & c.PADDED:
+            return body, p0
+        if not body:
+            diags.append(_error(p0, f"{where}: PADDED but no Pad Length octet", FRAME_SIZE_ERROR))
+            return None
+        pad = body[0]
+        fields["pad_length"] = pad
+        if pad >= len(body):
+            diags.append(_error(p0, f"{where}: padding of {pad} byte(s) is longer than the "
+                                f"{len(body) - 1} byte(s) after the Pad Length", PROTOCOL_ERROR, 1))
+            return None
+        padding = body[len(body) - pad :]
+        fields["padding"] = padding
+        if any(padding):
+            diags.append(_warning(p0 + len(body) - pad, f"{where}: padding is not all zero",
+                                  pad))
+        return body[1 : len(body) - pad], p0 + 1
+
+    if ftype == FrameType.DATA:
+        stripped = padded(payload)
+        if stripped is not None:
+            fields["data"], fields["data_length"] = stripped[0], len(stripped[0])
+    elif ftype in (FrameType.HEADERS, FrameType.PUSH_PROMISE):
+        stripped = padded(payload)
+        if stripped is None:
+            return
+        body, start = stripped
+        if ftype == FrameType.HEADERS and flags & c.PRIORITY_FLAG:
+            if len(body) < 5:
+                diags.append(_error(start, f"{where}: PRIORITY flag but only {len(body)} byte(s) "
+                                    "for the 5-byte priority fields", FRAME_SIZE_ERROR))
+                return
+            _priority(body, start, stream_id, where, fields, diags)
+            body, start = body[5:], start + 5
+        if ftype == FrameType.PUSH_PROMISE:
+            if len(body) < 4:
+                diags.append(_error(start, f"{where}: too short for the promised stream id",
+                                    FRAME_SIZE_ERROR))
+                return
+            promised = int.from_bytes(body[:4], "big") & 0x7FFF_FFFF
+            fields["promised_stream_id"] = promised
+            if promised == 0 or promised % 2:
+                diags.append(_error(start, f"{where}: promised stream {promised} is not a "
+                                    "non-zero even stream id", PROTOCOL_ERROR, 4))
+            body, start = body[4:], start + 4
+        fields["fragment"], fields["fragment_offset"] = body, start
+    elif ftype == FrameType.PRIORITY:
+        if fixed(5):
+            _priority(payload, p0, stream_id, where, fields, diags)
+    elif ftype == FrameType.RST_STREAM:
+        if fixed(4):
+            fields["error_code"] = int.from_bytes(payload, "big")
+    elif ftype == FrameType.SETTINGS:
+        if flags & c.ACK:
+            if n:
+                diags.append(_error(p0 - 9, f"{where}: SETTINGS ACK with a {n}-byte payload",
+                                    FRAME_SIZE_ERROR, 3))
+            fields["settings"] = ()
+            return
+        if n % 6:
+            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s) is not a multiple of 6",
+                                FRAME_SIZE_ERROR, 3))
+            return
+        entries = tuple(
+            Setting(p0 + i, int.from_bytes(payload[i : i + 2], "big"),
+                    int.from_bytes(payload[i + 2 : i + 6], "big"))
+            for i in range(0, n, 6)
+        )
+        fields["settings"] = entries
+        for entry in entries:
+            problem = _bad_setting(entry)
+            if problem is not None:
+                diags.append(_error(entry.offset, f"{where}: {problem[0]}", problem[1], 6))
+    elif ftype == FrameType.PING:
+        if fixed(8):
+            fields["opaque_data"] = payload
+    elif ftype == FrameType.GOAWAY:
+        if n < 8:
+            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s), at least 8 needed",
+                                FRAME_SIZE_ERROR, 3))
+            return
+        fields["last_stream_id"] = int.from_bytes(payload[:4], "big") & 0x7FFF_FFFF
+        fields["error_code"] = int.from_bytes(payload[4:8], "big")
+        fields["debug_data"] = payload[8:]
+    elif ftype == FrameType.WINDOW_UPDATE:
+        if fixed(4):
+            increment = int.from_bytes(payload, "big") & 0x7FFF_FFFF
+            fields["window_size_increment"] = increment
+            if increment == 0:
+                diags.append(_error(p0, f"{where}: window size increment of 0", PROTOCOL_ERROR, 4))
+    elif ftype == FrameType.CONTINUATION:
+        fields["fragment"], fields["fragment_offset"] = payload, p0
+        if open_block is None and stream_id != 0:
+            diags.append(_error(p0 - 9, f"{where}: CONTINUATION without an open header block",
+                                PROTOCOL_ERROR, 9))
+    elif ftype == FrameType.ALTSVC:
+        # RFC 7838 §4: Origin-Len (16), Origin, Alt-Svc-Field-Value.
+        if n < 2 or 2 + int.from_bytes(payload[:2], "big") > n:
+            diags.append(_warning(p0, f"{where}: malformed (origin length past the payload); "
+                                  "RFC 7838 says to ignore it"))
+            return
+        origin_length = int.from_bytes(payload[:2], "big")
+        fields["origin"] = payload[2 : 2 + origin_length]
+        fields["field_value"] = payload[2 + origin_length :]
+    elif ftype == FrameType.ORIGIN:
+        # RFC 8336 §2: a sequence of Origin-Len (16) + ASCII-Origin.
+        origins: list[bytes] = []
+        i = 0
+        while i < n:
+            if i + 2 > n or i + 2 + int.from_bytes(payload[i : i + 2], "big") > n:
+                diags.append(_warning(p0 + i, f"{where}: origin entry runs past the payload"))
+                break
+            size = int.from_bytes(payload[i : i + 2], "big")
+            origins.append(payload[i + 2 : i + 2 + size])
+            i += 2 + size
+        fields["origins"] = tuple(origins)
+        if stream_id:
+            diags.append(_warning(p0 - 4, f"{where}: ORIGIN on stream {stream_id} is ignored "
+                                  "(RFC 8336 §2.1)", 4))
+    elif ftype == FrameType.PRIORITY_UPDATE:
+        # RFC 9218 §7.1: Prioritized Stream ID (31), Priority Field Value.
+        if stream_id:
+            diags.append(_error(p0 - 4, f"{where}: PRIORITY_UPDATE on stream {stream_id}",
+                                PROTOCOL_ERROR, 4))
+        if n < 4:
+            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s), at least 4 needed",
+                                FRAME_SIZE_ERROR, 3))
+            return
+        fields["prioritized_stream_id"] = int.from_bytes(payload[:4], "big") & 0x7FFF_FFFF
+        fields["field_value"] = payload[4:]
+
+
+def _priority(
+    body: bytes, start: int, stream_id: int, where: str,
+    fields: dict[str, object], diags: list[Diagnostic],
+) -> None:
+    """RFC 9113 §6.3 (and §6.2): E bit, 31-bit stream dependency, weight octet."""
+    word = int.from_bytes(body[:4], "big")
+    fields["exclusive"] = bool(word >> 31)
+    fields["stream_dependency"] = word & 0x7FFF_FFFF
+    fields["weight"] = body[4]
+    if word & 0x7FFF_FFFF == stream_id and stream_id:
+        diags.append(_error(start, f"{where}: stream {stream_id} depends on itself",
+                            PROTOCOL_ERROR, 4))
+
+
+def _bad_setting(entry: Setting) -> tuple[str, int] | None:
+    """RFC 9113 §6.5.2 (and RFC 8441, RFC 9218) value ranges."""
+    ident, value = entry.identifier, entry.value
+    if ident in (0x2, 0x8, 0x9) and value > 1:
+        return f"SETTINGS_{entry.name} = {value}, must be 0 or 1", PROTOCOL_ERROR
+    if ident == 0x4 and value > 0x7FFF_FFFF:
+        return f"SETTINGS_INITIAL_WINDOW_SIZE = {value} exceeds 2^31-1", FLOW_CONTROL_ERROR
+    if ident == 0x5 and not c.DEFAULT_MAX_FRAME_SIZE <= value <= c.MAX_MAX_FRAME_SIZE:
+        return (f"SETTINGS_MAX_FRAME_SIZE = {value} outside 16384..16777215",
+                PROTOCOL_ERROR)
+    return None

@@ -1,0 +1,465 @@
+"""HPACK at the representation level: what each header field looked like on the wire.
+
+``HpackContext`` is the decoding context of one direction of one connection
+(RFC 7541 §2.2): one dynamic table for the connection's whole life, fed every
+header block in order with ``decode_block``. It returns a ``HeaderBlock`` model
+with one ``HeaderField`` per representation (RFC 7541 §6): its wire bytes, the
+index it used and in which table, Huffman flags for name and value, its size
+(RFC 7541 §4.1), what it inserted and evicted.
+
+Primitives come from the ``hpack`` library (``decode_integer``, ``decode_huffman``,
+the static table, ``table_entry_size``); only the walk over representations is
+ours, because ``hpack.Decoder`` returns headers, not representations, and stops
+at the first error.
+
+Two situations a decoder in a server never meets, and a dissector always does:
+
+* Broken input: a diagnostic with the offset (absolute, and inside the block), the
+  rest of that block marked undecodable, and decoding goes on with the next block.
+* A capture that starts mid-connection: references to dynamic entries inserted
+  before the capture are shown as "dynamic entry N unknown (capture started
+  mid-connection)". Entries inserted since are known exactly: unknown entries are
+  always older than known ones, so they are evicted first and never shift the
+  indexes of the known ones (RFC 7541 §2.3.3, §4.4).
+
+Rendering is left to ``wiretool.render``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hpack import HPACKDecodingError
+from hpack.hpack import decode_integer
+from hpack.huffman_table import decode_huffman
+from hpack.table import HeaderTable, table_entry_size
+
+from wiretool.errors import Diagnostic, Severity
+from wiretool.http2.constants import DEFAULT_HEADER_TABLE_SIZE
+
+STATIC_TABLE = HeaderTable.STATIC_TABLE
+"""RFC 7541 Appendix A, from the hpack library (index 1 is ``STATIC_TABLE[0]``)."""
+STATIC_TABLE_LENGTH = len(STATIC_TABLE)
+
+DEFAULT_MAX_HEADER_LIST_SIZE = 256 * 1024
+"""Default limit on the decoded size of one header list (RFC 7541 §4.1 sizes summed)."""
+
+ENTRY_OVERHEAD = 32
+
+_Absolute = Callable[[int], int]
+"""Maps an offset inside a header block to an absolute offset in the direction's stream."""
+"""RFC 7541 §4.1: each entry's size is name + value + 32."""
+
+
+class Representation(StrEnum):
+    """RFC 7541 §6: how a header field (or a table size update) was encoded."""
+
+    INDEXED = "indexed"
+    """§6.1 Indexed Header Field (``1xxxxxxx``)."""
+    INCREMENTAL = "incremental"
+    """§6.2.1 Literal with Incremental Indexing (``01xxxxxx``)."""
+    WITHOUT_INDEXING = "without-indexing"
+    """§6.2.2 Literal without Indexing (``0000xxxx``)."""
+    NEVER_INDEXED = "never-indexed"
+    """§6.2.3 Literal Never Indexed (``0001xxxx``)."""
+    SIZE_UPDATE = "size-update"
+    """§6.3 Dynamic Table Size Update (``001xxxxx``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableEntry:
+    """One entry of the dynamic table."""
+
+    name: bytes | None
+    """``None`` when the name came from a dynamic entry the capture never saw."""
+    value: bytes
+    size: int
+    """RFC 7541 §4.1 size; a lower bound (value + 32) when the name is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderField:
+    """One representation in a header block."""
+
+    representation: Representation
+    offset: int
+    """Absolute offset of the representation's first byte in its direction's stream."""
+    block_offset: int
+    """Offset of the first byte inside the assembled header block."""
+    wire: bytes
+    """The representation's bytes (may straddle HEADERS/CONTINUATION frames)."""
+    name: bytes | None = None
+    """Decoded name; ``None`` if unknown (mid-connection), not expanded, or a size update."""
+    value: bytes | None = None
+    """Decoded value; ``None`` likewise."""
+    index: int | None = None
+    """Indexed: the entry referenced; literal with indexed name: the name's index; else None."""
+    table: str | None = None
+    """``static`` or ``dynamic`` for ``index``."""
+    name_huffman: bool | None = None
+    """Literal with a new name: whether the name was Huffman-coded (RFC 7541 §5.2)."""
+    value_huffman: bool | None = None
+    """Literal: whether the value was Huffman-coded."""
+    size: int | None = None
+    """RFC 7541 §4.1 size (name + value + 32); ``None`` when unknown."""
+    unknown_entry: bool = False
+    """References a dynamic entry inserted before the capture started."""
+    expanded: bool = True
+    """False once the header list passed ``--max-header-list-size``: counted, not shown."""
+    inserted: bool = False
+    """The field was added to the dynamic table (as index 62)."""
+    evicted: tuple[TableEntry, ...] = ()
+    """Entries evicted by this insertion or size update, oldest first."""
+    new_table_size: int | None = None
+    """Size update: the new maximum size."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderBlock:
+    """A complete header block (HEADERS/PUSH_PROMISE + CONTINUATION) and its decoding."""
+
+    stream_id: int
+    offset: int
+    """Absolute offset of the block's first byte."""
+    wire_length: int
+    """Octets of HPACK on the wire."""
+    fields: tuple[HeaderField, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    undecodable_from: int | None
+    """Block offset from which the block could not be decoded (``None``: all of it)."""
+    table: tuple[TableEntry, ...]
+    """Dynamic table after the block, newest (index 62) first."""
+    table_size: int
+    """Octets in use by the known entries."""
+    table_max_size: int
+    """Current maximum size of the dynamic table."""
+    table_incomplete: bool
+    """The table may also hold entries inserted before the capture started."""
+
+    @property
+    def decoded_length(self) -> int:
+        """Octets of names and values decoded (what HTTP/1.1-style text would carry)."""
+        return sum(
+            len(f.name or b"") + len(f.value or b"")
+            for f in self.fields
+            if f.representation is not Representation.SIZE_UPDATE
+        )
+
+    @property
+    def header_list_size(self) -> int:
+        """RFC 9113 §6.5.2 header list size: sum of name + value + 32 over known fields."""
+        return sum(f.size or 0 for f in self.fields)
+
+    @property
+    def ratio(self) -> float | None:
+        """Wire octets / decoded octets (lower is better compression)."""
+        decoded = self.decoded_length
+        return self.wire_length / decoded if decoded else None
+
+    @property
+    def insertions(self) -> int:
+        return sum(1 for f in self.fields if f.inserted)
+
+    @property
+    def evictions(self) -> int:
+        return sum(len(f.evicted) for f in self.fields)
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The decoded header list (fields with an unknown part are left out)."""
+        return [
+            (f.name, f.value)
+            for f in self.fields
+            if f.name is not None and f.value is not None
+        ]
+
+
+class _Problem(Exception):
+    """Internal: stop decoding the block at ``block_offset`` (never escapes this module)."""
+
+    def __init__(self, block_offset: int, message: str) -> None:
+        super().__init__(message)
+        self.block_offset = block_offset
+        self.message = message
+
+
+class HpackContext:
+    """The HPACK decoding context of one direction of one connection (RFC 7541 §2.2)."""
+
+    def __init__(
+        self,
+        *,
+        table_size_limit: int = DEFAULT_HEADER_TABLE_SIZE,
+        limit_known: bool = True,
+        history_complete: bool = True,
+        max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
+    ) -> None:
+        self.entries: deque[TableEntry] = deque()
+        """Known dynamic entries, newest first (index 62 is ``entries[0]``)."""
+        self.size = 0
+        """Octets in use by the known entries."""
+        self.max_size = table_size_limit
+        """Current maximum table size (changed by size updates, RFC 7541 §4.2)."""
+        self.limit = table_size_limit
+        """SETTINGS_HEADER_TABLE_SIZE the decoder allowed: size updates may not exceed it."""
+        self.limit_known = limit_known
+        """False when the decoder's SETTINGS were not seen (a limit breach is then a warning)."""
+        self.history_complete = history_complete
+        """True when the context saw the connection from its start: every index is knowable."""
+        self.approximate = False
+        """True once an entry with an unknown name was inserted (its size is a lower bound)."""
+        self.max_header_list_size = max_header_list_size
+
+    def set_limit(self, limit: int) -> None:
+        """SETTINGS_HEADER_TABLE_SIZE acknowledged (RFC 7541 §4.2)."""
+        self.limit = limit
+        self.limit_known = True
+
+    def decode_block(
+        self,
+        block: bytes,
+        *,
+        stream_id: int = 0,
+        segments: Sequence[tuple[int, int]] = ((0, 0),),
+    ) -> HeaderBlock:
+        """Decode one complete header block, updating the dynamic table.
+
+        ``segments`` maps the block to absolute offsets: ``(block_offset, absolute)``
+        for the start of each fragment, in order.
+        """
+
+        def absolute(block_offset: int) -> int:
+            base_block, base_abs = segments[0]
+            for seg_block, seg_abs in segments:
+                if seg_block > block_offset:
+                    break
+                base_block, base_abs = seg_block, seg_abs
+            return base_abs + block_offset - base_block
+
+        fields: list[HeaderField] = []
+        diags: list[Diagnostic] = []
+        undecodable: int | None = None
+        list_size = 0
+        over_limit = False
+        pos = 0
+        seen_field = False
+        while pos < len(block):
+            try:
+                field, end = self._read_representation(block, pos, seen_field, absolute, diags)
+            except _Problem as problem:
+                undecodable = pos
+                diags.append(
+                    Diagnostic(
+                        absolute(problem.block_offset),
+                        Severity.ERROR,
+                        f"HPACK: {problem.message} at offset {absolute(problem.block_offset)} "
+                        f"(block offset {problem.block_offset}); the rest of this header block "
+                        f"({len(block) - pos} byte(s)) is undecodable",
+                        len(block) - problem.block_offset,
+                    )
+                )
+                break
+            if field.representation is not Representation.SIZE_UPDATE:
+                seen_field = True
+                list_size += field.size or 0
+                if list_size > self.max_header_list_size and not over_limit:
+                    over_limit = True
+                    diags.append(
+                        Diagnostic(
+                            field.offset,
+                            Severity.WARNING,
+                            f"HPACK: header list exceeds {self.max_header_list_size} bytes at "
+                            f"offset {field.offset}; further fields are counted, not expanded",
+                        )
+                    )
+                if over_limit:
+                    field = HeaderField(
+                        representation=field.representation, offset=field.offset,
+                        block_offset=field.block_offset, wire=field.wire, index=field.index,
+                        table=field.table, name_huffman=field.name_huffman,
+                        value_huffman=field.value_huffman, size=field.size,
+                        unknown_entry=field.unknown_entry, expanded=False,
+                        inserted=field.inserted, evicted=field.evicted,
+                    )
+            fields.append(field)
+            pos = end
+        return HeaderBlock(
+            stream_id=stream_id,
+            offset=absolute(0),
+            wire_length=len(block),
+            fields=tuple(fields),
+            diagnostics=tuple(diags),
+            undecodable_from=undecodable,
+            table=tuple(self.entries),
+            table_size=self.size,
+            table_max_size=self.max_size,
+            table_incomplete=not self.history_complete or self.approximate,
+        )
+
+    # RFC 7541 §6: the first bits of the first octet say which representation follows.
+    def _read_representation(
+        self,
+        block: bytes,
+        pos: int,
+        seen_field: bool,
+        absolute: _Absolute,
+        diags: list[Diagnostic],
+    ) -> tuple[HeaderField, int]:
+        first = block[pos]
+        if first & 0x80:  # §6.1 Indexed Header Field
+            index, end = _read_integer(block, pos, 7)
+            name, value, table, unknown = self._lookup(index, pos, absolute, diags)
+            size = table_entry_size(name, value) if name is not None and value is not None else None
+            return HeaderField(
+                Representation.INDEXED, absolute(pos), pos, block[pos:end], name, value, index,
+                table, size=size, unknown_entry=unknown,
+            ), end
+        if first & 0x40:  # §6.2.1 Literal with Incremental Indexing
+            return self._read_literal(block, pos, 6, Representation.INCREMENTAL, absolute, diags)
+        if first & 0x20:  # §6.3 Dynamic Table Size Update
+            new_size, end = _read_integer(block, pos, 5)
+            if seen_field:
+                # §4.2: "MUST occur at the beginning of the first header block following
+                # the change to the dynamic table size".
+                raise _Problem(pos, "dynamic table size update after a header field")
+            if new_size > self.limit:
+                if self.limit_known:
+                    raise _Problem(
+                        pos, f"dynamic table size update to {new_size} exceeds the limit "
+                        f"{self.limit} (SETTINGS_HEADER_TABLE_SIZE)"
+                    )
+                diags.append(
+                    Diagnostic(
+                        absolute(pos), Severity.WARNING,
+                        f"HPACK: dynamic table size update to {new_size} at offset "
+                        f"{absolute(pos)} exceeds the default limit {self.limit}; the peer's "
+                        "SETTINGS_HEADER_TABLE_SIZE was not seen, so it is accepted",
+                    )
+                )
+            self.max_size = new_size
+            evicted = self._evict(0)
+            return HeaderField(
+                Representation.SIZE_UPDATE, absolute(pos), pos, block[pos:end],
+                evicted=evicted, new_table_size=new_size,
+            ), end
+        if first & 0x10:  # §6.2.3 Literal Never Indexed
+            return self._read_literal(block, pos, 4, Representation.NEVER_INDEXED, absolute, diags)
+        # §6.2.2 Literal without Indexing
+        return self._read_literal(block, pos, 4, Representation.WITHOUT_INDEXING, absolute, diags)
+
+    def _read_literal(
+        self,
+        block: bytes,
+        pos: int,
+        prefix: int,
+        representation: Representation,
+        absolute: _Absolute,
+        diags: list[Diagnostic],
+    ) -> tuple[HeaderField, int]:
+        index, cursor = _read_integer(block, pos, prefix)
+        name_huffman: bool | None = None
+        unknown = False
+        table: str | None = None
+        name: bytes | None
+        if index:
+            name, _value, table, unknown = self._lookup(index, pos, absolute, diags)
+        else:
+            name_huffman = bool(block[cursor] & 0x80) if cursor < len(block) else None
+            name, cursor = _read_string(block, cursor)
+        value_huffman = bool(block[cursor] & 0x80) if cursor < len(block) else None
+        value, end = _read_string(block, cursor)
+        size = table_entry_size(name, value) if name is not None else None
+        inserted = False
+        evicted: tuple[TableEntry, ...] = ()
+        if representation is Representation.INCREMENTAL:
+            # §4.4: evict from the end until the new entry fits, then add it at the front.
+            if name is None:
+                self.approximate = True
+            entry_size = size if size is not None else len(value) + ENTRY_OVERHEAD
+            evicted = self._evict(entry_size)
+            if entry_size <= self.max_size:
+                self.entries.appendleft(TableEntry(name, value, entry_size))
+                self.size += entry_size
+                inserted = True
+        return HeaderField(
+            representation, absolute(pos), pos, block[pos:end], name, value,
+            index or None, table, name_huffman, value_huffman, size, unknown,
+            inserted=inserted, evicted=evicted,
+        ), end
+
+    def _evict(self, incoming: int) -> tuple[TableEntry, ...]:
+        """Evict oldest entries until ``incoming`` more octets fit (RFC 7541 §4.3, §4.4)."""
+        evicted: list[TableEntry] = []
+        while self.entries and self.size + incoming > self.max_size:
+            entry = self.entries.pop()
+            self.size -= entry.size
+            evicted.append(entry)
+        return tuple(evicted)
+
+    def _lookup(
+        self, index: int, pos: int, absolute: _Absolute, diags: list[Diagnostic]
+    ) -> tuple[bytes | None, bytes | None, str, bool]:
+        """``(name, value, table, unknown)`` for an index (RFC 7541 §2.3.3)."""
+        if index == 0:
+            raise _Problem(pos, "index 0 is not a valid table index (RFC 7541 §6.1)")
+        if index <= STATIC_TABLE_LENGTH:
+            name, value = STATIC_TABLE[index - 1]
+            return name, value, "static", False
+        position = index - STATIC_TABLE_LENGTH - 1
+        if position < len(self.entries):
+            entry = self.entries[position]
+            return entry.name, entry.value, "dynamic", entry.name is None
+        if self.history_complete:
+            raise _Problem(
+                pos, f"index {index} is past the end of the dynamic table "
+                f"({len(self.entries)} entries)"
+            )
+        diags.append(
+            Diagnostic(
+                absolute(pos), Severity.WARNING,
+                f"HPACK: dynamic entry {index} unknown (capture started mid-connection) at "
+                f"offset {absolute(pos)}",
+            )
+        )
+        return None, None, "dynamic", True
+
+
+def _read_integer(block: bytes, pos: int, prefix: int) -> tuple[int, int]:
+    """RFC 7541 §5.1 integer at ``pos`` with an N-bit prefix: ``(value, next_offset)``."""
+    try:
+        value, consumed = decode_integer(memoryview(block)[pos:], prefix)
+    except HPACKDecodingError:
+        end = pos + 1
+        while end < len(block) and block[end] & 0x80:
+            end += 1
+        if end >= len(block):
+            raise _Problem(pos, "integer runs past the end of the header block") from None
+        raise _Problem(pos, "integer is too long (overflow, RFC 7541 §5.1)") from None
+    return value, pos + consumed
+
+
+def _read_string(block: bytes, pos: int) -> tuple[bytes, int]:
+    """RFC 7541 §5.2 string literal: H bit, 7-bit-prefix length, octets."""
+    if pos >= len(block):
+        raise _Problem(pos, "string literal missing at the end of the header block")
+    huffman = bool(block[pos] & 0x80)
+    length, start = _read_integer(block, pos, 7)
+    end = start + length
+    if end > len(block):
+        raise _Problem(
+            pos, f"string length {length} runs past the end of the header block "
+            f"({len(block) - start} byte(s) left)"
+        )
+    raw = block[start:end]
+    if not huffman:
+        return raw, end
+    try:
+        return decode_huffman(raw), end
+    except HPACKDecodingError:
+        raise _Problem(
+            start, "invalid Huffman string (EOS symbol, or padding longer than 7 bits or "
+            "not all ones, RFC 7541 §5.2)"
+        ) from None
