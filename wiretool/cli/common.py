@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterable
 from typing import IO
 
-import click
 import typer
 from rich.console import Console
 
@@ -64,26 +63,13 @@ def fail(message: str) -> typer.Exit:
 
 
 def run(app: typer.Typer) -> None:
-    """Run the Typer app; library errors become messages and exit 2, never tracebacks."""
+    """Run the Typer app; library errors become one-line messages and exit 2.
+
+    Typer's standalone mode already turns usage errors into exit 2 and ``typer.Exit``
+    into its code; anything of ours that escapes a command is a WiretoolError.
+    """
     try:
-        code = app(standalone_mode=False)
+        app()
     except WiretoolError as exc:
         typer.echo(f"wiretool: error: {exc.message}", err=True)
         sys.exit(int(ExitCode.USAGE))
-    except click.exceptions.Abort:
-        typer.echo("wiretool: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(int(ExitCode.USAGE))
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        # ``wiretool ... | head``: the reader went away; that is not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(int(ExitCode.OK))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    # Without standalone mode, click returns the code of ``typer.Exit`` instead of exiting.
-    sys.exit(code if isinstance(code, int) else int(ExitCode.OK))

@@ -223,6 +223,8 @@ class DecodeResult:
     """Bytes of the decoded input (after hex/base64 decoding)."""
     start: int = 0
     """Offset where decoding started (``--offset``)."""
+    trailing: Unparsed | None = None
+    """Bytes outside every message (after a broken gRPC or delimited prefix)."""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,126 @@
+"""The ``decode --format json`` contract: a DecodeResult as JSON-ready dicts.
+
+The keys and their meanings are documented in README.md ("JSON output of
+decode") and are stable: new keys may be added, existing ones keep their meaning.
+Integers are exact (JSON numbers of any size); floats that JSON cannot hold are
+written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` as in the
+proto3 JSON mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, TextIO
+
+from wiretool.errors import Diagnostic
+from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, Unparsed
+
+
+def json_float(number: float) -> float | str:
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return number
+
+
+def field_to_json(field: Field, parent_path: str = "") -> dict[str, Any]:
+    """One FIELD object of the contract."""
+    path = f"{parent_path}.{field.number}" if parent_path else str(field.number)
+    out: dict[str, Any] = {
+        "offset": field.offset,
+        "number": field.number,
+        "wire_type": int(field.wire_type),
+        "length": field.length,
+        "kind": field.kind.value,
+        "path": path,
+        "tag_length": field.tag_length,
+        "value_offset": field.value_offset,
+        "value_length": field.value_length,
+        "overlong": field.overlong,
+    }
+    kind = field.kind
+    if kind is Kind.VARINT:
+        out["value"] = field.value
+        out["signed"] = field.signed
+        out["zigzag"] = field.zigzag
+        out["bool"] = field.boolean
+    elif kind is Kind.FIXED32 or kind is Kind.FIXED64:
+        out["value"] = field.value
+        out["signed"] = field.signed
+        floating = field.floating
+        out["float"] = None if floating is None else json_float(floating)
+    elif kind is Kind.STRING:
+        out["value"] = field.value
+    elif kind is Kind.BYTES:
+        assert isinstance(field.value, bytes)
+        out["value"] = field.value.hex()
+    elif kind is Kind.PACKED:
+        out["packed_type"] = field.packed_type.value if field.packed_type else None
+        out["values"] = list(field.values)
+    if kind is Kind.MESSAGE or kind is Kind.GROUP:
+        out["expanded"] = field.expanded
+        out["fields"] = [field_to_json(child, path) for child in field.fields]
+    if field.wire_type == 2:
+        out["alternatives"] = [k.value for k in field.alternatives]
+    if field.schema is not None:
+        schema = field.schema
+        out["name"] = schema.name
+        out["type"] = schema.type
+        out["json_name"] = schema.json_name
+        display = schema.display
+        out["display"] = json_float(display) if isinstance(display, float) else display
+        if schema.oneof is not None:
+            out["oneof"] = schema.oneof
+    return out
+
+
+def unparsed_to_json(unparsed: Unparsed | None) -> dict[str, Any] | None:
+    if unparsed is None:
+        return None
+    return {"offset": unparsed.offset, "length": unparsed.length, "hex": unparsed.data.hex()}
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "offset": message.offset,
+        "length": message.length,
+        "framing": message.framing,
+    }
+    if message.framing is not None:
+        out["prefix_offset"] = message.prefix_offset
+        out["prefix_length"] = message.prefix_length
+    if message.framing == "grpc":
+        out["compressed"] = message.compressed
+        out["wire_length"] = message.wire_length
+    if message.type_name is not None:
+        out["type"] = message.type_name
+    out["fields"] = [field_to_json(f) for f in message.fields]
+    out["unparsed"] = unparsed_to_json(message.unparsed)
+    return out
+
+
+def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "offset": diagnostic.offset,
+        "length": diagnostic.length,
+        "severity": diagnostic.severity.value,
+        "message": diagnostic.message,
+    }
+
+
+def result_to_json(result: DecodeResult, input_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole ``decode --format json`` document."""
+    out: dict[str, Any] = {}
+    if input_info is not None:
+        out["input"] = input_info
+    out["messages"] = [message_to_json(m) for m in result.messages]
+    out["trailing"] = unparsed_to_json(result.trailing)
+    out["diagnostics"] = [diagnostic_to_json(d) for d in result.diagnostics]
+    return out
+
+
+def render_json(result: DecodeResult, out: TextIO, input_info: dict[str, Any] | None = None) -> None:
+    json.dump(result_to_json(result, input_info), out, ensure_ascii=False, separators=(",", ":"))
+    out.write("\n")

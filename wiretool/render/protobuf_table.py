@@ -1,0 +1,140 @@
+"""``decode --format table``: one line per field, nested fields indented.
+
+Rows are printed as they are produced (no table is built in memory), in fixed
+columns: offset, length of the whole field, field number (indented by depth, with
+the name when a schema is known), wire type, kind (or declared type), value,
+and the other readings. Wire values are escaped and printed as ``Text``, never
+markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from rich.console import Console
+from rich.text import Text
+
+from wiretool.errors import Diagnostic, Severity
+from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, WireType
+from wiretool.render.protobuf_values import describe_also, describe_bytes_text, describe_value
+
+_WIRE_NAMES = {
+    WireType.VARINT: "VARINT",
+    WireType.I64: "I64",
+    WireType.LEN: "LEN",
+    WireType.SGROUP: "GROUP",
+    WireType.EGROUP: "EGROUP",
+    WireType.I32: "I32",
+}
+_KIND_STYLE = {
+    Kind.STRING: "green",
+    Kind.BYTES: "yellow",
+    Kind.MESSAGE: "bold",
+    Kind.GROUP: "bold",
+    Kind.PACKED: "magenta",
+}
+_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+FIELD_WIDTH = 24
+KIND_WIDTH = 9
+
+
+def _walk(fields: Iterable[Field], depth: int = 0) -> Iterator[tuple[int, Field]]:
+    for field in fields:
+        yield depth, field
+        if field.fields:
+            yield from _walk(field.fields, depth + 1)
+
+
+def _field_label(field: Field, depth: int) -> str:
+    indent = "  " * depth
+    if field.schema is not None:
+        return f"{indent}{field.schema.name} = {field.number}"
+    return f"{indent}{field.number}"
+
+
+def _kind_label(field: Field) -> str:
+    if field.schema is not None:
+        return field.schema.type
+    return field.kind.value
+
+
+def _cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def message_heading(index: int, message: Message, count: int) -> str:
+    """``message 2 of 3 at offset 17, 42 bytes (gRPC, gzip 30 bytes on the wire)``."""
+    label = f"message {index + 1} of {count}" if count > 1 else "message"
+    parts = [f"{label} at offset {message.offset}, {message.length} bytes"]
+    if message.type_name:
+        parts.append(f"type {message.type_name}")
+    if message.framing == "grpc":
+        prefix = f"gRPC prefix at {message.prefix_offset}"
+        if message.compressed:
+            prefix += (f", compressed {message.wire_length} bytes on the wire;"
+                       " offsets are in the decompressed payload")
+        parts.append(prefix)
+    elif message.framing == "delimited":
+        parts.append(f"length prefix at {message.prefix_offset} ({message.prefix_length} bytes)")
+    return ", ".join(parts)
+
+
+def render_table(result: DecodeResult, console: Console, *, header: str | None = None) -> None:
+    """Print ``result`` as aligned rows, one per field."""
+    width = console.width
+    offset_width = max(6, len(str(result.size)))
+    value_width = max(24, width - (offset_width + 7 + FIELD_WIDTH + 8 + KIND_WIDTH + 6) - 24)
+    if header:
+        console.print(Text(header, style="dim"))
+    heading = Text.assemble(
+        ("offset".rjust(offset_width), "bold"), "  ", ("length", "bold"), " ",
+        ("field".ljust(FIELD_WIDTH), "bold"), " ", ("wire".ljust(6), "bold"), " ",
+        ("kind".ljust(KIND_WIDTH), "bold"), " ", ("value", "bold"),
+    )
+    count = len(result.messages)
+    for index, message in enumerate(result.messages):
+        console.print(Text(message_heading(index, message, count), style="bold cyan"))
+        console.print(heading)
+        for depth, field in _walk(message.fields):
+            value = describe_value(field, value_width)
+            also = describe_also(field)
+            line = Text.assemble(
+                (str(field.offset).rjust(offset_width), "dim"), "  ",
+                (str(field.length).rjust(6), "dim"), " ",
+                (_cell(_field_label(field, depth), FIELD_WIDTH).ljust(FIELD_WIDTH), "cyan"), " ",
+                _WIRE_NAMES.get(field.wire_type, "?").ljust(6), " ",
+                (_cell(_kind_label(field), KIND_WIDTH).ljust(KIND_WIDTH),
+                 _KIND_STYLE.get(field.kind, "")), " ",
+                (value, _KIND_STYLE.get(field.kind, "") if field.kind is Kind.STRING else ""),
+                ("   " + also if also else "", "dim"),
+            )
+            line.truncate(width, overflow="ellipsis")
+            console.print(line, no_wrap=True, overflow="ellipsis")
+        if message.unparsed is not None:
+            _print_unparsed(console, message.unparsed.offset, message.unparsed.data, offset_width,
+                            value_width)
+    if result.trailing is not None:
+        _print_unparsed(console, result.trailing.offset, result.trailing.data, offset_width,
+                        value_width)
+    render_diagnostics(result.diagnostics, console)
+
+
+def _print_unparsed(console: Console, offset: int, data: bytes, offset_width: int,
+                    value_width: int) -> None:
+    preview = data[:16].hex(" ") + (" …" if len(data) > 16 else "")
+    console.print(Text.assemble(
+        (str(offset).rjust(offset_width), "dim"), "  ", (str(len(data)).rjust(6), "dim"), " ",
+        ("unparsed".ljust(FIELD_WIDTH), "bold red"), " ", preview, "   ",
+        (describe_bytes_text(data, 24), "dim"),
+    ), no_wrap=True, overflow="ellipsis")
+
+
+def render_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
+    """One line per diagnostic: severity, offset, message."""
+    for diagnostic in diagnostics:
+        console.print(Text.assemble(
+            (f"{diagnostic.severity.value}: ", _SEVERITY_STYLE[diagnostic.severity]),
+            (f"offset {diagnostic.offset}: ", "bold"),
+            diagnostic.message,
+        ))
