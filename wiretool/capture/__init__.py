@@ -1,0 +1,68 @@
+"""Captures: pcap/pcapng files -> packets -> TCP byte streams -> "is it HTTP/2?".
+
+Layers, each usable alone and each sans-IO except :func:`follow_tcp` and
+:func:`read_packets`, which only add a file object:
+
+* ``pcap.py``    ``CaptureParser`` / ``read_packets``: file records -> ``Packet``
+* ``link.py``    ``decode_segment``: ``Packet`` -> ``TcpSegment`` (link, IP, TCP headers)
+* ``tcp.py``     ``TcpReassembler``: segments -> ``ConnectionOpened``/``StreamData``/
+                 ``Gap``/``ConnectionClosed`` events
+* ``follow.py``  ``follow_tcp``: the three above chained, streaming
+* ``detect.py``  ``detect_http2``: first bytes of both directions -> verdict
+* ``model.py``   the dataclasses they exchange
+
+Recoverable input problems are ``CaptureDiagnostic`` items in the same streams
+(a :class:`wiretool.errors.Diagnostic` with packet number and connection id);
+nothing here raises on bad input. HTTP/2 framing is left to ``wiretool.http2``.
+"""
+
+from wiretool.capture.detect import Detection, Evidence, Verdict, detect_http2
+from wiretool.capture.follow import follow_tcp, reassemble
+from wiretool.capture.link import decode_segment
+from wiretool.capture.model import (
+    CaptureDiagnostic,
+    CloseReason,
+    ConnectionClosed,
+    ConnectionOpened,
+    Direction,
+    Endpoint,
+    Gap,
+    GapReason,
+    LinkType,
+    Packet,
+    RoleBasis,
+    StreamData,
+    TcpEvent,
+    TcpSegment,
+)
+from wiretool.capture.pcap import CaptureFormat, CaptureParser, read_packets, sniff_capture_format
+from wiretool.capture.tcp import TcpReassembler
+
+__all__ = [
+    "CaptureDiagnostic",
+    "CaptureFormat",
+    "CaptureParser",
+    "CloseReason",
+    "ConnectionClosed",
+    "ConnectionOpened",
+    "Detection",
+    "Direction",
+    "Endpoint",
+    "Evidence",
+    "Gap",
+    "GapReason",
+    "LinkType",
+    "Packet",
+    "RoleBasis",
+    "StreamData",
+    "TcpEvent",
+    "TcpReassembler",
+    "TcpSegment",
+    "Verdict",
+    "decode_segment",
+    "detect_http2",
+    "follow_tcp",
+    "read_packets",
+    "reassemble",
+    "sniff_capture_format",
+]

@@ -1,0 +1,228 @@
+"""The capture layer's model: packets, TCP segments, reassembly events, diagnostics.
+
+Plain frozen dataclasses shared by ``pcap.py`` (file records -> ``Packet``),
+``link.py`` (``Packet`` -> ``TcpSegment``) and ``tcp.py`` (segments -> per-direction
+byte streams). Nothing here parses; renderers and the HTTP/2 layer read these.
+
+Times are integer nanoseconds since the Unix epoch (pcapng resolutions finer than a
+nanosecond are rounded down). Offsets are absolute byte offsets in the capture file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from wiretool.errors import Diagnostic
+
+
+class LinkType(IntEnum):
+    """The link-layer header types we decode (tcpdump.org/linktypes.html)."""
+
+    NULL = 0
+    """BSD loopback: 4-byte address family in the capturing host's byte order."""
+    ETHERNET = 1
+    RAW_OPENBSD = 12
+    """``DLT_RAW`` as numbered on most BSDs: raw IPv4 or IPv6, no link header."""
+    RAW_BSD = 14
+    """``DLT_RAW`` as numbered on OpenBSD."""
+    RAW = 101
+    """``LINKTYPE_RAW``: raw IPv4 or IPv6, told apart by the version nibble."""
+    LOOP = 108
+    """OpenBSD loopback: like NULL but the family is big-endian."""
+    LINUX_SLL = 113
+    """Linux cooked capture v1 (16-byte header)."""
+    IPV4 = 228
+    IPV6 = 229
+    LINUX_SLL2 = 276
+    """Linux cooked capture v2 (20-byte header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureDiagnostic(Diagnostic):
+    """A :class:`Diagnostic` that also names the packet and connection it belongs to.
+
+    ``offset`` is an absolute offset in the capture *file*. File-structure problems
+    (a bad record length, a truncated block) have ``packet_number`` None, because
+    the broken record may not even be a packet.
+    """
+
+    packet_number: int | None = None
+    """1-based number of the packet (as Wireshark numbers frames), when there is one."""
+    conn_id: int | None = None
+    """The TCP connection the problem belongs to, when there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One captured packet, as stored in a pcap record or a pcapng EPB/SPB/OPB."""
+
+    number: int
+    """1-based position among the capture's packets (Wireshark's frame number)."""
+    file_offset: int
+    """Offset of the record (or block) header in the file."""
+    data_offset: int
+    """Offset of ``data[0]`` in the file."""
+    time_ns: int | None
+    """Capture time, nanoseconds since the epoch; None for pcapng Simple Packet Blocks."""
+    link_type: int
+    """The link-layer header type of ``data`` (a :class:`LinkType` value when known)."""
+    data: bytes
+    """The captured bytes (possibly fewer than were on the wire)."""
+    original_length: int
+    """How many bytes the packet had on the wire."""
+    interface_id: int = 0
+    """pcapng interface the packet came from (0 for pcap)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One end of a TCP connection."""
+
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    port: int
+
+    def __str__(self) -> str:
+        if self.address.version == 6:
+            return f"[{self.address}]:{self.port}"
+        return f"{self.address}:{self.port}"
+
+
+class TcpFlags(IntEnum):
+    """TCP header flag bits (RFC 9293 section 3.1)."""
+
+    FIN = 0x01
+    SYN = 0x02
+    RST = 0x04
+    PSH = 0x08
+    ACK = 0x10
+    URG = 0x20
+    ECE = 0x40
+    CWR = 0x80
+
+
+@dataclass(frozen=True, slots=True)
+class TcpSegment:
+    """A TCP segment taken out of a packet; addresses are raw 4- or 16-byte strings."""
+
+    packet_number: int
+    time_ns: int | None
+    src_ip: bytes
+    src_port: int
+    dst_ip: bytes
+    dst_port: int
+    seq: int
+    ack: int
+    flags: int
+    """Bitwise OR of :class:`TcpFlags`."""
+    payload: bytes
+    """The captured payload bytes."""
+    payload_length: int
+    """Payload length on the wire, from the IP header; more than ``len(payload)`` when
+    the capture's snaplen cut the packet."""
+    payload_offset: int
+    """File offset of ``payload[0]``."""
+
+
+class Direction(StrEnum):
+    """Which side sent the bytes."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+    @property
+    def peer(self) -> Direction:
+        return Direction.SERVER if self is Direction.CLIENT else Direction.CLIENT
+
+
+class RoleBasis(StrEnum):
+    """How the reassembler decided which side is the client."""
+
+    SYN = "syn"
+    """Saw the SYN (without ACK): its sender is the client. Certain."""
+    SYN_ACK = "syn-ack"
+    """Saw only the SYN+ACK: its sender is the server. Certain."""
+    PORT = "port"
+    """No handshake captured: the side with the lower port is called the server.
+    Provisional; a consumer that knows better (e.g. it sees the HTTP/2 client
+    preface coming from the "server") should swap the labels itself."""
+
+
+class CloseReason(StrEnum):
+    FIN = "fin"
+    """Both sides sent FIN and every byte up to it was delivered."""
+    RST = "rst"
+    END_OF_CAPTURE = "end-of-capture"
+    EVICTED = "evicted"
+    """Dropped to keep the number of open connections under the limit."""
+    REUSED = "reused"
+    """A new SYN with another initial sequence number reused the same addresses."""
+
+
+class GapReason(StrEnum):
+    NOT_CAPTURED = "not-captured"
+    """The peer acknowledged bytes the capture never saw."""
+    BUFFER_LIMIT = "buffer-limit"
+    """Too much out-of-order data was waiting for a missing segment."""
+    SNAPLEN = "snaplen"
+    """The capture's snapshot length cut the segment's payload."""
+    END = "end"
+    """The connection ended (FIN, RST, end of capture) with data missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionOpened:
+    conn_id: int
+    client: Endpoint
+    server: Endpoint
+    time_ns: int | None
+    packet_number: int
+    roles: RoleBasis
+    """Whether ``client``/``server`` are certain (SYN, SYN_ACK) or a guess (PORT)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamData:
+    """Contiguous bytes of one direction, in order, each byte delivered once."""
+
+    conn_id: int
+    direction: Direction
+    stream_offset: int
+    """Offset of ``data[0]`` in this direction's byte stream (0 = first byte after the
+    SYN, or first byte seen when the SYN was not captured)."""
+    data: bytes
+    time_ns: int | None
+    """Capture time of the packet that carried these bytes."""
+    packet_number: int
+    file_offset: int
+    """File offset of ``data[0]`` (the bytes are a slice of one packet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Bytes of one direction that are missing; delivery continues after them."""
+
+    conn_id: int
+    direction: Direction
+    stream_offset: int
+    length: int
+    packet_number: int
+    """The packet whose arrival (or the end) made the gap certain."""
+    reason: GapReason
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    conn_id: int
+    reason: CloseReason
+    time_ns: int | None
+    packet_number: int | None
+    """The packet that closed it; None at the end of the capture."""
+    client_bytes: int
+    """Stream length delivered (data and gaps) in the client direction."""
+    server_bytes: int
+
+
+TcpEvent = ConnectionOpened | StreamData | Gap | ConnectionClosed | CaptureDiagnostic
+"""What :class:`wiretool.capture.tcp.TcpReassembler` produces."""
