@@ -1,0 +1,1 @@
+"""Tests of wiretool.capture: pcap/pcapng reading, link decoding, TCP reassembly."""
