@@ -11,29 +11,40 @@ bytes better than random data would":
     Always possible; score 0. Every other reading must beat it.
 
 ``string``
-    Valid UTF-8 is required. With no control characters (``\\t \\n \\r \\f \\v``
-    allowed) it scores ``3 + 0.5 * min(len, 20)``: real messages almost always
-    contain control bytes (the tags of fields 1-3 and every length below 32 are
-    control characters), so clean text is strong evidence. Each control
-    character costs 3, so text with a NUL in it is shown as bytes.
+    Valid UTF-8 is required. With no control characters (tab, newline and
+    carriage return allowed) it scores ``3 + 0.5 * min(len, 20)``: real messages
+    almost always contain control bytes (the tags of fields 1-3 and every length
+    below 32 are control characters), so clean text is strong evidence. Each
+    control character costs 3, so text with a NUL in it is shown as bytes. A
+    string of only whitespace scores 0.5 (a lone ``\n`` is more often a byte).
 
 ``message``
     The payload must parse completely as fields: valid wire types, field numbers
     from 1 to 2^29-1, balanced groups, every length inside the payload. It starts
-    at 1 and each field adds evidence: small field numbers (+0.4 up to 20), 0 up
-    to 200, then increasingly negative (-1, -2, -4); varint +0.2, LEN +0.3,
-    fixed32/fixed64 -0.3, groups -3 (rare in modern protobuf; the classic
-    false-positive of short strings). Field numbers in ascending order (as every
-    real serializer writes them) add 0.3 per pair; a step backwards costs 0.7.
-    An empty payload scores 0.2 as a message, 0.1 as a string.
+    at 2; each field adds evidence by its number (+0.4 up to 15, -0.3 up to 200,
+    then -1, -2, -4) and wire type (varint +0.2, LEN +0.3 plus ``0.5 + 0.35 *
+    ln(1 + length)``, at most 3, for a length that fit exactly - a coincidence of
+    chance about 1/length - and 1 more when that child is clean text; fixed32/fixed64
+    -0.3; groups -3, the classic false reading of short strings). Field numbers in
+    ascending order (as serializers write them) add 0.3 per pair; a step back
+    costs 1. When the payload is itself clean text, the message reading is a
+    coincidence: its score is capped at 2 and loses 4 - unless a length prefix is
+    tab/newline/carriage return (lengths 9, 10, 13), the one way a real message
+    looks like text. An empty payload scores 0.1 as a message, 0.2 as a string.
 
 ``packed``
-    varint elements: the payload must end on a byte below 0x80 and hold no varint
-    longer than 10 bytes; ``-0.5 + 0.3 * min(count, 10)``, minus 5 when an element
-    has an overlong encoding (no real encoder writes one). fixed32/fixed64
-    elements: the length must be a multiple of 4/8; each element that reads as a
-    plausible float/double (zero, or magnitude between 1e-6 and 1e9) adds 2 (3 for
-    doubles; an exact zero adds only 0.5), every other element costs 2, minus 1.
+    varint elements: the payload must end on a byte below 0x80, with no varint
+    over 10 bytes and none overlong (no real encoder writes one: -5). Parsing
+    proves little (half of all random payloads parse), so each element adds the
+    log-odds of "real integer" against "random bytes": a one-byte element by its
+    value (+0.8 below 16, +0.3 for 0, 0 below 64, -0.7 above), a longer one by
+    its length and its last byte, which holds the top 7 bits (+0.6 below 16,
+    -0.8 from 64: real values rarely fill their range, random bytes do); a
+    10-byte sign-extended negative number adds 2.5; elements of one multi-byte
+    size add 0.5 each. Base -0.6, capped at 4. fixed32/fixed64 elements: the
+    length must be a multiple of 4/8; each element that reads as a plausible
+    float/double (magnitude between 1e-6 and 1e9) adds 2 (3 for doubles), an
+    exact zero 0.5, anything else costs 2; base -1.
 
 Consistency: the scores of all occurrences of the same field number at the same
 path (the chain of field numbers from the root, across every message of the
@@ -54,10 +65,19 @@ import struct
 
 from wiretool.protobuf.model import Kind, PackedType, WireType
 
-_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONG_VARINT = re.compile(rb"[\x80-\xff]{10}")
 _OVERLONG_VARINT = re.compile(rb"[\x80-\xff]\x00")
 _HIGH_BYTES = bytes(range(0x80, 0x100))
+_VARINT_RUN = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
+
+PACKED_BASE = -0.6
+PACKED_CAP = 4.0
+PACKED_SAME_SIZE = 0.5
+MESSAGE_BASE = 2.0
+MESSAGE_LEN_CHILD_CAP = 3.0
+MESSAGE_TEXT_CHILD = 1.0
+MESSAGE_CLEAN_TEXT_PENALTY = 4.0
 
 STRING_BASE = 3.0
 STRING_PER_CHAR = 0.5
@@ -72,18 +92,20 @@ def score_string(payload: bytes) -> tuple[str, float] | None:
     except UnicodeDecodeError:
         return None
     if not payload:
-        return text, 0.1
+        return text, 0.2
     controls = len(_CONTROL.findall(payload))
     if controls:
         return text, 1.0 - STRING_CONTROL_COST * controls
+    if text.isspace():
+        return text, 0.5  # "\n" alone is more often a byte than a string
     return text, STRING_BASE + STRING_PER_CHAR * min(len(payload), STRING_CHAR_CAP)
 
 
 def _number_score(number: int) -> float:
-    if number <= 20:
+    if number <= 15:
         return 0.4
     if number <= 200:
-        return 0.0
+        return -0.3
     if number <= 2000:
         return -1.0
     if number <= 65535:
@@ -100,16 +122,31 @@ _WIRE_TYPE_SCORE = {
 }
 
 
-def score_message(numbers_and_types: list[tuple[int, int]]) -> float:
-    """Score of a payload that parsed completely into these (number, wire type) fields."""
+def score_message(
+    fields: list[tuple[int, int, int]], text_children: int, clean_text: bool
+) -> float:
+    """Score of a payload that parsed completely into these fields.
+
+    ``fields``: (number, wire type, payload length) of each field; ``text_children``:
+    how many LEN children hold clean text; ``clean_text``: the payload itself is
+    clean text (then the message reading is a coincidence).
+    """
+    numbers_and_types = fields
     if not numbers_and_types:
-        return 0.2
-    score = 1.0
+        return 0.1
+    score = MESSAGE_BASE + MESSAGE_TEXT_CHILD * text_children
+    if clean_text:
+        # Clean text that happens to parse: however many "fields" it makes, it stays
+        # a coincidence, so the score is capped before the penalty.
+        return min(score, MESSAGE_BASE) - MESSAGE_CLEAN_TEXT_PENALTY
     previous = 0
-    for number, wire_type in numbers_and_types:
+    for number, wire_type, size in numbers_and_types:
         score += _number_score(number) + _WIRE_TYPE_SCORE.get(wire_type, 0.0)
+        if wire_type == WireType.LEN:
+            # A random length fits the rest exactly with a chance of about 1/size.
+            score += min(0.5 + 0.35 * math.log1p(size), MESSAGE_LEN_CHILD_CAP)
         if previous:
-            score += 0.3 if number >= previous else -0.7
+            score += 0.3 if number >= previous else -1.0
         previous = number
     return score
 
@@ -118,10 +155,47 @@ def score_packed_varints(payload: bytes) -> float | None:
     """Score of ``payload`` read as packed varints, or None when it cannot be one."""
     if not payload or payload[-1] >= 0x80 or _LONG_VARINT.search(payload):
         return None
-    score = -0.5 + 0.3 * min(count_varints(payload), 10)
     if _OVERLONG_VARINT.search(payload):
-        score -= 5.0
-    return score
+        return -5.0
+    # Any payload ending below 0x80 parses, so parsing proves little. Each element
+    # instead adds the log-odds of its length (and, for one byte, its value) under
+    # "real integers" against "random bytes", where a length-k run has chance 2^-k:
+    # small counters, and long runs such as negative int32s, are what real data has.
+    score = PACKED_BASE
+    runs = _VARINT_RUN.findall(payload)
+    for run in runs:
+        size = len(run)
+        if size == 1:
+            value = run[0]
+            score += 0.3 if value == 0 else 0.8 if value < 16 else 0.0 if value < 64 else -0.7
+        elif size == 10:
+            # A negative int32/int64: sign-extended, so 0xff bytes and a final 0x01.
+            score += 2.5 if run[-1] == 1 and run[5:9] == b"\xff\xff\xff\xff" else 0.5
+        else:
+            # The last byte holds the top 7 bits: small for real values (they rarely
+            # fill their range), uniform in random bytes.
+            top = run[-1]
+            score += _PACKED_LENGTH_SCORE[size] + (0.6 if top < 16 else 0.0 if top < 64 else -0.8)
+    if len(runs) > 1 and len(runs[0]) > 1 and len({len(run) for run in runs}) == 1:
+        # Elements of one size (ids, timestamps of one magnitude): random bytes
+        # rarely manage that for long.
+        score += PACKED_SAME_SIZE * (len(runs) - 1)
+    return min(score, PACKED_CAP)
+
+
+_PACKED_LENGTH_SCORE = (0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 0.6, 0.6)
+"""Log-odds of a multi-byte element by its length (index = bytes)."""
+
+
+def is_clean_text(payload: bytes) -> bool:
+    """Valid UTF-8 with no control characters other than tab, newline, carriage return."""
+    if _CONTROL.search(payload) is not None:
+        return False
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def count_varints(payload: bytes) -> int:

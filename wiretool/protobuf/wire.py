@@ -266,7 +266,20 @@ def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
         found[_STRING] = (text[1], text[0])
     children = _is_message(buf, start, end)
     if children is not None:
-        score = infer.score_message([(f[_NUMBER], f[_WIRE]) for f in children])
+        text_children = sum(
+            1 for f in children
+            if f[_WIRE] == 2 and f[_VEND] > f[_VOFF] and infer.is_clean_text(buf[f[_VOFF]:f[_VEND]])
+        )
+        # A message reads as clean text only when its length prefixes are \t, \n or
+        # \r (lengths 9, 10, 13); then the text reading is the coincidence.
+        clean = text is not None and text[1] > infer.STRING_BASE and not any(
+            f[_WIRE] == 2 and f[_VOFF] - f[_OFFSET] - f[_TAG_LEN] == 1
+            and buf[f[_VOFF] - 1] in (9, 10, 13)
+            for f in children
+        )
+        score = infer.score_message(
+            [(f[_NUMBER], f[_WIRE], f[_VEND] - f[_VOFF]) for f in children], text_children, clean
+        )
         found[_MESSAGE] = (score, children)
     for packed_type, score in infer.packed_scores(payload):
         found[_PACKED[packed_type]] = (score, packed_type)
