@@ -1,0 +1,195 @@
+"""``wiretool compare-json``: how much smaller is protobuf than JSON for these payloads.
+
+Thin layer: reads the inputs (files, directories, JSON Lines, stdin), loads the
+schema through ``schema_options``, calls ``wiretool.protobuf.comparejson`` and
+hands the results to ``wiretool.render.compare_table`` / ``compare_json``.
+"""
+
+# Typer declares options as argument defaults; that is its idiom, not a shared mutable.
+# ruff: noqa: B008
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from wiretool.cli import app, schema_options
+from wiretool.cli.common import default_format, fail, make_console
+from wiretool.errors import ExitCode, Severity, WiretoolError
+from wiretool.inputs import read_source
+
+
+class CompareFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class CompareInput(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    JSONL = "jsonl"
+    RAW = "raw"
+    HEX = "hex"
+    BASE64 = "base64"
+
+
+COMPARE_HELP = """Compare the size of messages as protobuf and as proto3 JSON, field by field.
+
+INPUT is a JSON document, a JSON Lines file (.jsonl/.ndjson, one message per
+line), protobuf bytes in any form decode reads (raw, hex, base64, dumps), a
+directory (every file in it, recursively), or - for stdin. Several inputs give
+a batch summary (count, total, median, p95 per encoding).
+
+With a schema (--proto/--descriptor-set, --type) JSON goes through the protobuf
+runtime's JSON mapping and binary through its parser. Without one, binary is
+decoded schemalessly and written as JSON keyed by field numbers, and JSON alone
+gets an inferred schema (the protobuf figure is then an estimate).
+
+Figures: protobuf = serialized size (ByteSize); JSON = canonical proto3 JSON,
+compact, UTF-8; pretty = the same indented by 2; each also gzip -6 and deflate -6.
+
+Examples:
+
+  wiretool compare-json --proto shop.proto --type shop.v1.Order order.json
+
+  wiretool compare-json --descriptor-set api.pb -t api.Event events.jsonl
+
+  wiretool compare-json payload.bin
+
+  wiretool compare-json --format json samples/ | jq .summary
+
+Exit codes: 0 compared; 1 an input is invalid JSON (line/column), does not fit
+the schema (JSON path), or did not parse as the type (compared without schema);
+2 usage error, unreadable file, broken .proto, unknown --type.
+"""
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+@app.command("compare-json", help=COMPARE_HELP, no_args_is_help=False)
+def compare_json_command(
+    inputs: list[str] = typer.Argument(None, metavar="INPUT...", help="Files, directories, or -."),
+    proto: list[Path] = schema_options.proto_option(),
+    proto_path: list[Path] = schema_options.proto_path_option(),
+    descriptor_set: list[Path] = schema_options.descriptor_set_option(),
+    type_name: str | None = schema_options.type_option(),
+    output_format: CompareFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="Output: table (default on a terminal) or json (default otherwise).",
+    ),
+    input_format: CompareInput = typer.Option(
+        CompareInput.AUTO,
+        "--input-format",
+        "-i",
+        case_sensitive=False,
+        help="How inputs are written: auto, json, jsonl, raw, hex, base64.",
+    ),
+    depth: int = typer.Option(
+        2, "--depth", min=1, help="Levels of nested fields shown in the table."
+    ),
+) -> None:
+    from wiretool.protobuf.comparejson import (
+        compare_document,
+        infer_schema_for,
+        read_document,
+    )
+    from wiretool.protobuf.jsonmap import JsonInputError
+    from wiretool.protobuf.sizes import Comparison, summarize
+
+    sources = inputs or ["-"]
+    if sources == ["-"] and sys.stdin.isatty():
+        raise fail("no input: give INPUT files or pipe data to standard input (see --help)")
+    try:
+        loaded = schema_options.load(proto, proto_path, descriptor_set, type_name)
+    except WiretoolError as exc:
+        raise fail(exc.message) from None
+    schema, descriptor = loaded if loaded is not None else (None, None)
+
+    errors: list[tuple[str, str]] = []
+    documents = []
+    for name, raw, doc_format in _expand(sources, input_format):
+        try:
+            documents.append(read_document(name, raw, doc_format))
+        except JsonInputError as exc:
+            errors.append((name, exc.message))
+    inferred = infer_schema_for(documents) if schema is None else None
+
+    results: list[tuple[str, str, Comparison]] = []
+    for doc in documents:
+        try:
+            c = compare_document(
+                doc,
+                schema=schema,
+                descriptor=descriptor,
+                input_format=_doc_format(input_format),
+                inferred=inferred,
+            )
+        except WiretoolError as exc:
+            errors.append((doc.name, exc.message))
+            continue
+        results.append((doc.name, "json" if doc.is_json else "binary", c))
+
+    batch = len(results) + len(errors) > 1
+    summary = summarize([c for _, _, c in results]) if results and batch else None
+    chosen = default_format(output_format.value if output_format else None, "table", "json")
+    if chosen == CompareFormat.JSON:
+        from wiretool.render.compare_json import render_json
+
+        render_json(results, errors, summary, sys.stdout)
+    else:
+        from wiretool.render.compare_table import render_batch, render_comparison
+
+        console = make_console()
+        if batch or not results:
+            render_batch(results, errors, summary, console)
+        else:
+            name, kind, c = results[0]
+            render_comparison(c, console, name=name, kind=kind, depth=depth)
+    bad = errors or any(d.severity is Severity.ERROR for _, _, c in results for d in c.diagnostics)
+    if bad and chosen == CompareFormat.JSON:
+        for name, message in errors:
+            typer.echo(f"wiretool: {name}: {message}", err=True)
+    raise typer.Exit(int(ExitCode.MALFORMED if bad else ExitCode.OK))
+
+
+def _doc_format(fmt: CompareInput) -> str:
+    return "auto" if fmt is CompareInput.JSONL else fmt.value
+
+
+def _expand(sources: list[str], fmt: CompareInput) -> list[tuple[str, bytes, str]]:
+    """(name, bytes, format) of every document: directories walked, JSON Lines split."""
+    out: list[tuple[str, bytes, str]] = []
+    for source in sources:
+        path = Path(source)
+        if source != "-" and path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            )
+            if not files:
+                raise fail(f"{source}: no files in this directory")
+            for file in files:
+                out.extend(_split(str(file), read_source(str(file)), fmt))
+        else:
+            out.extend(_split(source, read_source(source), fmt))
+    return out
+
+
+def _split(name: str, raw: bytes, fmt: CompareInput) -> list[tuple[str, bytes, str]]:
+    jsonl = fmt is CompareInput.JSONL or (
+        fmt is CompareInput.AUTO and name.lower().endswith(_JSONL_SUFFIXES)
+    )
+    if not jsonl:
+        return [(name, raw, _doc_format(fmt))]
+    return [
+        (f"{name}:{number}", line, "json")
+        for number, line in enumerate(raw.splitlines(), start=1)
+        if line.strip()
+    ]
