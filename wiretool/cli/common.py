@@ -7,10 +7,11 @@ never with ``NO_COLOR``), ``default_format`` to pick table vs JSON, and let
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Iterable
-from typing import IO
+from collections.abc import Callable, Iterable
+from typing import IO, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -60,6 +61,22 @@ def fail(message: str) -> typer.Exit:
     """Print a usage-level error on stderr and return the Exit to raise (code 2)."""
     typer.echo(f"wiretool: error: {message}", err=True)
     return typer.Exit(int(ExitCode.USAGE))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Decorate a command so a WiretoolError becomes a one-line message and exit 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except WiretoolError as exc:
+            raise fail(exc.message) from None
+
+    return cast(F, wrapper)
 
 
 def run(app: typer.Typer) -> None:

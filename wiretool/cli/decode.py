@@ -8,7 +8,13 @@ from enum import StrEnum
 import typer
 
 from wiretool.cli import app
-from wiretool.cli.common import default_format, exit_code_for, fail, make_console
+from wiretool.cli.common import (
+    default_format,
+    exit_code_for,
+    fail,
+    make_console,
+    reports_errors,
+)
 from wiretool.inputs import InputFormat, decode_input, read_source
 
 MAX_DEPTH_LIMIT = 250
@@ -47,6 +53,7 @@ unreadable file.
 
 
 @app.command("decode", help=DECODE_HELP, no_args_is_help=False)
+@reports_errors
 def decode_command(
     file: str = typer.Argument("-", metavar="[FILE|-]", help="Input file; - for stdin."),
     output_format: DecodeFormat | None = typer.Option(
@@ -65,7 +72,8 @@ def decode_command(
         False, "--delimited", help="Read a stream of varint-length-delimited messages."
     ),
     no_framing: bool = typer.Option(
-        False, "--no-grpc", help="Read one plain message even if the input looks like gRPC."
+        False, "--no-grpc",
+        help="Read one plain message, even if the input looks like gRPC or a delimited stream.",
     ),
     offset: int = typer.Option(
         0, "--offset", min=0, help="Start decoding at this byte offset of the decoded input."

@@ -303,8 +303,12 @@ def _decide(group: list[dict[str, tuple[float, Any]]]) -> str:
 
 
 def _alternatives(candidates: dict[str, tuple[float, Any]], chosen: str) -> tuple[Kind, ...]:
+    """Other readings that parse, best first. ``bytes`` always parses and is left out;
+    so is ``packed`` when it scores below bytes (nearly any text parses as varints)."""
     ranked = sorted(
-        (key for key in candidates if key not in (chosen, _BYTES)),
+        (key for key in candidates
+         if key not in (chosen, _BYTES)
+         and (_KEY_KIND[key] is not Kind.PACKED or candidates[key][0] > 0)),
         key=lambda key: (-candidates[key][0], _KEY_ORDER[key]),
     )
     kinds: list[Kind] = []
@@ -536,6 +540,26 @@ def decode_message(
     return Message(start, stop - start, fields, unparsed), diagnostics
 
 
+def _try_delimited(
+    data: bytes, start: int, max_depth: int, hints: KindHints | None
+) -> tuple[Any, list[Diagnostic], None, Any, list[Diagnostic]] | None:
+    from wiretool.protobuf import framing as framing_module
+
+    frames, diagnostics, trailing = framing_module.split(data, start=start, framing="delimited")
+    if diagnostics or trailing is not None or not frames:
+        return None
+    regions = [Region(f.buffer, f.start, f.end) for f in frames]
+    decoded, found = decode_regions(regions, max_depth=max_depth, hints=hints)
+    if any(unparsed is not None for _, unparsed in decoded) or any(
+        d.severity is Severity.ERROR for d in found
+    ):
+        return None
+    note = Diagnostic(start, Severity.INFO,
+                      f"the input is not one message but parses as a varint-delimited stream "
+                      f"of {len(frames)}; read that way (--no-grpc to force one message)")
+    return frames, [note], None, decoded, found
+
+
 def decode(
     data: bytes,
     *,
@@ -558,6 +582,12 @@ def decode(
     )
     regions = [Region(f.buffer, f.start, f.end) for f in frames]
     decoded, found = decode_regions(regions, max_depth=max_depth, hints=hints)
+    if framing == "auto" and frames[0].framing is None and decoded[0][1] is not None:
+        # Not one message. A varint-delimited stream that parses cleanly is the
+        # likelier reading (writeDelimitedTo output); use it and say so.
+        alternative = _try_delimited(data, start, max_depth, hints)
+        if alternative is not None:
+            frames, diagnostics, trailing, decoded, found = alternative
     messages = []
     for frame, (fields, unparsed) in zip(frames, decoded, strict=True):
         messages.append(
