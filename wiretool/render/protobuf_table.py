@@ -35,7 +35,7 @@ _KIND_STYLE = {
 }
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
-FIELD_WIDTH = 24
+FIELD_WIDTH = 18
 KIND_WIDTH = 9
 
 
