@@ -33,7 +33,8 @@ def test_settings_keeps_duplicates_and_names_0x8_0x9() -> None:
         (1, 4096, 9), (1, 0, 15), (8, 1, 21), (9, 1, 27),
     ]
     assert [s.name for s in frame.settings] == [
-        "HEADER_TABLE_SIZE", "HEADER_TABLE_SIZE", "ENABLE_CONNECT_PROTOCOL", "NO_RFC7540_PRIORITIES",
+        "HEADER_TABLE_SIZE", "HEADER_TABLE_SIZE", "ENABLE_CONNECT_PROTOCOL",
+        "NO_RFC7540_PRIORITIES",
     ]
     assert frame.diagnostics == ()
 
@@ -82,7 +83,7 @@ def test_headers_with_padding_and_priority() -> None:
         00 00                        # padding
     """))
     assert (frame.pad_length, frame.exclusive, frame.stream_dependency, frame.weight) == (
-        2, True, 1, 15)
+        2, True, 1, 16)
     assert frame.fragment == b"\x82\x84"
     assert frame.fragment_offset == 9 + 1 + 5
     assert flag_names(frame.type, frame.flags) == ["END_HEADERS", "PADDED", "PRIORITY"]

@@ -117,7 +117,7 @@ class Frame:
     stream_dependency: int | None = None
     """HEADERS with PRIORITY, PRIORITY: the stream this one depends on."""
     weight: int | None = None
-    """HEADERS with PRIORITY, PRIORITY: the weight octet as sent (0-255; add 1 for the weight)."""
+    """HEADERS with PRIORITY, PRIORITY: the weight, 1-256 (the octet sent + 1, RFC 7540 §5.3.2)."""
     error_code: int | None = None
     """RST_STREAM, GOAWAY: the error code (RFC 9113 §7)."""
     last_stream_id: int | None = None
@@ -557,7 +557,7 @@ def _priority(
     word = int.from_bytes(body[:4], "big")
     fields["exclusive"] = bool(word >> 31)
     fields["stream_dependency"] = word & 0x7FFF_FFFF
-    fields["weight"] = body[4]
+    fields["weight"] = body[4] + 1
     if word & 0x7FFF_FFFF == stream_id and stream_id:
         diags.append(_error(start, f"{where}: stream {stream_id} depends on itself",
                             PROTOCOL_ERROR, 4))

@@ -48,7 +48,7 @@ def frame_summary(frame: Frame) -> str:
     if frame.stream_dependency is not None:
         parts.append(
             f"depends on {frame.stream_dependency}{' exclusive' if frame.exclusive else ''}, "
-            f"weight {(frame.weight or 0) + 1}"
+            f"weight {frame.weight}"
         )
     if frame.promised_stream_id is not None:
         parts.append(f"promised stream {frame.promised_stream_id}")
