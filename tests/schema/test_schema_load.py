@@ -78,7 +78,7 @@ def test_compile_error_has_file_line_and_column() -> None:
     problem = info.value.problems[0]
     assert problem.file.endswith("broken.proto")
     assert (problem.line, problem.column) == (5, 3)
-    assert "Expected \";\"" in problem.message
+    assert 'Expected ";"' in problem.message
     assert f"{DATA / 'broken.proto'}:5:3: Expected" in info.value.message
 
 
@@ -149,8 +149,8 @@ def test_no_schema_at_all() -> None:
 
 def test_parse_compiler_output_forms() -> None:
     problems = parse_compiler_output(
-        "a.proto:3:7: Expected \"}\".\n"
-        "b.proto: Import \"x.proto\" was not found or had errors.\n"
+        'a.proto:3:7: Expected "}".\n'
+        'b.proto: Import "x.proto" was not found or had errors.\n'
         "some unplaceable line of text\n"
     )
     assert [(p.file, p.line, p.column) for p in problems] == [

@@ -16,7 +16,7 @@ turns :class:`JsonInputError` into a message and exit code 1.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.descriptor import Descriptor
@@ -201,8 +201,39 @@ def _json_kind(value: Any) -> str:
 
 
 def message_to_value(msg: PbMessage, pool: descriptor_pool.DescriptorPool | None = None) -> Any:
-    """The canonical proto3 JSON value of ``msg`` (field names in lowerCamelCase)."""
-    return json_format.MessageToDict(msg, descriptor_pool=pool)
+    """The canonical proto3 JSON value of ``msg`` (field names in lowerCamelCase).
+
+    Map entries are sorted by key, as deterministic binary serialization sorts
+    them: the runtime's map iteration order varies between runs, and while that
+    never changes the JSON size it would change the compressed sizes.
+    """
+    value = json_format.MessageToDict(msg, descriptor_pool=pool)
+    return _sort_maps(value, cast(Descriptor, msg.DESCRIPTOR))
+
+
+def _sort_maps(value: Any, descriptor: Descriptor) -> Any:
+    if not isinstance(value, dict) or descriptor.full_name in SPECIAL_JSON_TYPES:
+        return value
+    by_json = {f.json_name: f for f in descriptor.fields}
+    out: dict[str, Any] = {}
+    for key, member in value.items():
+        fd = by_json.get(key)
+        mt = fd.message_type if fd is not None else None
+        if mt is None:
+            out[key] = member
+        elif mt.GetOptions().map_entry and isinstance(member, dict):
+            key_fd, value_fd = mt.fields_by_number[1], mt.fields_by_number[2]
+            numeric = key_fd.type not in (key_fd.TYPE_STRING, key_fd.TYPE_BOOL)
+            ordered = sorted(member, key=lambda k: (int(k), "") if numeric else (0, k))
+            vt = value_fd.message_type
+            out[key] = {
+                k: _sort_maps(member[k], vt) if vt is not None else member[k] for k in ordered
+            }
+        elif isinstance(member, list):
+            out[key] = [_sort_maps(v, mt) for v in member]
+        else:
+            out[key] = _sort_maps(member, mt)
+    return out
 
 
 def dumps_compact(value: Any) -> bytes:

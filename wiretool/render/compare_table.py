@@ -109,14 +109,21 @@ def _fields_table(c: Comparison, depth: int) -> Table:
         "JSON",
     ):
         left = header in ("field", "type")
-        table.add_column(header, justify="left" if left else "right", no_wrap=True)
+        table.add_column(
+            header,
+            justify="left" if left else "right",
+            no_wrap=True,
+            min_width=None if left else len(header),
+            max_width={"field": 22, "type": 20}.get(header),
+            overflow="ellipsis",
+        )
 
     def add(f: FieldSize, level: int) -> None:
         label = "  " * level + (f.path.rsplit(".", 1)[-1] if level else f.path)
         pb, js = f.protobuf, f.json
         table.add_row(
-            _t(shorten(label, 32)),
-            _t(shorten(f.type or f"unknown ({f.number})", 24), "" if f.type else "yellow"),
+            _t(shorten(label, 22)),
+            _t(shorten(f.type or f"unknown ({f.number})", 20), "" if f.type else "yellow"),
             str(f.occurrences),
             str(pb.tag),
             str(pb.length_prefix),
@@ -222,7 +229,7 @@ def render_batch(
         per.add_column(header, justify="left" if header in ("input", "type") else "right")
     for name, _kind, c in items:
         per.add_row(
-            _t(shorten(name, 40)),
+            _t(name if len(name) <= 40 else "…" + name[-39:]),
             _t(shorten(c.type_name + (" ~" if c.estimate else ""), 30)),
             str(c.protobuf.bytes),
             str(c.json.bytes),
