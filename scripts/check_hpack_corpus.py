@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wiretool.http2.hpack import HpackContext  # noqa: E402
+from wiretool.http2.hpack import HpackContext
 
 
 def check_story(path: Path) -> tuple[int, int, list[str]]:
@@ -40,7 +40,8 @@ def check_story(path: Path) -> tuple[int, int, list[str]]:
             context.set_limit(int(size))
         block = context.decode_block(bytes.fromhex(case["wire"]))
         expected = [(k, v) for item in case["headers"] for k, v in item.items()]
-        got = [(n.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for n, v in block.headers]
+        got = [(n.decode("utf-8", "replace"), v.decode("utf-8", "replace"))
+               for n, v in block.headers]
         headers_checked += len(expected)
         if block.diagnostics:
             problems.append(f"{path.name} case {case.get('seqno')}: {block.diagnostics[0].message}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wiretool.errors import Severity
 from wiretool.http2.constants import PREFACE, flag_names
 from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, decode_frame
@@ -12,7 +14,7 @@ def h(text: str) -> bytes:
     return bytes.fromhex("".join(line.split("#")[0] for line in text.splitlines()))
 
 
-def frames(records: list[object]) -> list[Frame]:
+def frames(records: Sequence[object]) -> list[Frame]:
     return [r for r in records if isinstance(r, Frame)]
 
 

@@ -327,8 +327,11 @@ def hpack_command(
         encoder.header_table_size = table_size
         encoded = encoder.encode(headers)
         wires.append(encoded)
-    for text in blocks:
-        wires.append(decode_input(text.encode(), InputFormat.HEX).data)
+    for number, text in enumerate(blocks):
+        try:
+            wires.append(decode_input(text.encode(), InputFormat.HEX).data)
+        except InputError as exc:
+            raise fail(f"block {number}: {exc.message}") from None
     context = HpackContext(table_size_limit=table_size,
                            max_header_list_size=max_header_list_size)
     decoded = []
