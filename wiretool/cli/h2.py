@@ -179,11 +179,11 @@ def h2_frames_command(
     ] = Direction.AUTO,
     stream: Annotated[
         list[int] | None,
-        typer.Option("--stream", "-s", min=0, help="Show only frames of this stream (repeatable)."),
+        typer.Option("--stream", "-s", min=0, metavar="N", help="Show only frames of this stream (repeatable)."),
     ] = None,
     frame_type: Annotated[
         list[str] | None,
-        typer.Option("--type", "-t", help="Show only frames of this type, e.g. HEADERS "
+        typer.Option("--type", "-t", metavar="NAME", help="Show only frames of this type, e.g. HEADERS "
                      "(repeatable)."),
     ] = None,
     summary: bool = typer.Option(
