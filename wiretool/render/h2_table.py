@@ -140,16 +140,17 @@ def _effect_text(field: HeaderField) -> str:
 
 def header_table(block: HeaderBlock) -> Table:
     """The nested table of one header block: one row per representation."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  expand=True)
     for column, kwargs in (
         ("#", {"justify": "right"}),
         ("repr", {"no_wrap": True}),
         ("index", {"justify": "right", "no_wrap": True}),
         ("huff", {"no_wrap": True}),
-        ("name", {"overflow": "fold"}),
-        ("value", {"overflow": "fold"}),
+        ("name", {"overflow": "fold", "ratio": 2, "min_width": 16}),
+        ("value", {"overflow": "fold", "ratio": 3, "min_width": 16}),
         ("size", {"justify": "right"}),
-        ("wire", {"overflow": "fold"}),
+        ("wire", {"no_wrap": True}),
         ("table", {"no_wrap": True}),
     ):
         table.add_column(column, **kwargs)
@@ -159,11 +160,13 @@ def header_table(block: HeaderBlock) -> Table:
         if field.representation is Representation.SIZE_UPDATE:
             name, value = Text("(table size update)", style="dim"), Text("")
         elif field.unknown_entry and field.name is None:
-            unknown = (f"dynamic entry {field.index} unknown (capture started mid-connection)"
-                       if field.representation is Representation.INDEXED
-                       else f"name of dynamic entry {field.index} unknown")
-            name = Text(unknown, style="yellow")
-            value = Text(_show(field.value) if field.value is not None else "?")
+            name = Text("?", style="yellow")
+            if field.representation is Representation.INDEXED:
+                value = Text(f"dynamic entry {field.index} unknown (capture started "
+                             "mid-connection)", style="yellow")
+            else:
+                name = Text(f"? (name of dynamic entry {field.index} unknown)", style="yellow")
+                value = Text(_show(field.value) if field.value is not None else "?")
         elif not field.expanded:
             name, value = Text("(not expanded: header list limit)", style="dim"), Text("")
         else:
@@ -176,7 +179,7 @@ def header_table(block: HeaderBlock) -> Table:
             name,
             value,
             Text("" if field.size is None else str(field.size)),
-            Text(shorten(field.wire.hex(" "), 36)),
+            Text(shorten(field.wire.hex(" "), 18)),
             Text(_effect_text(field)),
         )
     return table
