@@ -44,7 +44,7 @@ bytes better than random data would":
     size add 0.5 each. Base -0.6, capped at 4. fixed32/fixed64 elements: the
     length must be a multiple of 4/8; each element that reads as a plausible
     float/double (magnitude between 1e-6 and 1e9) adds 2 (3 for doubles), an
-    exact zero 0.5, anything else costs 2; base -1.
+    exact zero 0.5, anything else costs 2; base -1, capped at 5.
 
 Consistency: the scores of all occurrences of the same field number at the same
 path (the chain of field numbers from the root, across every message of the
@@ -73,6 +73,9 @@ _VARINT_RUN = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
 PACKED_BASE = -0.6
 PACKED_CAP = 4.0
+PACKED_FIXED_CAP = 5.0
+"""Plausible floats are rarer by chance than small varints, so they may score higher."""
+PACKED_MAX = max(PACKED_CAP, PACKED_FIXED_CAP)
 PACKED_SAME_SIZE = 0.5
 MESSAGE_BASE = 2.0
 MESSAGE_LEN_CHILD_CAP = 3.0
@@ -93,7 +96,7 @@ def score_string(payload: bytes) -> tuple[str, float] | None:
         return None
     if not payload:
         return text, 0.2
-    controls = len(_CONTROL.findall(payload))
+    controls = len(_CONTROL.findall(payload)) if _CONTROL.search(payload) else 0
     if controls:
         return text, 1.0 - STRING_CONTROL_COST * controls
     if text.isspace():
@@ -223,7 +226,7 @@ def score_packed_fixed(payload: bytes, width: int) -> float | None:
             score += per_plausible
         else:
             score -= 2.0
-    return score * count / sample - 1.0
+    return min(score * count / sample - 1.0, PACKED_FIXED_CAP)
 
 
 def packed_scores(payload: bytes) -> list[tuple[PackedType, float]]:

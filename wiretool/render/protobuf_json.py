@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from wiretool.errors import Diagnostic
@@ -26,8 +27,16 @@ def json_float(number: float) -> float | str:
 
 
 def field_to_json(field: Field, parent_path: str = "") -> dict[str, Any]:
-    """One FIELD object of the contract."""
+    """One FIELD object of the contract, children included."""
     path = f"{parent_path}.{field.number}" if parent_path else str(field.number)
+    out = _field_head(field, path)
+    if field.kind is Kind.MESSAGE or field.kind is Kind.GROUP:
+        out["fields"] = [field_to_json(child, path) for child in field.fields]
+    return out
+
+
+def _field_head(field: Field, path: str) -> dict[str, Any]:
+    """A FIELD object without its ``fields`` (so children can be streamed)."""
     out: dict[str, Any] = {
         "offset": field.offset,
         "number": field.number,
@@ -61,7 +70,6 @@ def field_to_json(field: Field, parent_path: str = "") -> dict[str, Any]:
         out["values"] = list(field.values)
     if kind is Kind.MESSAGE or kind is Kind.GROUP:
         out["expanded"] = field.expanded
-        out["fields"] = [field_to_json(child, path) for child in field.fields]
     if field.wire_type == 2:
         out["alternatives"] = [k.value for k in field.alternatives]
     if field.schema is not None:
@@ -82,7 +90,7 @@ def unparsed_to_json(unparsed: Unparsed | None) -> dict[str, Any] | None:
     return {"offset": unparsed.offset, "length": unparsed.length, "hex": unparsed.data.hex()}
 
 
-def message_to_json(message: Message) -> dict[str, Any]:
+def message_to_json(message: Message, with_fields: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "offset": message.offset,
         "length": message.length,
@@ -96,7 +104,8 @@ def message_to_json(message: Message) -> dict[str, Any]:
         out["wire_length"] = message.wire_length
     if message.type_name is not None:
         out["type"] = message.type_name
-    out["fields"] = [field_to_json(f) for f in message.fields]
+    if with_fields:
+        out["fields"] = [field_to_json(f) for f in message.fields]
     out["unparsed"] = unparsed_to_json(message.unparsed)
     return out
 
@@ -122,5 +131,41 @@ def result_to_json(result: DecodeResult, input_info: dict[str, Any] | None = Non
 
 
 def render_json(result: DecodeResult, out: TextIO, input_info: dict[str, Any] | None = None) -> None:
-    json.dump(result_to_json(result, input_info), out, ensure_ascii=False, separators=(",", ":"))
-    out.write("\n")
+    """Write the document of ``result_to_json`` field by field, never holding it whole.
+
+    Memory stays at the model's size whatever the input; the bytes written are the
+    same as ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
+    """
+    write = out.write
+    write("{")
+    if input_info is not None:
+        write('"input":' + _dumps(input_info) + ",")
+    write('"messages":[')
+    for index, message in enumerate(result.messages):
+        if index:
+            write(",")
+        head = message_to_json(message, with_fields=False)
+        unparsed = head.pop("unparsed")
+        write(_dumps(head)[:-1] + ',"fields":[')
+        _write_fields(message.fields, "", write)
+        write('],"unparsed":' + _dumps(unparsed) + "}")
+    write('],"trailing":' + _dumps(unparsed_to_json(result.trailing)))
+    write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in result.diagnostics]))
+    write("}\n")
+
+
+def _write_fields(fields: tuple[Field, ...], parent_path: str, write: Callable[[str], Any]) -> None:
+    for index, field in enumerate(fields):
+        if index:
+            write(",")
+        path = f"{parent_path}.{field.number}" if parent_path else str(field.number)
+        head = _dumps(_field_head(field, path))
+        if field.kind is Kind.MESSAGE or field.kind is Kind.GROUP:
+            write(head[:-1] + ',"fields":[')
+            _write_fields(field.fields, path, write)
+            write("]}")
+        else:
+            write(head)
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
