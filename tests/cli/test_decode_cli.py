@@ -131,3 +131,45 @@ def test_python_dash_m_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "wiretool", "--version"], capture_output=True,
                           check=False, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0 and done.stdout.startswith(b"wiretool ")
+
+
+def test_schema_table_golden(golden) -> None:  # type: ignore[no-untyped-def]
+    code, out = run("decode", "-f", "table", "--proto", str(SAMPLES / "person.proto"),
+                    "--type", "wiretool.samples.Person", str(SAMPLES / "person.bin"))
+    assert code == 0
+    golden("decode/person.bin.schema.table.txt", out.replace(str(SAMPLES), "samples"))
+
+
+def test_schema_json_adds_name_and_type() -> None:
+    code, out = run("decode", "-f", "json", "--descriptor-set", str(SAMPLES / "person.desc"),
+                    "-t", "Person", str(SAMPLES / "person.bin"))
+    assert code == 0
+    message = json.loads(out)["messages"][0]
+    assert message["type"] == "wiretool.samples.Person"
+    by_name = {f["name"]: f for f in message["fields"]}
+    assert by_name["balance_cents"]["type"] == "sint64" and by_name["balance_cents"]["display"] == -1250
+    assert by_name["timezone_offset_minutes"]["display"] == -300
+    first_phone = next(f for f in message["fields"] if f["name"] == "phones")
+    assert first_phone["fields"][1]["display"] == "HOME"
+    assert by_name["labels"]["type"] == "map<string, string>"
+    assert by_name["slack"]["oneof"] == "contact"
+    # the contract of decode is kept: same offsets and kinds as without a schema
+    assert by_name["lucky_numbers"]["kind"] == "packed"
+
+
+def test_schema_contradiction_is_a_diagnostic_not_a_crash() -> None:
+    # field 1 (name: string) sent as a varint; field 99 unknown to the schema
+    code, out = run("decode", "-f", "json", "--proto", str(SAMPLES / "person.proto"), "-t",
+                    "Person", stdin=b"08 01 98 06 07")
+    assert code == 1
+    doc = json.loads(out)
+    name, unknown = doc["messages"][0]["fields"]
+    assert "name" not in name and name["value"] == 1
+    assert "name" not in unknown and unknown["number"] == 99
+    assert "contradicts the schema" in doc["diagnostics"][0]["message"]
+
+
+def test_schema_usage_errors_exit_2() -> None:
+    assert run("decode", "--type", "X", str(SAMPLES / "person.bin"))[0] == 2
+    assert run("decode", "--proto", str(SAMPLES / "person.proto"), "--type", "Nope",
+               str(SAMPLES / "person.bin"))[0] == 2

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 
-from wiretool.cli import app
+from wiretool.cli import app, schema_options
 from wiretool.cli.common import (
     default_format,
     exit_code_for,
@@ -27,7 +28,7 @@ class DecodeFormat(StrEnum):
     JSON = "json"
 
 
-DECODE_HELP = """Decode protobuf bytes field by field, without a schema.
+DECODE_HELP = """Decode protobuf bytes field by field, with or without a schema.
 
 FILE is raw binary, hex (spaces, newlines, 0x, ':' allowed), an xxd or hexdump -C
 dump, or base64/base64url - detected automatically (force it with --input-format).
@@ -45,6 +46,10 @@ Examples:
   wiretool decode --grpc --format json capture-body.hex | jq '.messages[].fields'
 
   wiretool decode --delimited --offset 4 stream.bin
+
+  wiretool decode --proto samples/person.proto samples/person.bin
+
+  wiretool decode --descriptor-set samples/person.desc --type wiretool.samples.Person samples/person.hex
 
 Exit codes: 0 decoded completely; 1 malformed input (what could be decoded is
 shown, diagnostics say what is wrong at which offset); 2 usage error or
@@ -86,6 +91,10 @@ def decode_command(
         64 * 1024 * 1024, "--max-message-size", min=0,
         help="Largest decompressed gRPC message, in bytes (guards against gzip bombs).",
     ),
+    proto: list[Path] = schema_options.proto_option(),
+    proto_path: list[Path] = schema_options.proto_path_option(),
+    descriptor_set: list[Path] = schema_options.descriptor_set_option(),
+    type_name: str | None = schema_options.type_option(),
 ) -> None:
     if sum((grpc, delimited, no_framing)) > 1:
         raise fail("--grpc, --delimited and --no-grpc exclude each other")
@@ -93,13 +102,24 @@ def decode_command(
         raise fail("no input: give a FILE or pipe bytes to standard input (see --help)")
     from wiretool.protobuf.wire import decode
 
+    loaded = schema_options.load(proto, proto_path, descriptor_set, type_name)
     decoded = decode_input(read_source(file), input_format)
     data = decoded.data
     if offset > len(data):
         raise fail(f"--offset {offset} is past the end of the input ({len(data)} bytes)")
     framing = "grpc" if grpc else "delimited" if delimited else "none" if no_framing else "auto"
-    result = decode(data, start=offset, framing=framing, max_depth=max_depth,
-                    max_message_size=max_message_size)
+    if loaded is None:
+        result = decode(data, start=offset, framing=framing, max_depth=max_depth,
+                        max_message_size=max_message_size)
+    else:
+        from wiretool.protobuf.annotate import DescriptorHints, annotate
+
+        descriptor = loaded[1]
+        result = annotate(
+            decode(data, start=offset, framing=framing, max_depth=max_depth,
+                   max_message_size=max_message_size, hints=DescriptorHints(descriptor)),
+            descriptor,
+        )
     chosen = default_format(output_format.value if output_format else None, "table", "json")
     if chosen == DecodeFormat.JSON:
         from wiretool.render.protobuf_json import render_json

@@ -213,7 +213,7 @@ def _annotate_field(
         found.append(
             Diagnostic(
                 field.offset,
-                Severity.WARNING,
+                Severity.ERROR,
                 f"{where}: wire type {field.wire_type.name} contradicts the schema "
                 f"({declared_wire_type(fd).name}); shown without schema",
                 field.length,
@@ -225,7 +225,7 @@ def _annotate_field(
             found.append(
                 Diagnostic(
                     field.offset,
-                    Severity.WARNING,
+                    Severity.ERROR,
                     f"{where}: payload does not read as {kind.value}; shown without schema",
                     field.length,
                 )

@@ -54,8 +54,13 @@ def _field_label(field: Field, depth: int) -> str:
 
 
 def _kind_label(field: Field) -> str:
+    """The declared type, shortened to its last name (``.pkg.Person.PhoneNumber`` ->
+    ``PhoneNumber``), or the inferred kind."""
     if field.schema is not None:
-        return field.schema.type
+        declared = field.schema.type
+        if declared.startswith("."):
+            return declared.rsplit(".", 1)[-1]
+        return declared.replace(", ", ",")
     return field.kind.value
 
 
@@ -83,14 +88,17 @@ def message_heading(index: int, message: Message, count: int) -> str:
 def render_table(result: DecodeResult, console: Console, *, header: str | None = None) -> None:
     """Print ``result`` as aligned rows, one per field."""
     width = console.width
+    named = any(m.type_name for m in result.messages)
+    field_width = FIELD_WIDTH + 8 if named else FIELD_WIDTH
+    kind_width = KIND_WIDTH + 9 if named else KIND_WIDTH
     offset_width = max(6, len(str(result.size)))
-    value_width = max(24, width - (offset_width + 7 + FIELD_WIDTH + 8 + KIND_WIDTH + 6) - 24)
+    value_width = max(24, width - (offset_width + 7 + field_width + 8 + kind_width + 6) - 24)
     if header:
         console.print(Text(header, style="dim"))
     heading = Text.assemble(
         ("offset".rjust(offset_width), "bold"), "  ", ("length", "bold"), " ",
-        ("field".ljust(FIELD_WIDTH), "bold"), " ", ("wire".ljust(6), "bold"), " ",
-        ("kind".ljust(KIND_WIDTH), "bold"), " ", ("value", "bold"),
+        ("field".ljust(field_width), "bold"), " ", ("wire".ljust(6), "bold"), " ",
+        (("type" if named else "kind").ljust(kind_width), "bold"), " ", ("value", "bold"),
     )
     count = len(result.messages)
     for index, message in enumerate(result.messages):
@@ -102,9 +110,9 @@ def render_table(result: DecodeResult, console: Console, *, header: str | None =
             line = Text.assemble(
                 (str(field.offset).rjust(offset_width), "dim"), "  ",
                 (str(field.length).rjust(6), "dim"), " ",
-                (_cell(_field_label(field, depth), FIELD_WIDTH).ljust(FIELD_WIDTH), "cyan"), " ",
+                (_cell(_field_label(field, depth), field_width).ljust(field_width), "cyan"), " ",
                 _WIRE_NAMES.get(field.wire_type, "?").ljust(6), " ",
-                (_cell(_kind_label(field), KIND_WIDTH).ljust(KIND_WIDTH),
+                (_cell(_kind_label(field), kind_width).ljust(kind_width),
                  _KIND_STYLE.get(field.kind, "")), " ",
                 (value, _KIND_STYLE.get(field.kind, "") if field.kind is Kind.STRING else ""),
                 ("   " + also if also else "", "dim"),
@@ -113,19 +121,19 @@ def render_table(result: DecodeResult, console: Console, *, header: str | None =
             console.print(line, no_wrap=True, overflow="ellipsis")
         if message.unparsed is not None:
             _print_unparsed(console, message.unparsed.offset, message.unparsed.data, offset_width,
-                            value_width)
+                            field_width)
     if result.trailing is not None:
         _print_unparsed(console, result.trailing.offset, result.trailing.data, offset_width,
-                        value_width)
+                        field_width)
     render_diagnostics(result.diagnostics, console)
 
 
 def _print_unparsed(console: Console, offset: int, data: bytes, offset_width: int,
-                    value_width: int) -> None:
+                    field_width: int) -> None:
     preview = data[:16].hex(" ") + (" …" if len(data) > 16 else "")
     console.print(Text.assemble(
         (str(offset).rjust(offset_width), "dim"), "  ", (str(len(data)).rjust(6), "dim"), " ",
-        ("unparsed".ljust(FIELD_WIDTH), "bold red"), " ", preview, "   ",
+        ("unparsed".ljust(field_width), "bold red"), " ", preview, "   ",
         (describe_bytes_text(data, 24), "dim"),
     ), no_wrap=True, overflow="ellipsis")
 

@@ -85,6 +85,9 @@ def describe_also(field: Field) -> str:
     """Other readings: alternative numeric interpretations, or other kinds that parse."""
     parts: list[str] = []
     kind = field.kind
+    if field.schema is not None:
+        # The schema already chose the reading; other numeric readings are noise.
+        return "overlong varint" if field.overlong else ""
     if kind is Kind.VARINT:
         assert isinstance(field.value, int)
         signed, zigzag = field.signed, field.zigzag
