@@ -70,7 +70,7 @@ def test_wire_type_contradicting_schema_is_a_diagnostic() -> None:
     [field] = result.messages[0].fields
     assert field.schema is None
     [diag] = result.diagnostics
-    assert diag.severity is Severity.WARNING and diag.offset == 0
+    assert diag.severity is Severity.ERROR and diag.offset == 0
     assert "wire type I32 contradicts the schema (VARINT)" in diag.message
 
 
