@@ -20,7 +20,15 @@ WIDTH_ENV = {"COLUMNS": "120", "NO_COLOR": "1"}
 
 
 def run(*args: str, stdin: bytes | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), input=stdin, env=WIDTH_ENV)
+    # From the project root with relative sample paths, so that renderings do not
+    # depend on where the project is checked out.
+    relative = [a.replace(str(SAMPLES), "samples") for a in args]
+    cwd = os.getcwd()
+    os.chdir(SAMPLES.parent)
+    try:
+        result = runner.invoke(app, relative, input=stdin, env=WIDTH_ENV)
+    finally:
+        os.chdir(cwd)
     return result.exit_code, result.stdout
 
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Benchmark ``wiretool decode --format json`` side by side with ``protoc --decode_raw``.
+
+    python benchmarks/bench_decode.py            # 5 runs per cell
+    python benchmarks/bench_decode.py --runs 3 --scales 1
+
+The inputs are made here, reproducibly, with the protobuf runtime and a real schema
+(``samples/person.proto``): an ``AddressBook`` of random people of about 4 MB, and
+the same at 2x and 4x; plus a ~4 MB ``FileDescriptorSet`` (descriptor.proto's own
+schema). Every command runs in a fresh process; the table shows the median wall
+time, the peak resident memory (RSS) of the process, and the ratio to protoc on the
+same input. A tiny decode is compared with the bare ``import typer, rich.console``
+to show start-up cost.
+
+Peers that are not installed are skipped with the command that installs them.
+This is a benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "work"
+WORDS = ["alpha", "beta", "Ada", "Lovelace", "Grace", "Hopper", "analytical", "engine",
+         "example.com", "東京", "Ünïcødé", "team", "ops", "payments", "v1", "eu-west-1"]
+
+
+def person_class() -> type:
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    pool = descriptor_pool.DescriptorPool()
+    fds = descriptor_pb2.FileDescriptorSet.FromString((ROOT / "samples/person.desc").read_bytes())
+    for file in fds.file:
+        pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("wiretool.samples.Person"))
+
+
+def make_addressbook(size: int, seed: int = 1) -> bytes:
+    """An AddressBook (field 1: repeated Person) of about ``size`` bytes."""
+    rng = random.Random(seed)
+    person = person_class()
+    out = bytearray()
+    while len(out) < size:
+        p = person(name=f"{rng.choice(WORDS)} {rng.choice(WORDS)}", id=rng.randint(1, 10**6),
+                   email=f"{rng.choice(WORDS)}@example.com",
+                   lucky_numbers=[rng.randint(0, 1000) for _ in range(rng.randint(0, 6))],
+                   balance_cents=rng.randint(-10**6, 10**6), score=rng.random(),
+                   created_ms=rng.randint(1_600_000_000_000, 1_800_000_000_000),
+                   timezone_offset_minutes=rng.choice([-300, 0, 60]))
+        for _ in range(rng.randint(0, 2)):
+            p.phones.add(number=f"+44 {rng.randint(10**9, 10**10)}", type=rng.randint(0, 2))
+        p.labels[rng.choice(WORDS)] = rng.choice(WORDS)
+        if rng.random() < 0.5:
+            p.avatar_sha256 = rng.randbytes(32)
+        body = p.SerializeToString()
+        out += b"\x0a" + _varint(len(body)) + body
+    return bytes(out)
+
+
+def make_descriptor_set(size: int) -> bytes:
+    """A FileDescriptorSet of the well-known types' .proto files, repeated (renamed)."""
+    from google.protobuf import (any_pb2, api_pb2, descriptor_pb2, duration_pb2, struct_pb2,
+                                 timestamp_pb2, type_pb2, wrappers_pb2)
+
+    files = []
+    for module in (descriptor_pb2, any_pb2, api_pb2, duration_pb2, struct_pb2, timestamp_pb2,
+                   type_pb2, wrappers_pb2):
+        proto = descriptor_pb2.FileDescriptorProto()
+        module.DESCRIPTOR.CopyToProto(proto)
+        files.append(proto)
+    fds = descriptor_pb2.FileDescriptorSet()
+    copy = 0
+    while fds.ByteSize() < size:
+        for proto in files:
+            renamed = fds.file.add()
+            renamed.CopyFrom(proto)
+            renamed.name = f"copy{copy}/{proto.name}"
+        copy += 1
+    return fds.SerializeToString()
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def measure(argv: list[str], stdin_path: Path | None, runs: int) -> tuple[float, float, int]:
+    """(median seconds, peak RSS MiB, exit code) of ``argv`` over ``runs`` runs."""
+    times: list[float] = []
+    peak = 0
+    code = 0
+    for _ in range(runs):
+        with open(stdin_path or os.devnull, "rb") as stdin, open(os.devnull, "wb") as devnull:
+            start = time.perf_counter()
+            process = subprocess.Popen(argv, stdin=stdin, stdout=devnull, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(process.pid, 0)
+            times.append(time.perf_counter() - start)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            code = process.returncode
+            peak = max(peak, usage.ru_maxrss)  # KiB on Linux
+            if process.stderr:
+                process.stderr.close()
+    return statistics.median(times), peak / 1024, code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--size", type=int, default=4_000_000, help="bytes at scale 1")
+    args = parser.parse_args()
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    wiretool = shutil.which("wiretool") or sys.exit("wiretool is not installed: pip install .")
+    protoc = shutil.which("protoc")
+    inputs: list[tuple[str, Path]] = []
+    for scale in args.scales:
+        path = WORK / f"addressbook-{scale}x.bin"
+        if not path.exists():
+            path.write_bytes(make_addressbook(args.size * scale))
+        inputs.append((f"AddressBook {scale}x", path))
+    fds_path = WORK / "descriptor-set.bin"
+    if not fds_path.exists():
+        fds_path.write_bytes(make_descriptor_set(args.size))
+    inputs.append(("FileDescriptorSet", fds_path))
+    tiny = WORK / "tiny.bin"
+    tiny.write_bytes(b"\x08\x96\x01\x12\x02hi")
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    if protoc is None:
+        print("protoc not found: install it with `apt-get install protobuf-compiler` "
+              "(measuring wiretool alone)")
+    print(f"median of {args.runs} runs; RSS = peak resident memory of the process\n")
+    header = f"{'input':<20} {'size MB':>8} {'tool':<34} {'median s':>9} {'RSS MiB':>8} {'vs protoc':>10}"
+    print(header)
+    print("-" * len(header))
+    for name, path in inputs:
+        size = path.stat().st_size / 1e6
+        base = None
+        if protoc:
+            base, rss, _ = measure([protoc, "--decode_raw"], path, args.runs)
+            print(f"{name:<20} {size:>8.2f} {'protoc --decode_raw':<34} {base:>9.3f} {rss:>8.1f} {'1.00x':>10}")
+        seconds, rss, code = measure([wiretool, "decode", "--format", "json", str(path)], None,
+                                     args.runs)
+        ratio = f"{seconds / base:.2f}x" if base else "-"
+        note = "" if code == 0 else f"  (exit {code})"
+        print(f"{name:<20} {size:>8.2f} {'wiretool decode --format json':<34} {seconds:>9.3f} "
+              f"{rss:>8.1f} {ratio:>10}{note}")
+    print()
+    bare, bare_rss, _ = measure([sys.executable, "-c", "import typer, rich.console"], None, args.runs)
+    small, small_rss, _ = measure([wiretool, "decode", "--format", "json", str(tiny)], None, args.runs)
+    print(f"{'start-up':<20} {'':>8} {'python -c import typer, rich.console':<34} {bare:>9.3f} {bare_rss:>8.1f}")
+    print(f"{'start-up':<20} {'':>8} {'wiretool decode (7-byte message)':<34} {small:>9.3f} "
+          f"{small_rss:>8.1f} {small / bare:>9.2f}x of the bare import")
+
+
+if __name__ == "__main__":
+    main()
