@@ -39,8 +39,8 @@ FRAME_HEADER_BYTES = 9
 _SETTINGS = 0x4
 _MAX_FRAME_LENGTH = 16_384  # SETTINGS_MAX_FRAME_SIZE initial value (RFC 9113 6.5.2)
 
-_REQUEST_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S+ HTTP/1\.[01]\r?\n")
-_STATUS_LINE = re.compile(rb"^HTTP/1\.[01] (\d{3})(?: [^\r\n]*)?\r?\n")
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S+ HTTP/1\.[01]\r?\n")
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3})(?: [^\r\n]*)?\r?\n")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -221,7 +221,9 @@ def _h2c(client: bytes, server: bytes, swapped: bool, client_done: bool, server_
     while True:
         status = _STATUS_LINE.match(server, at)
         if status is None:
-            if len(server) - at < 16 and not server_done:
+            head = server[at:at + 16]
+            if not server_done and b"\n" not in head and (
+                    head.startswith(b"HTTP/1.") or b"HTTP/1.".startswith(head)):
                 return Detection(Verdict.NEED_MORE, reason="waiting for the upgrade response")
             return Detection(Verdict.NOT_HTTP2, reason="h2c upgrade request without an "
                              "HTTP/1.1 response", diagnostics=tuple(diags))
