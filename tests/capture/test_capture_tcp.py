@@ -271,3 +271,22 @@ def test_ipv6_vlan_and_sll_flows() -> None:
     g = w.Flow(wrap="raw")
     raw = [*g.handshake(), g.send("client", b"sll data")]
     assert streams(run([w.sll(x) for x in raw], linktype=113))[1, "client"] == b"sll data"
+
+
+def test_pcapng_with_two_interfaces_feeds_one_reassembler() -> None:
+    f = w.Flow(wrap="raw")
+    frames = [*f.handshake(), f.send("client", b"over eth+vlan"), f.send("server", b"over sll2")]
+    # client packets on interface 0 (Ethernet with a VLAN tag, microseconds),
+    # server packets on interface 1 (Linux cooked v2, nanoseconds)
+    blocks = w.pcapng_shb() + w.pcapng_idb(1) + w.pcapng_idb(276, tsresol=9)
+    for i, (frame, sender) in enumerate(zip(frames, ["client", "server", "client", "client",
+                                                     "server"], strict=True)):
+        if sender == "client":
+            blocks += w.pcapng_epb(0, 1_000_000 + i, w.ethernet(frame, vlans=[(0x8100, 7)]))
+        else:
+            blocks += w.pcapng_epb(1, (1_000_000 + i) * 1000, w.sll2(frame))
+    events = list(follow_tcp(io.BytesIO(blocks)))
+    assert of(events, CaptureDiagnostic) == []
+    assert streams(events) == {(1, "client"): b"over eth+vlan", (1, "server"): b"over sll2"}
+    server_data = [e for e in events if isinstance(e, StreamData) and e.direction == "server"]
+    assert server_data[0].time_ns == (1_000_000 + 4) * 1000
