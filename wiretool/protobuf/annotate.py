@@ -241,7 +241,7 @@ def _annotate_field(
         display=display_value(fd, field),
         oneof=oneof_name(fd),
     )
-    return dataclasses.replace(field, fields=children, schema=info)
+    return field._replace(fields=children, schema=info)
 
 
 def display_value(fd: FieldDescriptor, field: Field) -> str | int | float | bool | None:

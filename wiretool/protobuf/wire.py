@@ -26,6 +26,7 @@ rendering is ``wiretool.render``'s.
 from __future__ import annotations
 
 import gc
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -255,6 +256,11 @@ _KEY_ORDER = {_MESSAGE: 0, _STRING: 1, "packed:varint": 2, "packed:fixed32": 3,
               "packed:fixed64": 4, _BYTES: 5}
 
 
+_ALWAYS_TRY_MESSAGE = 8
+"""Strings up to this length are always tried as messages too (for the alternatives)."""
+_TEXT_LENGTH_BYTES = re.compile(rb"[\t\n\r]")
+
+
 def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
     """Every reading of a LEN payload that parses: key -> (score, reading)."""
     start, end = raw[_VOFF], raw[_VEND]
@@ -263,6 +269,11 @@ def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
     text = infer.score_string(payload)
     if text is not None:
         found[_STRING] = (text[1], text[0])
+        if (text[1] > infer.STRING_BASE and end - start > _ALWAYS_TRY_MESSAGE
+                and _TEXT_LENGTH_BYTES.search(payload) is None):
+            # Clean text that no message could be: a message reads as clean text only
+            # through a length prefix of 9, 10 or 13 (tab, newline, carriage return).
+            return found
     children = _is_message(buf, start, end)
     if children is not None:
         text_children = sum(
@@ -435,13 +446,21 @@ _WIRE_TYPES = tuple(WireType)  # indexed by the wire type number: no Enum lookup
 
 
 def _build(buf: bytes, fields: Raw, depth: int, max_depth: int) -> tuple[Field, ...]:
+    # Fields are made with tuple.__new__ directly (Field is a NamedTuple): this loop
+    # runs once per field of the input and dominates the build time otherwise.
     built: list[Field] = []
     append = built.append
+    new = tuple.__new__
     for raw in fields:
         wire = raw[_WIRE]
         offset = raw[_OFFSET]
         voff = raw[_VOFF]
-        if wire == 2:
+        if wire == 0 or wire == 1 or wire == 5:
+            end = raw[_END]
+            append(new(Field, (offset, raw[_NUMBER], _WIRE_TYPES[wire], end - offset,
+                               raw[_TAG_LEN], _SCALAR_KIND[wire], voff, end - voff,
+                               raw[_IVALUE], (), (), None, (), raw[_OVERLONG], True, None)))
+        elif wire == 2:
             key, alternatives, reading = raw[_DECISION]
             kind = _KEY_KIND[key]
             vend = raw[_VEND]
@@ -450,38 +469,27 @@ def _build(buf: bytes, fields: Raw, depth: int, max_depth: int) -> tuple[Field, 
             values: tuple[int, ...] = ()
             packed_type = None
             expanded = True
-            if kind is Kind.MESSAGE:
+            if kind is Kind.STRING:
+                value = reading
+            elif kind is Kind.MESSAGE:
                 if reading is None:
                     expanded = False
                 else:
                     children = _build(buf, reading, depth + 1, max_depth)
-            elif kind is Kind.STRING:
-                value = reading
             elif kind is Kind.PACKED:
                 packed_type = reading
                 values = infer.unpack(buf[voff:vend], reading)
             else:
                 value = buf[voff:vend]
-            append(
-                Field(offset, raw[_NUMBER], WireType.LEN, raw[_END] - offset, raw[_TAG_LEN],
-                      kind, voff, vend - voff, value, children, values, packed_type,
-                      alternatives, raw[_OVERLONG], expanded)
-            )
-        elif wire == 3:
+            append(new(Field, (offset, raw[_NUMBER], WireType.LEN, raw[_END] - offset,
+                               raw[_TAG_LEN], kind, voff, vend - voff, value, children, values,
+                               packed_type, alternatives, raw[_OVERLONG], expanded, None)))
+        else:
             expanded = depth < max_depth
             children = _build(buf, raw[_CHILDREN], depth + 1, max_depth) if expanded else ()
-            append(
-                Field(offset, raw[_NUMBER], WireType.SGROUP, raw[_END] - offset, raw[_TAG_LEN],
-                      Kind.GROUP, voff, raw[_VEND] - voff, None, children, (), None, (),
-                      raw[_OVERLONG], expanded)
-            )
-        else:
-            end = raw[_END]
-            append(
-                Field(offset, raw[_NUMBER], _WIRE_TYPES[wire], end - offset, raw[_TAG_LEN],
-                      _SCALAR_KIND[wire], voff, end - voff, raw[_IVALUE], (), (), None, (),
-                      raw[_OVERLONG])
-            )
+            append(new(Field, (offset, raw[_NUMBER], WireType.SGROUP, raw[_END] - offset,
+                               raw[_TAG_LEN], Kind.GROUP, voff, raw[_VEND] - voff, None, children,
+                               (), None, (), raw[_OVERLONG], expanded, None)))
     fields.clear()  # the raw records are no longer needed: free them as we go
     return tuple(built)
 

@@ -159,13 +159,49 @@ def _write_fields(fields: tuple[Field, ...], parent_path: str, write: Callable[[
         if index:
             write(",")
         path = f"{parent_path}.{field.number}" if parent_path else str(field.number)
-        head = _dumps(_field_head(field, path))
         if field.kind is Kind.MESSAGE or field.kind is Kind.GROUP:
-            write(head[:-1] + ',"fields":[')
+            write(_dumps(_field_head(field, path))[:-1] + ',"fields":[')
             _write_fields(field.fields, path, write)
             write("]}")
+        elif field.schema is None and field.kind is not Kind.PACKED:
+            write(_scalar_json(field, path))
         else:
-            write(head)
+            write(_dumps(_field_head(field, path)))
+
+
+def _scalar_json(field: Field, path: str) -> str:
+    """The FIELD object of a schemaless varint/fixed/string/bytes field, formatted directly.
+
+    The fast path of ``_field_head`` for the fields that make up most of a message:
+    the same keys in the same order, byte for byte (tests compare the two).
+    """
+    head = (f'{{"offset":{field.offset},"number":{field.number},"wire_type":'
+            f'{field.wire_type.value},"length":{field.length},"kind":"{field.kind.value}",'
+            f'"path":"{path}","tag_length":{field.tag_length},"value_offset":'
+            f'{field.value_offset},"value_length":{field.value_length},"overlong":'
+            f'{"true" if field.overlong else "false"}')
+    kind = field.kind
+    value = field.value
+    if kind is Kind.VARINT:
+        assert isinstance(value, int)
+        signed = value - (1 << 64) if value >> 63 else value
+        zigzag = (value >> 1) ^ -(value & 1)
+        boolean = "true" if value == 1 else "false" if value == 0 else "null"
+        return f'{head},"value":{value},"signed":{signed},"zigzag":{zigzag},"bool":{boolean}}}'
+    if kind is Kind.STRING:
+        return f'{head},"value":{_dumps(value)},"alternatives":{_kinds(field)}}}'
+    if kind is Kind.BYTES:
+        assert isinstance(value, bytes)
+        return f'{head},"value":"{value.hex()}","alternatives":{_kinds(field)}}}'
+    floating = field.floating
+    return (f'{head},"value":{value},"signed":{field.signed},"float":'
+            f'{_dumps(None if floating is None else json_float(floating))}}}')
+
+
+def _kinds(field: Field) -> str:
+    if not field.alternatives:
+        return "[]"
+    return "[" + ",".join(f'"{kind.value}"' for kind in field.alternatives) + "]"
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
