@@ -118,6 +118,7 @@ def test_terminal_safety_of_wire_strings(fmt: str) -> None:
 
 def test_no_color_and_colour_on_terminals_only() -> None:
     code, out = run("decode", "-f", "table", str(SAMPLES / "person.bin"))
+    assert code == 0 and "Ada Lovelace" in out
     assert "\x1b[" not in out
 
 

@@ -30,7 +30,7 @@ from google.protobuf import (
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message as PbMessage
 
-from wiretool.protobuf.model import Field, Kind
+from wiretool.protobuf.model import Field
 from wiretool.protobuf.wire import decode_message
 
 ROOT = Path(__file__).resolve().parents[2]

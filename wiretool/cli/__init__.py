@@ -44,9 +44,11 @@ def _root(
 def _register() -> None:
     # Each command module adds itself to ``app`` on import; importing them is cheap
     # because they import their heavy libraries inside the command function.
-    from wiretool.cli import decode  # noqa: F401
-    from wiretool.cli import compare  # noqa: F401
-    from wiretool.cli import h2  # noqa: F401
+    from wiretool.cli import (
+        compare,  # noqa: F401
+        decode,  # noqa: F401
+        h2,  # noqa: F401
+    )
 
 
 _register()

@@ -6,7 +6,6 @@ hands the results to ``wiretool.render.compare_table`` / ``compare_json``.
 """
 
 # Typer declares options as argument defaults; that is its idiom, not a shared mutable.
-# ruff: noqa: B008
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ Examples:
 
   wiretool decode --proto samples/person.proto samples/person.bin
 
-  wiretool decode --descriptor-set samples/person.desc --type wiretool.samples.Person samples/person.hex
+  wiretool decode --descriptor-set samples/person.desc -t Person samples/person.hex
 
 Exit codes: 0 decoded completely; 1 malformed input (what could be decoded is
 shown, diagnostics say what is wrong at which offset); 2 usage error or

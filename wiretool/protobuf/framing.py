@@ -104,7 +104,8 @@ def _split_grpc(
                 frames.append(Frame(data, stop, stop, "grpc", pos, 5, True, size))
                 return frames, diagnostics, Unparsed(body, data[body:stop]) if stop > body else None
             if problem:
-                diagnostics.append(_error(body, stop - body, f"gRPC message at offset {pos}: {problem}"))
+                diagnostics.append(
+                    _error(body, stop - body, f"gRPC message at offset {pos}: {problem}"))
             frames.append(Frame(payload, 0, len(payload), "grpc", pos, 5, True, size))
         pos = stop
     return frames, diagnostics, None
@@ -133,7 +134,9 @@ def decompress(payload: bytes, limit: int, encoding: str = "gzip") -> tuple[byte
     return None, f"cannot decompress ({last_error})"
 
 
-def _split_delimited(data: bytes, pos: int) -> tuple[list[Frame], list[Diagnostic], Unparsed | None]:
+def _split_delimited(
+    data: bytes, pos: int
+) -> tuple[list[Frame], list[Diagnostic], Unparsed | None]:
     from wiretool.protobuf.wire import read_varint
 
     frames: list[Frame] = []

@@ -116,7 +116,7 @@ def _number_score(number: int) -> float:
     return -4.0
 
 
-_WIRE_TYPE_SCORE = {
+_WIRE_TYPE_SCORE: dict[int, float] = {
     WireType.VARINT: 0.2,
     WireType.LEN: 0.3,
     WireType.I32: -0.3,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gc
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,8 +52,6 @@ _U64 = (1 << 64) - 1
 
 # Indexes into a raw field record (a list, because millions of them are made).
 _NUMBER, _WIRE, _OFFSET, _TAG_LEN, _VOFF, _VEND, _END, _IVALUE, _OVERLONG, _CHILDREN = range(10)
-_DECISION = 10
-"""Slot filled by classify for LEN fields: (key, alternatives, payload reading)."""
 
 Raw = list[Any]
 
@@ -123,11 +120,13 @@ def _read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int, bool]:
     return value & _U64, pos, (byte == 0 and pos - start > 1) or value > _U64
 
 
-def _scan(buf: bytes, pos: int, end: int) -> tuple[Raw, _Fault | None, list[Raw]]:
-    """Scan ``buf[pos:end]`` into raw field records.
+def _scan(
+    buf: bytes, pos: int, end: int, one: bool = False
+) -> tuple[Raw, _Fault | None, list[Raw], int]:
+    """Scan ``buf[pos:end]`` into raw field records (with ``one``: just the next field).
 
-    Returns ``(fields, fault, open_groups)``: on a fault, the fields read before it,
-    the fault, and the groups still open at that point (outermost first).
+    Returns ``(fields, fault, open_groups, next_offset)``: on a fault, the fields read
+    before it, the fault, and the groups still open at that point (outermost first).
     """
     out: Raw = []
     stack: list[tuple[Raw, Raw]] = []  # (enclosing list, group record)
@@ -178,7 +177,8 @@ def _scan(buf: bytes, pos: int, end: int) -> tuple[Raw, _Fault | None, list[Raw]
             elif wire == 5 or wire == 1:
                 width = 4 if wire == 5 else 8
                 if width > end - pos:
-                    raise _Fault(tag_off, "field {} at offset {} (fixed{}) needs {} bytes, {} remain",
+                    raise _Fault(tag_off,
+                                 "field {} at offset {} (fixed{}) needs {} bytes, {} remain",
                                  number, tag_off, width * 8, width, end - pos)
                 value = int.from_bytes(buf[pos : pos + width], "little")
                 out.append(
@@ -194,7 +194,8 @@ def _scan(buf: bytes, pos: int, end: int) -> tuple[Raw, _Fault | None, list[Raw]
             elif wire == 4:
                 if not stack:
                     raise _Fault(tag_off,
-                                 "end-group tag for field {} at offset {} has no matching start-group",
+                                 "end-group tag for field {} at offset {} has no matching "
+                                 "start-group",
                                  number, tag_off)
                 parent, group = stack[-1]
                 if group[_NUMBER] != number:
@@ -210,14 +211,16 @@ def _scan(buf: bytes, pos: int, end: int) -> tuple[Raw, _Fault | None, list[Raw]
             else:
                 raise _Fault(tag_off, "invalid wire type {} in tag at offset {} (field {})",
                              wire, tag_off, number)
+            if one and not stack:
+                return out, None, [], pos
     except _Fault as fault:
         # Drop the traceback: it would tie this frame (and its lists) into a cycle
         # that only the garbage collector, paused during decoding, could free.
         fault.__traceback__ = None
         fault.resume = tag_off
         if not stack:
-            return out, fault, []
-        return _close_open_groups(stack, out, tag_off), fault, [g for _, g in stack]
+            return out, fault, [], tag_off
+        return _close_open_groups(stack, out, tag_off), fault, [g for _, g in stack], tag_off
     if stack:
         top = _close_open_groups(stack, out, end)
         outermost = stack[0][1]
@@ -226,8 +229,9 @@ def _scan(buf: bytes, pos: int, end: int) -> tuple[Raw, _Fault | None, list[Raw]
             _Fault(end, "group {} started at offset {} is not closed before the end at offset {}",
                    outermost[_NUMBER], outermost[_OFFSET], end),
             [g for _, g in stack],
+            end,
         )
-    return out, None, []
+    return out, None, [], pos
 
 
 def _close_open_groups(stack: list[tuple[Raw, Raw]], out: Raw, at: int) -> Raw:
@@ -241,7 +245,7 @@ def _close_open_groups(stack: list[tuple[Raw, Raw]], out: Raw, at: int) -> Raw:
 
 def _is_message(buf: bytes, start: int, end: int) -> Raw | None:
     """The raw fields of ``buf[start:end]`` if it parses completely as a message."""
-    fields, fault, _ = _scan(buf, start, end)
+    fields, fault, _, _ = _scan(buf, start, end)
     return None if fault is not None else fields
 
 
@@ -308,14 +312,6 @@ def _hint_key(hint: Kind | PackedType | None) -> str | None:
     return {Kind.MESSAGE: _MESSAGE, Kind.STRING: _STRING, Kind.BYTES: _BYTES}.get(hint)
 
 
-def _decide(group: list[dict[str, tuple[float, Any]]]) -> str:
-    """The reading that fits every occurrence with the best total score."""
-    common = set(group[0])
-    for candidates in group[1:]:
-        common &= candidates.keys()
-    return max(common, key=lambda key: (sum(c[key][0] for c in group), -_KEY_ORDER[key]))
-
-
 def _alternatives(candidates: dict[str, tuple[float, Any]], chosen: str) -> tuple[Kind, ...]:
     """Other readings that parse, best first. ``bytes`` always parses and is left out;
     so is ``packed`` when it scores below bytes (nearly any text parses as varints)."""
@@ -333,89 +329,189 @@ def _alternatives(candidates: dict[str, tuple[float, Any]], chosen: str) -> tupl
     return tuple(kinds)
 
 
-@dataclass(slots=True)
-class _Level:
-    """Messages at one field path, waiting to have their LEN fields classified."""
+# -- pass 1: gather the scores of every field path -----------------------------------
 
-    nodes: list[tuple[bytes, Raw]]
-    hints: KindHints | None
-
-
-def _classify(
-    roots: list[tuple[bytes, Raw]],
-    hints: KindHints | None,
-    max_depth: int,
-    diagnostics: list[Diagnostic],
-) -> None:
-    """Fill the decision slot of every LEN field, level by level (see module doc)."""
-    level: dict[tuple[int, ...], _Level] = {(): _Level(roots, hints)}
-    depth = 0
-    while level:
-        depth += 1
-        following: dict[tuple[int, ...], _Level] = {}
-        for path, pending in level.items():
-            by_number: dict[int, list[tuple[bytes, Raw]]] = defaultdict(list)
-            groups: dict[int, list[tuple[bytes, Raw]]] = defaultdict(list)
-            for buf, fields in pending.nodes:
-                for raw in fields:
-                    wire = raw[_WIRE]
-                    if wire == 2:
-                        by_number[raw[_NUMBER]].append((buf, raw))
-                    elif wire == 3:
-                        groups[raw[_NUMBER]].append((buf, raw[_CHILDREN]))
-            for number, occurrences in by_number.items():
-                child_hints = pending.hints.child(number) if pending.hints else None
-                forced = _hint_key(pending.hints.kind_for(number, WireType.LEN)) if (
-                    pending.hints
-                ) else None
-                candidates = [_candidates(buf, raw) for buf, raw in occurrences]
-                inferred = _decide(candidates)
-                next_nodes: list[tuple[bytes, Raw]] = []
-                for (buf, raw), cands in zip(occurrences, candidates, strict=True):
-                    key = inferred
-                    if forced is not None:
-                        if forced in cands:
-                            key = forced
-                        else:
-                            key = inferred if inferred in cands else max(
-                                cands, key=lambda k, c=cands: c[k][0]  # type: ignore[misc]
-                            )
-                            diagnostics.append(_contradiction(raw, forced, key))
-                    reading = cands[key][1]
-                    raw.append((key, _alternatives(cands, key), reading))
-                    if key == _MESSAGE:
-                        if depth >= max_depth:
-                            raw[_DECISION] = (key, raw[_DECISION][1], None)
-                            diagnostics.append(_depth_stop(raw, max_depth))
-                        else:
-                            next_nodes.append((buf, reading))
-                if next_nodes:
-                    _add(following, (*path, number), next_nodes, child_hints)
-            for number, nodes in groups.items():
-                child_hints = pending.hints.child(number) if pending.hints else None
-                if depth >= max_depth:
-                    for _buf, children in nodes:
-                        children.clear()
-                    diagnostics.append(Diagnostic(
-                        0, Severity.WARNING,
-                        f"group {number} at path {'.'.join(map(str, (*path, number)))}: not "
-                        f"expanded, --max-depth {max_depth} reached"))
-                    continue
-                _add(following, (*path, number), nodes, child_hints)
-        level = following
+_Path = tuple[int, ...]
+_Tally = list[Any]
+"""Per (path, field number): [occurrences, {reading: total score},
+{reading: occurrences it fits}]."""
 
 
-def _add(
-    following: dict[tuple[int, ...], _Level],
-    path: tuple[int, ...],
-    nodes: list[tuple[bytes, Raw]],
-    hints: KindHints | None,
-) -> None:
-    existing = following.get(path)
-    if existing is None:
-        following[path] = _Level(nodes, hints)
-    else:
-        existing.nodes.extend(nodes)
+class _Reader:
+    """The two passes over a set of regions that share one classification.
+
+    Pass 1 (``gather``) walks every region depth first and adds up, per field path,
+    the scores of each reading of its LEN payloads. It explores every payload that
+    *could* be a message, so the totals of a path are complete whichever way its
+    ancestors are decided: a path decided "message" fits as a message in every
+    occurrence, and every occurrence was explored. Nothing of the tree is kept.
+
+    Pass 2 (``fields``) walks a region again, one top-level field at a time, and
+    builds each field's subtree with the decided readings: memory stays at one
+    top-level subtree, whatever the size of the input.
+    """
+
+    def __init__(self, regions: list[Region], hints: KindHints | None, max_depth: int) -> None:
+        self.regions = regions
+        self.hints = hints
+        self.max_depth = max_depth
+        self.diagnostics: list[Diagnostic] = []
+        self.faults: list[_Fault | None] = []
+        self._tallies: dict[tuple[_Path, int], _Tally] = {}
+        self._decisions: dict[tuple[_Path, int], str] = {}
+        self._hints_at: dict[_Path, KindHints | None] = {(): hints}
+
+    # pass 1 ----------------------------------------------------------------------
+
+    def gather(self) -> None:
+        for region in self.regions:
+            self.faults.append(self._gather_region(region))
+
+    def _gather_region(self, region: Region) -> _Fault | None:
+        buf, pos, end = region.buffer, region.start, region.end
+        while pos < end:
+            fields, fault, open_groups, pos = _scan(buf, pos, end, one=True)
+            self._gather_subtree(buf, fields)
+            if fault is not None:
+                self._report_fault(region, fault, open_groups)
+                return fault
+        return None
+
+    def _report_fault(self, region: Region, fault: _Fault, open_groups: list[Raw]) -> None:
+        for group in open_groups:
+            if fault.resume == region.end and group is open_groups[0]:
+                continue  # the fault itself already says this group is not closed
+            self.diagnostics.append(Diagnostic(
+                group[_OFFSET], Severity.ERROR,
+                f"group {group[_NUMBER]} at offset {group[_OFFSET]} is not closed",
+                group[_END] - group[_OFFSET]))
+        self.diagnostics.append(
+            Diagnostic(fault.offset, Severity.ERROR, fault.message, region.end - fault.resume))
+
+    def _gather_subtree(self, buf: bytes, fields: Raw) -> None:
+        stack: list[tuple[Raw, _Path, int]] = [(fields, (), 1)]
+        tallies = self._tallies
+        max_depth = self.max_depth
+        while stack:
+            level, path, depth = stack.pop()
+            for raw in level:
+                wire = raw[_WIRE]
+                if wire == 2:
+                    candidates = _candidates(buf, raw)
+                    key = (path, raw[_NUMBER])
+                    tally = tallies.get(key)
+                    if tally is None:
+                        tally = tallies[key] = [0, {}, {}]
+                    tally[0] += 1
+                    sums, fits = tally[1], tally[2]
+                    for reading, (score, _) in candidates.items():
+                        sums[reading] = sums.get(reading, 0.0) + score
+                        fits[reading] = fits.get(reading, 0) + 1
+                    message = candidates.get(_MESSAGE)
+                    if message is not None and depth < max_depth:
+                        stack.append((message[1], (*path, raw[_NUMBER]), depth + 1))
+                elif wire == 3 and depth < max_depth:
+                    stack.append((raw[_CHILDREN], (*path, raw[_NUMBER]), depth + 1))
+
+    # decisions -------------------------------------------------------------------
+
+    def _decided(self, path: _Path, number: int) -> str:
+        """The reading that fits every occurrence of (path, number) with the best total."""
+        key = (path, number)
+        decision = self._decisions.get(key)
+        if decision is None:
+            occurrences, sums, fits = self._tallies[key]
+            common = [reading for reading, count in fits.items() if count == occurrences]
+            decision = max(common, key=lambda r: (sums[r], -_KEY_ORDER[r]))
+            self._decisions[key] = decision
+        return decision
+
+    def _hints_for(self, path: _Path) -> KindHints | None:
+        if path in self._hints_at:
+            return self._hints_at[path]
+        parent = self._hints_for(path[:-1])
+        found = parent.child(path[-1]) if parent is not None else None
+        self._hints_at[path] = found
+        return found
+
+    # pass 2 ----------------------------------------------------------------------
+
+    def fields(self, index: int) -> Iterator[Field]:
+        """The top-level fields of region ``index``, built one at a time."""
+        region = self.regions[index]
+        fault = self.faults[index]
+        buf, pos = region.buffer, region.start
+        end = fault.resume if fault is not None else region.end
+        while pos < end:
+            raws, _, _, pos = _scan(buf, pos, region.end, one=True)
+            for raw in raws:
+                if raw[_OFFSET] < end or raw[_WIRE] == 3:
+                    yield self._build(buf, raw, (), 1)
+            if not raws:
+                break
+
+    def _build(self, buf: bytes, raw: Raw, path: _Path, depth: int) -> Field:
+        wire = raw[_WIRE]
+        offset = raw[_OFFSET]
+        voff = raw[_VOFF]
+        new = tuple.__new__
+        if wire == 0 or wire == 1 or wire == 5:
+            end = raw[_END]
+            return new(Field, (offset, raw[_NUMBER], _WIRE_TYPES[wire], end - offset,
+                               raw[_TAG_LEN], _SCALAR_KIND[wire], voff, end - voff,
+                               raw[_IVALUE], (), (), None, (), raw[_OVERLONG], True, None))
+        number = raw[_NUMBER]
+        if wire == 3:
+            expanded = depth < self.max_depth
+            children: tuple[Field, ...] = ()
+            if expanded:
+                inner = (*path, number)
+                children = tuple(self._build(buf, child, inner, depth + 1)
+                                 for child in raw[_CHILDREN])
+            else:
+                self.diagnostics.append(_depth_stop(raw, self.max_depth, "group"))
+            return new(Field, (offset, number, WireType.SGROUP, raw[_END] - offset,
+                               raw[_TAG_LEN], Kind.GROUP, voff, raw[_VEND] - voff, None,
+                               children, (), None, (), raw[_OVERLONG], expanded, None))
+        candidates = _candidates(buf, raw)
+        reading = self._choose(path, raw, candidates)
+        kind = _KEY_KIND[reading]
+        vend = raw[_VEND]
+        value: Any = None
+        children = ()
+        values: tuple[int, ...] = ()
+        packed_type = None
+        expanded = True
+        payload_reading = candidates[reading][1]
+        if kind is Kind.STRING:
+            value = payload_reading
+        elif kind is Kind.MESSAGE:
+            if depth < self.max_depth:
+                inner = (*path, number)
+                children = tuple(self._build(buf, child, inner, depth + 1)
+                                 for child in payload_reading)
+            else:
+                expanded = False
+                self.diagnostics.append(_depth_stop(raw, self.max_depth, "nested message"))
+        elif kind is Kind.PACKED:
+            packed_type = payload_reading
+            values = infer.unpack(buf[voff:vend], payload_reading)
+        else:
+            value = buf[voff:vend]
+        return new(Field, (offset, number, WireType.LEN, raw[_END] - offset, raw[_TAG_LEN],
+                           kind, voff, vend - voff, value, children, values, packed_type,
+                           _alternatives(candidates, reading), raw[_OVERLONG], expanded, None))
+
+    def _choose(self, path: _Path, raw: Raw, candidates: dict[str, tuple[float, Any]]) -> str:
+        hints = self._hints_for(path)
+        forced = _hint_key(hints.kind_for(raw[_NUMBER], WireType.LEN)) if hints else None
+        inferred = self._decided(path, raw[_NUMBER])
+        if forced is None or forced in candidates:
+            return forced or inferred
+        used = inferred if inferred in candidates else max(
+            candidates, key=lambda r: (candidates[r][0], -_KEY_ORDER[r]))
+        self.diagnostics.append(_contradiction(raw, forced, used))
+        return used
 
 
 def _contradiction(raw: Raw, forced: str, used: str) -> Diagnostic:
@@ -429,96 +525,26 @@ def _contradiction(raw: Raw, forced: str, used: str) -> Diagnostic:
     )
 
 
-def _depth_stop(raw: Raw, max_depth: int) -> Diagnostic:
+def _depth_stop(raw: Raw, max_depth: int, what: str) -> Diagnostic:
     return Diagnostic(
         raw[_OFFSET],
         Severity.WARNING,
-        f"field {raw[_NUMBER]} at offset {raw[_OFFSET]}: nested message not expanded, "
+        f"field {raw[_NUMBER]} at offset {raw[_OFFSET]}: {what} not expanded, "
         f"--max-depth {max_depth} reached",
         raw[_END] - raw[_OFFSET],
     )
 
 
-# -- build ---------------------------------------------------------------------------
-
 _SCALAR_KIND = {0: Kind.VARINT, 1: Kind.FIXED64, 5: Kind.FIXED32}
 _WIRE_TYPES = tuple(WireType)  # indexed by the wire type number: no Enum lookup per field
-
-
-def _build(buf: bytes, fields: Raw, depth: int, max_depth: int) -> tuple[Field, ...]:
-    # Fields are made with tuple.__new__ directly (Field is a NamedTuple): this loop
-    # runs once per field of the input and dominates the build time otherwise.
-    built: list[Field] = []
-    append = built.append
-    new = tuple.__new__
-    for raw in fields:
-        wire = raw[_WIRE]
-        offset = raw[_OFFSET]
-        voff = raw[_VOFF]
-        if wire == 0 or wire == 1 or wire == 5:
-            end = raw[_END]
-            append(new(Field, (offset, raw[_NUMBER], _WIRE_TYPES[wire], end - offset,
-                               raw[_TAG_LEN], _SCALAR_KIND[wire], voff, end - voff,
-                               raw[_IVALUE], (), (), None, (), raw[_OVERLONG], True, None)))
-        elif wire == 2:
-            key, alternatives, reading = raw[_DECISION]
-            kind = _KEY_KIND[key]
-            vend = raw[_VEND]
-            value: Any = None
-            children: tuple[Field, ...] = ()
-            values: tuple[int, ...] = ()
-            packed_type = None
-            expanded = True
-            if kind is Kind.STRING:
-                value = reading
-            elif kind is Kind.MESSAGE:
-                if reading is None:
-                    expanded = False
-                else:
-                    children = _build(buf, reading, depth + 1, max_depth)
-            elif kind is Kind.PACKED:
-                packed_type = reading
-                values = infer.unpack(buf[voff:vend], reading)
-            else:
-                value = buf[voff:vend]
-            append(new(Field, (offset, raw[_NUMBER], WireType.LEN, raw[_END] - offset,
-                               raw[_TAG_LEN], kind, voff, vend - voff, value, children, values,
-                               packed_type, alternatives, raw[_OVERLONG], expanded, None)))
-        else:
-            expanded = depth < max_depth
-            children = _build(buf, raw[_CHILDREN], depth + 1, max_depth) if expanded else ()
-            append(new(Field, (offset, raw[_NUMBER], WireType.SGROUP, raw[_END] - offset,
-                               raw[_TAG_LEN], Kind.GROUP, voff, raw[_VEND] - voff, None, children,
-                               (), None, (), raw[_OVERLONG], expanded, None)))
-    fields.clear()  # the raw records are no longer needed: free them as we go
-    return tuple(built)
-
-
-# -- public API ----------------------------------------------------------------------
-
-
-def decode_regions(
-    regions: list[Region],
-    *,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-    hints: KindHints | None = None,
-) -> tuple[list[tuple[tuple[Field, ...], Unparsed | None]], list[Diagnostic]]:
-    """Decode each region as one top-level message, classifying all of them together.
-
-    Returns, per region, its fields and the unparsed tail (after a fault), plus the
-    diagnostics. Regions share one classification so that the same field path is
-    read the same way in every message of a stream.
-    """
-    with _collector_paused():
-        return _decode_regions(regions, max_depth, hints)
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while decoding.
 
-    Decoding allocates millions of small lists and dataclasses and no reference
-    cycles; the collector's repeated passes over them cost about half the time on
+    Decoding allocates millions of small lists and tuples and no reference cycles;
+    the collector's repeated passes over them cost about half the time on
     multi-megabyte inputs. Reference counting still frees everything.
     """
     was_enabled = gc.isenabled()
@@ -530,35 +556,146 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _decode_regions(
-    regions: list[Region], max_depth: int, hints: KindHints | None
-) -> tuple[list[tuple[tuple[Field, ...], Unparsed | None]], list[Diagnostic]]:
-    diagnostics: list[Diagnostic] = []
-    scanned: list[tuple[Region, Raw, _Fault | None, list[Raw]]] = []
-    for region in regions:
-        fields, fault, open_groups = _scan(region.buffer, region.start, region.end)
-        scanned.append((region, fields, fault, open_groups))
-        for group in open_groups:
-            if fault is not None and fault.resume == region.end and group is open_groups[0]:
-                continue  # the fault itself already says this group is not closed
-            diagnostics.append(
-                Diagnostic(group[_OFFSET], Severity.ERROR,
-                           f"group {group[_NUMBER]} at offset {group[_OFFSET]} is not closed",
-                           group[_END] - group[_OFFSET])
-            )
-        if fault is not None:
-            diagnostics.append(
-                Diagnostic(fault.offset, Severity.ERROR, fault.message, region.end - fault.resume)
-            )
-    _classify([(r.buffer, f) for r, f, _, _ in scanned], hints, max_depth, diagnostics)
-    results: list[tuple[tuple[Field, ...], Unparsed | None]] = []
-    for region, fields, fault, _ in scanned:
+# -- public API ----------------------------------------------------------------------
+
+
+@dataclass
+class DecodeStream:
+    """A decode whose fields are built as they are read (see ``decode_stream``).
+
+    Iterate ``messages()`` once: each message comes with an iterator of its
+    top-level fields. ``diagnostics`` is complete when the iteration is over.
+    """
+
+    size: int
+    start: int
+    trailing: Unparsed | None
+    diagnostics: list[Diagnostic]
+    _reader: _Reader
+    _headers: list[Message]
+
+    def messages(self) -> Iterator[tuple[Message, Iterator[Field]]]:
+        """``(message without fields, its top-level fields)`` for each message."""
+        for index, header in enumerate(self._headers):
+            yield header, self._fields(index)
+
+    def _fields(self, index: int) -> Iterator[Field]:
+        with _collector_paused():
+            yield from self._reader.fields(index)
+        self._collect()
+
+    def _collect(self) -> None:
+        known = set(map(id, self.diagnostics))
+        self.diagnostics.extend(d for d in self._reader.diagnostics if id(d) not in known)
+        self.diagnostics.sort(key=lambda d: d.offset)
+
+    def result(self) -> DecodeResult:
+        """Build every field and return the whole model."""
+        messages = [_with_fields(header, tuple(fields)) for header, fields in self.messages()]
+        self._collect()
+        return DecodeResult(tuple(messages), tuple(self.diagnostics), self.size, self.start,
+                            self.trailing)
+
+
+def _with_fields(header: Message, fields: tuple[Field, ...]) -> Message:
+    from dataclasses import replace
+
+    return replace(header, fields=fields)
+
+
+def decode_stream(
+    data: bytes,
+    *,
+    start: int = 0,
+    framing: str = "auto",
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    hints: KindHints | None = None,
+    max_message_size: int | None = None,
+) -> DecodeStream:
+    """Like ``decode``, but the fields are built while they are consumed (bounded memory)."""
+    from wiretool.protobuf import framing as framing_module
+
+    frames, diagnostics, trailing = framing_module.split(
+        data, start=start, framing=framing, max_message_size=max_message_size
+    )
+    reader = _gathered(frames, hints, max_depth)
+    if framing == "auto" and frames[0].framing is None and reader.faults[0] is not None:
+        # Not one message. A varint-delimited stream that parses cleanly is the
+        # likelier reading (writeDelimitedTo output); use it and say so.
+        delimited, found, rest = framing_module.split(data, start=start, framing="delimited")
+        if not found and rest is None and delimited:
+            alternative = _gathered(delimited, hints, max_depth)
+            if not any(alternative.faults) and not any(
+                d.severity is Severity.ERROR for d in alternative.diagnostics
+            ):
+                frames, reader, trailing = delimited, alternative, None
+                diagnostics = [Diagnostic(
+                    start, Severity.INFO,
+                    f"the input is not one message but parses as a varint-delimited stream "
+                    f"of {len(frames)}; read that way (--no-grpc to force one message)")]
+    headers = []
+    for frame, fault in zip(frames, reader.faults, strict=True):
         unparsed = None
-        if fault is not None and fault.resume < region.end:
-            unparsed = Unparsed(fault.resume, region.buffer[fault.resume : region.end])
-        results.append((_build(region.buffer, fields, 1, max_depth), unparsed))
-    diagnostics.sort(key=lambda d: d.offset)
-    return results, diagnostics
+        if fault is not None and fault.resume < frame.end:
+            unparsed = Unparsed(fault.resume, frame.buffer[fault.resume : frame.end])
+        headers.append(Message(
+            frame.start, frame.end - frame.start, (), unparsed,
+            framing=frame.framing, prefix_offset=frame.prefix_offset,
+            prefix_length=frame.prefix_length, compressed=frame.compressed,
+            wire_length=frame.wire_length,
+            data=frame.buffer if frame.buffer is not data else None,
+        ))
+    found = [*diagnostics, *reader.diagnostics]
+    reader.diagnostics.clear()
+    stream = DecodeStream(len(data), start, trailing, found, reader, headers)
+    stream.diagnostics.sort(key=lambda d: d.offset)
+    return stream
+
+
+def _gathered(frames: list[Any], hints: KindHints | None, max_depth: int) -> _Reader:
+    reader = _Reader([Region(f.buffer, f.start, f.end) for f in frames], hints, max_depth)
+    with _collector_paused():
+        reader.gather()
+    return reader
+
+
+def decode(
+    data: bytes,
+    *,
+    start: int = 0,
+    framing: str = "auto",
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    hints: KindHints | None = None,
+    max_message_size: int | None = None,
+) -> DecodeResult:
+    """Decode a protobuf message, or a gRPC / varint-delimited stream of them.
+
+    ``framing`` is ``none`` (one message), ``grpc``, ``delimited``, or ``auto``
+    (gRPC when the input starts with a plausible gRPC prefix - a message can never
+    start with 0x00 or 0x01, which would be field number 0 - else one message, or a
+    delimited stream when the input is not one message but parses cleanly as that).
+    """
+    return decode_stream(data, start=start, framing=framing, max_depth=max_depth,
+                         hints=hints, max_message_size=max_message_size).result()
+
+
+def decode_regions(
+    regions: list[Region],
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    hints: KindHints | None = None,
+) -> tuple[list[tuple[tuple[Field, ...], Unparsed | None]], list[Diagnostic]]:
+    """Decode each region as one top-level message, classifying all of them together."""
+    reader = _Reader(regions, hints, max_depth)
+    with _collector_paused():
+        reader.gather()
+        results: list[tuple[tuple[Field, ...], Unparsed | None]] = []
+        for index, (region, fault) in enumerate(zip(regions, reader.faults, strict=True)):
+            unparsed = None
+            if fault is not None and fault.resume < region.end:
+                unparsed = Unparsed(fault.resume, region.buffer[fault.resume : region.end])
+            results.append((tuple(reader.fields(index)), unparsed))
+    return results, sorted(reader.diagnostics, key=lambda d: d.offset)
 
 
 def decode_message(
@@ -575,66 +712,3 @@ def decode_message(
         [Region(data, start, stop)], max_depth=max_depth, hints=hints
     )
     return Message(start, stop - start, fields, unparsed), diagnostics
-
-
-def _try_delimited(
-    data: bytes, start: int, max_depth: int, hints: KindHints | None
-) -> tuple[Any, list[Diagnostic], None, Any, list[Diagnostic]] | None:
-    from wiretool.protobuf import framing as framing_module
-
-    frames, diagnostics, trailing = framing_module.split(data, start=start, framing="delimited")
-    if diagnostics or trailing is not None or not frames:
-        return None
-    regions = [Region(f.buffer, f.start, f.end) for f in frames]
-    decoded, found = decode_regions(regions, max_depth=max_depth, hints=hints)
-    if any(unparsed is not None for _, unparsed in decoded) or any(
-        d.severity is Severity.ERROR for d in found
-    ):
-        return None
-    note = Diagnostic(start, Severity.INFO,
-                      f"the input is not one message but parses as a varint-delimited stream "
-                      f"of {len(frames)}; read that way (--no-grpc to force one message)")
-    return frames, [note], None, decoded, found
-
-
-def decode(
-    data: bytes,
-    *,
-    start: int = 0,
-    framing: str = "auto",
-    max_depth: int = DEFAULT_MAX_DEPTH,
-    hints: KindHints | None = None,
-    max_message_size: int | None = None,
-) -> DecodeResult:
-    """Decode a protobuf message, or a gRPC / varint-delimited stream of them.
-
-    ``framing`` is ``none`` (one message), ``grpc``, ``delimited``, or ``auto``
-    (gRPC when the input starts with a plausible gRPC prefix, else one message: a
-    message can never start with 0x00 or 0x01, which would be field number 0).
-    """
-    from wiretool.protobuf import framing as framing_module
-
-    frames, diagnostics, trailing = framing_module.split(
-        data, start=start, framing=framing, max_message_size=max_message_size
-    )
-    regions = [Region(f.buffer, f.start, f.end) for f in frames]
-    decoded, found = decode_regions(regions, max_depth=max_depth, hints=hints)
-    if framing == "auto" and frames[0].framing is None and decoded[0][1] is not None:
-        # Not one message. A varint-delimited stream that parses cleanly is the
-        # likelier reading (writeDelimitedTo output); use it and say so.
-        alternative = _try_delimited(data, start, max_depth, hints)
-        if alternative is not None:
-            frames, diagnostics, trailing, decoded, found = alternative
-    messages = []
-    for frame, (fields, unparsed) in zip(frames, decoded, strict=True):
-        messages.append(
-            Message(
-                frame.start, frame.end - frame.start, fields, unparsed,
-                framing=frame.framing, prefix_offset=frame.prefix_offset,
-                prefix_length=frame.prefix_length, compressed=frame.compressed,
-                wire_length=frame.wire_length,
-                data=frame.buffer if frame.buffer is not data else None,
-            )
-        )
-    all_diagnostics = sorted([*diagnostics, *found], key=lambda d: d.offset)
-    return DecodeResult(tuple(messages), tuple(all_diagnostics), len(data), start, trailing)

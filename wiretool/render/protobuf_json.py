@@ -119,7 +119,9 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def result_to_json(result: DecodeResult, input_info: dict[str, Any] | None = None) -> dict[str, Any]:
+def result_to_json(
+    result: DecodeResult, input_info: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The whole ``decode --format json`` document."""
     out: dict[str, Any] = {}
     if input_info is not None:
@@ -130,7 +132,9 @@ def result_to_json(result: DecodeResult, input_info: dict[str, Any] | None = Non
     return out
 
 
-def render_json(result: DecodeResult, out: TextIO, input_info: dict[str, Any] | None = None) -> None:
+def render_json(
+    result: DecodeResult, out: TextIO, input_info: dict[str, Any] | None = None
+) -> None:
     """Write the document of ``result_to_json`` field by field, never holding it whole.
 
     Memory stays at the model's size whatever the input; the bytes written are the
@@ -192,8 +196,9 @@ def _scalar_json(field: Field, path: str) -> str:
         return f'{head},"value":{_dumps(value)},"alternatives":{_kinds(field)}}}'
     if kind is Kind.BYTES:
         assert isinstance(value, bytes)
-        return f'{head},"value":"{value.hex()}","alternatives":{_kinds(field)}}}'
+        return f'{head},"value":"{value.hex()!s}","alternatives":{_kinds(field)}}}'
     floating = field.floating
+    assert isinstance(value, int)
     return (f'{head},"value":{value},"signed":{field.signed},"float":'
             f'{_dumps(None if floating is None else json_float(floating))}}}')
 

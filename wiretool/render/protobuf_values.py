@@ -100,7 +100,8 @@ def describe_also(field: Field) -> str:
     elif kind is Kind.FIXED32 or kind is Kind.FIXED64:
         floating = field.floating
         if floating is not None:
-            parts.append(f"{'float' if kind is Kind.FIXED32 else 'double'} {format_float(floating)}")
+            name = "float" if kind is Kind.FIXED32 else "double"
+            parts.append(f"{name} {format_float(floating)}")
         if field.signed != field.value:
             parts.append(f"signed {field.signed}")
     elif kind is Kind.PACKED and field.packed_type is not None:
