@@ -12,14 +12,18 @@ import io
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import IO, Annotated
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from wiretool.cli import app
-from wiretool.cli.common import default_format, fail, make_console
+from wiretool.cli import app, schema_options
+from wiretool.cli.common import default_format, fail, make_console, reports_errors
 from wiretool.errors import ExitCode, InputError, Severity
 from wiretool.inputs import InputFormat, decode_input
+
+if TYPE_CHECKING:
+    from wiretool.protobuf.schema import Schema
 
 CHUNK = 64 * 1024
 
@@ -31,6 +35,7 @@ class H2Format(StrEnum):
 
 class H2InputFormat(StrEnum):
     AUTO = "auto"
+    CAPTURE = "capture"
     RAW = "raw"
     HEX = "hex"
     FOLLOW = "follow"
@@ -47,13 +52,22 @@ class HpackFormat(StrEnum):
     JSON = "json"
 
 
-H2_HELP = """Show every HTTP/2 frame of a connection, and how HPACK encoded each header.
+H2_HELP = """Show every HTTP/2 frame, how HPACK encoded each header, and the gRPC messages.
 
-FILE holds the bytes of one direction of a connection (the client's begins with
-the connection preface; the server's does not - detected, or set --direction),
-as raw binary, hex, an xxd or hexdump -C dump; or the output of
-`tshark -q -z follow,tcp,raw,N` with both directions (server lines tab-indented).
-Use - or leave FILE out to read standard input.
+FILE is a pcap or pcapng capture (tcpdump -w, Wireshark): every HTTP/2 connection
+in it is found on any port (client preface, server SETTINGS, h2c upgrade), both
+directions followed, and the gRPC messages decoded; other connections are listed
+and skipped. FILE can also hold the bytes of one direction of a connection (the
+client's begins with the connection preface; the server's does not - detected,
+or set --direction), as raw binary, hex, an xxd or hexdump -C dump; or the output
+of `tshark -q -z follow,tcp,raw,N` with both directions (server lines
+tab-indented). Use - or leave FILE out to read standard input.
+
+gRPC streams (content-type application/grpc[+suffix]): DATA is joined per stream
+and direction, split into length-prefixed messages, decompressed (grpc-encoding
+gzip/deflate) and decoded like `wiretool decode` does - with --proto or
+--descriptor-set, the method in :path picks the request and response types.
+Trailers show grpc-status by name, grpc-message and grpc-status-details-bin.
 
 Each header block (HEADERS/PUSH_PROMISE + CONTINUATION) is decoded with the HPACK
 context of its direction, kept for the whole connection, and shown under the frame
@@ -61,6 +75,10 @@ that ends it: representation, index (s = static, d = dynamic table), Huffman use
 for name and value (n/v), size, wire bytes, insertions and evictions.
 
 Examples:
+
+  wiretool h2-frames --summary samples/grpc/demo.pcap
+
+  wiretool h2-frames --proto samples/grpc/demo.proto samples/grpc/demo.pcap
 
   wiretool h2-frames samples/h2/basic.client.bin
 
@@ -160,6 +178,7 @@ class _Prefixed(io.RawIOBase):
 
 
 @app.command("h2-frames", help=H2_HELP, no_args_is_help=False)
+@reports_errors
 def h2_frames_command(
     file: str = typer.Argument("-", metavar="[FILE|-]", help="Input file; - for stdin."),
     output_format: Annotated[
@@ -170,7 +189,8 @@ def h2_frames_command(
     input_format: Annotated[
         H2InputFormat,
         typer.Option("--input-format", "-i", case_sensitive=False,
-        help="How FILE is written: auto, raw, hex (also xxd/hexdump -C), follow (tshark).",),
+        help="How FILE is written: auto, capture (pcap/pcapng), raw, hex (also xxd/hexdump "
+        "-C), follow (tshark).",),
     ] = H2InputFormat.AUTO,
     direction: Annotated[
         Direction,
@@ -179,15 +199,17 @@ def h2_frames_command(
     ] = Direction.AUTO,
     stream: Annotated[
         list[int] | None,
-        typer.Option("--stream", "-s", min=0, metavar="N", help="Show only frames of this stream (repeatable)."),
+        typer.Option("--stream", "-s", min=0, metavar="N",
+                     help="Show only frames of this stream (repeatable)."),
     ] = None,
     frame_type: Annotated[
         list[str] | None,
-        typer.Option("--type", "-t", metavar="NAME", help="Show only frames of this type, e.g. HEADERS "
-                     "(repeatable)."),
+        typer.Option("--type", "-t", metavar="NAME",
+                     help="Show only frames of this type, e.g. HEADERS (repeatable)."),
     ] = None,
     summary: bool = typer.Option(
-        False, "--summary", help="Also show totals per direction and per stream."
+        False, "--summary", help="Also show totals per direction and per stream; on a "
+        "capture, show only the summary: one row per stream of each connection."
     ),
     hpack_table: bool = typer.Option(
         False, "--hpack-table", help="Show the dynamic table after each header block."
@@ -197,11 +219,22 @@ def h2_frames_command(
         help="Decoded size (name+value+32 per field) of one header list beyond which "
         "fields are counted but not expanded (default 256 KiB).",
     ),
+    port: Annotated[
+        list[int] | None,
+        typer.Option("--port", "-p", min=0, max=65535, metavar="N",
+                     help="Capture: read connections on this TCP port as HTTP/2 even when "
+                     "detection says otherwise (repeatable)."),
+    ] = None,
+    max_message_size: int = typer.Option(
+        64 * 1024 * 1024, "--max-message-size", min=0,
+        help="Largest gRPC message, in bytes, buffered or decompressed (guards against "
+        "gzip bombs; default 64 MiB).",
+    ),
+    proto: list[Path] = schema_options.proto_option(),  # noqa: B008
+    proto_path: list[Path] = schema_options.proto_path_option(),  # noqa: B008
+    descriptor_set: list[Path] = schema_options.descriptor_set_option(),  # noqa: B008
 ) -> None:
-    from wiretool.http2.connection import Connection
     from wiretool.http2.constants import FrameType
-    from wiretool.http2.frames import Frame, Preface, Record
-    from wiretool.http2.summary import Summary
 
     stream = stream or []
     frame_type = frame_type or []
@@ -219,49 +252,188 @@ def h2_frames_command(
         wanted_types.add(FrameType.CONTINUATION)
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
     fixed_direction = None if direction is Direction.AUTO else direction.value
-    totals = Summary()
+    schema = _load_schema(proto, proto_path, descriptor_set)
+    handle = _open_binary(file)
+    try:
+        head = handle.read(CHUNK)
+        from wiretool.capture import sniff_capture_format
+
+        is_capture = input_format is H2InputFormat.CAPTURE or (
+            input_format is H2InputFormat.AUTO and sniff_capture_format(head) is not None)
+        if is_capture:
+            failed = _run_capture(
+                io.BufferedReader(_Prefixed(head, handle)), chosen=chosen, summary=summary,
+                hpack_table=hpack_table, ports=tuple(port or ()), streams=stream,
+                wanted_types=wanted_types, max_header_list_size=max_header_list_size,
+                schema=schema, max_message_size=max_message_size,
+            )
+        else:
+            if port:
+                raise fail("--port applies to pcap/pcapng captures only")
+            failed = _run_bytes(
+                _Prefixed(head, handle), input_format, fixed_direction, chosen=chosen,
+                summary=summary, hpack_table=hpack_table, streams=stream,
+                wanted_types=wanted_types, max_header_list_size=max_header_list_size,
+                schema=schema, max_message_size=max_message_size,
+            )
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    raise typer.Exit(int(ExitCode.MALFORMED if failed else ExitCode.OK))
+
+
+def _load_schema(protos: list[Path] | None, proto_paths: list[Path] | None,
+                 descriptor_sets: list[Path] | None) -> Schema | None:
+    if not protos and not descriptor_sets:
+        if proto_paths:
+            schema_options.load(protos, proto_paths, descriptor_sets, None)  # raises
+        return None
+    from wiretool.protobuf.schema import load_schema
+
+    return load_schema(protos or (), proto_paths or (), descriptor_sets or ())
+
+
+def _shown(record: object, streams: list[int], wanted_types: set[int]) -> bool:
+    """The --stream/--type filters (gRPC records go with their DATA/HEADERS frames)."""
+    from wiretool.grpc.messages import GrpcMessage, GrpcStatus
+    from wiretool.http2.constants import FrameType
+    from wiretool.http2.frames import Frame, Preface
+
+    if isinstance(record, Frame):
+        return not ((streams and record.stream_id not in streams)
+                    or (wanted_types and record.type not in wanted_types))
+    if isinstance(record, GrpcMessage | GrpcStatus):
+        kind = FrameType.DATA if isinstance(record, GrpcMessage) else FrameType.HEADERS
+        return not ((streams and record.stream_id not in streams)
+                    or (wanted_types and kind not in wanted_types))
+    if isinstance(record, Preface):
+        return not (streams or wanted_types)  # the preface is not a frame of any stream
+    return True
+
+
+def _run_capture(
+    stream: IO[bytes], *, chosen: str, summary: bool, hpack_table: bool,
+    ports: tuple[int, ...], streams: list[int], wanted_types: set[int],
+    max_header_list_size: int, schema: Schema | None, max_message_size: int,
+) -> bool:
+    """h2-frames on a pcap/pcapng capture; True when anything was malformed."""
+    from wiretool.capture import follow_tcp
+    from wiretool.capture.h2session import (
+        CaptureSession,
+        ConnectionEnd,
+        Located,
+        SessionRecord,
+        record_diagnostics,
+    )
+    from wiretool.capture.model import CaptureDiagnostic
+
+    session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
+                             schema=schema, max_message_size=max_message_size)
     worst = {"error": False}
 
-    def records() -> Iterator[Record]:
-        handle = _open_binary(file)
-        try:
-            connection: Connection | None = None
-            for chunk_direction, data, both in _chunks(handle, input_format, fixed_direction):
-                if connection is None:
-                    connection = Connection(
-                        max_header_list_size=max_header_list_size, both_directions=both
-                    )
-                yield from connection.feed(chunk_direction, data)
-            if connection is not None:
-                yield from connection.close()
-        finally:
-            if handle is not sys.stdin.buffer:
-                handle.close()
+    def records() -> Iterator[SessionRecord]:
+        for event in follow_tcp(stream):  # type: ignore[arg-type]
+            yield from session.feed(event)
+        yield from session.close()
 
-    def selected() -> Iterator[Record]:
-        for record in records():
-            diags = (
-                list(record.diagnostics)
-                + (list(record.header_block.diagnostics) if record.header_block else [])
-                if isinstance(record, Frame) else [record] if hasattr(record, "severity") else []
-            )
-            if any(getattr(d, "severity", None) is Severity.ERROR for d in diags):
-                worst["error"] = True
-            totals.add(record)
-            if isinstance(record, Frame) and (
-                (stream and record.stream_id not in stream)
-                or (wanted_types and record.type not in wanted_types)
-            ):
-                continue
-            if (stream or wanted_types) and isinstance(record, Preface):
-                continue  # the preface is not a frame of any stream or type
-            yield record
+    def selected() -> Iterator[SessionRecord]:
+        for item in records():
+            if isinstance(item, CaptureDiagnostic):
+                if item.severity is Severity.ERROR:
+                    worst["error"] = True
+            elif isinstance(item, Located):
+                if any(d.severity is Severity.ERROR for d in record_diagnostics(item.record)):
+                    worst["error"] = True
+                if summary or not _shown(item.record, streams, wanted_types):
+                    continue
+            yield item
 
     if chosen == H2Format.JSONL:
-        from wiretool.render.h2_jsonl import dumps, record_objects, summary_json
+        from wiretool.render.h2_jsonl import capture_objects, dumps
+
+        out = sys.stdout
+        for item in selected():
+            for obj in capture_objects(item, hpack_table=hpack_table, summary=summary):
+                out.write(dumps(obj) + "\n")
+        out.flush()
+    else:
+        from wiretool.render.h2_table import render_connection_summary, render_frames
+
+        console = make_console()
+        if summary:
+            for item in selected():
+                if isinstance(item, ConnectionEnd):
+                    render_connection_summary(console, item)
+                elif isinstance(item, CaptureDiagnostic):
+                    render_frames(console, [item], capture=True)
+        else:
+            render_frames(console, selected(), hpack_table=hpack_table, capture=True)
+    return worst["error"]
+
+
+def _run_bytes(
+    raw: io.RawIOBase, input_format: H2InputFormat, fixed_direction: str | None, *,
+    chosen: str, summary: bool, hpack_table: bool, streams: list[int],
+    wanted_types: set[int], max_header_list_size: int, schema: Schema | None,
+    max_message_size: int,
+) -> bool:
+    """h2-frames on a one-direction dump or tshark follow output."""
+    from wiretool.capture.h2session import record_diagnostics
+    from wiretool.grpc.messages import GrpcRecord, GrpcTracker
+    from wiretool.http2.connection import Connection
+    from wiretool.http2.frames import Frame, Record
+    from wiretool.http2.summary import Summary
+
+    totals = Summary()
+    tracker = GrpcTracker(schema=schema, max_message_size=max_message_size)
+    worst = {"error": False}
+
+    def records() -> Iterator[Record | GrpcRecord]:
+        connection: Connection | None = None
+        for chunk_direction, data, both in _chunks(
+            io.BufferedReader(raw), input_format, fixed_direction
+        ):
+            if connection is None:
+                connection = Connection(
+                    max_header_list_size=max_header_list_size, both_directions=both
+                )
+            for record in connection.feed(chunk_direction, data):
+                yield record
+                if isinstance(record, Frame):
+                    yield from tracker.frame(record)
+        if connection is not None:
+            yield from connection.close()
+
+    def selected() -> Iterator[Record | GrpcRecord]:
+        for record in records():
+            if any(d.severity is Severity.ERROR for d in record_diagnostics(record)):
+                worst["error"] = True
+            if isinstance(record, Frame):
+                totals.add(record)
+            if _shown(record, streams, wanted_types):
+                yield record
+
+    if chosen == H2Format.JSONL:
+        from wiretool.grpc.messages import GrpcMessage, GrpcStatus
+        from wiretool.render.h2_jsonl import (
+            diagnostic_json,
+            dumps,
+            grpc_message_json,
+            grpc_status_json,
+            record_objects,
+            summary_json,
+        )
 
         out = sys.stdout
         for record in selected():
+            if isinstance(record, GrpcMessage | GrpcStatus):
+                obj = (grpc_message_json(record) if isinstance(record, GrpcMessage)
+                       else grpc_status_json(record))
+                out.write(dumps(obj) + "\n")
+                for diag in record.diagnostics:
+                    out.write(dumps(diagnostic_json(diag, record.direction,
+                                                    record.frame_offset)) + "\n")
+                continue
             for obj in record_objects(record, hpack_table=hpack_table):
                 out.write(dumps(obj) + "\n")
         if summary:
@@ -274,7 +446,7 @@ def h2_frames_command(
         render_frames(console, selected(), hpack_table=hpack_table)
         if summary:
             render_summary(console, totals)
-    raise typer.Exit(int(ExitCode.MALFORMED if worst["error"] else ExitCode.OK))
+    return worst["error"]
 
 
 @app.command("hpack", help=HPACK_HELP, no_args_is_help=False)

@@ -46,6 +46,8 @@ class _Direction:
     pending_frame_size: int | None = None
     """SETTINGS_MAX_FRAME_SIZE this side sent and the peer has not yet acknowledged."""
     started: bool = False
+    base_offset: int = 0
+    """Stream offset where HTTP/2 starts in this direction (after an h2c upgrade)."""
 
 
 class Connection:
@@ -86,10 +88,69 @@ class Connection:
             return self._state(other)
         return self._directions.get(other)
 
+    def begin(self, direction: str, offset: int) -> None:
+        """HTTP/2 starts at stream offset ``offset`` of ``direction`` (call before ``feed``).
+
+        Frame offsets then stay offsets in the direction's whole byte stream, e.g. the
+        TCP stream of a capture where an HTTP/1.1 upgrade came first.
+        """
+        state = self._state(direction)
+        state.reader = FrameReader(base_offset=offset)
+        state.base_offset = offset
+
+    def gap(self, direction: str, length: int) -> list[Record]:
+        """``length`` bytes of ``direction`` were lost (a capture gap).
+
+        The frame reader drops its partial frame and resynchronises at the next
+        plausible frame header; a header block being assembled is abandoned; the
+        HPACK context forgets its dynamic table, since a lost block may have changed
+        it (its later references are then shown as unknown).
+        """
+        state = self._state(direction)
+        at = state.reader.offset + state.reader.buffered
+        dropped = state.reader.gap(length)
+        state.started = True
+        out: list[Record] = []
+        message = (f"{length} byte(s) missing at offset {at} (not captured); "
+                   f"resynchronising at the next plausible frame header")
+        if dropped:
+            message += f"; the incomplete frame before the gap ({dropped} byte(s)) is dropped"
+        if state.fragments:
+            message += (f"; the header block of stream {state.block_stream} is abandoned")
+            state.fragments = []
+            state.block_stream = None
+        if state.hpack.entries or state.hpack.history_complete:
+            message += "; HPACK dynamic table entries from before the gap are now unknown"
+        state.hpack.lose_history("lost in a capture gap")
+        out.append(H2Diagnostic(at, Severity.ERROR, message, length, None, state.label))
+        return out
+
+    def upgrade_settings(self, payload: bytes, offset: int) -> Frame:
+        """h2c (RFC 7540 §3.2.1): the client's SETTINGS sent in the ``HTTP2-Settings``
+        header of the upgrade request. They apply as a SETTINGS frame of the client
+        would; the returned frame (``offset``: where the header value is) is not on
+        the wire as such."""
+        from wiretool.http2.frames import decode_frame
+
+        header = len(payload).to_bytes(3, "big") + bytes([FrameType.SETTINGS, 0]) + bytes(4)
+        frame = decode_frame(header + payload, offset - c.FRAME_HEADER_LENGTH)
+        state = self._state(CLIENT)
+        frame = replace(frame, direction=CLIENT)
+        self._settings(state, frame)
+        return frame
+
     def feed(self, direction: str | None, data: bytes) -> list[Record]:
         """Bytes of ``direction`` (``client``, ``server``, or ``None`` to detect it)."""
         state = self._state(direction)
-        return self._process(state, state.reader.feed(data))
+        out = self._process(state, state.reader.feed(data))
+        skipped = state.reader.take_skipped()
+        if skipped:
+            at = (out[0].offset if out and not isinstance(out[0], Diagnostic)
+                  else state.reader.offset)
+            out.insert(0, H2Diagnostic(
+                at, Severity.WARNING, f"resynchronised at offset {at}: {skipped} byte(s) "
+                "after the gap skipped up to a plausible frame header", 0, None, state.label))
+        return out
 
     def close(self, direction: str | None = None) -> list[Record]:
         """End of the input of ``direction`` (or of every direction when ``None``)."""
@@ -100,6 +161,12 @@ class Connection:
             if state is None:
                 continue
             out += self._process(state, state.reader.close())
+            skipped = state.reader.take_skipped()
+            if skipped:
+                out.append(H2Diagnostic(
+                    state.reader.offset - skipped, Severity.ERROR,
+                    f"{skipped} byte(s) after a gap hold no plausible frame header; skipped",
+                    skipped, None, state.label))
             if state.fragments:
                 first = state.fragments[0][0]
                 out.append(
@@ -135,7 +202,8 @@ class Connection:
         """
         state.started = True
         is_server_start = (
-            isinstance(first, Frame) and first.offset == 0 and first.type == FrameType.SETTINGS
+            isinstance(first, Frame) and first.offset == state.base_offset
+            and first.type == FrameType.SETTINGS
             and not first.flags & c.ACK
         )
         if not state.resolved:

@@ -199,6 +199,10 @@ class FrameReader:
         self.frames_read = 0
         self._open_block: int | None = None
         """Stream of the header block awaiting CONTINUATION (RFC 9113 §6.10)."""
+        self.resyncing = False
+        """True after ``gap``: looking for the next plausible frame header."""
+        self.skipped_bytes = 0
+        """Bytes skipped while resynchronising since the last ``take_skipped``."""
 
     @property
     def offset(self) -> int:
@@ -213,6 +217,10 @@ class FrameReader:
         """Add bytes; return the records they complete, in order."""
         self._buffer += data
         out: list[Record] = []
+        if self.resyncing:
+            self.skipped_bytes += self.resynchronise(final=False)
+            if self.resyncing:
+                return out
         if self._detecting and not self._detect_preface(out, final=False):
             return out
         while len(self._buffer) >= c.FRAME_HEADER_LENGTH:
@@ -225,6 +233,12 @@ class FrameReader:
     def close(self) -> list[Record]:
         """End of input: report what is left over (a partial frame, or a stray header)."""
         out: list[Record] = []
+        if self.resyncing:
+            self.skipped_bytes += self.resynchronise(final=True)
+            if len(self._buffer) < c.FRAME_HEADER_LENGTH or not self._plausible(0):
+                self.skipped_bytes += len(self._buffer)
+                self._offset += len(self._buffer)
+                self._buffer.clear()
         if self._detecting:
             self._detect_preface(out, final=True)
         if not self._buffer:
@@ -254,25 +268,68 @@ class FrameReader:
         self._open_block = None
         self._detecting = False
 
-    def resynchronise(self) -> int:
+    def gap(self, length: int) -> int:
+        """``length`` bytes are missing right after what was fed (a lost TCP segment).
+
+        The partial frame in the buffer is dropped (its count is returned) and the
+        reader enters resynchronisation: later ``feed`` calls skip bytes up to the next
+        plausible frame header (see ``resynchronise``) before reading frames again.
+        """
+        dropped = len(self._buffer)
+        self._buffer.clear()
+        self._offset += dropped + length
+        self._open_block = None
+        self._detecting = False
+        self.resyncing = True
+        return dropped
+
+    def resynchronise(self, *, final: bool = True) -> int:
         """Skip buffered bytes up to the next plausible frame header; return how many.
 
         Plausible: a known type, a length within SETTINGS_MAX_FRAME_SIZE, the reserved
-        bit clear, a stream id allowed for the type, and - when the bytes are there -
-        a plausible header right after it. Used after a gap in a capture.
+        bit clear, known flags, a stream id allowed for the type, and a plausible header
+        right after the frame. With ``final`` (the default) a candidate whose successor
+        is not buffered is accepted, and without any candidate all but the last 8
+        bytes are dropped. Without ``final`` (streaming after a gap) the reader waits
+        for the successor's bytes and stays in resynchronisation until it is sure:
+        ``resyncing`` tells.
         """
         self._open_block = None
         self._detecting = False
-        for start in range(len(self._buffer) - c.FRAME_HEADER_LENGTH + 1):
-            if self._plausible(start) and self._plausible_next(start):
-                break
-        else:
-            start = max(len(self._buffer) - c.FRAME_HEADER_LENGTH + 1, 0)
+        limit = len(self._buffer) - c.FRAME_HEADER_LENGTH + 1
+        start = 0
+        found = False
+        while start < limit:
+            if self._plausible(start):
+                following = start + c.FRAME_HEADER_LENGTH + int.from_bytes(
+                    self._buffer[start : start + 3], "big")
+                if following + c.FRAME_HEADER_LENGTH <= len(self._buffer):
+                    if self._plausible(following):
+                        found = True
+                        break
+                elif following == len(self._buffer) and final:
+                    found = True  # the frame ends exactly where the input does
+                    break
+                elif final:
+                    found = True
+                    break
+                else:
+                    break  # wait for the bytes of the next header
+            start += 1
+        if start >= limit:
+            start = max(limit, 0)
         del self._buffer[:start]
         self._offset += start
+        self.resyncing = not found and not final
         return start
 
+    def take_skipped(self) -> int:
+        """Bytes skipped by resynchronisation since the last call (then reset to 0)."""
+        skipped, self.skipped_bytes = self.skipped_bytes, 0
+        return skipped
+
     def _plausible(self, start: int) -> bool:
+        """RFC 9113 §4.1, §6: could a frame header start at ``start``?"""
         length, ftype, flags, reserved, stream_id = read_frame_header(self._buffer, start)
         if reserved or length > self.max_frame_size or ftype not in c.FrameType._value2member_map_:
             return False
@@ -284,13 +341,6 @@ class FrameReader:
             FrameType.PUSH_PROMISE, FrameType.CONTINUATION,
         )
         return not ((connection_only and stream_id) or (stream_only and not stream_id))
-
-    def _plausible_next(self, start: int) -> bool:
-        length = int.from_bytes(self._buffer[start : start + 3], "big")
-        following = start + c.FRAME_HEADER_LENGTH + length
-        if following + c.FRAME_HEADER_LENGTH > len(self._buffer):
-            return True  # cannot check further; accept
-        return self._plausible(following)
 
     def _detect_preface(self, out: list[Record], *, final: bool) -> bool:
         """Consume the preface if the stream starts with it; False while undecided."""

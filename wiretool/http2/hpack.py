@@ -212,6 +212,21 @@ class HpackContext:
         self.approximate = False
         """True once an entry with an unknown name was inserted (its size is a lower bound)."""
         self.max_header_list_size = max_header_list_size
+        self.unknown_reason = "capture started mid-connection"
+        """Why dynamic entries may be unknown, for the diagnostics that say so."""
+
+    def lose_history(self, reason: str) -> None:
+        """Header blocks may have been lost (a capture gap): forget the dynamic table.
+
+        Entries inserted by a lost block would have shifted every known index
+        (RFC 7541 §2.3.3), so none of the known entries can be trusted; later
+        references to them are shown as unknown, and entries inserted from now on
+        are known exactly again.
+        """
+        self.entries.clear()
+        self.size = 0
+        self.history_complete = False
+        self.unknown_reason = reason
 
     def set_limit(self, limit: int) -> None:
         """SETTINGS_HEADER_TABLE_SIZE acknowledged (RFC 7541 §4.2)."""
@@ -420,7 +435,7 @@ class HpackContext:
         diags.append(
             Diagnostic(
                 absolute(pos), Severity.WARNING,
-                f"HPACK: dynamic entry {index} unknown (capture started mid-connection) at "
+                f"HPACK: dynamic entry {index} unknown ({self.unknown_reason}) at "
                 f"offset {absolute(pos)}",
             )
         )

@@ -1,8 +1,11 @@
 """``--format jsonl`` for ``h2-frames`` and ``--format json`` for ``hpack``: the model as JSON.
 
 One JSON object per line, one ``record`` kind per line: ``preface``, ``frame``,
-``diagnostic`` (right after the frame it belongs to), ``summary``. The contract
-is documented field by field in docs/h2-frames.md. Names and values that are
+``diagnostic`` (right after the frame it belongs to), ``grpc-message`` and
+``grpc-status`` (right after the DATA/HEADERS frame that completed them),
+``summary``; from a capture also ``connection`` and ``h2c-upgrade``, and every
+record names its ``connection``, ``time`` and ``packet``. The contract is
+documented field by field in README.md. Names and values that are
 valid UTF-8 are JSON strings as they are; other bytes are written with visible
 escapes (``\\xNN``) and the exact bytes are given in ``name_hex``/``value_hex``.
 This module only reads the model.
@@ -14,7 +17,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from wiretool.capture.h2session import (
+    ConnectionEnd,
+    ConnectionInfo,
+    ConnectionStart,
+    H2cUpgrade,
+    SessionRecord,
+)
+from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
+from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
 from wiretool.http2.hpack import HeaderBlock, HeaderField, TableEntry
@@ -220,3 +232,157 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 def dumps(obj: dict[str, Any]) -> str:
     """One JSONL line (no trailing newline); non-ASCII as \\u escapes."""
     return json.dumps(obj, ensure_ascii=True, separators=(", ", ": "))
+
+
+# -- gRPC and captures ------------------------------------------------------------------
+
+
+def grpc_message_json(message: GrpcMessage) -> dict[str, Any]:
+    """``"record": "grpc-message"``: one gRPC Length-Prefixed-Message, decoded."""
+    from wiretool.render.protobuf_json import field_to_json, unparsed_to_json
+
+    out: dict[str, Any] = {
+        "record": "grpc-message",
+        "direction": message.direction,
+        "stream_id": message.stream_id,
+        "path": message.path,
+        "index": message.index,
+        "offset": message.offset,
+        "frame_offset": message.frame_offset,
+        "compressed": message.compressed,
+        "encoding": message.encoding,
+        "length": message.length,
+        "data": None if message.data is None else message.data.hex(),
+        "type": message.type_name,
+        "fields": None,
+    }
+    if message.message is not None:
+        out["fields"] = [field_to_json(f) for f in message.message.fields]
+        out["unparsed"] = unparsed_to_json(message.message.unparsed)
+    return out
+
+
+def grpc_status_json(status: GrpcStatus) -> dict[str, Any]:
+    """``"record": "grpc-status"``: the trailers of a gRPC stream."""
+    from wiretool.render.protobuf_json import field_to_json
+
+    out: dict[str, Any] = {
+        "record": "grpc-status",
+        "direction": status.direction,
+        "stream_id": status.stream_id,
+        "path": status.path,
+        "offset": status.offset,
+        "frame_offset": status.frame_offset,
+        "code": status.code,
+        "name": status.name,
+        "message": status.message,
+        "details": None,
+    }
+    if status.details_data is not None:
+        out["details"] = {
+            "type": "google.rpc.Status",
+            "data": status.details_data.hex(),
+            "fields": None if status.details is None
+            else [field_to_json(f) for f in status.details.fields],
+        }
+    return out
+
+
+def endpoint_json(conn: ConnectionInfo) -> dict[str, str]:
+    return {"client": str(conn.client), "server": str(conn.server)}
+
+
+def time_fields(time_ns: int | None) -> dict[str, Any]:
+    """``time`` (seconds since the epoch, a number) and ``time_ns`` (exact)."""
+    if time_ns is None:
+        return {"time": None}
+    return {"time": round(time_ns / 1e9, 9), "time_ns": time_ns}
+
+
+def capture_objects(record: SessionRecord, *, hpack_table: bool = False,
+                    summary: bool = False) -> Iterator[dict[str, Any]]:
+    """The JSON objects of one capture-session record (see README, captures)."""
+    if isinstance(record, CaptureDiagnostic):
+        obj = diagnostic_json(record)
+        obj["packet"] = record.packet_number
+        obj["file_offset"] = obj.pop("offset")
+        yield obj
+        return
+    if isinstance(record, ConnectionStart):
+        yield {"record": "connection", "connection": endpoint_json(record.conn),
+               "http2": record.http2, "evidence": record.evidence, "reason": record.reason,
+               "swapped": record.swapped, "packet": record.packet_number,
+               **time_fields(record.time_ns)}
+        return
+    if isinstance(record, ConnectionEnd):
+        if summary:
+            yield connection_summary_json(record)
+        return
+    where = {"connection": endpoint_json(record.conn), **time_fields(record.time_ns),
+             "packet": record.packet_number}
+    inner = record.record
+    objects: Iterator[dict[str, Any]]
+    if isinstance(inner, GrpcMessage):
+        objects = iter([grpc_message_json(inner)] + [
+            diagnostic_json(d, inner.direction, inner.frame_offset) for d in inner.diagnostics])
+    elif isinstance(inner, GrpcStatus):
+        objects = iter([grpc_status_json(inner)] + [
+            diagnostic_json(d, inner.direction, inner.frame_offset) for d in inner.diagnostics])
+    elif isinstance(inner, H2cUpgrade):
+        settings = inner.settings
+        objects = iter([{
+            "record": "h2c-upgrade", "direction": "client", "method": inner.method,
+            "path": inner.path, "request_length": inner.request_length,
+            "response_length": inner.response_length,
+            "settings": None if settings is None or settings.settings is None else [
+                {"offset": s.offset, "id": s.identifier, "name": s.name, "value": s.value}
+                for s in settings.settings],
+        }])
+    else:
+        objects = record_objects(inner, hpack_table=hpack_table)
+    for obj in objects:
+        record_kind = obj.pop("record")
+        yield {"record": record_kind, **where, **obj}
+
+
+def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
+    """``"record": "summary"`` of one connection of a capture (``--summary``)."""
+    out: dict[str, Any] = {"record": "summary", "connection": endpoint_json(end.conn),
+                           "http2": end.http2, "evidence": end.evidence, "reason": end.reason,
+                           "client_bytes": end.client_bytes, "server_bytes": end.server_bytes}
+    if end.summary is None:
+        return out
+    totals = summary_json(end.summary)
+    out["directions"] = totals["directions"]
+    streams = []
+    for stream_id in sorted({s for _d, s in end.summary.streams} | set(end.streams)):
+        if stream_id == 0:
+            continue
+        streams.append(stream_row(end, stream_id))
+    out["streams"] = streams
+    return out
+
+
+def stream_row(end: ConnectionEnd, stream_id: int) -> dict[str, Any]:
+    """One stream of a connection summary (shared by the table view)."""
+    info = end.streams.get(stream_id)
+    times = end.times.get(stream_id)
+    summary = end.summary
+    row: dict[str, Any] = {"stream_id": stream_id,
+                           "method": info.method if info else None,
+                           "path": info.path if info else None,
+                           "status": info.status if info else None,
+                           "grpc": bool(info and info.grpc),
+                           "grpc_status": info.grpc_status if info else None,
+                           "grpc_status_name": info.grpc_status_name if info else None}
+    for direction in ("client", "server"):
+        totals = summary.streams.get((direction, stream_id)) if summary else None
+        row[f"{direction}_frames"] = sum(totals.frames.values()) if totals else 0
+        row[f"{direction}_data_bytes"] = totals.data_bytes if totals else 0
+        row[f"{direction}_messages"] = info.messages.get(direction, 0) if info else 0
+        row[f"{direction}_message_bytes"] = info.message_bytes.get(direction, 0) if info else 0
+    duration = None
+    if times is not None and times.first_ns is not None and times.last_ns is not None:
+        duration = round((times.last_ns - times.first_ns) / 1e9, 9)
+    row["duration"] = duration
+    return row

@@ -18,12 +18,23 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from wiretool.capture.h2session import (
+    ConnectionEnd,
+    ConnectionInfo,
+    ConnectionStart,
+    H2cUpgrade,
+    Located,
+    SessionRecord,
+)
+from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic, Severity
+from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
 from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
 from wiretool.http2.summary import Summary, Totals
+from wiretool.protobuf.model import Field, Message
 from wiretool.render.escape import escape_bytes, shorten
 
 BATCH = 64
@@ -88,11 +99,13 @@ def frame_summary(frame: Frame) -> str:
     return ", ".join(parts)
 
 
-def _frames_table(first: bool) -> Table:
+def _frames_table(first: bool, capture: bool = False) -> Table:
     # Same fixed widths in every batch, and expand=True so the summary column takes the
     # rest of the line: the batches read as one table.
     table = Table(box=box.SIMPLE_HEAD, show_header=first, show_edge=False, pad_edge=False,
                   padding=(0, 1), expand=True)
+    if capture:
+        table.add_column("packet", justify="right", width=6, no_wrap=True)
     table.add_column("offset", justify="right", width=8, no_wrap=True)
     table.add_column("dir", width=6, no_wrap=True)
     table.add_column("stream", justify="right", width=6, no_wrap=True)
@@ -162,8 +175,8 @@ def header_table(block: HeaderBlock) -> Table:
         elif field.unknown_entry and field.name is None:
             name = Text("?", style="yellow")
             if field.representation is Representation.INDEXED:
-                value = Text(f"dynamic entry {field.index} unknown (capture started "
-                             "mid-connection)", style="yellow")
+                value = Text(f"dynamic entry {field.index} unknown (not in the capture)",
+                             style="yellow")
             else:
                 name = Text(f"? (name of dynamic entry {field.index} unknown)", style="yellow")
                 value = Text(_show(field.value) if field.value is not None else "?")
@@ -216,28 +229,145 @@ def render_block(console: Console, block: HeaderBlock, *, hpack_table: bool, ind
             console.print(Padding(dynamic_table(block), (0, 0, 0, indent)))
 
 
-def render_frames(
-    console: Console, records: Iterable[Record], *, hpack_table: bool = False
-) -> None:
-    """Print records as they come: frame rows, nested header tables, diagnostics."""
-    table = _frames_table(first=True)
-    rows = 0
+def _grpc_tree(console: Console, message: Message | None, indent: int) -> None:
+    """The fields of a decoded message as an indented tree (decode's readings)."""
+    from wiretool.render.protobuf_values import describe_also, describe_value
 
-    def flush() -> None:
+    if message is None:
+        return
+    width = max(console.width - indent, 40)
+
+    def walk(fields: tuple[Field, ...], depth: int) -> None:
+        for field in fields:
+            label = (f"{field.schema.name} = {field.number}" if field.schema is not None
+                     else str(field.number))
+            kind = (field.schema.type.rsplit(".", 1)[-1] if field.schema is not None
+                    else field.kind.value)
+            also = describe_also(field)
+            line = Text(" " * indent)
+            line.append(f"{field.offset:>5} ", style="dim")
+            line.append(f"{'  ' * depth}{label}", style="cyan")
+            line.append(f"  {kind}  ")
+            line.append(describe_value(field, max(width - 40, 24)))
+            if also:
+                line.append(f"   {also}", style="dim")
+            line.truncate(console.width, overflow="ellipsis")
+            console.print(line, no_wrap=True, overflow="ellipsis")
+            if field.fields:
+                walk(field.fields, depth + 1)
+
+    walk(message.fields, 0)
+    if message.unparsed is not None:
+        console.print(Text(" " * indent + f"{message.unparsed.offset:>5} unparsed "
+                           f"{shorten(message.unparsed.data.hex(' '), 48)}", style="red"))
+
+
+def render_grpc_message(console: Console, message: GrpcMessage, indent: int = 4) -> None:
+    """A gRPC message under the DATA frame that completed it: heading, then the tree."""
+    arrow = "→" if message.direction == "client" else "←"
+    parts = [f"gRPC message {message.index + 1} {arrow} {_show((message.path or '?').encode())}"]
+    if message.compressed:
+        size = "?" if message.data is None else str(len(message.data))
+        parts.append(f"{message.encoding or 'compressed'} {message.length} → {size} bytes")
+    else:
+        parts.append(f"{message.length} bytes")
+    if message.type_name:
+        parts.append(message.type_name)
+    parts.append(f"prefix at offset {message.offset}")
+    console.print(Text(" " * indent + ", ".join(parts), style="bold cyan"))
+    _grpc_tree(console, message.message, indent + 2)
+    for diag in message.diagnostics:
+        console.print(_diagnostic_text(diag, indent + 2))
+
+
+def render_grpc_status(console: Console, status: GrpcStatus, indent: int = 4) -> None:
+    code = "?" if status.code is None else str(status.code)
+    text = Text(" " * indent)
+    text.append(f"gRPC status {code} {status.name or '(unknown code)'}",
+                style="bold green" if status.code == 0 else "bold red")
+    if status.message:
+        text.append(": " + escape_bytes(status.message.encode()))
+    console.print(text)
+    if status.details is not None:
+        console.print(Text(" " * (indent + 2) + "grpc-status-details-bin: google.rpc.Status",
+                           style="cyan"))
+        _grpc_tree(console, status.details, indent + 2)
+    for diag in status.diagnostics:
+        console.print(_diagnostic_text(diag, indent + 2))
+
+
+def connection_title(conn: ConnectionInfo) -> str:
+    return f"connection {conn.conn_id}: {conn.client} → {conn.server}"
+
+
+def _time_text(time_ns: int | None) -> str:
+    if time_ns is None:
+        return "?"
+    import datetime
+
+    stamp = datetime.datetime.fromtimestamp(time_ns // 10**9, datetime.UTC)
+    return stamp.strftime("%H:%M:%S") + f".{time_ns % 10**9 // 1000:06d}"
+
+
+def render_frames(
+    console: Console, records: Iterable[Record | SessionRecord | GrpcRecord], *,
+    hpack_table: bool = False, capture: bool = False,
+) -> None:
+    """Print records as they come: frame rows, nested header tables, gRPC messages as
+    trees, diagnostics. With ``capture``, records are a capture session's: connection
+    headings, and a packet column."""
+    table = _frames_table(first=True, capture=capture)
+    rows = 0
+    current: int | None = None
+
+    def flush(first: bool = False) -> None:
         nonlocal table, rows
         if rows:
             console.print(table)
-        table = _frames_table(first=False)
+        table = _frames_table(first=first, capture=capture)
         rows = 0
 
-    for record in records:
+    for item in records:
+        packet: list[Text] = []
+        record: object = item
+        if isinstance(item, ConnectionStart):
+            flush(first=True)
+            current = item.conn.conn_id
+            verdict = (f"HTTP/2 ({item.reason})" if item.http2
+                       else f"not HTTP/2 ({item.reason}); skipped")
+            console.print(Text(f"{connection_title(item.conn)}  {verdict}", style="bold"))
+            continue
+        if isinstance(item, ConnectionEnd):
+            if item.http2:
+                flush(first=True)
+                frames = sum(sum(t.frames.values()) for t in
+                             (item.summary.directions.values() if item.summary else ()))
+                messages = sum(sum(i.messages.values()) for i in item.streams.values())
+                console.print(Text(f"{connection_title(item.conn)} ends ({item.reason}): "
+                                   f"{frames} frames, {messages} gRPC messages", style="dim"))
+                current = None
+            continue
+        if isinstance(item, CaptureDiagnostic):
+            flush()
+            where = (f"packet {item.packet_number}, " if item.packet_number else "")
+            console.print(Text(f"{where}file offset {item.offset}: ")
+                          + _diagnostic_text(item, 0))
+            continue
+        if isinstance(item, Located):
+            if item.conn.conn_id != current:
+                flush(first=True)
+                current = item.conn.conn_id
+                console.print(Text(f"{connection_title(item.conn)} (continued)", style="bold"))
+            packet = [Text("" if item.packet_number is None else str(item.packet_number))]
+            record = item.record
         if isinstance(record, Preface):
-            table.add_row(Text(str(record.offset)), Text(record.direction or "?"), Text(""),
-                          Text("PREFACE"), Text(""), Text(str(record.length)),
+            table.add_row(*packet, Text(str(record.offset)), Text(record.direction or "?"),
+                          Text(""), Text("PREFACE"), Text(""), Text(str(record.length)),
                           Text("client connection preface"))
             rows += 1
         elif isinstance(record, Frame):
             table.add_row(
+                *packet,
                 Text(str(record.offset)),
                 Text(record.direction or "?"),
                 Text(str(record.stream_id)),
@@ -253,10 +383,26 @@ def render_frames(
                 console.print(_diagnostic_text(diag))
             if record.header_block is not None:
                 render_block(console, record.header_block, hpack_table=hpack_table, indent=4)
-        else:
+        elif isinstance(record, GrpcMessage):
+            flush()
+            render_grpc_message(console, record)
+        elif isinstance(record, GrpcStatus):
+            flush()
+            render_grpc_status(console, record)
+        elif isinstance(record, H2cUpgrade):
+            flush()
+            settings = record.settings.settings if record.settings is not None else None
+            console.print(Text(
+                f"    HTTP/1.1 {record.method} {record.path} with Upgrade: h2c "
+                f"({record.request_length} bytes), answered 101 ({record.response_length} "
+                "bytes); HTTP2-Settings = client SETTINGS "
+                + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-")))
+        elif isinstance(record, Diagnostic):
             flush()
             direction = record.direction if isinstance(record, H2Diagnostic) else None
             text = _diagnostic_text(record, 0)
+            if packet and packet[0].plain:
+                text = Text(f"packet {packet[0].plain}: ") + text
             if direction:
                 text = Text(f"[{direction}] ") + text
             console.print(text)
@@ -295,3 +441,68 @@ def render_summary(console: Console, summary: Summary) -> None:
         for row_label, totals in items:
             _totals_row(table, row_label, totals)
         console.print(table)
+
+
+def _duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
+    """``--summary`` on a capture: one block per connection, one row per stream."""
+    from wiretool.render.h2_jsonl import stream_row
+
+    title = connection_title(end.conn)
+    if not end.http2:
+        console.print(Text(f"{title}  not HTTP/2: {end.reason}; skipped "
+                           f"({end.client_bytes} + {end.server_bytes} bytes)", style="dim"))
+        return
+    console.print(Text(f"{title}  HTTP/2 ({end.evidence}); {end.reason}; "
+                       f"{end.client_bytes} bytes →, {end.server_bytes} bytes ←", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    for name, justify in (("id", "right"), ("method", "left"), (":path", "left"),
+                          ("status", "left"), ("msg→", "right"), ("bytes→", "right"),
+                          ("msg←", "right"), ("bytes←", "right"), ("frames", "right"),
+                          ("time", "right")):
+        table.add_column(name, justify=justify,  # type: ignore[arg-type]
+                         overflow="fold", no_wrap=True)
+    summary = end.summary
+    ids = sorted({s for _d, s in summary.streams} | set(end.streams)) if summary else []
+    paths = [len(end.streams[i].path or "") for i in ids if i in end.streams]
+    table.columns[2].min_width = min(max(paths, default=5), 60)
+    for stream_id in ids:
+        if stream_id == 0:
+            continue
+        row = stream_row(end, stream_id)
+        if row["grpc"] and row["grpc_status"] is not None:
+            status = f"{row['grpc_status_name'] or row['grpc_status']}"
+        else:
+            status = row["status"] or "-"
+        grpc = row["grpc"]
+        table.add_row(
+            Text(str(stream_id)), Text(row["method"] or "-"),
+            Text(_show((row["path"] or "-").encode(), 60)), Text(status),
+            Text(str(row["client_messages"]) if grpc else "-"),
+            Text(str(row["client_message_bytes"] if grpc else row["client_data_bytes"])),
+            Text(str(row["server_messages"]) if grpc else "-"),
+            Text(str(row["server_message_bytes"] if grpc else row["server_data_bytes"])),
+            Text(str(row["client_frames"] + row["server_frames"])),
+            Text(_duration_text(row["duration"])),
+        )
+    console.print(table)
+    if summary is None:
+        return
+    for direction in ("client", "server"):
+        totals = summary.directions.get(direction)
+        if totals is None:
+            continue
+        ratio = totals.hpack_ratio
+        frames = ", ".join(f"{name} {count}" for name, count in sorted(totals.frames.items()))
+        console.print(Text(
+            f"  {direction} HPACK: {totals.hpack_wire_bytes} bytes on the wire for "
+            f"{totals.hpack_decoded_bytes} decoded" + ("" if ratio is None else f" ({ratio:.0%})")
+            + f", {totals.header_blocks} header block"
+            + ("" if totals.header_blocks == 1 else "s")))
+        console.print(Text(f"  {direction} frames: {frames}"))
+    console.print()
