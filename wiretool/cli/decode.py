@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from wiretool.cli.common import (
     reports_errors,
 )
 from wiretool.inputs import InputFormat, decode_input, read_source
+from wiretool.protobuf.model import DecodeResult, DecodeView
 
 MAX_DEPTH_LIMIT = 250
 """Highest --max-depth accepted: deeper trees would exhaust the renderers' recursion."""
@@ -100,7 +102,7 @@ def decode_command(
         raise fail("--grpc, --delimited and --no-grpc exclude each other")
     if file == "-" and sys.stdin.isatty():
         raise fail("no input: give a FILE or pipe bytes to standard input (see --help)")
-    from wiretool.protobuf.wire import decode
+    from wiretool.protobuf.wire import decode_stream
 
     loaded = schema_options.load(proto, proto_path, descriptor_set, type_name)
     decoded = decode_input(read_source(file), input_format)
@@ -108,25 +110,27 @@ def decode_command(
     if offset > len(data):
         raise fail(f"--offset {offset} is past the end of the input ({len(data)} bytes)")
     framing = "grpc" if grpc else "delimited" if delimited else "none" if no_framing else "auto"
+    chosen = default_format(output_format.value if output_format else None, "table", "json")
+    view: DecodeView
     if loaded is None:
-        result = decode(data, start=offset, framing=framing, max_depth=max_depth,
-                        max_message_size=max_message_size)
+        view = decode_stream(data, start=offset, framing=framing, max_depth=max_depth,
+                             max_message_size=max_message_size)
     else:
-        from wiretool.protobuf.annotate import DescriptorHints, annotate
+        # The protobuf runtime is imported only when a schema is given.
+        from wiretool.protobuf.annotate import AnnotatedView, DescriptorHints
 
         descriptor = loaded[1]
-        result = annotate(
-            decode(data, start=offset, framing=framing, max_depth=max_depth,
-                   max_message_size=max_message_size, hints=DescriptorHints(descriptor)),
+        view = AnnotatedView(
+            decode_stream(data, start=offset, framing=framing, max_depth=max_depth,
+                          max_message_size=max_message_size, hints=DescriptorHints(descriptor)),
             descriptor,
         )
-    chosen = default_format(output_format.value if output_format else None, "table", "json")
     if chosen == DecodeFormat.JSON:
         from wiretool.render.protobuf_json import render_json
 
         info = {"format": decoded.format.value, "detail": decoded.detail, "size": len(data),
                 "start": offset}
-        render_json(result, sys.stdout, info)
+        render_json(view, sys.stdout, info)
     else:
         console = make_console()
         header = f"{file if file != '-' else 'stdin'}: {len(data)} bytes, {decoded.detail}"
@@ -134,9 +138,15 @@ def decode_command(
             from wiretool.render.protobuf_hexdump import render_hexdump
 
             console.print(header, style="dim")
-            render_hexdump(result, data, console)
+            render_hexdump(_materialize(view), data, console)
         else:
             from wiretool.render.protobuf_table import render_table
 
-            render_table(result, console, header=header)
-    raise typer.Exit(int(exit_code_for(result.diagnostics)))
+            render_table(view, console, header=header, named=loaded is not None)
+    raise typer.Exit(int(exit_code_for(view.diagnostics)))
+
+
+def _materialize(view: DecodeView) -> DecodeResult:
+    """The whole model (the hexdump needs every span before it prints a row)."""
+    messages = tuple(replace(message, fields=tuple(fields)) for message, fields in view.parts())
+    return DecodeResult(messages, tuple(view.diagnostics), view.size, view.start, view.trailing)

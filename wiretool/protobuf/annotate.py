@@ -22,17 +22,20 @@ This module reads the model and descriptors only; it never decodes bytes
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Container, Iterable, Iterator
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.protobuf.model import (
     DecodeResult,
+    DecodeView,
     Field,
     Kind,
     Message,
     PackedType,
     SchemaInfo,
+    Unparsed,
     WireType,
     fixed_to_float,
     to_signed,
@@ -192,17 +195,66 @@ def annotate_message(message: Message, descriptor: Descriptor) -> tuple[Message,
     return dataclasses.replace(message, fields=fields, type_name=descriptor.full_name), found
 
 
+class AnnotatedView:
+    """A ``DecodeView`` whose messages are read as ``descriptor`` while they are rendered.
+
+    The view must come from a decode given ``DescriptorHints(descriptor)``: the
+    decoder has then already reported every payload that does not fit its declared
+    type, so only wire-type contradictions are added here.
+    """
+
+    def __init__(self, view: DecodeView, descriptor: Descriptor) -> None:
+        self._view = view
+        self._descriptor = descriptor
+        self._found: list[Diagnostic] = []
+
+    @property
+    def size(self) -> int:
+        return self._view.size
+
+    @property
+    def start(self) -> int:
+        return self._view.start
+
+    @property
+    def trailing(self) -> Unparsed | None:
+        return self._view.trailing
+
+    @property
+    def message_count(self) -> int:
+        return self._view.message_count
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return sorted([*self._view.diagnostics, *self._found], key=lambda d: d.offset)
+
+    def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]:
+        for message, fields in self._view.parts():
+            yield (dataclasses.replace(message, type_name=self._descriptor.full_name),
+                   (_annotate_field(f, self._descriptor, self._found, _REPORTED) for f in fields))
+
+
+class _Reported:
+    """Stands for "every offset": the decoder reported each misfit payload already."""
+
+    def __contains__(self, offset: object) -> bool:
+        return True
+
+
+_REPORTED = _Reported()
+
+
 def _annotate_fields(
     fields: tuple[Field, ...],
     descriptor: Descriptor,
     found: list[Diagnostic],
-    already: set[int],
+    already: Container[int],
 ) -> tuple[Field, ...]:
     return tuple(_annotate_field(f, descriptor, found, already) for f in fields)
 
 
 def _annotate_field(
-    field: Field, descriptor: Descriptor, found: list[Diagnostic], already: set[int]
+    field: Field, descriptor: Descriptor, found: list[Diagnostic], already: Container[int]
 ) -> Field:
     fd = descriptor.fields_by_number.get(field.number)
     if fd is None:

@@ -11,6 +11,7 @@ Encoding reference: https://protobuf.dev/programming-guides/encoding/
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import NamedTuple, Protocol
@@ -236,6 +237,33 @@ class DecodeResult:
     def ok(self) -> bool:
         """True when no diagnostic is an error."""
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def message_count(self) -> int:
+        return len(self.messages)
+
+    def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]:
+        """``(message, its top-level fields)`` - the interface renderers read (``DecodeView``)."""
+        for message in self.messages:
+            yield message, message.fields
+
+
+class DecodeView(Protocol):
+    """What renderers read: a ``DecodeResult``, or a ``wire.DecodeStream`` whose fields
+    are built while they are rendered. ``diagnostics`` is complete once ``parts()`` has
+    been consumed."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def trailing(self) -> Unparsed | None: ...
+    @property
+    def diagnostics(self) -> Sequence[Diagnostic]: ...
+    @property
+    def message_count(self) -> int: ...
+    def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]: ...
 
 
 # -- number readings shared by the model and the schema layer ------------------------

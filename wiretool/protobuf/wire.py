@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -574,8 +574,12 @@ class DecodeStream:
     _reader: _Reader
     _headers: list[Message]
 
-    def messages(self) -> Iterator[tuple[Message, Iterator[Field]]]:
-        """``(message without fields, its top-level fields)`` for each message."""
+    @property
+    def message_count(self) -> int:
+        return len(self._headers)
+
+    def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]:
+        """``(message without fields, its top-level fields)`` for each message; once."""
         for index, header in enumerate(self._headers):
             yield header, self._fields(index)
 
@@ -591,7 +595,7 @@ class DecodeStream:
 
     def result(self) -> DecodeResult:
         """Build every field and return the whole model."""
-        messages = [_with_fields(header, tuple(fields)) for header, fields in self.messages()]
+        messages = [_with_fields(header, tuple(fields)) for header, fields in self.parts()]
         self._collect()
         return DecodeResult(tuple(messages), tuple(self.diagnostics), self.size, self.start,
                             self.trailing)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from wiretool.errors import Diagnostic
-from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, Unparsed
+from wiretool.protobuf.model import DecodeResult, DecodeView, Field, Kind, Message, Unparsed
 
 
 def json_float(number: float) -> float | str:
@@ -133,32 +133,33 @@ def result_to_json(
 
 
 def render_json(
-    result: DecodeResult, out: TextIO, input_info: dict[str, Any] | None = None
+    view: DecodeView, out: TextIO, input_info: dict[str, Any] | None = None
 ) -> None:
     """Write the document of ``result_to_json`` field by field, never holding it whole.
 
-    Memory stays at the model's size whatever the input; the bytes written are the
-    same as ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
+    With a ``DecodeStream`` the fields are built while they are written, so memory
+    stays at one top-level field; the bytes written are the same as
+    ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
     """
     write = out.write
     write("{")
     if input_info is not None:
         write('"input":' + _dumps(input_info) + ",")
     write('"messages":[')
-    for index, message in enumerate(result.messages):
+    for index, (message, fields) in enumerate(view.parts()):
         if index:
             write(",")
         head = message_to_json(message, with_fields=False)
         unparsed = head.pop("unparsed")
         write(_dumps(head)[:-1] + ',"fields":[')
-        _write_fields(message.fields, "", write)
+        _write_fields(fields, "", write)
         write('],"unparsed":' + _dumps(unparsed) + "}")
-    write('],"trailing":' + _dumps(unparsed_to_json(result.trailing)))
-    write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in result.diagnostics]))
+    write('],"trailing":' + _dumps(unparsed_to_json(view.trailing)))
+    write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
 
 
-def _write_fields(fields: tuple[Field, ...], parent_path: str, write: Callable[[str], Any]) -> None:
+def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[str], Any]) -> None:
     for index, field in enumerate(fields):
         if index:
             write(",")

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from wiretool.errors import Diagnostic, Severity
-from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, WireType
+from wiretool.protobuf.model import DecodeView, Field, Kind, Message, WireType
 from wiretool.render.protobuf_values import describe_also, describe_bytes_text, describe_value
 
 _WIRE_NAMES = {
@@ -85,13 +85,17 @@ def message_heading(index: int, message: Message, count: int) -> str:
     return ", ".join(parts)
 
 
-def render_table(result: DecodeResult, console: Console, *, header: str | None = None) -> None:
-    """Print ``result`` as aligned rows, one per field."""
+def render_table(
+    view: DecodeView, console: Console, *, header: str | None = None, named: bool = False
+) -> None:
+    """Print ``view`` as aligned rows, one per field, as the fields are decoded.
+
+    ``named``: a schema is in use (wider columns for names and declared types).
+    """
     width = console.width
-    named = any(m.type_name for m in result.messages)
     field_width = FIELD_WIDTH + 8 if named else FIELD_WIDTH
     kind_width = KIND_WIDTH + 9 if named else KIND_WIDTH
-    offset_width = max(6, len(str(result.size)))
+    offset_width = max(6, len(str(view.size)))
     value_width = max(24, width - (offset_width + 7 + field_width + 8 + kind_width + 6) - 24)
     if header:
         console.print(Text(header, style="dim"))
@@ -100,11 +104,11 @@ def render_table(result: DecodeResult, console: Console, *, header: str | None =
         ("field".ljust(field_width), "bold"), " ", ("wire".ljust(6), "bold"), " ",
         (("type" if named else "kind").ljust(kind_width), "bold"), " ", ("value", "bold"),
     )
-    count = len(result.messages)
-    for index, message in enumerate(result.messages):
+    count = view.message_count
+    for index, (message, fields) in enumerate(view.parts()):
         console.print(Text(message_heading(index, message, count), style="bold cyan"))
         console.print(heading)
-        for depth, field in _walk(message.fields):
+        for depth, field in _walk(fields):
             value = describe_value(field, value_width)
             also = describe_also(field)
             line = Text.assemble(
@@ -122,10 +126,10 @@ def render_table(result: DecodeResult, console: Console, *, header: str | None =
         if message.unparsed is not None:
             _print_unparsed(console, message.unparsed.offset, message.unparsed.data, offset_width,
                             field_width)
-    if result.trailing is not None:
-        _print_unparsed(console, result.trailing.offset, result.trailing.data, offset_width,
+    if view.trailing is not None:
+        _print_unparsed(console, view.trailing.offset, view.trailing.data, offset_width,
                         field_width)
-    render_diagnostics(result.diagnostics, console)
+    render_diagnostics(view.diagnostics, console)
 
 
 def _print_unparsed(console: Console, offset: int, data: bytes, offset_width: int,
