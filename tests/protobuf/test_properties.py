@@ -137,3 +137,17 @@ def test_streamed_json_equals_the_plain_rendering_on_the_samples() -> None:
         render_json(result, out)
         assert out.getvalue() == json.dumps(result_to_json(result), ensure_ascii=False,
                                             separators=(",", ":")) + "\n", name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["none", "grpc", "delimited", "auto"]))
+def test_streamed_decode_equals_the_whole_model(data: bytes, framing: str) -> None:
+    """Fields built one top-level subtree at a time are the fields of the whole model."""
+    from wiretool.protobuf.wire import decode_stream
+
+    whole = decode(data, framing=framing)
+    stream = decode_stream(data, framing=framing)
+    parts = [(message, tuple(fields)) for message, fields in stream.parts()]
+    assert [fields for _, fields in parts] == [m.fields for m in whole.messages]
+    assert list(stream.diagnostics) == list(whole.diagnostics)
+    assert stream.trailing == whole.trailing
