@@ -177,6 +177,11 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+_PROTO = schema_options.proto_option()
+_PROTO_PATH = schema_options.proto_path_option()
+_DESCRIPTOR_SET = schema_options.descriptor_set_option()
+
+
 @app.command("h2-frames", help=H2_HELP, no_args_is_help=False)
 @reports_errors
 def h2_frames_command(
@@ -230,9 +235,9 @@ def h2_frames_command(
         help="Largest gRPC message, in bytes, buffered or decompressed (guards against "
         "gzip bombs; default 64 MiB).",
     ),
-    proto: list[Path] = schema_options.proto_option(),  # noqa: B008
-    proto_path: list[Path] = schema_options.proto_path_option(),  # noqa: B008
-    descriptor_set: list[Path] = schema_options.descriptor_set_option(),  # noqa: B008
+    proto: list[Path] = _PROTO,
+    proto_path: list[Path] = _PROTO_PATH,
+    descriptor_set: list[Path] = _DESCRIPTOR_SET,
 ) -> None:
     from wiretool.http2.constants import FrameType
 

@@ -239,6 +239,11 @@ class FrameReader:
                 self.skipped_bytes += len(self._buffer)
                 self._offset += len(self._buffer)
                 self._buffer.clear()
+            while len(self._buffer) >= c.FRAME_HEADER_LENGTH:
+                length = int.from_bytes(self._buffer[:3], "big")
+                if len(self._buffer) < c.FRAME_HEADER_LENGTH + length:
+                    break
+                out.append(self._take_frame(length, truncated=False))
         if self._detecting:
             self._detect_preface(out, final=True)
         if not self._buffer:
@@ -286,13 +291,13 @@ class FrameReader:
     def resynchronise(self, *, final: bool = True) -> int:
         """Skip buffered bytes up to the next plausible frame header; return how many.
 
-        Plausible: a known type, a length within SETTINGS_MAX_FRAME_SIZE, the reserved
-        bit clear, known flags, a stream id allowed for the type, and a plausible header
-        right after the frame. With ``final`` (the default) a candidate whose successor
-        is not buffered is accepted, and without any candidate all but the last 8
-        bytes are dropped. Without ``final`` (streaming after a gap) the reader waits
-        for the successor's bytes and stays in resynchronisation until it is sure:
-        ``resyncing`` tells.
+        Plausible: an RFC 9113 type, a length within SETTINGS_MAX_FRAME_SIZE, the
+        reserved bit clear, no undefined flags, a stream id allowed for the type, and a
+        plausible header right after the frame. With ``final`` (the default: no more
+        input) a candidate whose frame ends the input is accepted too, and without any
+        candidate all but the last 8 bytes are dropped. Without ``final`` (streaming
+        after a gap) the reader waits for the successor's bytes and stays in
+        resynchronisation until it is sure: ``resyncing`` tells.
         """
         self._open_block = None
         self._detecting = False
@@ -307,12 +312,10 @@ class FrameReader:
                     if self._plausible(following):
                         found = True
                         break
-                elif following == len(self._buffer) and final:
-                    found = True  # the frame ends exactly where the input does
-                    break
                 elif final:
-                    found = True
-                    break
+                    if following <= len(self._buffer):
+                        found = True  # the input ends with this frame: nothing to check
+                        break
                 else:
                     break  # wait for the bytes of the next header
             start += 1
@@ -331,9 +334,11 @@ class FrameReader:
     def _plausible(self, start: int) -> bool:
         """RFC 9113 §4.1, §6: could a frame header start at ``start``?"""
         length, ftype, flags, reserved, stream_id = read_frame_header(self._buffer, start)
-        if reserved or length > self.max_frame_size or ftype not in c.FrameType._value2member_map_:
+        # Only the RFC 9113 types (0x0-0x9), with no undefined flag bits: extension
+        # frames are rare, and accepting them makes random bytes look like frames.
+        if reserved or length > self.max_frame_size or ftype > FrameType.CONTINUATION:
             return False
-        if c.unknown_flags(ftype, flags) and ftype in c.FLAGS:
+        if c.unknown_flags(ftype, flags):
             return False
         connection_only = ftype in (FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY)
         stream_only = ftype in (
