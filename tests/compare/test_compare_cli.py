@@ -188,3 +188,18 @@ def test_real_entry_point_subprocess() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["protobuf"]["bytes"] == 226
+
+
+def test_framed_binary_inputs_are_split_into_messages() -> None:
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    for name, count in (("people.grpc", 2), ("people.delimited", 3)):
+        result = runner.invoke(app, ["compare-json", "--format", "json", "--descriptor-set",
+                                     str(samples / "person.desc"), "-t", "Person",
+                                     str(samples / name)], env=ENV)
+        assert result.exit_code == 0, result.stdout
+        doc = json.loads(result.stdout)
+        names = [item["input"]["name"] for item in doc["inputs"]]
+        assert names == [f"{samples / name}#{i}" for i in range(1, count + 1)]
+        # the compressed gRPC message is measured decompressed, as the runtime sees it
+        assert all(item["protobuf"]["bytes"] > 0 for item in doc["inputs"])
+        assert doc["summary"]["count"] == count

@@ -157,6 +157,38 @@ def compare_json_command(
     raise typer.Exit(int(ExitCode.MALFORMED if bad else ExitCode.OK))
 
 
+def _framed_messages(
+    name: str, raw: bytes, fmt: CompareInput
+) -> list[tuple[str, bytes, str]] | None:
+    """The messages of a gRPC or varint-delimited binary input, as ``NAME#N`` documents.
+
+    Framing is found the way ``decode`` finds it: a gRPC prefix, or an input that is
+    not one message but parses cleanly as a delimited stream. None for anything else.
+    """
+    from wiretool.inputs import InputFormat, decode_input
+    from wiretool.protobuf import framing
+    from wiretool.protobuf.jsonmap import looks_like_json
+    from wiretool.protobuf.wire import decode_stream
+
+    if fmt in (CompareInput.JSON, CompareInput.JSONL) or (
+        fmt is CompareInput.AUTO and looks_like_json(raw)
+    ):
+        return None
+
+    forced = {CompareInput.RAW: InputFormat.RAW, CompareInput.HEX: InputFormat.HEX,
+              CompareInput.BASE64: InputFormat.BASE64}.get(fmt, InputFormat.AUTO)
+    data = decode_input(raw, forced).data
+    if framing.looks_like_grpc(data):
+        kind = "grpc"
+    elif any(m.framing == "delimited" for m, _ in decode_stream(data).parts()):
+        kind = "delimited"
+    else:
+        return None
+    frames, _, _ = framing.split(data, framing=kind)
+    return [(f"{name}#{index}", frame.buffer[frame.start : frame.end], "raw")
+            for index, frame in enumerate(frames, start=1)]
+
+
 def _doc_format(fmt: CompareInput) -> str:
     return "auto" if fmt is CompareInput.JSONL else fmt.value
 
@@ -186,7 +218,8 @@ def _split(name: str, raw: bytes, fmt: CompareInput) -> list[tuple[str, bytes, s
         fmt is CompareInput.AUTO and name.lower().endswith(_JSONL_SUFFIXES)
     )
     if not jsonl:
-        return [(name, raw, _doc_format(fmt))]
+        framed = _framed_messages(name, raw, fmt)
+        return framed if framed is not None else [(name, raw, _doc_format(fmt))]
     return [
         (f"{name}:{number}", line, "json")
         for number, line in enumerate(raw.splitlines(), start=1)
