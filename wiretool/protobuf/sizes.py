@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 import math
 import statistics
 import zlib
@@ -253,6 +254,8 @@ def compare_message(
     tree, more = annotate_message(decoded, descriptor)
     value, compact, pretty = canonical_json(msg, pool)
     facts = _JsonFacts()
+    if input_json is not None:
+        _input_defaults(input_json, descriptor, facts)
     fields, overhead = _breakdown(tree.fields, descriptor, value, len(compact), facts)
     advice = find_advice(tree.fields, descriptor, facts.tallies, facts.types)
     return Comparison(
@@ -538,6 +541,65 @@ def _walk(
                 _walk(f.fields, fd.message_type, path + ".", tallies, types)
 
 
+def _input_defaults(input_json: bytes, descriptor: Descriptor, facts: _JsonFacts) -> None:
+    """Tally the members of the input JSON that hold a default value canonical JSON drops.
+
+    proto3 fields without presence (not ``optional``, not in a oneof, not messages) are
+    left out of canonical JSON when they hold their default (0, "", false, the first
+    enum value, an empty list or map); a REST payload that spells them out pays for
+    ``"key":0,`` every time.
+    """
+    try:
+        value = json.loads(input_json)
+    except ValueError:
+        return
+    _defaults_in(value, descriptor, "", facts)
+
+
+def _defaults_in(value: Any, descriptor: Descriptor, prefix: str, facts: _JsonFacts) -> None:
+    if not isinstance(value, dict) or descriptor.GetOptions().map_entry:
+        return
+    by_key = {**{fd.name: fd for fd in descriptor.fields},
+              **{fd.json_name: fd for fd in descriptor.fields}}
+    for key, member in value.items():
+        fd = by_key.get(key)
+        if fd is None:
+            continue
+        path = prefix + fd.name
+        if fd.message_type is not None:
+            items = member if isinstance(member, list) else [member]
+            for item in items:
+                _defaults_in(item, fd.message_type, path + ".", facts)
+            if not (isinstance(member, (list, dict)) and not member and fd.is_repeated):
+                continue
+        elif fd.has_presence or not _json_is_default(fd, member):
+            continue
+        cost = len(json.dumps({key: member}, separators=(",", ":"), ensure_ascii=False)
+                   .encode()) - 2 + 1  # "key":value plus its comma
+        tally = facts.tallies.setdefault(("json-default", path), _Tally())
+        tally.count += 1
+        tally.saved += cost
+        facts.types[path] = (descriptor, fd)
+
+
+def _json_is_default(fd: FieldDescriptor, member: Any) -> bool:
+    if fd.is_repeated:
+        return bool(member == [] or member == {})
+    if fd.type == FD.TYPE_ENUM and fd.enum_type is not None:
+        first = fd.enum_type.values_by_number.get(0)
+        return bool(member == 0 or (first is not None and member == first.name))
+    if fd.type == FD.TYPE_BOOL:
+        return member is False
+    if fd.type in (FD.TYPE_STRING, FD.TYPE_BYTES):
+        return member == ""
+    if isinstance(member, str):  # 64-bit integers and special floats arrive as strings
+        try:
+            return float(member) == 0
+        except ValueError:
+            return False
+    return isinstance(member, (int, float)) and not isinstance(member, bool) and member == 0
+
+
 def _is_default(fd: FieldDescriptor, f: Field) -> bool:
     if f.kind in (Kind.STRING, Kind.BYTES):
         return f.value_length == 0 and fd.default_value in ("", b"")
@@ -596,6 +658,14 @@ def _advise(
             f"{path}: {t.count} explicitly set default value(s) are still encoded; leave them "
             "unset if presence does not matter",
             protobuf_bytes_saved=t.saved,
+        )
+    if kind == "json-default":
+        return Advice(
+            kind,
+            path,
+            f"{path}: {t.count} default value(s) spelled out in the input JSON; canonical "
+            "proto3 JSON leaves them out",
+            json_bytes_saved=t.saved,
         )
     if kind == "json-int64":
         return Advice(
