@@ -591,7 +591,7 @@ def _json_is_default(fd: FieldDescriptor, member: Any) -> bool:
     if fd.type == FD.TYPE_BOOL:
         return member is False
     if fd.type in (FD.TYPE_STRING, FD.TYPE_BYTES):
-        return member == ""
+        return bool(member == "")
     if isinstance(member, str):  # 64-bit integers and special floats arrive as strings
         try:
             return float(member) == 0
