@@ -21,9 +21,11 @@ import base64
 import binascii
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import IO
 
 from wiretool.errors import InputError
 
@@ -169,3 +171,128 @@ def _explain_bad_hex(raw: bytes) -> str:
     if bad is not None:
         return f"input is not hex: unexpected character {chr(raw[bad])!r} at offset {bad}"
     return "input is not hex: odd number of hex digits"
+
+
+# -- incremental reading of hex text dumps ---------------------------------------------
+#
+# ``decode_input`` reads a whole input. Commands that stream (``h2-frames``) detect
+# the layout from the first lines with the same rules (``detect_text_dump``) and then
+# read one line at a time (``iter_text_dump``), so memory stays bounded by a line.
+
+TEXT_DUMP_FORMATS = ("xxd dump", "hexdump -C dump", "hex")
+"""The layouts ``iter_text_dump`` reads (the ``detail`` names ``decode_input`` gives)."""
+
+DETECT_LINES = 32
+"""How many complete first lines ``detect_text_dump`` looks at."""
+
+MAX_LINE_BYTES = 64 * 1024
+"""``iter_text_dump`` reads at most this much at a time; a longer line of plain hex is
+read in pieces, a longer xxd/hexdump -C line is an error."""
+
+
+def detect_text_dump(head: bytes) -> str | None:
+    """The layout of a text input from its first bytes: a ``TEXT_DUMP_FORMATS`` name, or
+    None when the first lines are not hex text (read the input whole with ``decode_input``).
+
+    The rules of ``decode_input`` applied to the first ``DETECT_LINES`` complete lines
+    (an incomplete last line is left out unless it is the only one).
+    """
+    pieces = head.splitlines(keepends=True)
+    if len(pieces) > 1 and not pieces[-1].endswith((b"\n", b"\r")):
+        pieces.pop()
+    lines = [line.rstrip(b"\r\n") for line in pieces[:DETECT_LINES] if line.strip()]
+    if not lines or not _is_ascii_text(b"\n".join(lines)):
+        return None
+    if all(_XXD_LINE.match(line) for line in lines) and _read_xxd(lines) is not None:
+        return "xxd dump"
+    if (all(_HEXDUMP_C_LINE.match(line) for line in lines) and any(b"|" in ln for ln in lines)
+            and _read_hexdump_c(lines) is not None):
+        return "hexdump -C dump"
+    digits = _HEX_TOKEN_SEPARATORS.sub(b"", b"\n".join(lines))
+    if _HEX_DIGITS.match(digits):
+        return "hex"
+    return None
+
+
+def iter_text_dump(stream: IO[bytes], fmt: str = "auto") -> Iterator[bytes]:
+    """The bytes written in a hex text input, yielded line by line as it is read.
+
+    ``fmt``: a ``TEXT_DUMP_FORMATS`` name, or ``auto`` to detect it from the first
+    lines (``detect_text_dump``; InputError when they are not hex text). A later line
+    that does not fit the layout raises InputError naming the line and its offset.
+    Memory is bounded by ``MAX_LINE_BYTES``.
+    """
+    first: list[bytes] = []
+    if fmt == "auto":
+        while len(first) < DETECT_LINES:
+            line = stream.readline(MAX_LINE_BYTES)
+            if not line:
+                break
+            first.append(line)
+        detected = detect_text_dump(b"".join(first))
+        if detected is None:
+            raise InputError("input is not hex text (hex, xxd or hexdump -C)", 0)
+        fmt = detected
+    if fmt not in TEXT_DUMP_FORMATS:
+        raise ValueError(f"unknown text dump format {fmt!r}")
+    lines = _chain_lines(first, stream)
+    if fmt == "hex":
+        yield from _iter_hex(lines)
+    else:
+        yield from _iter_dump_lines(lines, fmt)
+
+
+def _chain_lines(first: list[bytes], stream: IO[bytes]) -> Iterator[bytes]:
+    yield from first
+    while line := stream.readline(MAX_LINE_BYTES):
+        yield line
+
+
+def _iter_dump_lines(lines: Iterable[bytes], fmt: str) -> Iterator[bytes]:
+    """xxd or hexdump -C, one line at a time (the rules of ``_read_xxd``/``_read_hexdump_c``)."""
+    offset = 0
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line.rstrip(b"\r\n")
+        at, offset = offset, offset + len(raw_line)
+        if not line.strip():
+            continue
+        if fmt == "xxd dump":
+            data = _read_xxd([line]) if _XXD_LINE.match(line) else None
+        elif line.strip() == b"*" or line.split()[1:2] == [b"*"]:
+            raise InputError(f"line {number} (offset {at}): hexdump -C left out repeated lines "
+                             "('*'); the bytes cannot be restored: use hexdump -Cv", at)
+        else:
+            data = _read_hexdump_c([line]) if _HEXDUMP_C_LINE.match(line) else None
+        if data is None:
+            shown = line[:40].decode("ascii", "replace")
+            raise InputError(f"line {number} (offset {at}) is not a {fmt} line: {shown!r}", at)
+        if data:
+            yield data
+
+
+def _iter_hex(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Plain hex, in pieces: separators as in ``decode_input``; digits may continue on the
+    next line, and a ``0x``/``\\x`` prefix cut by a piece boundary is kept together."""
+    carry = b""
+    nibble = b""
+    offset = 0  # input offset of ``carry + piece``
+    for piece in [*pieces, b""]:
+        text = carry + piece
+        carry = b""
+        if piece and text.endswith((b"0", b"\\")):
+            carry, text = text[-1:], text[:-1]  # may start a prefix: decide with the next
+        digits = _HEX_TOKEN_SEPARATORS.sub(b"", text)
+        if not _HEX_DIGITS.match(digits):
+            bad = _first_bad_hex(text)
+            at = offset + (bad or 0)
+            shown = chr(text[bad]) if bad is not None else "?"
+            raise InputError(f"input is not hex: unexpected character {shown!r} at offset {at}",
+                             at)
+        offset += len(text)
+        digits = nibble + digits
+        nibble = digits[len(digits) // 2 * 2 :]
+        if len(digits) >= 2:
+            yield bytes.fromhex(digits[: len(digits) // 2 * 2].decode("ascii"))
+    if nibble:
+        raise InputError(f"input is not hex: odd number of hex digits (input ends at offset "
+                         f"{offset})", offset)
