@@ -1,9 +1,10 @@
 """``wiretool h2-frames`` and ``wiretool hpack``: thin layers over ``wiretool.http2``.
 
-Reading is incremental: raw binary and tshark follow output are fed to the
-sans-IO ``Connection`` piece by piece and records are rendered as they come, so
-memory is bounded by the largest frame and header block. Hex text and hex dumps
-are read whole (they are text, made by hand or by a tool, and small).
+Reading is incremental: raw binary, tshark follow output, hex text and xxd /
+hexdump -C dumps (``wiretool.inputs.iter_text_dump``, layout detected from the
+first lines) are fed to the sans-IO ``Connection`` piece by piece and records are
+rendered as they come, so memory is bounded by the largest frame and header block
+(and, for text, a line).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import typer
 from wiretool.cli import app, schema_options
 from wiretool.cli.common import default_format, fail, make_console, reports_errors
 from wiretool.errors import ExitCode, InputError, Severity
-from wiretool.inputs import InputFormat, decode_input
+from wiretool.inputs import InputFormat, decode_input, detect_text_dump, iter_text_dump
 
 if TYPE_CHECKING:
     from wiretool.protobuf.schema import Schema
@@ -148,10 +149,13 @@ def _chunks(
             raise InputError(str(exc)) from None
         return
     if fmt is H2InputFormat.HEX:
-        raw = head + stream.read()
-        decoded = decode_input(raw, InputFormat.HEX if input_format is H2InputFormat.HEX
-                               else InputFormat.AUTO)
-        yield direction, decoded.data, False
+        layout = detect_text_dump(head)
+        if layout is None and input_format is H2InputFormat.AUTO:
+            # Text, but its first lines are not hex (base64?): read it whole, as decode does.
+            yield direction, decode_input(head + stream.read(), InputFormat.AUTO).data, False
+            return
+        for data in iter_text_dump(io.BufferedReader(_Prefixed(head, stream)), layout or "hex"):
+            yield direction, data, False
         return
     data = head
     while data:
