@@ -46,6 +46,10 @@ class _Direction:
     pending_frame_size: int | None = None
     """SETTINGS_MAX_FRAME_SIZE this side sent and the peer has not yet acknowledged."""
     started: bool = False
+    settings_seen: bool = False
+    """This side's SETTINGS are all in the input: it started with the preface or its
+    first SETTINGS, and no gap lost any since. Only then are its limits on the peer
+    certain."""
     base_offset: int = 0
     """Stream offset where HTTP/2 starts in this direction (after an h2c upgrade)."""
 
@@ -110,6 +114,7 @@ class Connection:
         at = state.reader.offset + state.reader.buffered
         dropped = state.reader.gap(length)
         state.started = True
+        state.settings_seen = False  # the lost bytes may have held SETTINGS
         out: list[Record] = []
         message = (f"{length} byte(s) missing at offset {at} (not captured); "
                    f"resynchronising at the next plausible frame header")
@@ -142,6 +147,7 @@ class Connection:
     def feed(self, direction: str | None, data: bytes) -> list[Record]:
         """Bytes of ``direction`` (``client``, ``server``, or ``None`` to detect it)."""
         state = self._state(direction)
+        state.reader.max_frame_size_known = self._peer_settings_known(state)
         out = self._process(state, state.reader.feed(data))
         skipped = state.reader.take_skipped()
         if skipped:
@@ -152,6 +158,17 @@ class Connection:
                 "after the gap skipped up to a plausible frame header", 0, None, state.label))
         return out
 
+    def _peer_settings_known(self, state: _Direction) -> bool:
+        """Is SETTINGS_MAX_FRAME_SIZE for ``state``'s frames known (RFC 9113 §4.2)?
+
+        Only with both directions in the input, and when the peer (the receiver) has
+        not started yet (the initial value then holds) or started at its beginning.
+        """
+        if not self.both_directions:
+            return False
+        peer = self._peer(state)
+        return peer is None or not peer.started or peer.settings_seen
+
     def close(self, direction: str | None = None) -> list[Record]:
         """End of the input of ``direction`` (or of every direction when ``None``)."""
         out: list[Record] = []
@@ -160,6 +177,7 @@ class Connection:
             state = self._directions.get(key)
             if state is None:
                 continue
+            state.reader.max_frame_size_known = self._peer_settings_known(state)
             out += self._process(state, state.reader.close())
             skipped = state.reader.take_skipped()
             if skipped:
@@ -213,6 +231,7 @@ class Connection:
                 state.label = SERVER
             state.resolved = True
         state.hpack.history_complete = isinstance(first, Preface) or is_server_start
+        state.settings_seen = state.hpack.history_complete
 
     def _frame(self, state: _Direction, frame: Frame) -> Frame:
         frame = replace(frame, direction=state.label)

@@ -196,6 +196,9 @@ class FrameReader:
         """True once the client connection preface was read."""
         self.max_frame_size = max_frame_size
         """SETTINGS_MAX_FRAME_SIZE in effect for frames of this direction (set by the peer)."""
+        self.max_frame_size_known = True
+        """False when the receiver's SETTINGS are not in the input (one direction, or a
+        capture that missed them): a larger frame is then a warning, not an error."""
         self.frames_read = 0
         self._open_block: int | None = None
         """Stream of the header block awaiting CONTINUATION (RFC 9113 §6.10)."""
@@ -372,6 +375,7 @@ class FrameReader:
         self._offset += len(raw)
         frame = decode_frame(
             raw, offset, truncated=truncated, max_frame_size=self.max_frame_size,
+            max_frame_size_known=self.max_frame_size_known,
             open_block=self._open_block,
         )
         self.frames_read += 1
@@ -396,12 +400,15 @@ def decode_frame(
     *,
     truncated: bool = False,
     max_frame_size: int = c.DEFAULT_MAX_FRAME_SIZE,
+    max_frame_size_known: bool = True,
     open_block: int | None = None,
 ) -> Frame:
     """Decode one frame from ``raw`` (header + payload) found at absolute ``offset``.
 
     ``open_block`` is the stream of a header block awaiting CONTINUATION, if any, so
-    that interleaving can be reported (RFC 9113 §6.10).
+    that interleaving can be reported (RFC 9113 §6.10). Without
+    ``max_frame_size_known`` (the receiver's SETTINGS were not seen) a frame larger
+    than ``max_frame_size`` is only a warning: the receiver may have raised it.
     """
     length, ftype, flags, reserved, stream_id = read_frame_header(raw)
     payload = raw[c.FRAME_HEADER_LENGTH :]
@@ -414,10 +421,19 @@ def decode_frame(
             _error(p0 + len(payload), f"{where}: length {length} runs past the end of the input "
                    f"(only {len(payload)} payload byte(s))", None)
         )
-    if length > max_frame_size:
+    if length > max_frame_size and max_frame_size_known:
         diags.append(
             _error(offset, f"{where}: length {length} exceeds SETTINGS_MAX_FRAME_SIZE "
                    f"{max_frame_size}", FRAME_SIZE_ERROR, 3)
+        )
+    elif length > max_frame_size:
+        # RFC 9113 §4.2: the limit is what the *receiver* announced; its SETTINGS are not
+        # in the input, so a larger frame may be perfectly legal.
+        diags.append(
+            _warning(offset, f"{where}: length {length} exceeds {max_frame_size}, the "
+                     "initial SETTINGS_MAX_FRAME_SIZE; the receiver's SETTINGS are not in "
+                     "the input, so its limit is unknown (it may have raised "
+                     "SETTINGS_MAX_FRAME_SIZE)", 3)
         )
     if reserved:
         diags.append(_warning(offset + 5, f"{where}: reserved bit set (RFC 9113 §4.1: must be "
