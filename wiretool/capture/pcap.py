@@ -114,6 +114,7 @@ class CaptureParser:
         self._pos = 0  # index in self._buf of the first unparsed byte
         self._closed = False
         self._dead = False  # not a capture at all: everything after the magic is unparsed
+        self._bad_magic = ""
         self._endian = "<"
         # pcap
         self._ns_per_unit = 1000
@@ -143,7 +144,11 @@ class CaptureParser:
         out = self._run(final=True)
         self._closed = True
         left = len(self._buf) - self._pos
-        if self._skip_from is not None:
+        if self._dead:
+            size = self._base + len(self._buf)
+            out.append(self._diag(0, f"not a pcap or pcapng file: unknown magic number "
+                                  f"{self._bad_magic} at offset 0", size))
+        elif self._skip_from is not None:
             self._end_skip(self._base + len(self._buf), out)
         elif self.format is None and not self._dead:
             out.append(
@@ -191,15 +196,10 @@ class CaptureParser:
             return
         fmt = sniff_capture_format(bytes(self._buf[:4]))
         if fmt is None:
+            # Reported by close(), when the diagnostic can cover the whole input whatever
+            # the chunking (nothing in it will be read).
             self._dead = True
-            out.append(
-                self._diag(
-                    0,
-                    f"not a pcap or pcapng file: unknown magic number {self._buf[:4].hex()}"
-                    " at offset 0",
-                    len(self._buf),
-                )
-            )
+            self._bad_magic = self._buf[:4].hex()
             return
         if fmt is CaptureFormat.PCAP:
             if len(self._buf) < 24:

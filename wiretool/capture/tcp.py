@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from wiretool.capture.model import (
@@ -97,8 +97,12 @@ class _Half:
     """Highest stream offset the peer acknowledged."""
     highest: int = 0
     """End of the furthest segment seen (an ACK beyond it is bogus)."""
-    tail: deque[tuple[int, bytes]] = field(default_factory=deque)
-    tail_bytes: int = 0
+    tail: bytearray = field(default_factory=bytearray)
+    """The last delivered bytes (at most ``overlap_check_bytes``), to compare
+    retransmissions with; one contiguous window, so a comparison costs only the
+    bytes compared, however small the segments were."""
+    tail_start: int = 0
+    """Stream offset of ``tail[0]``; ``tail`` always ends at ``next_offset``."""
 
     def offset_of(self, seq: int) -> int:
         """Stream offset of ``seq``, taken as the value nearest ``next_offset``."""
@@ -245,7 +249,6 @@ class TcpReassembler:
         self._conns.pop(conn.client_key, None)
         for half in (conn.client, conn.server):
             half.tail.clear()
-            half.tail_bytes = 0
         self._closed[conn.client_key] = conn
         if len(self._closed) > _MAX_CLOSED_REMEMBERED:
             self._closed.popitem(last=False)
@@ -337,7 +340,6 @@ class TcpReassembler:
                 conn.conn_id))
             half.next_offset = first
             half.tail.clear()
-            half.tail_bytes = 0
         self._drain(conn, half, out)
 
     def _drain(self, conn: _Connection, half: _Half, out: list[TcpEvent]) -> None:
@@ -366,6 +368,7 @@ class TcpReassembler:
             f"missing before the FIN at stream offset {half.next_offset} ({reason})", 0,
             packet_number, conn.conn_id))
         half.next_offset = half.fin_offset
+        half.tail.clear()
 
     def _deliver(self, conn: _Connection, half: _Half, item: _Pending,
                  out: list[TcpEvent]) -> None:
@@ -382,10 +385,14 @@ class TcpReassembler:
         if data:
             out.append(StreamData(conn.conn_id, half.direction, half.next_offset, data,
                                   item.time_ns, item.packet_number, item.file_offset + skip))
-            half.tail.append((half.next_offset, data))
-            half.tail_bytes += len(data)
-            while half.tail and half.tail_bytes - len(half.tail[0][1]) >= self.overlap_check_bytes:
-                half.tail_bytes -= len(half.tail.popleft()[1])
+            tail = half.tail
+            if not tail:
+                half.tail_start = half.next_offset
+            tail += data
+            excess = len(tail) - self.overlap_check_bytes
+            if excess > 0:
+                del tail[:excess]  # bytearray: deleting a prefix is amortised O(1)
+                half.tail_start += excess
             half.next_offset += len(data)
         if end > half.next_offset:
             # Only the snaplen cut can make the wire length exceed the captured bytes.
@@ -393,23 +400,20 @@ class TcpReassembler:
                            end - half.next_offset, item.packet_number, GapReason.SNAPLEN))
             half.next_offset = end
             half.tail.clear()
-            half.tail_bytes = 0
 
     def _compare(self, conn: _Connection, half: _Half, item: _Pending, count: int,
                  out: list[TcpEvent]) -> None:
         """Check the first ``count`` bytes of ``item`` against bytes already delivered."""
         lo, hi = item.offset, item.offset + min(count, len(item.data))
-        for start, chunk in half.tail:
-            a, b = max(lo, start), min(hi, start + len(chunk))
-            if a >= b:
-                continue
-            if chunk[a - start:b - start] != item.data[a - lo:b - lo]:
-                out.append(CaptureDiagnostic(
-                    item.file_offset + (a - lo), Severity.WARNING,
-                    f"connection {conn.conn_id} {half.direction}: packet {item.packet_number} "
-                    f"retransmits stream bytes {a}..{b} with different content; the first "
-                    "copy was kept", b - a, item.packet_number, conn.conn_id))
-                return
+        start = half.tail_start
+        a, b = max(lo, start), min(hi, start + len(half.tail))
+        if a >= b or half.tail[a - start:b - start] == item.data[a - lo:b - lo]:
+            return
+        out.append(CaptureDiagnostic(
+            item.file_offset + (a - lo), Severity.WARNING,
+            f"connection {conn.conn_id} {half.direction}: packet {item.packet_number} "
+            f"retransmits stream bytes {a}..{b} with different content; the first "
+            "copy was kept", b - a, item.packet_number, conn.conn_id))
 
     def _note(self, seg: TcpSegment, message: str, conn_id: int | None,
               severity: Severity) -> CaptureDiagnostic:
