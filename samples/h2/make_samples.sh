@@ -9,7 +9,9 @@
 #   NAME.server.bin raw bytes the server sent
 #   NAME.tshark.tsv expectations from tshark, one line per HTTP/2 frame:
 #                   direction, stream id, type, flags, length, header names, header values
-# The pcap itself is not kept. The tests read only these files, never tshark.
+#   NAME.pcap       the capture itself (tcpdump -i lo), read by `wiretool h2-frames NAME.pcap`
+# All of a scenario's files come from the same capture, so the pcap, the follow dump and
+# the raw dumps must give the same frames. The tests read only these files, never tshark.
 set -eu
 cd "$(dirname "$0")"
 PORT=${PORT:-18080}
@@ -34,6 +36,7 @@ run() {  # run NAME SERVER_OPTS CLIENT_ARGS...
     sleep 0.5
     kill "$DUMP"; wait "$DUMP" 2>/dev/null || true
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+    cat "$WORK/$name.pcap" > "$name.pcap"
     tshark -r "$WORK/$name.pcap" -q -z follow,tcp,raw,0 > "$name.follow"
     python3 - "$name" <<'PY'
 import sys
