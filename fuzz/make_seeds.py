@@ -1,0 +1,106 @@
+"""Build the seed corpora of the fuzz harnesses into fuzz/work/seeds/<harness>/.
+
+Seeds come from samples/ and tests/corpora/, each prefixed with the control
+byte(s) its harness reads first (see each harness's ``test_one_input``). Run from
+anywhere: ``python fuzz/make_seeds.py``. fuzz/work/ is git-ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import struct
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+CORPORA = ROOT / "tests" / "corpora"
+OUT = ROOT / "fuzz" / "work" / "seeds"
+sys.path.insert(0, str(ROOT))
+from wiretool.inputs import decode_input  # noqa: E402
+
+
+def write(harness: str, seeds: Iterable[bytes]) -> int:
+    folder = OUT / harness
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for seed in seeds:
+        name = hashlib.sha1(seed).hexdigest()[:16]
+        (folder / name).write_bytes(seed)
+        count += 1
+    return count
+
+
+def protobuf_seeds() -> Iterator[bytes]:
+    person = (SAMPLES / "person.bin").read_bytes()
+    raws = [
+        person,
+        (SAMPLES / "people.grpc").read_bytes(),
+        (SAMPLES / "people.delimited").read_bytes(),
+        decode_input((SAMPLES / "person.hex").read_bytes()).data,
+        base64.b64decode((SAMPLES / "addressbook.b64").read_text().strip()),
+        b"\x01" + struct.pack(">I", len(gzip.compress(person))) + gzip.compress(person),
+        bytes.fromhex("0b 08 96 01 0c 12 02 68 69"),  # a group, a string
+        bytes.fromhex("08 ff ff ff ff ff ff ff ff ff 01"),  # 10-byte varint
+        bytes.fromhex("0a 08 0a 06 0a 04 0a 02 08 01"),  # nested messages
+    ]
+    for raw in raws:
+        for control in (0x00, 0x01, 0x02, 0x03, 0x60, 0x61, 0x62, 0xE3):
+            yield bytes([control]) + raw
+
+
+def h2_seeds() -> Iterator[bytes]:
+    for path in sorted((SAMPLES / "h2").glob("*.bin")):
+        for control in (0x00, 0x01, 0x83):
+            yield bytes([control, 7]) + path.read_bytes()
+    for path in sorted((CORPORA / "http2-frame-test-case").rglob("*.json")):
+        wire = json.loads(path.read_text())["wire"]
+        yield bytes([0x00, 3]) + bytes.fromhex(wire)
+
+
+def hpack_seeds() -> Iterator[bytes]:
+    for path in sorted((CORPORA / "hpack-test-case").rglob("story_*.json")):
+        cases = json.loads(path.read_text())["cases"]
+        for start in range(0, len(cases), 6):
+            blocks = [bytes.fromhex(c["wire"]) for c in cases[start:start + 6]]
+            yield b"\x00" + b"".join(struct.pack(">H", len(b)) + b for b in blocks)
+
+
+def capture_seeds() -> Iterator[bytes]:
+    sys.path.insert(0, str(ROOT))
+    from tests.capture import writer as w
+
+    for path in sorted((SAMPLES / "capture").glob("*.pcap*")):
+        data = path.read_bytes()
+        yield b"\x00" + data
+        yield b"\x05" + data[:4000]
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    settings = bytes.fromhex("000000040000000000")
+    conn = [
+        w.tcp(40000, 80, 100, 0, w.SYN),
+        w.tcp(80, 40000, 900, 101, w.SYN | w.ACK),
+        w.tcp(40000, 80, 101, 901, w.ACK, preface),
+        w.tcp(80, 40000, 901, 125, w.ACK, settings),
+        w.tcp(40000, 80, 125 + 5000, 910, w.ACK, b"jump"),
+        w.tcp(40000, 80, 125, 910, w.FIN | w.ACK),
+    ]
+    ip = [w.ipv4("10.0.0.1", "10.0.0.2", seg) if i % 2 == 0 else
+          w.ipv4("10.0.0.2", "10.0.0.1", seg) for i, seg in enumerate(conn)]
+    yield b"\x01" + w.pcap([(i, w.ethernet(p)) for i, p in enumerate(ip)])
+    yield b"\x02" + w.pcap([(i, p) for i, p in enumerate(ip)], linktype=101)
+    yield b"\x03" + w.pcapng_shb() + w.pcapng_idb(1) + b"".join(
+        w.pcapng_epb(0, i, w.ethernet(p)) for i, p in enumerate(ip))
+
+
+def main() -> None:
+    for harness, seeds in (("protobuf", protobuf_seeds()), ("h2frames", h2_seeds()),
+                           ("hpack", hpack_seeds()), ("capture", capture_seeds())):
+        print(f"{harness}: {write(harness, seeds)} seeds in {OUT / harness}")
+
+
+if __name__ == "__main__":
+    main()
