@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
@@ -24,6 +24,8 @@ from wiretool.errors import ExitCode, InputError, Severity
 from wiretool.inputs import InputFormat, decode_input, detect_text_dump, iter_text_dump
 
 if TYPE_CHECKING:
+    from wiretool.capture.h2session import CaptureSession, SessionRecord
+    from wiretool.capture.model import TcpEvent
     from wiretool.protobuf.schema import Schema
 
 CHUNK = 64 * 1024
@@ -331,7 +333,6 @@ def _run_capture(
         CaptureSession,
         ConnectionEnd,
         Located,
-        SessionRecord,
         record_diagnostics,
     )
     from wiretool.capture.model import CaptureDiagnostic
@@ -341,9 +342,7 @@ def _run_capture(
     worst = {"error": False}
 
     def records() -> Iterator[SessionRecord]:
-        for event in follow_tcp(stream):  # type: ignore[arg-type]
-            yield from session.feed(event)
-        yield from session.close()
+        return _one_report_per_gap(follow_tcp(stream), session)  # type: ignore[arg-type]
 
     def selected() -> Iterator[SessionRecord]:
         for item in records():
@@ -378,6 +377,61 @@ def _run_capture(
         else:
             render_frames(console, selected(), hpack_table=hpack_table, capture=True)
     return worst["error"]
+
+
+def _one_report_per_gap(events: Iterable[TcpEvent], session: CaptureSession
+                        ) -> Iterator[SessionRecord]:
+    """The session's records, with one diagnostic per TCP gap of an HTTP/2 connection.
+
+    The reassembler reports a lost segment (``Gap`` then a ``CaptureDiagnostic``) and
+    the HTTP/2 layer reports it again (``GapDiagnostic``: same packet, plus what the
+    reader dropped and where it resumes). The capture's diagnostic is kept only when
+    the HTTP/2 layer does not speak: a connection that is not HTTP/2, or bytes before
+    HTTP/2 starts. Held back while the connection's verdict is pending.
+    """
+    from wiretool.capture.h2session import ConnectionEnd, ConnectionStart, Located
+    from wiretool.capture.model import CaptureDiagnostic, Gap
+    from wiretool.http2.connection import GapDiagnostic
+
+    verdicts: dict[int, bool] = {}
+    held: dict[int, list[CaptureDiagnostic]] = {}
+    reported: set[tuple[int, int | None]] = set()
+    after_gap: tuple[int, int] | None = None
+
+    def session_records(items: list[SessionRecord]) -> Iterator[SessionRecord]:
+        for item in items:
+            if isinstance(item, Located) and isinstance(item.record, GapDiagnostic):
+                key = (item.conn.conn_id, item.packet_number)
+                reported.add(key)
+                waiting = held.get(key[0], [])
+                held[key[0]] = [d for d in waiting if d.packet_number != key[1]]
+            elif isinstance(item, ConnectionStart):
+                verdicts[item.conn.conn_id] = item.http2
+                if not item.http2:
+                    yield from held.pop(item.conn.conn_id, [])
+            elif isinstance(item, ConnectionEnd):
+                yield from held.pop(item.conn.conn_id, [])
+                verdicts.pop(item.conn.conn_id, None)
+                reported.difference_update({k for k in reported if k[0] == item.conn.conn_id})
+            yield item
+
+    for event in events:
+        if (isinstance(event, CaptureDiagnostic) and event.conn_id is not None
+                and after_gap == (event.conn_id, event.packet_number)):
+            after_gap = None
+            if (event.conn_id, event.packet_number) in reported:
+                continue  # the HTTP/2 layer reported this gap, with more detail
+            if verdicts.get(event.conn_id) is None:
+                held.setdefault(event.conn_id, []).append(event)  # verdict pending
+                continue
+            yield event
+            continue
+        after_gap = ((event.conn_id, event.packet_number) if isinstance(event, Gap)
+                     else None)
+        yield from session_records(session.feed(event))
+    yield from session_records(session.close())
+    for waiting in held.values():
+        yield from waiting
 
 
 def _run_bytes(

@@ -30,6 +30,13 @@ CLIENT = "client"
 SERVER = "server"
 
 
+@dataclass(frozen=True, slots=True)
+class GapDiagnostic(H2Diagnostic):
+    """Bytes of one direction are missing (a lost capture segment): the one error a gap
+    gives, with what the HTTP/2 layer lost because of it. ``length`` is the number of
+    missing bytes; where reading resumed follows later as an ``INFO`` diagnostic."""
+
+
 @dataclass
 class _Direction:
     """Mutable state of one direction (internal)."""
@@ -52,6 +59,10 @@ class _Direction:
     certain."""
     base_offset: int = 0
     """Stream offset where HTTP/2 starts in this direction (after an h2c upgrade)."""
+    resync_from: int | None = None
+    """Offset where bytes resume after a gap, until reading has resynchronised."""
+    resync_skipped: int = 0
+    """Bytes after the gap skipped so far while looking for a frame header."""
 
 
 class Connection:
@@ -113,22 +124,50 @@ class Connection:
         state = self._state(direction)
         at = state.reader.offset + state.reader.buffered
         dropped = state.reader.gap(length)
+        state.reader.take_skipped()
         state.started = True
         state.settings_seen = False  # the lost bytes may have held SETTINGS
-        out: list[Record] = []
-        message = (f"{length} byte(s) missing at offset {at} (not captured); "
-                   f"resynchronising at the next plausible frame header")
+        state.resync_from = at + length
+        state.resync_skipped = 0
+        if length == 0:
+            message = (f"reading starts inside the byte stream at offset {at}: looking for "
+                       "the next plausible frame header")
+        else:
+            message = (f"{length} byte(s) missing at offset {at} (not captured); "
+                       f"resynchronising at the next plausible frame header")
         if dropped:
             message += f"; the incomplete frame before the gap ({dropped} byte(s)) is dropped"
         if state.fragments:
             message += (f"; the header block of stream {state.block_stream} is abandoned")
             state.fragments = []
             state.block_stream = None
-        if state.hpack.entries or state.hpack.history_complete:
+        if length and (state.hpack.entries or state.hpack.history_complete):
             message += "; HPACK dynamic table entries from before the gap are now unknown"
         state.hpack.lose_history("lost in a capture gap")
-        out.append(H2Diagnostic(at, Severity.ERROR, message, length, None, state.label))
-        return out
+        if length == 0:
+            return [H2Diagnostic(at, Severity.WARNING, message, 0, None, state.label)]
+        return [GapDiagnostic(at, Severity.ERROR, message, length, None, state.label)]
+
+    def _resynchronised(self, state: _Direction, records: list[Record], *,
+                        final: bool) -> list[Record]:
+        """After a gap: one ``INFO`` saying where reading resumed, once it has; at the end
+        of the input, an error when nothing after the gap looked like a frame header."""
+        state.resync_skipped += state.reader.take_skipped()
+        if state.resync_from is None or (state.reader.resyncing and not final):
+            return records
+        skipped, resumed = state.resync_skipped, state.resync_from + state.resync_skipped
+        state.resync_from, state.resync_skipped = None, 0
+        if any(isinstance(r, Frame) for r in records):
+            detail = (f"{skipped} byte(s) after the gap skipped up to a plausible frame header"
+                      if skipped else "the gap ended at a frame header")
+            note = H2Diagnostic(resumed, Severity.INFO, f"reading resynchronised at offset "
+                                f"{resumed}: {detail}", 0, None, state.label)
+            return [note, *records]
+        if skipped:
+            return [*records, H2Diagnostic(
+                resumed - skipped, Severity.ERROR, f"{skipped} byte(s) after a gap hold no "
+                "plausible frame header; skipped", skipped, None, state.label)]
+        return records
 
     def upgrade_settings(self, payload: bytes, offset: int) -> Frame:
         """h2c (RFC 7540 §3.2.1): the client's SETTINGS sent in the ``HTTP2-Settings``
@@ -149,14 +188,7 @@ class Connection:
         state = self._state(direction)
         state.reader.max_frame_size_known = self._peer_settings_known(state)
         out = self._process(state, state.reader.feed(data))
-        skipped = state.reader.take_skipped()
-        if skipped:
-            at = (out[0].offset if out and not isinstance(out[0], Diagnostic)
-                  else state.reader.offset)
-            out.insert(0, H2Diagnostic(
-                at, Severity.WARNING, f"resynchronised at offset {at}: {skipped} byte(s) "
-                "after the gap skipped up to a plausible frame header", 0, None, state.label))
-        return out
+        return self._resynchronised(state, out, final=False)
 
     def _peer_settings_known(self, state: _Direction) -> bool:
         """Is SETTINGS_MAX_FRAME_SIZE for ``state``'s frames known (RFC 9113 §4.2)?
@@ -178,13 +210,8 @@ class Connection:
             if state is None:
                 continue
             state.reader.max_frame_size_known = self._peer_settings_known(state)
-            out += self._process(state, state.reader.close())
-            skipped = state.reader.take_skipped()
-            if skipped:
-                out.append(H2Diagnostic(
-                    state.reader.offset - skipped, Severity.ERROR,
-                    f"{skipped} byte(s) after a gap hold no plausible frame header; skipped",
-                    skipped, None, state.label))
+            out += self._resynchronised(state, self._process(state, state.reader.close()),
+                                        final=True)
             if state.fragments:
                 first = state.fragments[0][0]
                 out.append(
