@@ -20,7 +20,7 @@ import random
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["wiretool"]):
     from wiretool.errors import Diagnostic

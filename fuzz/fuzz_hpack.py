@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["wiretool"]):
     from wiretool.http2.hpack import HeaderBlock, HpackContext

@@ -12,10 +12,11 @@ free of control characters. Run (see fuzz/README.md):
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["wiretool"]):
     from wiretool.protobuf import annotate as annotate_module
@@ -92,7 +93,7 @@ def check_result(result: DecodeResult, data: bytes) -> None:
         assert (m.offset, m.length) == (result.start, len(data) - result.start)
     out = io.StringIO()
     protobuf_json.render_json(result, out, {"format": "raw", "size": len(data)})
-    doc = protobuf_json.json.loads(out.getvalue())
+    doc = json.loads(out.getvalue())
     assert isinstance(doc, dict) and "messages" in doc
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,22 +57,28 @@ class Process:
     peak_rss_mb: float
 
 
+# Linux charges a child with its parent's RSS high-water mark at exec time, so the
+# peak of a process started straight from a big pytest process is at least pytest's.
+# A small Python in between starts ``wiretool`` and reports its children's peak.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def subprocess_run(*args: str, stdin: bytes = b"") -> Process:
-    """Run the installed ``wiretool`` entry point; its peak RSS comes from ``os.wait4``."""
+    """Run the installed ``wiretool`` entry point and measure its peak RSS."""
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
-    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, \
-            tempfile.TemporaryFile() as ferr:
-        fin.write(stdin)
-        fin.seek(0)
-        proc = subprocess.Popen(["wiretool", *args], stdin=fin, stdout=fout, stderr=ferr,
-                                env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        fout.seek(0)
-        ferr.seek(0)
-        out, err = fout.read(), ferr.read()
-    assert b"Traceback" not in err, err.decode(errors="replace")
-    return Process(proc.returncode, out, err, usage.ru_maxrss / 1024)  # Linux: KiB
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        done = subprocess.run([sys.executable, "-c", _MEASURE, str(peak_file), "wiretool", *args],
+                              input=stdin, capture_output=True, env=env, check=False)
+        peak_kb = int(peak_file.read_text())  # Linux: KiB
+    assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    return Process(done.returncode, done.stdout, done.stderr, peak_kb / 1024)
 
 
 # -- protobuf ------------------------------------------------------------------------

@@ -34,8 +34,8 @@ def wire_span(message: dict[str, Any], size: int) -> int:
     """Bytes of the input a message occupies: prefix and body as on the wire."""
     if not message.get("compressed"):
         return int(message["length"]) + int(message.get("prefix_length") or 0)
-    after = message["prefix_offset"] + message["prefix_length"]
-    return int(message["prefix_length"]) + min(message["wire_length"], size - after)
+    after = int(message["prefix_offset"]) + int(message["prefix_length"])
+    return int(message["prefix_length"]) + min(int(message["wire_length"]), size - after)
 
 
 def errors(document: dict[str, Any]) -> list[dict[str, Any]]:
