@@ -131,3 +131,13 @@ def hpack_literal(name: bytes, value: bytes, first: int = 0x40) -> bytes:
     """Literal with a new name (incremental indexing by default), raw strings."""
     return (bytes([first]) + hpack_int(len(name), 7) + name
             + hpack_int(len(value), 7) + value)
+
+
+def assert_tiles(spans: list[tuple[int, int]], start: int, end: int, what: str) -> None:
+    """``spans`` ((offset, length) pairs) cover ``[start, end)`` exactly: no hole, no overlap."""
+    at = start
+    for offset, length in sorted(spans):
+        assert length >= 0, f"{what}: negative length at {offset}"
+        assert offset == at, f"{what}: {'hole' if offset > at else 'overlap'} at {at}"
+        at = offset + length
+    assert at == end, f"{what}: the spans end at {at}, the input at {end}"
