@@ -152,8 +152,9 @@ def _chunks(
         return
     if fmt is H2InputFormat.HEX:
         layout = detect_text_dump(head)
-        if layout is None and input_format is H2InputFormat.AUTO:
-            # Text, but its first lines are not hex (base64?): read it whole, as decode does.
+        if input_format is H2InputFormat.AUTO and (layout is None or len(head) < CHUNK):
+            # Text that is all in ``head``, or whose first lines are not hex (base64?):
+            # read it whole, as decode does (hex, else base64, else raw bytes).
             yield direction, decode_input(head + stream.read(), InputFormat.AUTO).data, False
             return
         for data in iter_text_dump(io.BufferedReader(_Prefixed(head, stream)), layout or "hex"):
