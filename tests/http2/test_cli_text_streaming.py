@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from typer.testing import CliRunner
 
 from wiretool.cli import app
 from wiretool.cli.h2 import CHUNK, H2InputFormat, _chunks
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("xxd") and shutil.which("hexdump")), reason="needs xxd and hexdump")
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "h2"
 

@@ -5,6 +5,7 @@ is cut into lines."""
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 
 import pytest
@@ -49,6 +50,8 @@ def test_same_bytes_as_the_whole_reader(text: bytes, layout: str) -> None:
     assert streamed(text, layout) == decode_input(text).data
 
 
+@pytest.mark.skipif(not (shutil.which("xxd") and shutil.which("hexdump")),
+                    reason="needs xxd and hexdump")
 def test_real_xxd_and_hexdump_output_of_a_big_input() -> None:
     data = bytes(range(256)) * 300 + b"\x00" * 64  # repeated lines: hexdump -C would elide
     xxd = subprocess.run(["xxd"], input=data, capture_output=True, check=True).stdout
