@@ -1,16 +1,19 @@
-"""Hostile captures: each attack of issue 7, through the capture pipeline (no command
-reads captures yet; h2-frames is being extended for them). Also covered in
+"""Hostile captures: each attack of issue 7, through the capture pipeline and through
+``wiretool h2-frames``, which reads pcap/pcapng. Also covered in
 tests/capture/test_capture_pcap.py (record length 2^31, snaplen 0, truncated pcapng
 block, length not a multiple of 4) and test_capture_tcp.py (sequence jumps)."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
 import struct
 
+import pytest
+
 from tests.capture import writer as w
-from tests.hostile.helpers import assert_tiles
+from tests.hostile.helpers import assert_tiles, cli, needs_entry_point, subprocess_run
 from wiretool.capture import (
     CaptureDiagnostic,
     Gap,
@@ -118,3 +121,35 @@ def test_tcp_sequence_numbers_that_jump() -> None:
     assert warnings  # the jump beyond the buffer is reported, nothing raised
     gaps = [e for e in events if isinstance(e, Gap)]
     assert all(g.length > 0 for g in gaps)
+
+
+# -- through the CLI: h2-frames reads captures ---------------------------------------
+
+CLI_CASES = {
+    "record length 2^31": (w.pcap([]) + struct.pack("<IIII", 0, 0, 1 << 31, 1 << 31), 1,
+                           "declares 2147483648 captured bytes"),
+    "snaplen 0": (w.pcap([], snaplen=0), 0, "snaplen is 0"),
+    "pcapng length 33": (w.pcapng_shb() + w.pcapng_idb(1) + struct.pack("<II", 6, 33)
+                         + bytes(40), 1, "invalid total length 33"),
+    "random bytes": (w.pcap([]) + random.Random(3).randbytes(200_000), 1, "pcap record"),
+    "truncated block": ((w.pcapng_shb() + w.pcapng_idb(1)
+                         + w.pcapng_epb(0, 0, flow_frames()[0]))[:-5], 1, "truncated"),
+}
+
+
+@pytest.mark.parametrize("name", list(CLI_CASES))
+def test_h2_frames_on_hostile_captures(name: str) -> None:
+    data, code, words = CLI_CASES[name]
+    run = cli("h2-frames", "-f", "jsonl", "-", stdin=data)
+    assert run.code == code
+    records = run.jsonl()  # every line valid JSON
+    assert any(words in str(r.get("message")) for r in records), records[:3]
+
+
+@needs_entry_point
+def test_h2_frames_on_a_hostile_capture_in_a_real_process() -> None:
+    data = w.pcap([]) + random.Random(5).randbytes(3 << 20)
+    done = subprocess_run("h2-frames", "-f", "jsonl", "-", stdin=data)
+    assert done.code == 1
+    assert all(json.loads(line)["record"] for line in done.stdout.splitlines())
+    assert done.peak_rss_mb < 500, done.peak_rss_mb
