@@ -32,8 +32,6 @@ _SCHEMA = schema.load_schema(descriptor_sets=[ROOT / "samples" / "person.desc"])
 PERSON = _SCHEMA.resolve_type("wiretool.samples.Person")
 BOOK = _SCHEMA.resolve_type("wiretool.samples.AddressBook")
 FRAMINGS = ("auto", "none", "grpc", "delimited")
-KNOWN_BUG_UNINFLATABLE_DROPS_REST = True
-"""framing.py: bytes after a gRPC message that cannot be inflated are dropped (xfail test)."""
 
 
 def check_fields(fields: tuple[Field, ...], start: int, end: int, where: str) -> None:
@@ -77,17 +75,14 @@ def check_result(result: DecodeResult, data: bytes) -> None:
             after = m.prefix_offset + m.prefix_length
             if not m.compressed:
                 body = m.length
-            elif m.data is None:  # not inflated: the body is in ``trailing``
-                body = 0
+            elif m.data is None:  # not inflated: the body is the message's unparsed bytes
+                body = m.unparsed.length if m.unparsed is not None else 0
             else:
                 body = min(m.wire_length or 0, len(data) - after)
             spans.append((m.prefix_offset, m.prefix_length + body))
         if result.trailing is not None:
             spans.append((result.trailing.offset, result.trailing.length))
-        # tests/hostile/test_lost.py::test_grpc_uninflatable_message_keeps_the_rest
-        if not (KNOWN_BUG_UNINFLATABLE_DROPS_REST
-                and any(m.compressed and m.data is None for m in framed)):
-            assert_tiles(spans, result.start, len(data), "framing")
+        assert_tiles(spans, result.start, len(data), "framing")
     else:
         [m] = result.messages
         assert (m.offset, m.length) == (result.start, len(data) - result.start)

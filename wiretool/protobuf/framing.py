@@ -38,6 +38,9 @@ class Frame:
     prefix_length: int = 0
     compressed: bool = False
     wire_length: int | None = None
+    skipped: Unparsed | None = None
+    """Payload bytes (offsets in the input) that could not be decoded, e.g. a compressed
+    message that does not inflate; the frame then holds no fields."""
 
 
 def looks_like_grpc(data: bytes, start: int = 0) -> bool:
@@ -99,10 +102,13 @@ def _split_grpc(
         else:
             payload, problem = decompress(data[body:stop], limit)
             if payload is None:
+                # The prefix still says where the next message starts: keep going.
                 diagnostics.append(_error(body, stop - body,
                     f"gRPC message at offset {pos}: {problem}; shown compressed"))
-                frames.append(Frame(data, stop, stop, "grpc", pos, 5, True, size))
-                return frames, diagnostics, Unparsed(body, data[body:stop]) if stop > body else None
+                frames.append(Frame(data, stop, stop, "grpc", pos, 5, True, size,
+                                    Unparsed(body, data[body:stop]) if stop > body else None))
+                pos = stop
+                continue
             if problem:
                 diagnostics.append(
                     _error(body, stop - body, f"gRPC message at offset {pos}: {problem}"))

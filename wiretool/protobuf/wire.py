@@ -639,7 +639,7 @@ def decode_stream(
                     f"of {len(frames)}; read that way (--no-grpc to force one message)")]
     headers = []
     for frame, fault in zip(frames, reader.faults, strict=True):
-        unparsed = None
+        unparsed = frame.skipped
         if fault is not None and fault.resume < frame.end:
             unparsed = Unparsed(fault.resume, frame.buffer[fault.resume : frame.end])
         headers.append(Message(

@@ -150,13 +150,31 @@ def render_json(
         if index:
             write(",")
         head = message_to_json(message, with_fields=False)
-        unparsed = head.pop("unparsed")
+        del head["unparsed"]
         write(_dumps(head)[:-1] + ',"fields":[')
         _write_fields(fields, "", write)
-        write('],"unparsed":' + _dumps(unparsed) + "}")
-    write('],"trailing":' + _dumps(unparsed_to_json(view.trailing)))
+        write('],"unparsed":')
+        _write_unparsed(message.unparsed, write)
+        write("}")
+    write('],"trailing":')
+    _write_unparsed(view.trailing, write)
     write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
+
+
+_HEX_CHUNK = 1 << 16
+
+
+def _write_unparsed(unparsed: Unparsed | None, write: Callable[[str], Any]) -> None:
+    """``unparsed_to_json`` written piece by piece: a tail can be a 64 MiB gzip bomb."""
+    if unparsed is None:
+        write("null")
+        return
+    write(f'{{"offset":{unparsed.offset},"length":{unparsed.length},"hex":"')
+    data = unparsed.data
+    for start in range(0, len(data), _HEX_CHUNK):
+        write(data[start : start + _HEX_CHUNK].hex())
+    write('"}')
 
 
 def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[str], Any]) -> None:

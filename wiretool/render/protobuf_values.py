@@ -114,5 +114,13 @@ def describe_also(field: Field) -> str:
 
 
 def describe_bytes_text(data: bytes, limit: int) -> str:
-    """Bytes shown as text with escapes, shortened (for unparsed tails)."""
-    return shorten(escape_bytes(data), limit)
+    """Bytes shown as text with escapes, shortened (for unparsed tails).
+
+    Only the bytes that can be shown are escaped (at most 4 per character): a tail may
+    be 64 MiB.
+    """
+    head = data[: limit * 4]
+    text = escape_bytes(head)
+    if len(data) > len(head):
+        text += "…"
+    return shorten(text, limit)
