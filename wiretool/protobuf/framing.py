@@ -39,8 +39,9 @@ class Frame:
     compressed: bool = False
     wire_length: int | None = None
     skipped: Unparsed | None = None
-    """Payload bytes (offsets in the input) that could not be decoded, e.g. a compressed
-    message that does not inflate; the frame then holds no fields."""
+    """The payload (offsets in the input) when it cannot be decoded at all, e.g. a
+    compressed message that does not inflate: ``start..end`` then spans it in the input
+    and the frame holds no fields."""
 
 
 def looks_like_grpc(data: bytes, start: int = 0) -> bool:
@@ -105,7 +106,7 @@ def _split_grpc(
                 # The prefix still says where the next message starts: keep going.
                 diagnostics.append(_error(body, stop - body,
                     f"gRPC message at offset {pos}: {problem}; shown compressed"))
-                frames.append(Frame(data, stop, stop, "grpc", pos, 5, True, size,
+                frames.append(Frame(data, body, stop, "grpc", pos, 5, True, size,
                                     Unparsed(body, data[body:stop]) if stop > body else None))
                 pos = stop
                 continue

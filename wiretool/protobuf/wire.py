@@ -657,7 +657,9 @@ def decode_stream(
 
 
 def _gathered(frames: list[Any], hints: KindHints | None, max_depth: int) -> _Reader:
-    reader = _Reader([Region(f.buffer, f.start, f.end) for f in frames], hints, max_depth)
+    # A frame whose payload cannot be read (``skipped``) is an empty region: no fields.
+    reader = _Reader([Region(f.buffer, f.end if f.skipped else f.start, f.end) for f in frames],
+                     hints, max_depth)
     with _collector_paused():
         reader.gather()
     return reader

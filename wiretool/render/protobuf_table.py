@@ -76,7 +76,9 @@ def message_heading(index: int, message: Message, count: int) -> str:
         parts.append(f"type {message.type_name}")
     if message.framing == "grpc":
         prefix = f"gRPC prefix at {message.prefix_offset}"
-        if message.compressed:
+        if message.compressed and message.data is None:
+            prefix += f", compressed {message.wire_length} bytes that do not inflate"
+        elif message.compressed:
             prefix += (f", compressed {message.wire_length} bytes on the wire;"
                        " offsets are in the decompressed payload")
         parts.append(prefix)
