@@ -80,10 +80,19 @@ def test_200000_empty_continuation_frames() -> None:
     """One header block spread over 200,000 empty CONTINUATION frames (1.8 MB)."""
     data = PREFACE + frame(HEADERS, END_STREAM, 1, b"\x82")
     data += frame(CONTINUATION, 0, 1) * 200_000 + frame(CONTINUATION, END_HEADERS, 1)
+    # Past --max-continuation-frames (default 1000) the block is counted, not assembled.
     run, records = h2(data)
-    assert run.code == 0
+    assert run.code == 1
     assert len(frames_of(records)) == 200_002
-    last = records[-1]
+    flood = [r for r in records if r["record"] == "diagnostic" and r["severity"] == "error"]
+    assert [r["message"] for r in flood] == [
+        "header block of stream 1 has more than 1000 CONTINUATION frames "
+        "(--max-continuation-frames): the rest are counted, the block is not decoded"]
+    assert "headers" not in frames_of(records)[-1]
+    # Raised past the flood, the same block is assembled and decoded (linear work).
+    run, records = h2(data, "--max-continuation-frames", "300000")
+    assert run.code == 0
+    last = frames_of(records)[-1]
     assert last["type_name"] == "CONTINUATION" and last["headers"] == [
         {**last["headers"][0], "name": ":method", "value": "GET"}]  # type: ignore[index]
 

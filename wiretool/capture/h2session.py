@@ -48,7 +48,7 @@ from wiretool.grpc.messages import (
     GrpcTracker,
     StreamInfo,
 )
-from wiretool.http2.connection import Connection
+from wiretool.http2.connection import DEFAULT_MAX_CONTINUATION_FRAMES, Connection
 from wiretool.http2.frames import Frame, H2Diagnostic, Record, Setting
 from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE
 from wiretool.http2.summary import Summary
@@ -172,9 +172,11 @@ class CaptureSession:
         max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
         schema: object | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES,
     ) -> None:
         """``ports``: connections with one of these ports are HTTP/2, detected or not."""
         self.ports = ports
+        self.max_continuation_frames = max_continuation_frames
         self.max_header_list_size = max_header_list_size
         self.schema = schema
         self.max_message_size = max_message_size
@@ -278,7 +280,8 @@ class CaptureSession:
             conn.info = replace(info, client=info.server, server=info.client)
         conn.starts = starts
         conn.connection = Connection(max_header_list_size=self.max_header_list_size,
-                                     both_directions=True)
+                                     both_directions=True,
+                                     max_continuation_frames=self.max_continuation_frames)
         conn.tracker = GrpcTracker(schema=self.schema,  # type: ignore[arg-type]
                                    max_message_size=self.max_message_size)
         for direction, start in starts.items():

@@ -242,6 +242,11 @@ def h2_frames_command(
         help="Largest gRPC message, in bytes, buffered or decompressed (guards against "
         "gzip bombs; default 64 MiB).",
     ),
+    max_continuation_frames: int = typer.Option(
+        1000, "--max-continuation-frames", min=0,
+        help="CONTINUATION frames assembled for one header block; past it the block is "
+        "counted, not decoded (guards against CONTINUATION floods; default 1000).",
+    ),
     proto: list[Path] = _PROTO,
     proto_path: list[Path] = _PROTO_PATH,
     descriptor_set: list[Path] = _DESCRIPTOR_SET,
@@ -278,6 +283,7 @@ def h2_frames_command(
                 hpack_table=hpack_table, ports=tuple(port or ()), streams=stream,
                 wanted_types=wanted_types, max_header_list_size=max_header_list_size,
                 schema=schema, max_message_size=max_message_size,
+                max_continuation_frames=max_continuation_frames,
             )
         else:
             if port:
@@ -287,6 +293,7 @@ def h2_frames_command(
                 summary=summary, hpack_table=hpack_table, streams=stream,
                 wanted_types=wanted_types, max_header_list_size=max_header_list_size,
                 schema=schema, max_message_size=max_message_size,
+                max_continuation_frames=max_continuation_frames,
             )
     finally:
         if handle is not sys.stdin.buffer:
@@ -327,6 +334,7 @@ def _run_capture(
     stream: IO[bytes], *, chosen: str, summary: bool, hpack_table: bool,
     ports: tuple[int, ...], streams: list[int], wanted_types: set[int],
     max_header_list_size: int, schema: Schema | None, max_message_size: int,
+    max_continuation_frames: int,
 ) -> bool:
     """h2-frames on a pcap/pcapng capture; True when anything was malformed."""
     from wiretool.capture import follow_tcp
@@ -339,7 +347,8 @@ def _run_capture(
     from wiretool.capture.model import CaptureDiagnostic
 
     session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
-                             schema=schema, max_message_size=max_message_size)
+                             schema=schema, max_message_size=max_message_size,
+                             max_continuation_frames=max_continuation_frames)
     worst = {"error": False}
 
     def records() -> Iterator[SessionRecord]:
@@ -439,7 +448,7 @@ def _run_bytes(
     raw: io.RawIOBase, input_format: H2InputFormat, fixed_direction: str | None, *,
     chosen: str, summary: bool, hpack_table: bool, streams: list[int],
     wanted_types: set[int], max_header_list_size: int, schema: Schema | None,
-    max_message_size: int,
+    max_message_size: int, max_continuation_frames: int,
 ) -> bool:
     """h2-frames on a one-direction dump or tshark follow output."""
     from wiretool.capture.h2session import record_diagnostics
@@ -459,7 +468,8 @@ def _run_bytes(
         ):
             if connection is None:
                 connection = Connection(
-                    max_header_list_size=max_header_list_size, both_directions=both
+                    max_header_list_size=max_header_list_size, both_directions=both,
+                    max_continuation_frames=max_continuation_frames,
                 )
             for record in connection.feed(chunk_direction, data):
                 yield record

@@ -26,6 +26,10 @@ from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, Record
 from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, HpackContext
 
+DEFAULT_MAX_CONTINUATION_FRAMES = 1000
+"""CONTINUATION frames kept for one header block. Even at the minimum frame size that
+is 16 MB of header block, far beyond any real header list (servers cap at a few KB)."""
+
 CLIENT = "client"
 SERVER = "server"
 
@@ -48,6 +52,10 @@ class _Direction:
     fragments: list[tuple[int, bytes]] = field(default_factory=list)
     """Header block being assembled: (absolute offset, fragment) pairs."""
     block_stream: int | None = None
+    block_frames: int = 0
+    """HEADERS/PUSH_PROMISE + CONTINUATION frames of the block being assembled."""
+    block_dropped: bool = False
+    """The block passed ``max_continuation_frames``: counted, no longer kept."""
     pending_table_size: int | None = None
     """SETTINGS_HEADER_TABLE_SIZE this side sent and the peer has not yet acknowledged."""
     pending_frame_size: int | None = None
@@ -73,10 +81,14 @@ class Connection:
         *,
         max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
         both_directions: bool = False,
+        max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES,
     ) -> None:
         """``both_directions``: the input holds both sides (tshark follow, a capture), so
-        each side's SETTINGS are seen and limits are enforced as errors."""
+        each side's SETTINGS are seen and limits are enforced as errors.
+        ``max_continuation_frames``: CONTINUATION frames kept for one header block; past
+        it the block is counted but not assembled (a CONTINUATION flood costs nothing)."""
         self.max_header_list_size = max_header_list_size
+        self.max_continuation_frames = max_continuation_frames
         self.both_directions = both_directions
         self._directions: dict[str | None, _Direction] = {}
 
@@ -280,11 +292,39 @@ class Connection:
                 )
             state.fragments = [(frame.fragment_offset, frame.fragment)]
             state.block_stream = frame.stream_id
+            state.block_frames = 1
+            state.block_dropped = False
         elif frame.type == FrameType.CONTINUATION:
-            if not state.fragments or frame.stream_id != state.block_stream:
+            if (not state.fragments and not state.block_dropped) or (
+                frame.stream_id != state.block_stream
+            ):
                 return frame  # the reader already reported it
-            state.fragments.append((frame.fragment_offset, frame.fragment))
+            state.block_frames += 1
+            if state.block_frames > self.max_continuation_frames + 1 and not state.block_dropped:
+                state.block_dropped = True
+                state.fragments = []
+                extra.append(H2Diagnostic(
+                    frame.offset, Severity.ERROR,
+                    f"header block of stream {state.block_stream} has more than "
+                    f"{self.max_continuation_frames} CONTINUATION frames "
+                    "(--max-continuation-frames): the rest are counted, the block is not "
+                    "decoded", 0, 0xB, state.label))  # ENHANCE_YOUR_CALM
+            elif not state.block_dropped:
+                state.fragments.append((frame.fragment_offset, frame.fragment))
         if not frame.flags & c.END_HEADERS:
+            return replace(frame, diagnostics=frame.diagnostics + tuple(extra))
+        if state.block_dropped:
+            # The block's table updates are lost: later indexes cannot be trusted.
+            state.hpack.lose_history(
+                f"a header block of stream {state.block_stream} was not decoded "
+                "(--max-continuation-frames)")
+            extra.append(H2Diagnostic(
+                frame.offset, Severity.INFO,
+                f"header block of stream {state.block_stream} ended after "
+                f"{state.block_frames - 1} CONTINUATION frames; not decoded", 0, None,
+                state.label))
+            state.block_dropped = False
+            state.block_stream = None
             return replace(frame, diagnostics=frame.diagnostics + tuple(extra))
         segments: list[tuple[int, int]] = []
         at = 0

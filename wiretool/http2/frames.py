@@ -353,7 +353,12 @@ class FrameReader:
     def _detect_preface(self, out: list[Record], *, final: bool) -> bool:
         """Consume the preface if the stream starts with it; False while undecided."""
         head = bytes(self._buffer[: len(c.PREFACE)])
-        if len(head) < len(c.PREFACE) and c.PREFACE.startswith(head) and not final:
+        # Undecided until all 24 bytes are there when they start like the preface
+        # ("PRI "): a damaged preface is then reported over the same 24 bytes whatever
+        # the chunking of the input.
+        if len(head) < len(c.PREFACE) and not final and (
+            c.PREFACE.startswith(head) or head[:4] == c.PREFACE[:4]
+        ):
             return False
         self._detecting = False
         if head == c.PREFACE:

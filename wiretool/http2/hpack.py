@@ -27,6 +27,7 @@ Rendering is left to ``wiretool.render``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -246,13 +247,14 @@ class HpackContext:
         for the start of each fragment, in order.
         """
 
+        starts = [seg_block for seg_block, _ in segments]
+
         def absolute(block_offset: int) -> int:
-            base_block, base_abs = segments[0]
-            for seg_block, seg_abs in segments:
-                if seg_block > block_offset:
-                    break
-                base_block, base_abs = seg_block, seg_abs
-            return base_abs + block_offset - base_block
+            # The last fragment starting at or before the offset (bisect: a block may
+            # have a hundred thousand CONTINUATION fragments).
+            index = max(bisect_right(starts, block_offset) - 1, 0)
+            seg_block, seg_abs = segments[index]
+            return seg_abs + block_offset - seg_block
 
         fields: list[HeaderField] = []
         diags: list[Diagnostic] = []

@@ -167,7 +167,26 @@ def header_table(block: HeaderBlock) -> Table:
         ("table", {"no_wrap": True}),
     ):
         table.add_column(column, **kwargs)
-    for number, field in enumerate(block.fields):
+    fields = block.fields
+    number = 0
+    while number < len(fields):
+        field = fields[number]
+        if not field.expanded and field.representation is not Representation.SIZE_UPDATE:
+            # Past --max-header-list-size: one row for the whole run, so a reference
+            # bomb (one entry indexed 60,000 times) costs one row, not 60,000.
+            end = number
+            while end < len(fields) and not fields[end].expanded:
+                end += 1
+            wire = sum(len(f.wire) for f in fields[number:end])
+            table.add_row(
+                Text(f"{number}-{end - 1}" if end - number > 1 else str(number)),
+                Text("…"), Text(""), Text(""),
+                Text(f"{end - number} field(s) past the header list limit", style="dim"),
+                Text("counted, not expanded (--max-header-list-size)", style="dim"),
+                Text(""), Text(f"{wire} bytes"), Text(""),
+            )
+            number = end
+            continue
         name: Text
         value: Text
         if field.representation is Representation.SIZE_UPDATE:
@@ -180,8 +199,6 @@ def header_table(block: HeaderBlock) -> Table:
             else:
                 name = Text(f"? (name of dynamic entry {field.index} unknown)", style="yellow")
                 value = Text(_show(field.value) if field.value is not None else "?")
-        elif not field.expanded:
-            name, value = Text("(not expanded: header list limit)", style="dim"), Text("")
         else:
             name, value = Text(_show(field.name, 40)), Text(_show(field.value))
         table.add_row(
@@ -195,6 +212,7 @@ def header_table(block: HeaderBlock) -> Table:
             Text(shorten(field.wire.hex(" "), 18)),
             Text(_effect_text(field)),
         )
+        number += 1
     return table
 
 
