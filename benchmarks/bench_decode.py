@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark ``wiretool decode --format json`` side by side with ``protoc --decode_raw``.
+"""Benchmark ``wiretool decode --format json`` side by side with ``protoc --decode_raw``
+and the pure-Python decoders protobuf-inspector and bbpb.
 
     python benchmarks/bench_decode.py            # 5 runs per cell
     python benchmarks/bench_decode.py --runs 3 --scales 1
@@ -12,8 +13,10 @@ time, the peak resident memory (RSS) of the process, and the ratio to protoc on 
 same input. A tiny decode is compared with the bare ``import typer, rich.console``
 to show start-up cost.
 
-Peers that are not installed are skipped with the command that installs them.
-This is a benchmark, not a test: nothing here asserts a time.
+protobuf-inspector and bbpb are installed by the benchmark into a throwaway
+virtual environment (``benchmarks/work/peers``) on the first run. Peers that cannot
+be installed or found are skipped with the command that installs them. This is a
+benchmark, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -69,8 +72,16 @@ def make_addressbook(size: int, seed: int = 1) -> bytes:
 
 def make_descriptor_set(size: int) -> bytes:
     """A FileDescriptorSet of the well-known types' .proto files, repeated (renamed)."""
-    from google.protobuf import (any_pb2, api_pb2, descriptor_pb2, duration_pb2, struct_pb2,
-                                 timestamp_pb2, type_pb2, wrappers_pb2)
+    from google.protobuf import (
+        any_pb2,
+        api_pb2,
+        descriptor_pb2,
+        duration_pb2,
+        struct_pb2,
+        timestamp_pb2,
+        type_pb2,
+        wrappers_pb2,
+    )
 
     files = []
     for module in (descriptor_pb2, any_pb2, api_pb2, duration_pb2, struct_pb2, timestamp_pb2,
@@ -96,6 +107,25 @@ def _varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def python_peers() -> dict[str, list[str]]:
+    """protobuf-inspector and bbpb in a throwaway venv: name -> command (stdin input)."""
+    venv = WORK / "peers"
+    bin_dir = venv / "bin"
+    if not (bin_dir / "bbpb").exists() or not (bin_dir / "protobuf_inspector").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=False)
+        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "protobuf-inspector",
+                        "bbpb"], check=False)
+    found: dict[str, list[str]] = {}
+    if (bin_dir / "protobuf_inspector").exists():
+        found["protobuf_inspector"] = [str(bin_dir / "protobuf_inspector")]
+    if (bin_dir / "bbpb").exists():
+        found["bbpb -r --compact (JSON)"] = [str(bin_dir / "bbpb"), "-r", "--compact"]
+    if len(found) < 2:
+        print(f"protobuf-inspector/bbpb could not be installed into {venv}: "
+              "pip install protobuf-inspector bbpb (measuring the rest)")
+    return found
 
 
 def measure(argv: list[str], stdin_path: Path | None, runs: int) -> tuple[float, float, int]:
@@ -127,6 +157,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     wiretool = shutil.which("wiretool") or sys.exit("wiretool is not installed: pip install .")
     protoc = shutil.which("protoc")
+    peers = python_peers()
     inputs: list[tuple[str, Path]] = []
     for scale in args.scales:
         path = WORK / f"addressbook-{scale}x.bin"
@@ -161,6 +192,13 @@ def main() -> None:
         note = "" if code == 0 else f"  (exit {code})"
         print(f"{name:<20} {size:>8.2f} {'wiretool decode --format json':<34} {seconds:>9.3f} "
               f"{rss:>8.1f} {ratio:>10}{note}")
+        for peer, argv in peers.items():
+            peer_seconds, peer_rss, peer_code = measure(argv, path, args.runs)
+            peer_ratio = f"{peer_seconds / base:.2f}x" if base else "-"
+            peer_note = "" if peer_code == 0 else f"  (exit {peer_code})"
+            print(f"{name:<20} {size:>8.2f} {peer:<34} {peer_seconds:>9.3f} {peer_rss:>8.1f} "
+                  f"{peer_ratio:>10}  wiretool is {peer_seconds / seconds:.1f}x faster"
+                  f"{peer_note}")
     print()
     bare, bare_rss, _ = measure([sys.executable, "-c", "import typer, rich.console"], None, args.runs)
     small, small_rss, _ = measure([wiretool, "decode", "--format", "json", str(tiny)], None, args.runs)
