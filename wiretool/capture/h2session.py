@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from wiretool.capture.detect import Detection, Evidence, Verdict, detect_http2
 from wiretool.capture.model import (
@@ -51,6 +52,7 @@ from wiretool.grpc.messages import (
 from wiretool.http2.connection import DEFAULT_MAX_CONTINUATION_FRAMES, Connection
 from wiretool.http2.frames import Frame, H2Diagnostic, Record, Setting
 from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE
+from wiretool.http2.streams import StreamStates
 from wiretool.http2.summary import Summary
 
 DETECT_LIMIT = 72 * 1024
@@ -114,11 +116,69 @@ class Located:
     packet_number: int | None
 
 
-@dataclass
-class StreamTimes:
+class StreamRow(NamedTuple):
+    """One stream of a connection summary (``--summary``), kept compact once it closes.
+
+    A plain tuple (no per-row dicts): a summary of 100k streams holds 100k of these,
+    not 100k header dicts and counters. Rows of the same stream (a frame on a stream
+    after it closed) are merged with ``merge``.
+    """
+
+    stream_id: int
+    method: str | None
+    path: str | None
+    status: str | None
+    grpc: bool
+    grpc_status: int | None
+    grpc_status_name: str | None
+    client_frames: int
+    client_data_bytes: int
+    client_messages: int
+    client_message_bytes: int
+    server_frames: int
+    server_data_bytes: int
+    server_messages: int
+    server_message_bytes: int
+    first_ns: int | None
+    last_ns: int | None
+    headers_seen: bool
+    """The stream's headers (or the h2c request line) were seen."""
+
+    def merge(self, later: StreamRow) -> StreamRow:
+        """This row and a later one of the same stream, as one (texts: the later's if
+        it has them; counts: summed; times: the first first and the last last)."""
+        return StreamRow(
+            stream_id=self.stream_id,
+            method=self.method if later.method is None else later.method,
+            path=self.path if later.path is None else later.path,
+            status=self.status if later.status is None else later.status,
+            grpc=self.grpc or later.grpc,
+            grpc_status=(self.grpc_status if later.grpc_status_name is None
+                         and later.grpc_status is None else later.grpc_status),
+            grpc_status_name=(self.grpc_status_name if later.grpc_status_name is None
+                              else later.grpc_status_name),
+            client_frames=self.client_frames + later.client_frames,
+            client_data_bytes=self.client_data_bytes + later.client_data_bytes,
+            client_messages=self.client_messages + later.client_messages,
+            client_message_bytes=self.client_message_bytes + later.client_message_bytes,
+            server_frames=self.server_frames + later.server_frames,
+            server_data_bytes=self.server_data_bytes + later.server_data_bytes,
+            server_messages=self.server_messages + later.server_messages,
+            server_message_bytes=self.server_message_bytes + later.server_message_bytes,
+            first_ns=self.first_ns if self.first_ns is not None else later.first_ns,
+            last_ns=self.last_ns if later.last_ns is None else later.last_ns,
+            headers_seen=self.headers_seen or later.headers_seen,
+        )
+
+
+@dataclass(slots=True)
+class _StreamCounts:
+    """What the summary counts for one open stream (both directions)."""
+
+    frames: list[int] = field(default_factory=lambda: [0, 0])
+    data_bytes: list[int] = field(default_factory=lambda: [0, 0])
     first_ns: int | None = None
     last_ns: int | None = None
-    frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +191,16 @@ class ConnectionEnd:
     """Why it was not HTTP/2, or how it closed (``fin``, ``rst``, ``end-of-capture``...)."""
     time_ns: int | None
     summary: Summary | None
-    streams: dict[int, StreamInfo]
-    times: dict[int, StreamTimes]
+    """Totals per direction (``--summary`` only)."""
+    rows: tuple[StreamRow, ...]
+    """One row per stream, by stream id (``--summary`` only)."""
     client_bytes: int
     server_bytes: int
     evidence: str | None = None
+    frames: int = 0
+    """Frames of the connection, both directions."""
+    messages: int = 0
+    """gRPC messages of the connection, both directions."""
 
 
 SessionRecord = ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
@@ -156,8 +221,17 @@ class _Conn:
     starts: dict[str, int] = field(default_factory=dict)
     connection: Connection | None = None
     tracker: GrpcTracker | None = None
-    summary: Summary = field(default_factory=Summary)
-    times: dict[int, StreamTimes] = field(default_factory=dict)
+    summary: Summary | None = None
+    """Only with ``--summary``: direction totals."""
+    counts: dict[int, _StreamCounts] = field(default_factory=dict)
+    """Only with ``--summary``: counts of the open streams."""
+    rows: list[StreamRow] = field(default_factory=list)
+    """Only with ``--summary``: rows of the closed streams, in closing order."""
+    strings: dict[str, str] = field(default_factory=dict)
+    """Shared copies of the methods, paths and statuses of the rows (they repeat)."""
+    states: StreamStates = field(default_factory=StreamStates)
+    frames: int = 0
+    messages: int = 0
     reason: str = ""
     evidence: str | None = None
 
@@ -173,9 +247,13 @@ class CaptureSession:
         schema: object | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES,
+        summary: bool = False,
     ) -> None:
-        """``ports``: connections with one of these ports are HTTP/2, detected or not."""
+        """``ports``: connections with one of these ports are HTTP/2, detected or not.
+        ``summary``: keep the per-direction totals and one compact row per stream for
+        ``ConnectionEnd``; without it nothing is kept for a stream once it closes."""
         self.ports = ports
+        self.summary = summary
         self.max_continuation_frames = max_continuation_frames
         self.max_header_list_size = max_header_list_size
         self.schema = schema
@@ -214,6 +292,8 @@ class CaptureSession:
         forced = bool(self.ports) and (event.client.port in self.ports
                                        or event.server.port in self.ports)
         conn = _Conn(info, forced)
+        if self.summary:
+            conn.summary = Summary(per_stream=False)
         if forced and event.roles is RoleBasis.PORT and event.client.port in self.ports \
                 and event.server.port not in self.ports:
             conn.swapped = True  # --port names the server's port
@@ -345,16 +425,39 @@ class CaptureSession:
         assert conn.tracker is not None
         out: list[SessionRecord] = [Located(conn.info, record, time_ns, packet)]
         if isinstance(record, Frame):
-            conn.summary.add(record)
-            if record.stream_id:
-                times = conn.times.setdefault(record.stream_id, StreamTimes())
-                if times.first_ns is None:
-                    times.first_ns = time_ns
-                times.last_ns = time_ns if time_ns is not None else times.last_ns
-                times.frames += 1
+            conn.frames += 1
+            if conn.summary is not None:
+                conn.summary.add(record)
+                if record.stream_id:
+                    self._count(conn, record, time_ns)
             for grpc in conn.tracker.frame(record):
+                if isinstance(grpc, GrpcMessage):
+                    conn.messages += 1
                 out.append(Located(conn.info, grpc, time_ns, packet))
+            for stream_id in conn.states.frame(record):
+                self._closed(conn, stream_id)
         return out
+
+    @staticmethod
+    def _count(conn: _Conn, frame: Frame, time_ns: int | None) -> None:
+        counts = conn.counts.get(frame.stream_id)
+        if counts is None:
+            counts = conn.counts[frame.stream_id] = _StreamCounts()
+        side = 1 if frame.direction == "server" else 0
+        counts.frames[side] += 1
+        counts.data_bytes[side] += frame.data_length or 0
+        if counts.first_ns is None:
+            counts.first_ns = time_ns
+        counts.last_ns = time_ns if time_ns is not None else counts.last_ns
+
+    def _closed(self, conn: _Conn, stream_id: int) -> None:
+        """A stream closed: forget it; with ``--summary``, keep its compact row."""
+        assert conn.tracker is not None
+        info = conn.tracker.forget(stream_id)
+        counts = conn.counts.pop(stream_id, None)
+        if conn.summary is None or (info is None and counts is None):
+            return
+        conn.rows.append(_row(conn, stream_id, info, counts))
 
     def _close(self, conn: _Conn, event: ConnectionClosed | None) -> list[SessionRecord]:
         out: list[SessionRecord] = []
@@ -375,11 +478,49 @@ class CaptureSession:
                   else (event.reason.value if event is not None
                         else CloseReason.END_OF_CAPTURE.value))
         http2 = conn.state == "http2"
+        rows: tuple[StreamRow, ...] = ()
+        if http2 and conn.summary is not None and conn.tracker is not None:
+            for stream_id in sorted(set(conn.tracker.streams) | set(conn.counts)):
+                self._closed(conn, stream_id)  # still open at the end
+            rows = _merged(conn.rows)
+            conn.rows = []
         out.append(ConnectionEnd(
-            conn.info, http2, reason, time_ns, conn.summary if http2 else None,
-            conn.tracker.streams if conn.tracker is not None else {}, conn.times,
-            client_bytes, server_bytes, conn.evidence))
+            conn.info, http2, reason, time_ns, conn.summary if http2 else None, rows,
+            client_bytes, server_bytes, conn.evidence, conn.frames, conn.messages))
         return out
+
+
+def _row(conn: _Conn, stream_id: int, info: StreamInfo | None,
+         counts: _StreamCounts | None) -> StreamRow:
+    def shared(text: str | None) -> str | None:
+        return None if text is None else conn.strings.setdefault(text, text)
+
+    frames = counts.frames if counts else [0, 0]
+    data = counts.data_bytes if counts else [0, 0]
+    messages = info.messages if info else {}
+    message_bytes = info.message_bytes if info else {}
+    return StreamRow(
+        stream_id, shared(info.method if info else None), shared(info.path if info else None),
+        shared(info.status if info else None), bool(info and info.grpc),
+        info.grpc_status if info else None, info.grpc_status_name if info else None,
+        frames[0], data[0], messages.get("client", 0), message_bytes.get("client", 0),
+        frames[1], data[1], messages.get("server", 0), message_bytes.get("server", 0),
+        counts.first_ns if counts else None, counts.last_ns if counts else None,
+        info is not None)
+
+
+def _merged(rows: list[StreamRow]) -> tuple[StreamRow, ...]:
+    """Rows by stream id, the rows of one stream merged (stream 0 has none)."""
+    out: list[StreamRow] = []
+    rows.sort(key=lambda row: row.stream_id)  # stable: a stream's rows stay in order
+    for row in rows:
+        if row.stream_id == 0:
+            continue
+        if out and out[-1].stream_id == row.stream_id:
+            out[-1] = out[-1].merge(row)
+        else:
+            out.append(row)
+    return tuple(out)
 
 
 def record_diagnostics(record: Record | GrpcRecord | H2cUpgrade) -> list[Diagnostic]:
@@ -409,5 +550,5 @@ __all__ = [
     "Located",
     "SessionRecord",
     "Setting",
-    "StreamTimes",
+    "StreamRow",
 ]

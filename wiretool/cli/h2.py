@@ -348,7 +348,8 @@ def _run_capture(
 
     session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
                              schema=schema, max_message_size=max_message_size,
-                             max_continuation_frames=max_continuation_frames)
+                             max_continuation_frames=max_continuation_frames,
+                             summary=summary)
     worst = {"error": False}
 
     def records() -> Iterator[SessionRecord]:
@@ -455,6 +456,7 @@ def _run_bytes(
     from wiretool.grpc.messages import GrpcRecord, GrpcTracker
     from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame, Record
+    from wiretool.http2.streams import StreamStates
     from wiretool.http2.summary import Summary
 
     totals = Summary()
@@ -463,6 +465,7 @@ def _run_bytes(
 
     def records() -> Iterator[Record | GrpcRecord]:
         connection: Connection | None = None
+        states = StreamStates()
         for chunk_direction, data, both in _chunks(
             io.BufferedReader(raw), input_format, fixed_direction
         ):
@@ -471,10 +474,13 @@ def _run_bytes(
                     max_header_list_size=max_header_list_size, both_directions=both,
                     max_continuation_frames=max_continuation_frames,
                 )
+                states = StreamStates(both_directions=both)
             for record in connection.feed(chunk_direction, data):
                 yield record
                 if isinstance(record, Frame):
                     yield from tracker.frame(record)
+                    for stream_id in states.frame(record):
+                        tracker.forget(stream_id)  # nothing is kept for a closed stream
         if connection is not None:
             yield from connection.close()
 
@@ -482,7 +488,7 @@ def _run_bytes(
         for record in records():
             if any(d.severity is Severity.ERROR for d in record_diagnostics(record)):
                 worst["error"] = True
-            if isinstance(record, Frame):
+            if summary and isinstance(record, Frame):
                 totals.add(record)
             if _shown(record, streams, wanted_types):
                 yield record

@@ -99,6 +99,13 @@ class GrpcStatus:
 
 GrpcRecord = GrpcMessage | GrpcStatus
 
+_WANTED_NAMES = frozenset({
+    ":path", ":method", ":authority", ":status", "content-type", "grpc-encoding",
+    "grpc-status", "grpc-message", "grpc-status-details-bin"})
+"""The headers the tracker reads; other names are skipped without decoding them."""
+_WANTED = {name.encode(): name for name in _WANTED_NAMES}
+"""Lower-case wire names of ``_WANTED_NAMES`` (the common case needs no ``lower()``)."""
+
 
 @dataclass
 class StreamInfo:
@@ -158,6 +165,12 @@ class GrpcTracker:
             info = self.streams[stream_id] = StreamInfo(stream_id)
         return info
 
+    def forget(self, stream_id: int) -> StreamInfo | None:
+        """The stream is closed: drop what is kept for it and return its ``StreamInfo``."""
+        for key in [k for k in self._pending if k[1] == stream_id]:
+            del self._pending[key]
+        return self.streams.pop(stream_id, None)
+
     def request_line(self, stream_id: int, method: str, path: str) -> None:
         """h2c: the HTTP/1.1 upgrade request is stream 1 (RFC 7540 §3.2)."""
         info = self.stream(stream_id)
@@ -199,8 +212,18 @@ class GrpcTracker:
         seen = info.headers_seen.get(direction, 0)
         info.headers_seen[direction] = seen + 1
         headers: dict[str, bytes] = {}
-        for name, value in frame.header_block.headers:
-            headers.setdefault(name.decode("latin-1").lower(), value)
+        for header in frame.header_block.fields:
+            name, value = header.name, header.value
+            if name is None or value is None:
+                continue
+            # Only the headers read below are kept (the first of each name).
+            key = _WANTED.get(name)
+            if key is None:
+                key = name.decode("latin-1").lower()
+                if key not in _WANTED_NAMES:
+                    continue
+            if key not in headers:
+                headers[key] = value
         text = {k: v.decode("utf-8", "replace") for k, v in headers.items()
                 if not k.endswith("-bin")}
         if ":path" in text:

@@ -54,9 +54,12 @@ class Summary:
     streams: dict[tuple[str | None, int], Totals] = field(default_factory=dict)
     errors: int = 0
     warnings: int = 0
+    per_stream: bool = True
+    """Keep ``streams``; a capture session keeps its own compact per-stream rows instead."""
 
     def add(self, record: Record) -> None:
         if not isinstance(record, Frame):
             return
         self.directions.setdefault(record.direction, Totals()).add(record)
-        self.streams.setdefault((record.direction, record.stream_id), Totals()).add(record)
+        if self.per_stream:
+            self.streams.setdefault((record.direction, record.stream_id), Totals()).add(record)

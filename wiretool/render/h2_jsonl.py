@@ -23,6 +23,7 @@ from wiretool.capture.h2session import (
     ConnectionStart,
     H2cUpgrade,
     SessionRecord,
+    StreamRow,
 )
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
@@ -354,35 +355,22 @@ def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
         return out
     totals = summary_json(end.summary)
     out["directions"] = totals["directions"]
-    streams = []
-    for stream_id in sorted({s for _d, s in end.summary.streams} | set(end.streams)):
-        if stream_id == 0:
-            continue
-        streams.append(stream_row(end, stream_id))
-    out["streams"] = streams
+    out["streams"] = [stream_row(row) for row in end.rows]
     return out
 
 
-def stream_row(end: ConnectionEnd, stream_id: int) -> dict[str, Any]:
+def stream_row(row: StreamRow) -> dict[str, Any]:
     """One stream of a connection summary (shared by the table view)."""
-    info = end.streams.get(stream_id)
-    times = end.times.get(stream_id)
-    summary = end.summary
-    row: dict[str, Any] = {"stream_id": stream_id,
-                           "method": info.method if info else None,
-                           "path": info.path if info else None,
-                           "status": info.status if info else None,
-                           "grpc": bool(info and info.grpc),
-                           "grpc_status": info.grpc_status if info else None,
-                           "grpc_status_name": info.grpc_status_name if info else None}
-    for direction in ("client", "server"):
-        totals = summary.streams.get((direction, stream_id)) if summary else None
-        row[f"{direction}_frames"] = sum(totals.frames.values()) if totals else 0
-        row[f"{direction}_data_bytes"] = totals.data_bytes if totals else 0
-        row[f"{direction}_messages"] = info.messages.get(direction, 0) if info else 0
-        row[f"{direction}_message_bytes"] = info.message_bytes.get(direction, 0) if info else 0
     duration = None
-    if times is not None and times.first_ns is not None and times.last_ns is not None:
-        duration = round((times.last_ns - times.first_ns) / 1e9, 9)
-    row["duration"] = duration
-    return row
+    if row.first_ns is not None and row.last_ns is not None:
+        duration = round((row.last_ns - row.first_ns) / 1e9, 9)
+    return {"stream_id": row.stream_id, "method": row.method, "path": row.path,
+            "status": row.status, "grpc": row.grpc, "grpc_status": row.grpc_status,
+            "grpc_status_name": row.grpc_status_name,
+            "client_frames": row.client_frames, "client_data_bytes": row.client_data_bytes,
+            "client_messages": row.client_messages,
+            "client_message_bytes": row.client_message_bytes,
+            "server_frames": row.server_frames, "server_data_bytes": row.server_data_bytes,
+            "server_messages": row.server_messages,
+            "server_message_bytes": row.server_message_bytes,
+            "duration": duration}

@@ -358,11 +358,9 @@ def render_frames(
         if isinstance(item, ConnectionEnd):
             if item.http2:
                 flush(first=True)
-                frames = sum(sum(t.frames.values()) for t in
-                             (item.summary.directions.values() if item.summary else ()))
-                messages = sum(sum(i.messages.values()) for i in item.streams.values())
                 console.print(Text(f"{connection_title(item.conn)} ends ({item.reason}): "
-                                   f"{frames} frames, {messages} gRPC messages", style="dim"))
+                                   f"{item.frames} frames, {item.messages} gRPC messages",
+                                   style="dim"))
                 current = None
             continue
         if isinstance(item, CaptureDiagnostic):
@@ -486,13 +484,11 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
         table.add_column(name, justify=justify,  # type: ignore[arg-type]
                          overflow="fold", no_wrap=True)
     summary = end.summary
-    ids = sorted({s for _d, s in summary.streams} | set(end.streams)) if summary else []
-    paths = [len(end.streams[i].path or "") for i in ids if i in end.streams]
+    paths = [len(r.path or "") for r in end.rows if r.headers_seen]
     table.columns[2].min_width = min(max(paths, default=5), 60)
-    for stream_id in ids:
-        if stream_id == 0:
-            continue
-        row = stream_row(end, stream_id)
+    for compact in end.rows:
+        stream_id = compact.stream_id
+        row = stream_row(compact)
         if row["grpc"] and row["grpc_status"] is not None:
             status = f"{row['grpc_status_name'] or row['grpc_status']}"
         else:
