@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from tests.capture import writer as w
 from tests.hostile.helpers import SAMPLES, assert_tiles
-from wiretool.capture import CaptureDiagnostic, Packet, read_packets
+from wiretool.capture import CaptureDiagnostic, CaptureParser, Packet, read_packets
+from wiretool.capture.model import Block
 from wiretool.errors import Diagnostic
 from wiretool.http2.frames import Frame, FrameReader, Preface
 from wiretool.http2.hpack import HpackContext
@@ -169,12 +170,40 @@ def test_pcap_header_records_and_skipped_bytes_tile_the_file(data: bytes) -> Non
     pcap_tiles(data)
 
 
-@pytest.mark.xfail(strict=True, reason="the capture model has no span for pcapng blocks "
-                   "that are not packets (SHB, IDB, statistics, unknown types) nor for a "
-                   "packet block's header/options/trailer; they cannot be shown to tile")
+def capture_tiles(data: bytes, chunk: int) -> None:
+    """Packets (whole records), non-packet blocks and skipped ranges tile the file."""
+    parser = CaptureParser(report_blocks=True)
+    items: list[object] = []
+    blocks: list[Block] = []
+    for at in range(0, len(data), chunk):
+        items += parser.feed(data[at : at + chunk])
+        blocks += parser.take_blocks()
+    items += parser.close()
+    blocks += parser.take_blocks()
+    not_capture = [i for i in items if isinstance(i, CaptureDiagnostic)
+                   and i.message.startswith("not a pcap")]
+    spans = [(b.offset, b.length) for b in blocks]
+    for item in items:
+        if isinstance(item, Packet):
+            spans.append((item.file_offset, item.record_length))
+        elif isinstance(item, CaptureDiagnostic) and item.message.startswith(
+            ("skipped ", "capture ends in the middle", "input of ", "not a pcap")
+        ):
+            spans.append((item.offset, item.length))
+    if not_capture:
+        spans = [(d.offset, d.length) for d in not_capture]
+    assert_tiles(spans, 0, len(data), "capture")
+
+
 def test_pcapng_blocks_tile_the_file() -> None:
     data = Path(SAMPLES / "capture" / "nghttp2-h2c.pcapng").read_bytes()
-    items = list(read_packets(io.BytesIO(data)))
-    spans = [(p.file_offset, p.data_offset + len(p.data) - p.file_offset)
-             for p in items if isinstance(p, Packet)]
-    assert_tiles(spans, 0, len(data), "pcapng")
+    capture_tiles(data, 1 << 16)
+
+
+PCAPNGS = [p.read_bytes() for p in sorted((SAMPLES / "capture").glob("*.pcapng"))]
+
+
+@FAST
+@given(data=mutated(PCAPNGS), chunk=st.integers(1, 4096))
+def test_pcapng_blocks_packets_and_skipped_bytes_tile_the_file(data: bytes, chunk: int) -> None:
+    capture_tiles(data, chunk)

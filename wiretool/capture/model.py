@@ -74,6 +74,26 @@ class Packet:
     """How many bytes the packet had on the wire."""
     interface_id: int = 0
     """pcapng interface the packet came from (0 for pcap)."""
+    record_length: int = 0
+    """Bytes of the whole record in the file: pcap record header + data, or the pcapng
+    block with its options, padding and trailer (0 when unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A part of the file that is not a packet: the pcap file header, or a pcapng block
+    (section header, interface description, statistics, name resolution, unknown).
+
+    Reported only by ``CaptureParser(report_blocks=True)``, through ``take_blocks()``,
+    so that packets, blocks and skipped ranges can be shown to tile the file.
+    """
+
+    offset: int
+    """Offset of the block in the file."""
+    length: int
+    """Bytes of the whole block."""
+    name: str
+    """``pcap file header``, ``section header``, ``interface description``, ``block 0x5``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO
 
-from wiretool.capture.model import CaptureDiagnostic, Packet
+from wiretool.capture.model import Block, CaptureDiagnostic, Packet
 from wiretool.errors import Severity
 
 DEFAULT_MAX_PACKET_BYTES = 262_144
@@ -51,6 +51,11 @@ _PCAPNG_SHB = 0x0A0D0D0A
 _PCAPNG_SHB_BYTES = b"\x0a\x0d\x0d\x0a"
 _BOM = 0x1A2B3C4D
 _IDB, _OPB, _SPB, _EPB = 1, 2, 3, 6
+_BLOCK_NAMES = {_PCAPNG_SHB: "section header", _IDB: "interface description",
+                _EPB: "enhanced packet block", _SPB: "simple packet block",
+                _OPB: "obsolete packet block",
+                4: "name resolution", 5: "interface statistics",
+                0x0A: "decryption secrets", 0x0BAD: "custom", 0x40000BAD: "custom"}
 # Block types we recognise when resynchronising (pcapng draft section 11.1).
 _KNOWN_BLOCKS = frozenset(
     {_PCAPNG_SHB, _IDB, _OPB, _SPB, 4, 5, _EPB, 7, 8, 9, 10, 0xBAD, 0x40000BAD}
@@ -103,8 +108,12 @@ class CaptureParser:
         *,
         max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES,
         max_block_bytes: int = DEFAULT_MAX_BLOCK_BYTES,
+        report_blocks: bool = False,
     ) -> None:
+        """``report_blocks``: keep a ``Block`` for every part of the file that is not a
+        packet, for ``take_blocks()`` (accounting for every byte; off by default)."""
         self.max_packet_bytes = max_packet_bytes
+        self._blocks: list[Block] | None = [] if report_blocks else None
         self.max_block_bytes = max_block_bytes
         self.format: CaptureFormat | None = None
         self.packets = 0
@@ -136,6 +145,13 @@ class CaptureParser:
             raise ValueError("feed() after close()")
         self._buf += data
         return self._run(final=False)
+
+    def take_blocks(self) -> list[Block]:
+        """The non-packet blocks found since the last call (``report_blocks=True`` only)."""
+        if self._blocks is None:
+            return []
+        blocks, self._blocks = self._blocks, []
+        return blocks
 
     def close(self) -> list[Packet | CaptureDiagnostic]:
         """Signal the end of the file; report a truncated last record or header."""
@@ -222,6 +238,8 @@ class CaptureParser:
             # The low 16 bits are the link type; the high bits may carry FCS information.
             self._link_type = network & 0xFFFF
             self._pos = 24
+            if self._blocks is not None:
+                self._blocks.append(Block(0, 24, "pcap file header"))
         self.format = fmt
 
     def _diag(
@@ -343,7 +361,7 @@ class CaptureParser:
             self._last_ts_s = ts_s
             out.append(
                 Packet(number, start, start + hdr, ts_s * 1_000_000_000 + ts_frac * ns_per_unit,
-                       link, bytes(buf[pos + hdr:end]), orig)
+                       link, bytes(buf[pos + hdr:end]), orig, 0, end - pos)
             )
             self._pos = end
 
@@ -437,12 +455,17 @@ class CaptureParser:
                 self._begin_skip(start, out, f"pcapng block at offset {start}: total length "
                                  f"{total} at the start but {trailer} at the end")
                 continue
+            packets_before = self.packets
             if btype == _PCAPNG_SHB:
                 self._section_header(pos, endian, total, out)
             elif btype == _IDB:
                 self._interface_block(pos, total, out)
             elif btype in (_EPB, _SPB, _OPB):
                 self._packet_block(pos, btype, total, out)
+            if self._blocks is not None and self.packets == packets_before:
+                # Every block that gave no packet (a rejected packet block included).
+                name = _BLOCK_NAMES.get(btype, f"block {btype:#x}")
+                self._blocks.append(Block(start, total, name))
             # Every other block type (name resolution, statistics, secrets, custom,
             # unknown) is skipped whole, as the pcapng draft requires.
             self._pos = pos + total
@@ -538,7 +561,7 @@ class CaptureParser:
                                   Severity.WARNING, number))
         time_ns = None if ts_hi < 0 else iface.to_ns((ts_hi << 32) | ts_lo)
         out.append(Packet(number, start, self._base + data_at, time_ns, iface.link_type,
-                          bytes(buf[data_at:data_at + caplen]), orig, iface_id))
+                          bytes(buf[data_at:data_at + caplen]), orig, iface_id, total))
 
 
 def read_packets(
