@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
