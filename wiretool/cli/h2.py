@@ -368,12 +368,13 @@ def _run_capture(
             yield item
 
     if chosen == H2Format.JSONL:
-        from wiretool.render.h2_jsonl import capture_objects, dumps
+        from wiretool.render.h2_jsonl import CaptureLines
 
         out = sys.stdout
+        lines = CaptureLines(hpack_table=hpack_table, summary=summary)
         for item in selected():
-            for obj in capture_objects(item, hpack_table=hpack_table, summary=summary):
-                out.write(dumps(obj) + "\n")
+            for line in lines.lines(item):
+                out.write(line + "\n")
         out.flush()
     else:
         from wiretool.render.h2_table import render_connection_summary, render_frames

@@ -104,6 +104,7 @@ class Connection:
                     max_header_list_size=self.max_header_list_size,
                 ),
             )
+            state.reader.direction = direction
             self._directions[direction] = state
         return state
 
@@ -123,6 +124,7 @@ class Connection:
         """
         state = self._state(direction)
         state.reader = FrameReader(base_offset=offset)
+        state.reader.direction = state.label
         state.base_offset = offset
 
     def gap(self, direction: str, length: int) -> list[Record]:
@@ -243,7 +245,8 @@ class Connection:
             if not state.started:
                 self._start(state, record)
             if isinstance(record, Preface):
-                out.append(replace(record, direction=state.label))
+                out.append(record if record.direction == state.label
+                           else replace(record, direction=state.label))
             elif isinstance(record, Frame):
                 out.append(self._frame(state, record))
             elif isinstance(record, H2Diagnostic):
@@ -269,11 +272,13 @@ class Connection:
             elif is_server_start:
                 state.label = SERVER
             state.resolved = True
+            state.reader.direction = state.label
         state.hpack.history_complete = isinstance(first, Preface) or is_server_start
         state.settings_seen = state.hpack.history_complete
 
     def _frame(self, state: _Direction, frame: Frame) -> Frame:
-        frame = replace(frame, direction=state.label)
+        if frame.direction != state.label:  # read before the direction was known
+            frame = replace(frame, direction=state.label)
         if frame.type == FrameType.SETTINGS and not frame.truncated:
             self._settings(state, frame)
         if frame.fragment is None or frame.fragment_offset is None:

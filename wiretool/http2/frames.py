@@ -206,6 +206,9 @@ class FrameReader:
         """True after ``gap``: looking for the next plausible frame header."""
         self.skipped_bytes = 0
         """Bytes skipped while resynchronising since the last ``take_skipped``."""
+        self.direction: str | None = None
+        """``direction`` of the frames read (set by the connection layer once known), so
+        each ``Frame`` is built once, already tagged."""
 
     @property
     def offset(self) -> int:
@@ -362,7 +365,7 @@ class FrameReader:
             return False
         self._detecting = False
         if head == c.PREFACE:
-            out.append(Preface(self._offset))
+            out.append(Preface(self._offset, direction=self.direction))
             del self._buffer[: len(c.PREFACE)]
             self._offset += len(c.PREFACE)
             self.saw_preface = True
@@ -381,7 +384,7 @@ class FrameReader:
         frame = decode_frame(
             raw, offset, truncated=truncated, max_frame_size=self.max_frame_size,
             max_frame_size_known=self.max_frame_size_known,
-            open_block=self._open_block,
+            open_block=self._open_block, direction=self.direction,
         )
         self.frames_read += 1
         self._open_block = _next_open_block(frame, self._open_block)
@@ -407,6 +410,7 @@ def decode_frame(
     max_frame_size: int = c.DEFAULT_MAX_FRAME_SIZE,
     max_frame_size_known: bool = True,
     open_block: int | None = None,
+    direction: str | None = None,
 ) -> Frame:
     """Decode one frame from ``raw`` (header + payload) found at absolute ``offset``.
 
@@ -456,7 +460,7 @@ def decode_frame(
     return Frame(
         offset=offset, length=length, type=ftype, flags=flags, reserved=reserved,
         stream_id=stream_id, payload=payload, truncated=truncated, diagnostics=tuple(diags),
-        **fields,  # type: ignore[arg-type]
+        direction=direction, **fields,  # type: ignore[arg-type]
     )
 
 

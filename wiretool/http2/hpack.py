@@ -32,10 +32,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from hpack import HPACKDecodingError
 from hpack.hpack import decode_integer
-from hpack.huffman_table import decode_huffman
+from hpack.huffman_table import decode_huffman as _decode_huffman
 from hpack.table import HeaderTable, table_entry_size
 
 from wiretool.errors import Diagnostic, Severity
@@ -53,6 +54,17 @@ ENTRY_OVERHEAD = 32
 _Absolute = Callable[[int], int]
 """Maps an offset inside a header block to an absolute offset in the direction's stream."""
 """RFC 7541 §4.1: each entry's size is name + value + 32."""
+
+
+HUFFMAN_CACHE_SIZE = 4096
+"""Huffman-decoded strings remembered (a busy connection repeats the same few hundred)."""
+
+
+@lru_cache(maxsize=HUFFMAN_CACHE_SIZE)
+def decode_huffman(raw: bytes) -> bytes:
+    """RFC 7541 §5.2 Huffman decoding, memoised: a pure function of the bytes, so the
+    cache is exact (errors are raised every time, never cached)."""
+    return _decode_huffman(raw)
 
 
 class Representation(StrEnum):
@@ -446,6 +458,11 @@ class HpackContext:
 
 def _read_integer(block: bytes, pos: int, prefix: int) -> tuple[int, int]:
     """RFC 7541 §5.1 integer at ``pos`` with an N-bit prefix: ``(value, next_offset)``."""
+    # Fast path: a value below 2^N - 1 is the prefix itself, in one octet (most are).
+    mask = (1 << prefix) - 1
+    value = block[pos] & mask
+    if value < mask:
+        return value, pos + 1
     try:
         value, consumed = decode_integer(memoryview(block)[pos:], prefix)
     except HPACKDecodingError:

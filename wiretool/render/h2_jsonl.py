@@ -22,6 +22,7 @@ from wiretool.capture.h2session import (
     ConnectionInfo,
     ConnectionStart,
     H2cUpgrade,
+    Located,
     SessionRecord,
     StreamRow,
 )
@@ -88,12 +89,13 @@ def header_field_json(field: HeaderField) -> dict[str, Any]:
 
 
 def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
-    ratio = block.ratio
+    decoded = block.decoded_length  # summed over the fields: once, not twice
+    ratio = block.wire_length / decoded if decoded else None  # HeaderBlock.ratio
     out: dict[str, Any] = {
         "stream_id": block.stream_id,
         "offset": block.offset,
         "wire_length": block.wire_length,
-        "decoded_length": block.decoded_length,
+        "decoded_length": decoded,
         "ratio": None if ratio is None else round(ratio, 4),
         "insertions": block.insertions,
         "evictions": block.evictions,
@@ -321,6 +323,13 @@ def capture_objects(record: SessionRecord, *, hpack_table: bool = False,
         return
     where = {"connection": endpoint_json(record.conn), **time_fields(record.time_ns),
              "packet": record.packet_number}
+    for obj in _located_objects(record, hpack_table):
+        record_kind = obj.pop("record")
+        yield {"record": record_kind, **where, **obj}
+
+
+def _located_objects(record: Located, hpack_table: bool) -> Iterator[dict[str, Any]]:
+    """The objects of a located record, before the connection and time are added."""
     inner = record.record
     objects: Iterator[dict[str, Any]]
     if isinstance(inner, GrpcMessage):
@@ -341,9 +350,45 @@ def capture_objects(record: SessionRecord, *, hpack_table: bool = False,
         }])
     else:
         objects = record_objects(inner, hpack_table=hpack_table)
-    for obj in objects:
-        record_kind = obj.pop("record")
-        yield {"record": record_kind, **where, **obj}
+    yield from objects
+
+
+class CaptureLines:
+    """``capture_objects`` as JSON lines, with each connection's ``"connection"`` member
+    encoded once per connection rather than once per record.
+
+    The lines are exactly ``dumps(obj)`` of ``capture_objects`` (a test compares them):
+    a located record's object is ``{"record", "connection", ...rest}``, so its line is
+    the two first members, then ``dumps(rest)`` without its opening brace.
+    """
+
+    def __init__(self, *, hpack_table: bool = False, summary: bool = False) -> None:
+        self.hpack_table = hpack_table
+        self.summary = summary
+        self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
+
+    def _fragment(self, conn: ConnectionInfo) -> str:
+        known = self._fragments.get(conn.conn_id)
+        if known is None or known[0] is not conn:
+            known = (conn, '"connection": ' + dumps(endpoint_json(conn)))
+            self._fragments[conn.conn_id] = known
+        return known[1]
+
+    def lines(self, record: SessionRecord) -> Iterator[str]:
+        """One JSON line (no newline) per object of ``record``."""
+        if not isinstance(record, Located):
+            if isinstance(record, ConnectionEnd):
+                self._fragments.pop(record.conn.conn_id, None)
+            for obj in capture_objects(record, hpack_table=self.hpack_table,
+                                       summary=self.summary):
+                yield dumps(obj)
+            return
+        head = self._fragment(record.conn)
+        where = {**time_fields(record.time_ns), "packet": record.packet_number}
+        for obj in _located_objects(record, self.hpack_table):
+            kind = obj.pop("record")
+            yield (f'{{"record": {dumps(kind)}, {head}, '
+                   + dumps({**where, **obj})[1:])
 
 
 def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:

@@ -1,0 +1,94 @@
+"""Each fast path of the HTTP/2 side gives exactly what the plain path gives.
+
+* ``CaptureLines`` (the connection's JSON encoded once per connection) against
+  ``dumps`` of ``capture_objects``, on every bundled capture;
+* the memoised Huffman decoder against the ``hpack`` library's;
+* the one-octet HPACK integer shortcut against ``hpack.hpack.decode_integer``;
+* frames built with their direction by the reader against frames tagged afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hpack import HPACKDecodingError
+from hpack.hpack import decode_integer
+from hpack.huffman_table import decode_huffman as library_decode_huffman
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wiretool.capture import follow_tcp
+from wiretool.capture.h2session import CaptureSession, SessionRecord
+from wiretool.http2.hpack import _read_integer, decode_huffman
+from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
+
+ROOT = Path(__file__).resolve().parents[2]
+CAPTURES = sorted((ROOT / "samples").rglob("*.pcap")) + sorted(
+    (ROOT / "samples").rglob("*.pcapng"))
+
+
+def _session_records(path: Path, *, summary: bool) -> list[SessionRecord]:
+    session = CaptureSession(summary=summary)
+    out: list[SessionRecord] = []
+    for event in follow_tcp(io.BytesIO(path.read_bytes())):
+        out += session.feed(event)
+    return out + session.close()
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+@pytest.mark.parametrize(("hpack_table", "summary"), [(False, False), (True, False),
+                                                       (False, True)])
+def test_capture_lines_match_capture_objects(path: Path, hpack_table: bool,
+                                             summary: bool) -> None:
+    records = _session_records(path, summary=summary)
+    plain = [dumps(obj) for record in records
+             for obj in capture_objects(record, hpack_table=hpack_table, summary=summary)]
+    lines = CaptureLines(hpack_table=hpack_table, summary=summary)
+    fast = [line for record in records for line in lines.lines(record)]
+    assert len(plain) > 10
+    assert fast == plain
+
+
+@given(st.binary(max_size=40))
+def test_memoised_huffman_matches_the_library(raw: bytes) -> None:
+    for _ in range(2):  # a miss, then a hit
+        try:
+            expected: bytes | None = library_decode_huffman(raw)
+        except HPACKDecodingError:
+            expected = None
+        try:
+            got: bytes | None = decode_huffman(raw)
+        except HPACKDecodingError:
+            got = None
+        assert got == expected
+
+
+@pytest.mark.parametrize("prefix", [4, 5, 6, 7])
+def test_one_octet_integers_match_the_library(prefix: int) -> None:
+    for first in range(256):
+        for tail in (b"", b"\x05", b"\x80\x01"):
+            block = bytes([0xAA, first]) + tail
+            try:
+                value, consumed = decode_integer(memoryview(block)[1:], prefix)
+            except HPACKDecodingError:
+                continue
+            assert _read_integer(block, 1, prefix) == (value, 1 + consumed)
+
+
+def test_frames_are_built_with_their_direction() -> None:
+    """A connection fed with a known direction tags every frame as it is built, the same
+    as the frames a direction-less reader gives once tagged."""
+    from dataclasses import replace
+
+    from wiretool.http2.connection import Connection
+    from wiretool.http2.frames import Frame, FrameReader
+
+    data = (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes.fromhex("000000040000000000")
+            + bytes.fromhex("00000401050000000182868487"))  # SETTINGS; HEADERS (4 indexed)
+    tagged = [r for r in Connection().feed("client", data) if isinstance(r, Frame)]
+    plain = [replace(r, direction="client") for r in FrameReader().feed(data)
+             if isinstance(r, Frame)]
+    assert [f.direction for f in tagged] == ["client", "client"]
+    assert [replace(f, header_block=None) for f in tagged] == plain
