@@ -373,8 +373,9 @@ def _run_capture(
         out = sys.stdout
         lines = CaptureLines(hpack_table=hpack_table, summary=summary)
         for item in selected():
-            for line in lines.lines(item):
-                out.write(line + "\n")
+            text = "\n".join(lines.lines(item))  # one write per record, not per line
+            if text:
+                out.write(text + "\n")
         out.flush()
     else:
         from wiretool.render.h2_table import render_connection_summary, render_frames
