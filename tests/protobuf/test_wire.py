@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.protobuf.test_properties import varint
 from wiretool.errors import Severity
 from wiretool.protobuf.model import Kind, PackedType, WireType
 from wiretool.protobuf.wire import decode, decode_message, read_varint
@@ -121,7 +122,7 @@ def test_mismatched_and_unclosed_groups_are_diagnostics() -> None:
 def test_deep_nesting_stops_at_max_depth_without_recursion_error() -> None:
     data = b""
     for _ in range(10_000):
-        data = b"\x0a" + _varint(len(data)) + data
+        data = b"\x0a" + varint(len(data)) + data
     message, diagnostics = decode_message(data, max_depth=100)
     depth, field = 1, message.fields[0]
     while field.fields:
@@ -160,11 +161,3 @@ def test_packed_reading_has_elements() -> None:
     assert field.kind is Kind.PACKED and field.packed_type is PackedType.VARINT
     assert field.values == (1, 2, 3, 150, 300)
 
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)

@@ -639,9 +639,7 @@ def decode_stream(
                     f"of {len(frames)}; read that way (--no-grpc to force one message)")]
     headers = []
     for frame, fault in zip(frames, reader.faults, strict=True):
-        unparsed = frame.skipped
-        if fault is not None and fault.resume < frame.end:
-            unparsed = Unparsed(fault.resume, frame.buffer[fault.resume : frame.end])
+        unparsed = frame.skipped or _tail(frame.buffer, frame.end, fault)
         headers.append(Message(
             frame.start, frame.end - frame.start, (), unparsed,
             framing=frame.framing, prefix_offset=frame.prefix_offset,
@@ -654,6 +652,13 @@ def decode_stream(
     stream = DecodeStream(len(data), start, trailing, found, reader, headers)
     stream.diagnostics.sort(key=lambda d: d.offset)
     return stream
+
+
+def _tail(buffer: bytes, end: int, fault: _Fault | None) -> Unparsed | None:
+    """The bytes a fault left unread, from the tag of the field it hit to ``end``."""
+    if fault is None or fault.resume >= end:
+        return None
+    return Unparsed(fault.resume, buffer[fault.resume : end])
 
 
 def _gathered(frames: list[Any], hints: KindHints | None, max_depth: int) -> _Reader:
@@ -697,9 +702,7 @@ def decode_regions(
         reader.gather()
         results: list[tuple[tuple[Field, ...], Unparsed | None]] = []
         for index, (region, fault) in enumerate(zip(regions, reader.faults, strict=True)):
-            unparsed = None
-            if fault is not None and fault.resume < region.end:
-                unparsed = Unparsed(fault.resume, region.buffer[fault.resume : region.end])
+            unparsed = _tail(region.buffer, region.end, fault)
             results.append((tuple(reader.fields(index)), unparsed))
     return results, sorted(reader.diagnostics, key=lambda d: d.offset)
 
