@@ -63,12 +63,11 @@ import math
 import re
 import struct
 
-from wiretool.protobuf.model import Kind, PackedType, WireType
+from wiretool.protobuf.model import PackedType, WireType
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONG_VARINT = re.compile(rb"[\x80-\xff]{10}")
 _OVERLONG_VARINT = re.compile(rb"[\x80-\xff]\x00")
-_HIGH_BYTES = bytes(range(0x80, 0x100))
 _VARINT_RUN = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
 PACKED_BASE = -0.6
@@ -201,11 +200,6 @@ def is_clean_text(payload: bytes) -> bool:
     return True
 
 
-def count_varints(payload: bytes) -> int:
-    """How many varints a packed payload holds (each byte below 0x80 ends one)."""
-    return len(payload.translate(None, _HIGH_BYTES))
-
-
 _FLOAT_SAMPLE = 64
 """Elements looked at to judge packed floats (enough to tell data from noise)."""
 
@@ -259,7 +253,3 @@ def unpack(payload: bytes, packed_type: PackedType) -> tuple[int, ...]:
         else:
             shift += 7
     return tuple(values)
-
-
-KIND_ORDER = (Kind.MESSAGE, Kind.STRING, Kind.PACKED, Kind.BYTES)
-"""Tie-break order when two readings score the same."""

@@ -29,7 +29,7 @@ import gc
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wiretool.errors import Diagnostic, Severity
@@ -589,22 +589,17 @@ class DecodeStream:
         self._collect()
 
     def _collect(self) -> None:
-        known = set(map(id, self.diagnostics))
-        self.diagnostics.extend(d for d in self._reader.diagnostics if id(d) not in known)
+        """Move the diagnostics found while building fields into ``diagnostics``."""
+        self.diagnostics.extend(self._reader.diagnostics)
+        self._reader.diagnostics.clear()
         self.diagnostics.sort(key=lambda d: d.offset)
 
     def result(self) -> DecodeResult:
         """Build every field and return the whole model."""
-        messages = [_with_fields(header, tuple(fields)) for header, fields in self.parts()]
+        messages = [replace(header, fields=tuple(fields)) for header, fields in self.parts()]
         self._collect()
         return DecodeResult(tuple(messages), tuple(self.diagnostics), self.size, self.start,
                             self.trailing)
-
-
-def _with_fields(header: Message, fields: tuple[Field, ...]) -> Message:
-    from dataclasses import replace
-
-    return replace(header, fields=fields)
 
 
 def decode_stream(
