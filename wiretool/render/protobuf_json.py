@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
@@ -178,54 +179,119 @@ def _write_unparsed(unparsed: Unparsed | None, write: Callable[[str], Any]) -> N
 
 
 def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[str], Any]) -> None:
-    for index, field in enumerate(fields):
-        if index:
-            write(",")
-        path = f"{parent_path}.{field.number}" if parent_path else str(field.number)
-        if field.kind is Kind.MESSAGE or field.kind is Kind.GROUP:
-            write(_dumps(_field_head(field, path))[:-1] + ',"fields":[')
-            _write_fields(field.fields, path, write)
-            write("]}")
-        elif field.schema is None and field.kind is not Kind.PACKED:
-            write(_scalar_json(field, path))
-        else:
-            write(_dumps(_field_head(field, path)))
+    """Write the FIELD objects of ``fields``, comma-separated, children included.
 
-
-def _scalar_json(field: Field, path: str) -> str:
-    """The FIELD object of a schemaless varint/fixed/string/bytes field, formatted directly.
-
-    The fast path of ``_field_head`` for the fields that make up most of a message:
-    the same keys in the same order, byte for byte (tests compare the two).
+    The text is collected in a list and written in chunks of ``_FLUSH_PARTS`` pieces:
+    one ``write`` per field cost more than formatting the field.
     """
-    head = (f'{{"offset":{field.offset},"number":{field.number},"wire_type":'
-            f'{field.wire_type.value},"length":{field.length},"kind":"{field.kind.value}",'
-            f'"path":"{path}","tag_length":{field.tag_length},"value_offset":'
-            f'{field.value_offset},"value_length":{field.value_length},"overlong":'
-            f'{"true" if field.overlong else "false"}')
-    kind = field.kind
-    value = field.value
-    if kind is Kind.VARINT:
-        assert isinstance(value, int)
-        signed = value - (1 << 64) if value >> 63 else value
-        zigzag = (value >> 1) ^ -(value & 1)
-        boolean = "true" if value == 1 else "false" if value == 0 else "null"
-        return f'{head},"value":{value},"signed":{signed},"zigzag":{zigzag},"bool":{boolean}}}'
-    if kind is Kind.STRING:
-        return f'{head},"value":{_dumps(value)},"alternatives":{_kinds(field)}}}'
-    if kind is Kind.BYTES:
-        assert isinstance(value, bytes)
-        return f'{head},"value":"{value.hex()!s}","alternatives":{_kinds(field)}}}'
-    floating = field.floating
-    assert isinstance(value, int)
-    return (f'{head},"value":{value},"signed":{field.signed},"float":'
-            f'{_dumps(None if floating is None else json_float(floating))}}}')
+    parts: list[str] = []
+    _field_texts(fields, parent_path, parts, write, {})
+    write("".join(parts))
 
 
-def _kinds(field: Field) -> str:
-    if not field.alternatives:
+_FLUSH_PARTS = 4096
+_MAX_CACHED_PATHS = 4096
+_F32 = struct.Struct("<f")
+_F64 = struct.Struct("<d")
+
+
+def _field_texts(
+    fields: Iterable[Field],
+    parent_path: str,
+    parts: list[str],
+    write: Callable[[str], Any],
+    heads: dict[str, dict[int, tuple[Kind, str, str, str]]],
+) -> None:
+    """Append the JSON text of ``fields`` to ``parts`` (flushing it through ``write``).
+
+    The fast path of ``_field_head``/``field_to_json`` for schemaless fields: the
+    same keys in the same order, byte for byte (tests compare the two). The pieces
+    of a FIELD object that depend only on its path and kind (``number`` to
+    ``length``, ``kind`` to ``tag_length``) are formatted once per path, in
+    ``heads``: parent path -> field number -> (kind, path, piece, piece).
+    """
+    append = parts.append
+    known = heads.get(parent_path)
+    if known is None:
+        if len(heads) >= _MAX_CACHED_PATHS:  # hostile inputs: any number of paths
+            heads.clear()
+        known = heads[parent_path] = {}
+    separator = ""
+    for field in fields:
+        row: tuple[Any, ...] = field  # unpacked at once: faster than attribute reads
+        (offset, number, wire_type, length, tag_length, kind, value_offset, value_length,
+         value, children, values, packed_type, alternatives, overlong, expanded, schema) = row
+        if schema is not None:
+            path = f"{parent_path}.{number}" if parent_path else str(number)
+            if kind is Kind.MESSAGE or kind is Kind.GROUP:
+                append(separator + _dumps(_field_head(field, path))[:-1] + ',"fields":[')
+                _field_texts(children, path, parts, write, heads)
+                append("]}")
+            else:
+                append(separator + _dumps(_field_head(field, path)))
+            separator = ","
+            continue
+        cached = known.get(number)
+        if cached is None or cached[0] is not kind:
+            if len(known) >= _MAX_CACHED_PATHS:
+                known.clear()
+            path = f"{parent_path}.{number}" if parent_path else str(number)
+            cached = known[number] = (
+                kind, path,
+                f',"number":{number},"wire_type":{int(wire_type)},"length":',
+                f',"kind":"{kind.value}","path":"{path}","tag_length":',
+            )
+        _, path, after_offset, after_length = cached
+        append(f'{separator}{{"offset":{offset}{after_offset}{length}{after_length}{tag_length}'
+               f',"value_offset":{value_offset},"value_length":{value_length},"overlong":'
+               f'{"true" if overlong else "false"}')
+        separator = ","
+        if kind is Kind.VARINT:
+            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
+                   f',"zigzag":{(value >> 1) ^ -(value & 1)},"bool":'
+                   f'{"true" if value == 1 else "false" if value == 0 else "null"}}}')
+        elif kind is Kind.STRING:
+            append(f',"value":{_encode_string(value)},"alternatives":{_kinds(alternatives)}}}')
+        elif kind is Kind.BYTES:
+            append(f',"value":"{value.hex()}","alternatives":{_kinds(alternatives)}}}')
+        elif kind is Kind.MESSAGE or kind is Kind.GROUP:
+            alternatives_text = (
+                f',"alternatives":{_kinds(alternatives)}' if kind is Kind.MESSAGE else "")
+            append(f',"expanded":{"true" if expanded else "false"}{alternatives_text},"fields":[')
+            _field_texts(children, path, parts, write, heads)
+            append("]}")
+        elif kind is Kind.PACKED:
+            append(f',"packed_type":{_encode_string(packed_type.value)},"values":['
+                   f'{",".join(map(str, values))}],"alternatives":{_kinds(alternatives)}}}')
+        elif kind is Kind.FIXED64:
+            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
+                   f',"float":{_float_text(_F64.unpack(value.to_bytes(8, "little"))[0])}}}')
+        else:  # FIXED32
+            append(f',"value":{value},"signed":{value - (1 << 32) if value >> 31 else value}'
+                   f',"float":{_float_text(_F32.unpack(value.to_bytes(4, "little"))[0])}}}')
+        if len(parts) >= _FLUSH_PARTS:
+            write("".join(parts))
+            parts.clear()
+
+
+def _float_text(number: float) -> str:
+    """``_dumps(json_float(number))``."""
+    if number != number:
+        return '"NaN"'
+    if number in (_INFINITY, -_INFINITY):
+        return '"Infinity"' if number > 0 else '"-Infinity"'
+    return float.__repr__(number)
+
+
+_INFINITY = float("inf")
+
+
+def _kinds(alternatives: tuple[Kind, ...]) -> str:
+    """The JSON list of ``alternatives`` (``Kind`` is a ``str``: its value joins as is)."""
+    if not alternatives:
         return "[]"
-    return "[" + ",".join(f'"{kind.value}"' for kind in field.alternatives) + "]"
+    return '["' + '","'.join(alternatives) + '"]'
 
 
+_encode_string = json.encoder.encode_basestring  # what _dumps does for a str
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
