@@ -27,6 +27,7 @@ frame whose payload starts with a plausible prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wiretool.errors import Diagnostic, Severity
@@ -105,6 +106,16 @@ _WANTED_NAMES = frozenset({
 """The headers the tracker reads; other names are skipped without decoding them."""
 _WANTED = {name.encode(): name for name in _WANTED_NAMES}
 """Lower-case wire names of ``_WANTED_NAMES`` (the common case needs no ``lower()``)."""
+
+
+@lru_cache(maxsize=1024)
+def _wanted_key(name: bytes) -> str | None:
+    """The ``_WANTED_NAMES`` entry a header name stands for, in any case; else ``None``.
+    Memoised: a connection sends the same few dozen names again and again."""
+    key = _WANTED.get(name)
+    if key is None:
+        key = name.decode("latin-1").lower()
+    return key if key in _WANTED_NAMES else None
 
 
 @dataclass
@@ -217,11 +228,9 @@ class GrpcTracker:
             if name is None or value is None:
                 continue
             # Only the headers read below are kept (the first of each name).
-            key = _WANTED.get(name)
+            key = _wanted_key(name)
             if key is None:
-                key = name.decode("latin-1").lower()
-                if key not in _WANTED_NAMES:
-                    continue
+                continue
             if key not in headers:
                 headers[key] = value
         text = {k: v.decode("utf-8", "replace") for k, v in headers.items()

@@ -193,7 +193,7 @@ class Connection:
         header = len(payload).to_bytes(3, "big") + bytes([FrameType.SETTINGS, 0]) + bytes(4)
         frame = decode_frame(header + payload, offset - c.FRAME_HEADER_LENGTH)
         state = self._state(CLIENT)
-        frame = replace(frame, direction=CLIENT)
+        frame = frame._replace(direction=CLIENT)
         self._settings(state, frame)
         return frame
 
@@ -278,7 +278,7 @@ class Connection:
 
     def _frame(self, state: _Direction, frame: Frame) -> Frame:
         if frame.direction != state.label:  # read before the direction was known
-            frame = replace(frame, direction=state.label)
+            frame = frame._replace(direction=state.label)
         if frame.type == FrameType.SETTINGS and not frame.truncated:
             self._settings(state, frame)
         if frame.fragment is None or frame.fragment_offset is None:
@@ -317,7 +317,7 @@ class Connection:
             elif not state.block_dropped:
                 state.fragments.append((frame.fragment_offset, frame.fragment))
         if not frame.flags & c.END_HEADERS:
-            return replace(frame, diagnostics=frame.diagnostics + tuple(extra))
+            return frame._replace(diagnostics=frame.diagnostics + tuple(extra))
         if state.block_dropped:
             # The block's table updates are lost: later indexes cannot be trusted.
             state.hpack.lose_history(
@@ -330,7 +330,7 @@ class Connection:
                 state.label))
             state.block_dropped = False
             state.block_stream = None
-            return replace(frame, diagnostics=frame.diagnostics + tuple(extra))
+            return frame._replace(diagnostics=frame.diagnostics + tuple(extra))
         segments: list[tuple[int, int]] = []
         at = 0
         for absolute, fragment in state.fragments:
@@ -343,7 +343,7 @@ class Connection:
         )
         state.fragments = []
         state.block_stream = None
-        return replace(frame, header_block=block, diagnostics=frame.diagnostics + tuple(extra))
+        return frame._replace(header_block=block, diagnostics=frame.diagnostics + tuple(extra))
 
     def _settings(self, state: _Direction, frame: Frame) -> None:
         """Apply SETTINGS (RFC 9113 §6.5.3): values bound what the *peer* may send."""

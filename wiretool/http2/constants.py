@@ -12,6 +12,7 @@ This module knows nothing about parsing.
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 
 from h2.errors import ErrorCodes
 
@@ -69,14 +70,28 @@ PRIORITY_FLAG = 0x20
 
 def type_name(frame_type: int) -> str:
     """``HEADERS`` for 1, ``UNKNOWN_0x42`` for a type nobody defined."""
+    return _TYPE_NAMES[frame_type]
+
+
+def _type_name(frame_type: int) -> str:
     try:
         return FrameType(frame_type).name
     except ValueError:
         return f"UNKNOWN_{frame_type:#04x}"
 
 
+_TYPE_NAMES = [_type_name(frame_type) for frame_type in range(256)]
+"""Every type octet's name, looked up once per frame."""
+
+
 def flag_names(frame_type: int, flags: int) -> list[str]:
     """Names of the flags set, in bit order; unknown bits as ``0x10``."""
+    return list(_flag_names(frame_type, flags))
+
+
+@lru_cache(maxsize=1024)
+def _flag_names(frame_type: int, flags: int) -> tuple[str, ...]:
+    """``flag_names`` of a (type, flags) pair, memoised: a pure function of two octets."""
     names: list[str] = []
     known = 0
     for name, bit in FLAGS.get(frame_type, ()):
@@ -86,7 +101,7 @@ def flag_names(frame_type: int, flags: int) -> list[str]:
     for bit in range(8):
         if flags & (1 << bit) & ~known:
             names.append(f"{1 << bit:#04x}")
-    return names
+    return tuple(names)
 
 
 def unknown_flags(frame_type: int, flags: int) -> int:

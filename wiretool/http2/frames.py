@@ -17,8 +17,8 @@ Memory is bounded by the largest frame: the reader buffers one frame at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
@@ -80,12 +80,16 @@ class Preface:
     """``client`` once the connection layer has tagged it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One HTTP/2 frame as it was on the wire, with every field a dissector shows.
 
     Type-specific fields are ``None`` when the type does not have them or the
     payload was too short to hold them.
+
+    Immutable like every model class, but a ``NamedTuple`` rather than a frozen
+    dataclass, as ``protobuf.model.Field``: a frozen dataclass's ``__init__`` sets its
+    31 attributes one ``object.__setattr__`` at a time, and a busy capture has millions
+    of frames. Use ``frame._replace(...)`` to derive a changed copy.
     """
 
     offset: int
@@ -148,7 +152,7 @@ class Frame:
     """PRIORITY_UPDATE: the prioritized stream (RFC 9218 §7.1)."""
     direction: str | None = None
     """``client``, ``server`` or ``None`` when unknown (set by the connection layer)."""
-    header_block: HeaderBlock | None = field(default=None)
+    header_block: HeaderBlock | None = None
     """On the frame that ends a header block (END_HEADERS): the decoded block."""
 
     @property

@@ -30,7 +30,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 
@@ -50,10 +50,15 @@ DEFAULT_MAX_HEADER_LIST_SIZE = 256 * 1024
 """Default limit on the decoded size of one header list (RFC 7541 §4.1 sizes summed)."""
 
 ENTRY_OVERHEAD = 32
+"""RFC 7541 §4.1: each entry's size is name + value + 32."""
 
 _Absolute = Callable[[int], int]
 """Maps an offset inside a header block to an absolute offset in the direction's stream."""
-"""RFC 7541 §4.1: each entry's size is name + value + 32."""
+
+BLOCK_CACHE_ENTRIES = 1024
+"""Decoded header blocks remembered per context while its table is unchanged."""
+BLOCK_CACHE_MAX_BLOCK = 8192
+"""Longer blocks are not remembered (the cache stays under ~8 MiB per context)."""
 
 
 HUFFMAN_CACHE_SIZE = 4096
@@ -98,10 +103,10 @@ class HeaderField:
     """One representation in a header block."""
 
     representation: Representation
-    offset: int
-    """Absolute offset of the representation's first byte in its direction's stream."""
     block_offset: int
-    """Offset of the first byte inside the assembled header block."""
+    """Offset of the first byte inside the assembled header block; its absolute offset
+    in the direction's stream is ``HeaderBlock.field_offset(field)`` (a field holds no
+    absolute offset, so one decoding can be shared by every identical block)."""
     wire: bytes
     """The representation's bytes (may straddle HEADERS/CONTINUATION frames)."""
     name: bytes | None = None
@@ -137,6 +142,9 @@ class HeaderBlock:
     stream_id: int
     offset: int
     """Absolute offset of the block's first byte."""
+    segments: tuple[tuple[int, int], ...]
+    """``(block_offset, absolute)`` at the start of each fragment (HEADERS or
+    PUSH_PROMISE, then each CONTINUATION), in order."""
     wire_length: int
     """Octets of HPACK on the wire."""
     fields: tuple[HeaderField, ...]
@@ -151,6 +159,22 @@ class HeaderBlock:
     """Current maximum size of the dynamic table."""
     table_incomplete: bool
     """The table may also hold entries inserted before the capture started."""
+
+    def absolute(self, block_offset: int) -> int:
+        """The absolute offset of a byte of the block (RFC 9113 §4.3: a block is the
+        concatenation of its fragments, which lie between frame headers on the wire)."""
+        segments = self.segments
+        if len(segments) == 1:
+            return self.offset + block_offset
+        # The last fragment starting at or before the offset (bisect: a block may have
+        # a hundred thousand CONTINUATION fragments).
+        index = max(bisect_right(segments, block_offset, key=_block_start) - 1, 0)
+        seg_block, seg_abs = segments[index]
+        return seg_abs + block_offset - seg_block
+
+    def field_offset(self, field: HeaderField) -> int:
+        """Absolute offset of ``field``'s first byte in its direction's stream."""
+        return self.absolute(field.block_offset)
 
     @property
     def decoded_length(self) -> int:
@@ -190,6 +214,10 @@ class HeaderBlock:
         ]
 
 
+def _block_start(segment: tuple[int, int]) -> int:
+    return segment[0]
+
+
 class _Problem(Exception):
     """Internal: stop decoding the block at ``block_offset`` (never escapes this module)."""
 
@@ -220,13 +248,39 @@ class HpackContext:
         """SETTINGS_HEADER_TABLE_SIZE the decoder allowed: size updates may not exceed it."""
         self.limit_known = limit_known
         """False when the decoder's SETTINGS were not seen (a limit breach is then a warning)."""
-        self.history_complete = history_complete
-        """True when the context saw the connection from its start: every index is knowable."""
+        self._history_complete = history_complete
         self.approximate = False
         """True once an entry with an unknown name was inserted (its size is a lower bound)."""
         self.max_header_list_size = max_header_list_size
         self.unknown_reason = "capture started mid-connection"
         """Why dynamic entries may be unknown, for the diagnostics that say so."""
+        self._cache: dict[bytes, tuple[HeaderField, ...]] = {}
+        """Blocks decoded since the table last changed: block bytes -> their fields.
+
+        Decoding is a function of the block's bytes and of this context's state (the
+        table, its limits, whether history is complete), so while the state is unchanged
+        a block seen before decodes to the same fields. Only blocks that changed nothing
+        and raised no diagnostic (those carry absolute offsets) are remembered, and the
+        cache is emptied by every change of state (``_changed``). A busy connection sends
+        the same few blocks again and again once its table is warm (RFC 7541 §2.3.2).
+        """
+        self._snapshot: tuple[TableEntry, ...] | None = None
+        """``tuple(self.entries)`` while the table is unchanged (shared by the blocks)."""
+
+    @property
+    def history_complete(self) -> bool:
+        """True when the context saw the connection from its start: every index is knowable."""
+        return self._history_complete
+
+    @history_complete.setter
+    def history_complete(self, value: bool) -> None:
+        self._history_complete = value
+        self._changed()
+
+    def _changed(self) -> None:
+        """The state a decoding depends on changed: forget the blocks decoded so far."""
+        self._cache.clear()
+        self._snapshot = None
 
     def lose_history(self, reason: str) -> None:
         """Header blocks may have been lost (a capture gap): forget the dynamic table.
@@ -238,13 +292,14 @@ class HpackContext:
         """
         self.entries.clear()
         self.size = 0
-        self.history_complete = False
         self.unknown_reason = reason
+        self.history_complete = False  # also forgets the decoded blocks
 
     def set_limit(self, limit: int) -> None:
         """SETTINGS_HEADER_TABLE_SIZE acknowledged (RFC 7541 §4.2)."""
         self.limit = limit
         self.limit_known = True
+        self._changed()
 
     def decode_block(
         self,
@@ -258,12 +313,14 @@ class HpackContext:
         ``segments`` maps the block to absolute offsets: ``(block_offset, absolute)``
         for the start of each fragment, in order.
         """
+        known = self._cache.get(block)
+        if known is not None:
+            return self._block(block, stream_id, tuple(segments), known, (), None)
 
         starts = [seg_block for seg_block, _ in segments]
 
         def absolute(block_offset: int) -> int:
-            # The last fragment starting at or before the offset (bisect: a block may
-            # have a hundred thousand CONTINUATION fragments).
+            # As HeaderBlock.absolute, for the diagnostics written while decoding.
             index = max(bisect_right(starts, block_offset) - 1, 0)
             seg_block, seg_abs = segments[index]
             return seg_abs + block_offset - seg_block
@@ -275,6 +332,7 @@ class HpackContext:
         over_limit = False
         pos = 0
         seen_field = False
+        changes = False
         while pos < len(block):
             try:
                 field, end = self._read_representation(block, pos, seen_field, absolute, diags)
@@ -291,41 +349,61 @@ class HpackContext:
                     )
                 )
                 break
-            if field.representation is not Representation.SIZE_UPDATE:
+            if field.representation is Representation.SIZE_UPDATE:
+                changes = True
+            else:
                 seen_field = True
+                changes = changes or field.inserted or bool(field.evicted)
                 list_size += field.size or 0
                 if list_size > self.max_header_list_size and not over_limit:
                     over_limit = True
+                    at = absolute(field.block_offset)
                     diags.append(
                         Diagnostic(
-                            field.offset,
+                            at,
                             Severity.WARNING,
                             f"HPACK: header list exceeds {self.max_header_list_size} bytes at "
-                            f"offset {field.offset}; further fields are counted, not expanded",
+                            f"offset {at}; further fields are counted, not expanded",
                         )
                     )
                 if over_limit:
-                    field = HeaderField(
-                        representation=field.representation, offset=field.offset,
-                        block_offset=field.block_offset, wire=field.wire, index=field.index,
-                        table=field.table, name_huffman=field.name_huffman,
-                        value_huffman=field.value_huffman, size=field.size,
-                        unknown_entry=field.unknown_entry, expanded=False,
-                        inserted=field.inserted, evicted=field.evicted,
-                    )
+                    field = replace(field, name=None, value=None, expanded=False)
             fields.append(field)
             pos = end
+        if changes:
+            self._changed()
+        decoded = tuple(fields)
+        if (not changes and not diags and len(block) <= BLOCK_CACHE_MAX_BLOCK
+                and len(self._cache) < BLOCK_CACHE_ENTRIES):
+            self._cache[bytes(block)] = decoded
+        return self._block(block, stream_id, tuple(segments), decoded, tuple(diags),
+                           undecodable)
+
+    def _block(
+        self,
+        block: bytes,
+        stream_id: int,
+        segments: tuple[tuple[int, int], ...],
+        fields: tuple[HeaderField, ...],
+        diagnostics: tuple[Diagnostic, ...],
+        undecodable_from: int | None,
+    ) -> HeaderBlock:
+        """The ``HeaderBlock`` of a decoding, with the table as it is now."""
+        if self._snapshot is None:
+            self._snapshot = tuple(self.entries)
+        first_block, first_abs = segments[0]
         return HeaderBlock(
             stream_id=stream_id,
-            offset=absolute(0),
+            offset=first_abs - first_block,
+            segments=segments,
             wire_length=len(block),
-            fields=tuple(fields),
-            diagnostics=tuple(diags),
-            undecodable_from=undecodable,
-            table=tuple(self.entries),
+            fields=fields,
+            diagnostics=diagnostics,
+            undecodable_from=undecodable_from,
+            table=self._snapshot,
             table_size=self.size,
             table_max_size=self.max_size,
-            table_incomplete=not self.history_complete or self.approximate,
+            table_incomplete=not self._history_complete or self.approximate,
         )
 
     # RFC 7541 §6: the first bits of the first octet say which representation follows.
@@ -343,7 +421,7 @@ class HpackContext:
             name, value, table, unknown = self._lookup(index, pos, absolute, diags)
             size = table_entry_size(name, value) if name is not None and value is not None else None
             return HeaderField(
-                Representation.INDEXED, absolute(pos), pos, block[pos:end], name, value, index,
+                Representation.INDEXED, pos, block[pos:end], name, value, index,
                 table, size=size, unknown_entry=unknown,
             ), end
         if first & 0x40:  # §6.2.1 Literal with Incremental Indexing
@@ -371,7 +449,7 @@ class HpackContext:
             self.max_size = new_size
             evicted = self._evict(0)
             return HeaderField(
-                Representation.SIZE_UPDATE, absolute(pos), pos, block[pos:end],
+                Representation.SIZE_UPDATE, pos, block[pos:end],
                 evicted=evicted, new_table_size=new_size,
             ), end
         if first & 0x10:  # §6.2.3 Literal Never Indexed
@@ -414,7 +492,7 @@ class HpackContext:
                 self.size += entry_size
                 inserted = True
         return HeaderField(
-            representation, absolute(pos), pos, block[pos:end], name, value,
+            representation, pos, block[pos:end], name, value,
             index or None, table, name_huffman, value_huffman, size, unknown,
             inserted=inserted, evicted=evicted,
         ), end

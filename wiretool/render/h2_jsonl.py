@@ -63,33 +63,45 @@ def entry_json(entry: TableEntry, index: int | None = None) -> dict[str, Any]:
     return out
 
 
-def header_field_json(field: HeaderField) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    _bytes_fields(out, "name", field.name)
-    _bytes_fields(out, "value", field.value)
-    out.update(
+def header_field_json(field: HeaderField, offset: int) -> dict[str, Any]:
+    """One header's object; ``offset`` is its absolute offset (``HeaderBlock.field_offset``)."""
+    before, after = _header_field_members(field)
+    return {**before, "offset": offset, **after}
+
+
+def _header_field_members(field: HeaderField) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The members of a header's object before and after its absolute ``offset``: all
+    that the field alone decides, so ``HeaderText`` can format them once per decoding."""
+    before: dict[str, Any] = {}
+    _bytes_fields(before, "name", field.name)
+    _bytes_fields(before, "value", field.value)
+    before.update(
         representation=field.representation.value,
         index=field.index,
         table=field.table,
         huffman={"name": field.name_huffman, "value": field.value_huffman},
         wire_bytes=field.wire.hex(),
         size=field.size,
-        offset=field.offset,
-        block_offset=field.block_offset,
-        inserted=field.inserted,
-        evicted=[entry_json(e) for e in field.evicted],
     )
+    after: dict[str, Any] = {
+        "block_offset": field.block_offset,
+        "inserted": field.inserted,
+        "evicted": [entry_json(e) for e in field.evicted],
+    }
     if field.unknown_entry:
-        out["unknown_entry"] = True
+        after["unknown_entry"] = True
     if not field.expanded:
-        out["expanded"] = False
+        after["expanded"] = False
     if field.new_table_size is not None:
-        out["new_table_size"] = field.new_table_size
-    return out
+        after["new_table_size"] = field.new_table_size
+    return before, after
 
 
 def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
-    decoded = block.decoded_length  # summed over the fields: once, not twice
+    return _header_block_json(block, block.decoded_length, table=table)
+
+
+def _header_block_json(block: HeaderBlock, decoded: int, *, table: bool) -> dict[str, Any]:
     ratio = block.wire_length / decoded if decoded else None  # HeaderBlock.ratio
     out: dict[str, Any] = {
         "stream_id": block.stream_id,
@@ -111,7 +123,80 @@ def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
     return out
 
 
-def frame_json(frame: Frame, *, hpack_table: bool = False) -> dict[str, Any]:
+HEADER_TEXT_DECODINGS = 1024
+"""Distinct block decodings whose text ``HeaderText`` keeps (then it starts afresh)."""
+HEADER_TEXT_FIELDS = 8192
+"""Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
+
+_Piece = tuple[str, int, str]
+"""A header's text before its absolute offset, its block offset, the text after."""
+
+
+class HeaderText:
+    """The ``headers`` and ``header_block`` members of frame lines, as JSON text.
+
+    Two memos, both exact, so a busy connection's blocks cost about one integer per
+    header instead of one JSON encoding per header:
+
+    * the HPACK context hands out the same ``fields`` tuple for every block that decodes
+      the same way (``HpackContext`` caches its decodings): the text of such a block is
+      kept by the tuple's identity;
+    * a field that neither inserted nor evicted is formatted from its wire bytes, name,
+      value and flags alone (the wire bytes decide its representation, index, table and
+      Huffman flags): its text is kept by those, for blocks that differ in another field.
+
+    The text is exactly ``dumps`` of ``frame_json``'s members (a test compares them).
+    """
+
+    def __init__(self, *, hpack_table: bool = False) -> None:
+        self.hpack_table = hpack_table
+        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece], int]] = {}
+        """id(fields) -> (fields, pieces, decoded length); holding ``fields`` keeps the
+        id from being reused while it is a key."""
+        self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
+                           tuple[str, str]] = {}
+        """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
+        after the block offset, for fields that neither inserted nor evicted."""
+
+    def members(self, block: HeaderBlock) -> str:
+        """``"headers": [...], "header_block": {...}`` for the frame that ends ``block``."""
+        fields = block.fields
+        known = self._blocks.get(id(fields))
+        if known is None or known[0] is not fields:
+            if len(self._blocks) >= HEADER_TEXT_DECODINGS:
+                self._blocks.clear()
+            known = (fields, [self._piece(field) for field in fields], block.decoded_length)
+            self._blocks[id(fields)] = known
+        if len(block.segments) == 1:
+            base = block.offset
+            headers = ", ".join([f"{head}{base + at}{tail}" for head, at, tail in known[1]])
+        else:
+            absolute = block.absolute
+            headers = ", ".join([f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]])
+        return (f'"headers": [{headers}], "header_block": '
+                + dumps(_header_block_json(block, known[2], table=self.hpack_table)))
+
+    def _piece(self, field: HeaderField) -> _Piece:
+        at = field.block_offset
+        if field.inserted or field.evicted or field.new_table_size is not None:
+            before, after = _header_field_members(field)
+            return dumps(before)[:-1] + ', "offset": ', at, ", " + dumps(after)[1:]
+        key = (field.wire, field.name, field.value, field.unknown_entry, field.expanded)
+        text = self._fields.get(key)
+        if text is None:
+            if len(self._fields) >= HEADER_TEXT_FIELDS:
+                self._fields.clear()
+            before, after = _header_field_members(field)
+            del after["block_offset"]  # first of ``after``: written per field
+            text = (dumps(before)[:-1] + ', "offset": ', ", " + dumps(after)[1:])
+            self._fields[key] = text
+        return text[0], at, f', "block_offset": {at}{text[1]}'
+
+
+def frame_json(frame: Frame, *, hpack_table: bool = False,
+               headers: bool = True) -> dict[str, Any]:
+    """A frame's object; without ``headers``, its last two members (``headers`` and
+    ``header_block``) are left to ``HeaderText``."""
     out: dict[str, Any] = {
         "record": "frame",
         "direction": frame.direction,
@@ -162,8 +247,8 @@ def frame_json(frame: Frame, *, hpack_table: bool = False) -> dict[str, Any]:
     if frame.type not in c.FrameType._value2member_map_:
         out["payload_hex"] = frame.payload.hex()
     block = frame.header_block
-    if block is not None:
-        out["headers"] = [header_field_json(f) for f in block.fields]
+    if block is not None and headers:
+        out["headers"] = [header_field_json(f, block.field_offset(f)) for f in block.fields]
         out["header_block"] = header_block_json(block, table=hpack_table)
     return out
 
@@ -366,6 +451,7 @@ class CaptureLines:
         self.hpack_table = hpack_table
         self.summary = summary
         self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
+        self._headers = HeaderText(hpack_table=hpack_table)
 
     def _fragment(self, conn: ConnectionInfo) -> str:
         known = self._fragments.get(conn.conn_id)
@@ -385,6 +471,19 @@ class CaptureLines:
             return
         head = self._fragment(record.conn)
         where = {**time_fields(record.time_ns), "packet": record.packet_number}
+        inner = record.record
+        if isinstance(inner, Frame) and inner.header_block is not None:
+            # record_objects, with the headers from HeaderText.
+            obj = frame_json(inner, hpack_table=self.hpack_table, headers=False)
+            del obj["record"]
+            yield (f'{{"record": "frame", {head}, ' + dumps({**where, **obj})[1:-1] + ", "
+                   + self._headers.members(inner.header_block) + "}")
+            for diag in (*inner.diagnostics, *inner.header_block.diagnostics):
+                obj = diagnostic_json(diag, inner.direction, inner.offset)
+                del obj["record"]
+                yield (f'{{"record": "diagnostic", {head}, '
+                       + dumps({**where, **obj})[1:])
+            return
         for obj in _located_objects(record, self.hpack_table):
             kind = obj.pop("record")
             yield (f'{{"record": {dumps(kind)}, {head}, '

@@ -82,7 +82,7 @@ def hpack_json(blocks: Sequence[HeaderBlock], encoded: bytes | None = None) -> d
     out: dict[str, Any] = {"blocks": []}
     for block in blocks:
         item = header_block_json(block, table=True)
-        item["headers"] = [header_field_json(f) for f in block.fields]
+        item["headers"] = [header_field_json(f, block.field_offset(f)) for f in block.fields]
         item["diagnostics"] = [
             {"severity": d.severity.value, "offset": d.offset, "message": d.message}
             for d in block.diagnostics
