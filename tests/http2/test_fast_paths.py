@@ -2,6 +2,8 @@
 
 * ``CaptureLines`` (the connection's JSON encoded once per connection) against
   ``dumps`` of ``capture_objects``, on every bundled capture;
+* the HPACK context's cached block decodings against a context that caches nothing,
+  on every hpack-test-case story, each block sent twice;
 * the memoised Huffman decoder against the ``hpack`` library's;
 * the one-octet HPACK integer shortcut against ``hpack.hpack.decode_integer``;
 * frames built with their direction by the reader against frames tagged afterwards.
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -21,10 +24,11 @@ from hypothesis import strategies as st
 
 from wiretool.capture import follow_tcp
 from wiretool.capture.h2session import CaptureSession, SessionRecord
-from wiretool.http2.hpack import _read_integer, decode_huffman
+from wiretool.http2.hpack import HpackContext, _read_integer, decode_huffman
 from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
 
 ROOT = Path(__file__).resolve().parents[2]
+STORIES = sorted((ROOT / "tests" / "corpora" / "hpack-test-case").glob("*/story_*.json"))
 CAPTURES = sorted((ROOT / "samples").rglob("*.pcap")) + sorted(
     (ROOT / "samples").rglob("*.pcapng"))
 
@@ -49,6 +53,29 @@ def test_capture_lines_match_capture_objects(path: Path, hpack_table: bool,
     fast = [line for record in records for line in lines.lines(record)]
     assert len(plain) > 10
     assert fast == plain
+
+
+def test_cached_block_decodings_match_a_context_without_cache() -> None:
+    hits = 0
+    for path in STORIES:
+        cases = json.loads(path.read_text())["cases"]
+        size = cases[0].get("header_table_size") or 4096
+        cached = HpackContext(table_size_limit=size)
+        plain = HpackContext(table_size_limit=size, block_cache_entries=0)
+        for number, case in enumerate(cases):
+            wire = bytes.fromhex(case["wire"])
+            first = None
+            for again in range(2):  # the second time may come from the cache
+                offset = 1000 * number + 500 * again
+                got = cached.decode_block(wire, stream_id=number, segments=((0, offset),))
+                want = plain.decode_block(wire, stream_id=number, segments=((0, offset),))
+                assert got == want
+                assert [got.field_offset(f) for f in got.fields] == [
+                    offset + f.block_offset for f in want.fields]
+                if first is not None and got.fields is first.fields:
+                    hits += 1
+                first = got
+    assert len(STORIES) > 10 and hits > 20  # 26: most blocks of the stories insert
 
 
 @given(st.binary(max_size=40))

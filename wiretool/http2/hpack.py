@@ -55,10 +55,10 @@ ENTRY_OVERHEAD = 32
 _Absolute = Callable[[int], int]
 """Maps an offset inside a header block to an absolute offset in the direction's stream."""
 
-BLOCK_CACHE_ENTRIES = 1024
+BLOCK_CACHE_ENTRIES = 512
 """Decoded header blocks remembered per context while its table is unchanged."""
-BLOCK_CACHE_MAX_BLOCK = 8192
-"""Longer blocks are not remembered (the cache stays under ~8 MiB per context)."""
+BLOCK_CACHE_MAX_BLOCK = 4096
+"""Longer blocks are not remembered (a context's cache stays under a few MiB)."""
 
 
 HUFFMAN_CACHE_SIZE = 4096
@@ -237,6 +237,7 @@ class HpackContext:
         limit_known: bool = True,
         history_complete: bool = True,
         max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
+        block_cache_entries: int = BLOCK_CACHE_ENTRIES,
     ) -> None:
         self.entries: deque[TableEntry] = deque()
         """Known dynamic entries, newest first (index 62 is ``entries[0]``)."""
@@ -264,6 +265,7 @@ class HpackContext:
         cache is emptied by every change of state (``_changed``). A busy connection sends
         the same few blocks again and again once its table is warm (RFC 7541 §2.3.2).
         """
+        self._cache_entries = block_cache_entries
         self._snapshot: tuple[TableEntry, ...] | None = None
         """``tuple(self.entries)`` while the table is unchanged (shared by the blocks)."""
 
@@ -374,7 +376,7 @@ class HpackContext:
             self._changed()
         decoded = tuple(fields)
         if (not changes and not diags and len(block) <= BLOCK_CACHE_MAX_BLOCK
-                and len(self._cache) < BLOCK_CACHE_ENTRIES):
+                and len(self._cache) < self._cache_entries):
             self._cache[bytes(block)] = decoded
         return self._block(block, stream_id, tuple(segments), decoded, tuple(diags),
                            undecodable)
