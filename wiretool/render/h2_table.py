@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
@@ -25,6 +26,7 @@ from wiretool.capture.h2session import (
     H2cUpgrade,
     Located,
     SessionRecord,
+    StreamRow,
 )
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic, Severity
@@ -465,10 +467,46 @@ def _duration_text(seconds: float | None) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
-    """``--summary`` on a capture: one block per connection, one row per stream."""
+_SUMMARY_COLUMNS = (("id", True), ("method", False), (":path", False), ("status", False),
+                    ("msg→", True), ("bytes→", True), ("msg←", True), ("bytes←", True),
+                    ("frames", True), ("time", True))
+"""The stream table of ``--summary``: (heading, right-aligned)."""
+_PATH = 2
+_SUMMARY_CHUNK = 2000
+"""Rows printed per ``console.print``."""
+
+
+def _stream_cells(compact: StreamRow) -> list[str]:
+    """The cells of one stream's row (the path unshortened, already escaped)."""
     from wiretool.render.h2_jsonl import stream_row
 
+    row = stream_row(compact)
+    grpc = row["grpc"]
+    if grpc and row["grpc_status"] is not None:
+        status = f"{row['grpc_status_name'] or row['grpc_status']}"
+    else:
+        status = row["status"] or "-"
+    path = row["path"]
+    return [
+        str(compact.stream_id), row["method"] or "-",
+        "-" if path is None else escape_bytes(path.encode()), status,
+        str(row["client_messages"]) if grpc else "-",
+        str(row["client_message_bytes"] if grpc else row["client_data_bytes"]),
+        str(row["server_messages"]) if grpc else "-",
+        str(row["server_message_bytes"] if grpc else row["server_data_bytes"]),
+        str(row["client_frames"] + row["server_frames"]),
+        _duration_text(row["duration"]),
+    ]
+
+
+def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
+    """``--summary`` on a capture: one block per connection, one row per stream.
+
+    The stream table is laid out here as fixed-width lines, printed a few thousand
+    at a time: a load test has a hundred thousand streams, and a rich ``Table``
+    measures every cell of every row (60x slower). The path column is narrowed to
+    fit the console (paths are then shortened with an ellipsis).
+    """
     title = connection_title(end.conn)
     if not end.http2:
         console.print(Text(f"{title}  not HTTP/2: {end.reason}; skipped "
@@ -476,35 +514,29 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
         return
     console.print(Text(f"{title}  HTTP/2 ({end.evidence}); {end.reason}; "
                        f"{end.client_bytes} bytes →, {end.server_bytes} bytes ←", style="bold"))
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-    for name, justify in (("id", "right"), ("method", "left"), (":path", "left"),
-                          ("status", "left"), ("msg→", "right"), ("bytes→", "right"),
-                          ("msg←", "right"), ("bytes←", "right"), ("frames", "right"),
-                          ("time", "right")):
-        table.add_column(name, justify=justify,  # type: ignore[arg-type]
-                         overflow="fold", no_wrap=True)
     summary = end.summary
-    paths = [len(r.path or "") for r in end.rows if r.headers_seen]
-    table.columns[2].min_width = min(max(paths, default=5), 60)
-    for compact in end.rows:
-        stream_id = compact.stream_id
-        row = stream_row(compact)
-        if row["grpc"] and row["grpc_status"] is not None:
-            status = f"{row['grpc_status_name'] or row['grpc_status']}"
-        else:
-            status = row["status"] or "-"
-        grpc = row["grpc"]
-        table.add_row(
-            Text(str(stream_id)), Text(row["method"] or "-"),
-            Text(_show((row["path"] or "-").encode(), 60)), Text(status),
-            Text(str(row["client_messages"]) if grpc else "-"),
-            Text(str(row["client_message_bytes"] if grpc else row["client_data_bytes"])),
-            Text(str(row["server_messages"]) if grpc else "-"),
-            Text(str(row["server_message_bytes"] if grpc else row["server_data_bytes"])),
-            Text(str(row["client_frames"] + row["server_frames"])),
-            Text(_duration_text(row["duration"])),
-        )
-    console.print(table)
+    rows = [_stream_cells(compact) for compact in end.rows]
+    widths = [max([len(name)] + [cell_len(row[i]) for row in rows])
+              for i, (name, _right) in enumerate(_SUMMARY_COLUMNS)]
+    others = sum(widths) - widths[_PATH] + 3 * (len(widths) - 1)
+    widths[_PATH] = max(min(widths[_PATH], 60, console.width - others), len(":path"))
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for cell, width, (_name, right) in zip(cells, widths, _SUMMARY_COLUMNS, strict=True):
+            pad = " " * (width - cell_len(cell))
+            out.append(pad + cell if right else cell + pad)
+        return "   ".join(out).rstrip()
+
+    console.print(Text(line([name for name, _right in _SUMMARY_COLUMNS]), style="bold"),
+                  soft_wrap=True)
+    console.print(Text("─" * sum(widths) + "─" * 3 * (len(widths) - 1), style="dim"),
+                  soft_wrap=True)
+    for start in range(0, len(rows), _SUMMARY_CHUNK):
+        chunk = rows[start : start + _SUMMARY_CHUNK]
+        for row in chunk:
+            row[_PATH] = shorten(row[_PATH], widths[_PATH])
+        console.print(Text("\n".join(line(row) for row in chunk)), soft_wrap=True)
     if summary is None:
         return
     for direction in ("client", "server"):
