@@ -180,3 +180,34 @@ def test_installed_entry_point_subprocess() -> None:
     bad = subprocess.run([exe, "h2-frames", "/nonexistent"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("name", ["basic.pcap", "basic.follow", "basic.client.bin"])
+def test_limit_stops_after_n_frames(run: Callable[..., tuple[int, str]], name: str) -> None:
+    """``--limit N``: the output is the unlimited output up to the (N+1)-th frame."""
+    _code, full = run("h2-frames", "-f", "jsonl", str(SAMPLES / name))
+    records = jsonl(full)
+    frames_at = [i for i, r in enumerate(records) if r["record"] == "frame"]
+    assert len(frames_at) > 4
+    code, out = run("h2-frames", "-f", "jsonl", "--limit", "3", str(SAMPLES / name))
+    assert code == 0
+    assert jsonl(out) == records[: frames_at[3]]
+    code, out = run("h2-frames", "-f", "jsonl", "-n", "0", str(SAMPLES / name))
+    assert [r for r in jsonl(out) if r["record"] == "frame"] == []
+
+
+def test_limit_counts_frames_after_the_filters(run: Callable[..., tuple[int, str]]) -> None:
+    code, out = run("h2-frames", "-f", "jsonl", "--type", "HEADERS", "--limit", "2",
+                    str(SAMPLES / "basic.pcap"))
+    frames = [r for r in jsonl(out) if r["record"] == "frame"]
+    assert code == 0 and [f["type_name"] for f in frames] == ["HEADERS", "HEADERS"]
+
+
+def test_limit_says_where_it_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(app, ["h2-frames", "-f", "table", "--limit", "1",
+                                      str(SAMPLES / "basic.pcap")])
+    assert result.exit_code == 0
+    assert "stopped after 1 frame(s) (--limit)" in result.stderr
+    result = CliRunner().invoke(app, ["h2-frames", "--summary", "--limit", "1",
+                                      str(SAMPLES / "basic.pcap")])
+    assert result.exit_code == 2 and "--limit applies to the frame list" in result.stderr

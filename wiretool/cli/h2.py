@@ -247,6 +247,12 @@ def h2_frames_command(
         help="CONTINUATION frames assembled for one header block; past it the block is "
         "counted, not decoded (guards against CONTINUATION floods; default 1000).",
     ),
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, metavar="N",
+                     help="Stop after showing N frames (after --stream/--type); the rest "
+                     "of the input is not read."),
+    ] = None,
     proto: list[Path] = _PROTO,
     proto_path: list[Path] = _PROTO_PATH,
     descriptor_set: list[Path] = _DESCRIPTOR_SET,
@@ -267,6 +273,9 @@ def h2_frames_command(
     if wanted_types & {FrameType.HEADERS, FrameType.PUSH_PROMISE}:
         # The block is shown on the frame with END_HEADERS, often a CONTINUATION.
         wanted_types.add(FrameType.CONTINUATION)
+    if limit is not None and summary:
+        raise fail("--limit applies to the frame list, not to --summary")
+    stop = _Limit(limit)
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
     fixed_direction = None if direction is Direction.AUTO else direction.value
     schema = _load_schema(proto, proto_path, descriptor_set)
@@ -283,7 +292,7 @@ def h2_frames_command(
                 hpack_table=hpack_table, ports=tuple(port or ()), streams=stream,
                 wanted_types=wanted_types, max_header_list_size=max_header_list_size,
                 schema=schema, max_message_size=max_message_size,
-                max_continuation_frames=max_continuation_frames,
+                max_continuation_frames=max_continuation_frames, stop=stop,
             )
         else:
             if port:
@@ -293,7 +302,7 @@ def h2_frames_command(
                 summary=summary, hpack_table=hpack_table, streams=stream,
                 wanted_types=wanted_types, max_header_list_size=max_header_list_size,
                 schema=schema, max_message_size=max_message_size,
-                max_continuation_frames=max_continuation_frames,
+                max_continuation_frames=max_continuation_frames, stop=stop,
             )
     finally:
         if handle is not sys.stdin.buffer:
@@ -310,6 +319,33 @@ def _load_schema(protos: list[Path] | None, proto_paths: list[Path] | None,
     from wiretool.protobuf.schema import load_schema
 
     return load_schema(protos or (), proto_paths or (), descriptor_sets or ())
+
+
+class _Limit:
+    """``--limit N``: the frame list stops before the frame after the N-th shown (so
+    the gRPC messages and diagnostics that the N-th frame completed are shown too)."""
+
+    def __init__(self, frames: int | None) -> None:
+        self.frames = frames
+        self.shown = 0
+        self.reached = False
+
+    def reached_before(self, record: object) -> bool:
+        """Count ``record`` if it is a frame about to be shown; True once past the limit."""
+        from wiretool.http2.frames import Frame
+
+        if self.frames is None or not isinstance(record, Frame):
+            return False
+        if self.shown >= self.frames:
+            self.reached = True
+            return True
+        self.shown += 1
+        return False
+
+    def report(self) -> None:
+        if self.reached:
+            typer.echo(f"wiretool: stopped after {self.shown} frame(s) (--limit); the rest "
+                       "of the input was not read", err=True)
 
 
 def _shown(record: object, streams: list[int], wanted_types: set[int]) -> bool:
@@ -334,7 +370,7 @@ def _run_capture(
     stream: IO[bytes], *, chosen: str, summary: bool, hpack_table: bool,
     ports: tuple[int, ...], streams: list[int], wanted_types: set[int],
     max_header_list_size: int, schema: Schema | None, max_message_size: int,
-    max_continuation_frames: int,
+    max_continuation_frames: int, stop: _Limit,
 ) -> bool:
     """h2-frames on a pcap/pcapng capture; True when anything was malformed."""
     from wiretool.capture import follow_tcp
@@ -365,6 +401,8 @@ def _run_capture(
                     worst["error"] = True
                 if summary or not _shown(item.record, streams, wanted_types):
                     continue
+                if stop.reached_before(item.record):
+                    return
             yield item
 
     if chosen == H2Format.JSONL:
@@ -389,6 +427,7 @@ def _run_capture(
                     render_frames(console, [item], capture=True)
         else:
             render_frames(console, selected(), hpack_table=hpack_table, capture=True)
+    stop.report()
     return worst["error"]
 
 
@@ -451,7 +490,7 @@ def _run_bytes(
     raw: io.RawIOBase, input_format: H2InputFormat, fixed_direction: str | None, *,
     chosen: str, summary: bool, hpack_table: bool, streams: list[int],
     wanted_types: set[int], max_header_list_size: int, schema: Schema | None,
-    max_message_size: int, max_continuation_frames: int,
+    max_message_size: int, max_continuation_frames: int, stop: _Limit,
 ) -> bool:
     """h2-frames on a one-direction dump or tshark follow output."""
     from wiretool.capture.h2session import record_diagnostics
@@ -493,6 +532,8 @@ def _run_bytes(
             if summary and isinstance(record, Frame):
                 totals.add(record)
             if _shown(record, streams, wanted_types):
+                if stop.reached_before(record):
+                    return
                 yield record
 
     if chosen == H2Format.JSONL:
@@ -528,6 +569,7 @@ def _run_bytes(
         render_frames(console, selected(), hpack_table=hpack_table)
         if summary:
             render_summary(console, totals)
+    stop.report()
     return worst["error"]
 
 
