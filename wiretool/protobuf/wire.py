@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import gc
 import re
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -312,19 +314,27 @@ def _hint_key(hint: Kind | PackedType | None) -> str | None:
     return {Kind.MESSAGE: _MESSAGE, Kind.STRING: _STRING, Kind.BYTES: _BYTES}.get(hint)
 
 
-def _alternatives(candidates: dict[str, tuple[float, Any]], chosen: str) -> tuple[Kind, ...]:
-    """Other readings that parse, best first. ``bytes`` always parses and is left out;
-    so is ``packed`` when it scores below bytes (nearly any text parses as varints)."""
+def _ranking(candidates: dict[str, tuple[float, Any]]) -> tuple[str, ...]:
+    """The readings that may be shown as alternatives, best first: ``bytes`` always
+    parses and is left out; so is ``packed`` when it scores below bytes (nearly any
+    text parses as varints). It does not depend on the reading chosen."""
+    if len(candidates) == 2:  # bytes and one other reading: most payloads
+        for key, (score, _) in candidates.items():
+            if key != _BYTES:
+                return (key,) if score > 0 or _KEY_KIND[key] is not Kind.PACKED else ()
     ranked = sorted(
-        (key for key in candidates
-         if key not in (chosen, _BYTES)
-         and (_KEY_KIND[key] is not Kind.PACKED or candidates[key][0] > 0)),
-        key=lambda key: (-candidates[key][0], _KEY_ORDER[key]),
+        (-score, _KEY_ORDER[key], key) for key, (score, _) in candidates.items()
+        if key != _BYTES and (score > 0 or _KEY_KIND[key] is not Kind.PACKED)
     )
+    return tuple(key for _, _, key in ranked)
+
+
+def _alternatives(ranking: tuple[str, ...], chosen: str) -> tuple[Kind, ...]:
+    """The other kinds of ``ranking`` (from ``_ranking``) than the chosen reading's."""
     kinds: list[Kind] = []
-    for key in ranked:
+    for key in ranking:
         kind = _KEY_KIND[key]
-        if kind not in kinds and kind is not _KEY_KIND[chosen]:
+        if key != chosen and kind not in kinds and kind is not _KEY_KIND[chosen]:
             kinds.append(kind)
     return tuple(kinds)
 
@@ -349,6 +359,13 @@ class _Reader:
     Pass 2 (``fields``) walks a region again, one top-level field at a time, and
     builds each field's subtree with the decided readings: memory stays at one
     top-level subtree, whatever the size of the input.
+
+    Scoring a payload is most of the work, so pass 1 leaves pass 2 one number per
+    payload it scored (unless a schema gives hints): its payload offset and which
+    ``_ranking`` of readings it had, packed as ``offset << 16 | ranking index`` in
+    an ascending ``array`` per region. Pass 2 builds in offset order, so it finds
+    a payload's entry at a cursor, and takes the decided reading and the
+    alternatives from there without scoring again.
     """
 
     def __init__(self, regions: list[Region], hints: KindHints | None, max_depth: int) -> None:
@@ -360,18 +377,28 @@ class _Reader:
         self._tallies: dict[tuple[_Path, int], _Tally] = {}
         self._decisions: dict[tuple[_Path, int], str] = {}
         self._hints_at: dict[_Path, KindHints | None] = {(): hints}
+        self._seen: list[array[int]] = []
+        """Per region: ``payload offset << 16 | ranking index``, ascending (see above)."""
+        self._ranking_index: dict[tuple[str, ...], int] = {}
+        self._rankings: list[tuple[str, ...]] = []
+        self._alternatives: dict[tuple[int, str], tuple[Kind, ...]] = {}
+        """(ranking index, chosen reading) -> alternatives."""
+        self._current_seen: array[int] = array("Q")
+        self._cursor = 0
+        """Where pass 2 is in ``_current_seen``, the entries of the region it builds."""
 
     # pass 1 ----------------------------------------------------------------------
 
     def gather(self) -> None:
         for region in self.regions:
-            self.faults.append(self._gather_region(region))
+            self._seen.append(array("Q"))
+            self.faults.append(self._gather_region(region, self._seen[-1]))
 
-    def _gather_region(self, region: Region) -> _Fault | None:
+    def _gather_region(self, region: Region, seen: array[int]) -> _Fault | None:
         buf, pos, end = region.buffer, region.start, region.end
         while pos < end:
             fields, fault, open_groups, pos = _scan(buf, pos, end, one=True)
-            self._gather_subtree(buf, fields)
+            self._gather_subtree(buf, fields, seen)
             if fault is not None:
                 self._report_fault(region, fault, open_groups)
                 return fault
@@ -388,10 +415,13 @@ class _Reader:
         self.diagnostics.append(
             Diagnostic(fault.offset, Severity.ERROR, fault.message, region.end - fault.resume))
 
-    def _gather_subtree(self, buf: bytes, fields: Raw) -> None:
+    def _gather_subtree(self, buf: bytes, fields: Raw, seen: array[int]) -> None:
         stack: list[tuple[Raw, _Path, int]] = [(fields, (), 1)]
         tallies = self._tallies
         max_depth = self.max_depth
+        ranking_index = self._ranking_index
+        remember = self.hints is None  # with hints, pass 2 scores again (see _choose)
+        entries: list[int] = []
         while stack:
             level, path, depth = stack.pop()
             for raw in level:
@@ -407,11 +437,22 @@ class _Reader:
                     for reading, (score, _) in candidates.items():
                         sums[reading] = sums.get(reading, 0.0) + score
                         fits[reading] = fits.get(reading, 0) + 1
+                    if remember:
+                        ranking = _ranking(candidates)
+                        index = ranking_index.get(ranking)
+                        if index is None:
+                            index = ranking_index[ranking] = len(self._rankings)
+                            self._rankings.append(ranking)
+                        entries.append(raw[_VOFF] << 16 | index)
                     message = candidates.get(_MESSAGE)
                     if message is not None and depth < max_depth:
                         stack.append((message[1], (*path, raw[_NUMBER]), depth + 1))
                 elif wire == 3 and depth < max_depth:
                     stack.append((raw[_CHILDREN], (*path, raw[_NUMBER]), depth + 1))
+        # Level by level is not offset order; the subtree's offsets follow the previous
+        # subtree's, so sorting this subtree's entries keeps the region's ascending.
+        entries.sort()
+        seen.extend(entries)
 
     # decisions -------------------------------------------------------------------
 
@@ -442,11 +483,16 @@ class _Reader:
         fault = self.faults[index]
         buf, pos = region.buffer, region.start
         end = fault.resume if fault is not None else region.end
+        seen, cursor = self._seen[index], 0
         while pos < end:
             raws, _, _, pos = _scan(buf, pos, region.end, one=True)
             for raw in raws:
                 if raw[_OFFSET] < end or raw[_WIRE] == 3:
-                    yield self._build(buf, raw, (), 1)
+                    # Set for each field: the caller may interleave the regions' iterators.
+                    self._current_seen, self._cursor = seen, cursor
+                    field = self._build(buf, raw, (), 1)
+                    cursor = self._cursor
+                    yield field
             if not raws:
                 break
 
@@ -473,16 +519,26 @@ class _Reader:
             return new(Field, (offset, number, WireType.SGROUP, raw[_END] - offset,
                                raw[_TAG_LEN], Kind.GROUP, voff, raw[_VEND] - voff, None,
                                children, (), None, (), raw[_OVERLONG], expanded, None))
-        candidates = _candidates(buf, raw)
-        reading = self._choose(path, raw, candidates)
-        kind = _KEY_KIND[reading]
         vend = raw[_VEND]
+        ranking = self._ranking_of(voff) if self.hints is None else None
+        if ranking is not None:
+            reading = self._decided(path, number)
+            alternatives = self._alternatives.get((ranking, reading))
+            if alternatives is None:
+                alternatives = self._alternatives[ranking, reading] = _alternatives(
+                    self._rankings[ranking], reading)
+            payload_reading = _reading_of(buf, voff, vend, reading)
+        else:
+            candidates = _candidates(buf, raw)
+            reading = self._choose(path, raw, candidates)
+            alternatives = _alternatives(_ranking(candidates), reading)
+            payload_reading = candidates[reading][1]
+        kind = _KEY_KIND[reading]
         value: Any = None
         children = ()
         values: tuple[int, ...] = ()
         packed_type = None
         expanded = True
-        payload_reading = candidates[reading][1]
         if kind is Kind.STRING:
             value = payload_reading
         elif kind is Kind.MESSAGE:
@@ -500,7 +556,19 @@ class _Reader:
             value = buf[voff:vend]
         return new(Field, (offset, number, WireType.LEN, raw[_END] - offset, raw[_TAG_LEN],
                            kind, voff, vend - voff, value, children, values, packed_type,
-                           _alternatives(candidates, reading), raw[_OVERLONG], expanded, None))
+                           alternatives, raw[_OVERLONG], expanded, None))
+
+    def _ranking_of(self, voff: int) -> int | None:
+        """The ranking index pass 1 left for the payload at ``voff`` (None: not kept)."""
+        seen = self._current_seen
+        at = self._cursor
+        if at >= len(seen) or seen[at] >> 16 != voff:
+            # Payloads pass 2 skips (of messages decided otherwise) are passed over.
+            at = bisect_left(seen, voff << 16, at)
+            if at >= len(seen) or seen[at] >> 16 != voff:
+                return None
+        self._cursor = at + 1
+        return seen[at] & 0xFFFF
 
     def _choose(self, path: _Path, raw: Raw, candidates: dict[str, tuple[float, Any]]) -> str:
         hints = self._hints_for(path)
@@ -512,6 +580,20 @@ class _Reader:
             candidates, key=lambda r: (candidates[r][0], -_KEY_ORDER[r]))
         self.diagnostics.append(_contradiction(raw, forced, used))
         return used
+
+
+def _reading_of(buf: bytes, start: int, end: int, reading: str) -> Any:
+    """The payload read as ``reading`` (a reading it was scored as, so it parses)."""
+    if reading == _STRING:
+        return buf[start:end].decode("utf-8")
+    if reading == _MESSAGE:
+        return _scan(buf, start, end)[0]
+    if reading == _BYTES:
+        return None
+    return _PACKED_TYPES[reading]
+
+
+_PACKED_TYPES = {key: packed_type for packed_type, key in _PACKED.items()}
 
 
 def _contradiction(raw: Raw, forced: str, used: str) -> Diagnostic:

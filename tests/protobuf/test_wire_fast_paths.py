@@ -1,0 +1,81 @@
+"""The decoder's shortcuts give exactly what the plain computation gives.
+
+Pass 2 of ``wire._Reader`` takes each payload's readings from what pass 1 left
+(``_ranking_of``) instead of scoring the payload again; with that lookup switched
+off, every payload takes the plain path (``_candidates``). The two must agree on
+every field and diagnostic.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.protobuf.test_properties import encode, scalar_fields
+from wiretool.protobuf import wire
+from wiretool.protobuf.model import DecodeResult, Field
+
+SAMPLES = ("person.bin", "people.grpc", "people.delimited", "addressbook.b64")
+
+
+def _plain(monkeypatch: pytest.MonkeyPatch, data: bytes, **options: object) -> DecodeResult:
+    with monkeypatch.context() as patched:
+        patched.setattr(wire._Reader, "_ranking_of", lambda self, voff: None)
+        return wire.decode(data, **options)  # type: ignore[arg-type]
+
+
+def _nested(fields: list[tuple[int, int, object]], depth: int) -> bytes:
+    data = encode(fields)
+    for number in range(depth):
+        data = encode([(number % 3 + 1, 2, data), *fields[:2]])
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=300),
+                 st.builds(_nested, st.lists(scalar_fields, max_size=8), st.integers(0, 5))),
+       st.sampled_from(["none", "grpc", "delimited", "auto"]), st.sampled_from([100, 2]))
+def test_remembered_readings_equal_the_plain_path(data: bytes, framing: str,
+                                                  max_depth: int) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        plain = _plain(monkeypatch, data, framing=framing, max_depth=max_depth)
+    assert wire.decode(data, framing=framing, max_depth=max_depth) == plain
+
+
+def test_remembered_readings_equal_the_plain_path_on_the_samples(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import SAMPLES as ROOT
+    from wiretool.inputs import decode_input
+
+    for name in SAMPLES:
+        data = decode_input((ROOT / name).read_bytes()).data
+        assert wire.decode(data) == _plain(monkeypatch, data), name
+
+
+def test_interleaved_messages_of_a_stream_are_built_alike() -> None:
+    """Each message's field iterator keeps its own place in what pass 1 left."""
+    # Compressed gRPC messages: each its own buffer, with payloads at the same offsets
+    # read differently (a string in one, a message or packed numbers in the other).
+    payloads = [encode([(1, 2, b"abcd"), (2, 2, b"\x08\x01\x10\x02")]),
+                encode([(1, 2, b"abcd"), (2, 2, b"wxyz")]),
+                encode([(1, 2, b"abcd"), (2, 2, b"\x01\x02\x03\x04")])]
+    data = b"".join(b"\x01" + len(body).to_bytes(4, "big") + body
+                    for body in map(gzip.compress, payloads))
+    whole = wire.decode(data)
+    assert len(whole.messages) > 1
+    stream = wire.decode_stream(data)
+    iterators = [iter(fields) for _, fields in stream.parts()]
+    built: list[list[Field]] = [[] for _ in iterators]
+    while True:  # one field of each message in turn
+        progressed = False
+        for iterator, fields in zip(iterators, built, strict=True):
+            field = next(iterator, None)
+            if field is not None:
+                fields.append(field)
+                progressed = True
+        if not progressed:
+            break
+    assert [tuple(fields) for fields in built] == [m.fields for m in whole.messages]
