@@ -95,12 +95,15 @@ def score_string(payload: bytes) -> tuple[str, float] | None:
         return None
     if not payload:
         return text, 0.2
-    controls = len(_CONTROL.findall(payload)) if _CONTROL.search(payload) else 0
+    # Printable text has no control characters; only other text is searched for them.
+    controls = 0 if text.isprintable() else len(_CONTROL.findall(payload))
     if controls:
         return text, 1.0 - STRING_CONTROL_COST * controls
     if text.isspace():
         return text, 0.5  # "\n" alone is more often a byte than a string
-    return text, STRING_BASE + STRING_PER_CHAR * min(len(payload), STRING_CHAR_CAP)
+    chars = len(payload)
+    return text, STRING_BASE + STRING_PER_CHAR * (chars if chars < STRING_CHAR_CAP
+                                                  else STRING_CHAR_CAP)
 
 
 def _number_score(number: int) -> float:
@@ -143,14 +146,31 @@ def score_message(
         return min(score, MESSAGE_BASE) - MESSAGE_CLEAN_TEXT_PENALTY
     previous = 0
     for number, wire_type, size in numbers_and_types:
-        score += _number_score(number) + _WIRE_TYPE_SCORE.get(wire_type, 0.0)
-        if wire_type == WireType.LEN:
+        if number < _TABLE_NUMBERS:
+            score += _FIELD_SCORE[number << 3 | wire_type]
+        else:
+            score += _number_score(number) + _WIRE_TYPE_SCORE.get(wire_type, 0.0)
+        if wire_type == _LEN:
             # A random length fits the rest exactly with a chance of about 1/size.
-            score += min(0.5 + 0.35 * math.log1p(size), MESSAGE_LEN_CHILD_CAP)
+            score += _LEN_FIT_SCORE[size] if size < _TABLE_SIZES else _len_fit_score(size)
         if previous:
             score += 0.3 if number >= previous else -1.0
         previous = number
     return score
+
+
+def _len_fit_score(size: int) -> float:
+    return min(0.5 + 0.35 * math.log1p(size), MESSAGE_LEN_CHILD_CAP)
+
+
+_LEN = int(WireType.LEN)
+# The same numbers, computed once (score_message runs for every payload tried).
+_TABLE_NUMBERS = 256
+_FIELD_SCORE = [_number_score(tag >> 3) + _WIRE_TYPE_SCORE.get(tag & 7, 0.0)
+                for tag in range(_TABLE_NUMBERS << 3)]
+"""``_number_score(number) + _WIRE_TYPE_SCORE[wire type]`` by tag."""
+_TABLE_SIZES = 4096
+_LEN_FIT_SCORE = [_len_fit_score(size) for size in range(_TABLE_SIZES)]
 
 
 def score_packed_varints(payload: bytes) -> float | None:

@@ -271,39 +271,51 @@ def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
     """Every reading of a LEN payload that parses: key -> (score, reading)."""
     start, end = raw[_VOFF], raw[_VEND]
     payload = buf[start:end]
-    found: dict[str, tuple[float, Any]] = {_BYTES: (0.0, None)}
+    found: dict[str, tuple[float, Any]] = {_BYTES: _BYTES_READING}
+    best = 0.0
     text = infer.score_string(payload)
+    clean_text = False
     if text is not None:
         found[_STRING] = (text[1], text[0])
-        if (text[1] > infer.STRING_BASE and end - start > _ALWAYS_TRY_MESSAGE
+        best = max(best, text[1])
+        clean_text = text[1] > infer.STRING_BASE
+        if (clean_text and end - start > _ALWAYS_TRY_MESSAGE
                 and _TEXT_LENGTH_BYTES.search(payload) is None):
             # Clean text that no message could be: a message reads as clean text only
             # through a length prefix of 9, 10 or 13 (tab, newline, carriage return).
             return found
-    children = _is_message(buf, start, end)
+    children = _is_message(buf, start, end) if end == start or _CAN_START[buf[start]] else None
     if children is not None:
-        text_children = sum(
-            1 for f in children
-            if f[_WIRE] == 2 and f[_VEND] > f[_VOFF] and infer.is_clean_text(buf[f[_VOFF]:f[_VEND]])
-        )
+        shape = []
+        text_children = 0
+        for child in children:
+            wire, voff, vend = child[_WIRE], child[_VOFF], child[_VEND]
+            shape.append((child[_NUMBER], wire, vend - voff))
+            if wire == 2 and vend > voff and infer.is_clean_text(buf[voff:vend]):
+                text_children += 1
         # A message reads as clean text only when its length prefixes are \t, \n or
         # \r (lengths 9, 10, 13); then the text reading is the coincidence.
-        clean = text is not None and text[1] > infer.STRING_BASE and not any(
+        clean = clean_text and not any(
             f[_WIRE] == 2 and f[_VOFF] - f[_OFFSET] - f[_TAG_LEN] == 1
             and buf[f[_VOFF] - 1] in (9, 10, 13)
             for f in children
         )
-        score = infer.score_message(
-            [(f[_NUMBER], f[_WIRE], f[_VEND] - f[_VOFF]) for f in children], text_children, clean
-        )
+        score = infer.score_message(shape, text_children, clean)
         found[_MESSAGE] = (score, children)
-    best = max(score for score, _ in found.values())
+        if score > best:
+            best = score
     if best < infer.PACKED_MAX:
         # A packed reading can never score above PACKED_MAX; where another reading
         # already does, the (costly) packed scores cannot change the choice.
         for packed_type, score in infer.packed_scores(payload):
             found[_PACKED[packed_type]] = (score, packed_type)
     return found
+
+
+_BYTES_READING = (0.0, None)
+_CAN_START = [byte >= 8 and byte & 7 in (0, 1, 2, 3, 5) for byte in range(256)]
+"""First bytes a message can start with: a tag of a field number from 1, and a wire type
+that is not end-group (nothing to end) or 6/7 (invalid). Any other fails ``_scan``."""
 
 
 def _hint_key(hint: Kind | PackedType | None) -> str | None:
@@ -343,8 +355,7 @@ def _alternatives(ranking: tuple[str, ...], chosen: str) -> tuple[Kind, ...]:
 
 _Path = tuple[int, ...]
 _Tally = list[Any]
-"""Per (path, field number): [occurrences, {reading: total score},
-{reading: occurrences it fits}]."""
+"""Per (path, field number): [occurrences, {reading: [total score, occurrences it fits]}]."""
 
 
 class _Reader:
@@ -374,7 +385,8 @@ class _Reader:
         self.max_depth = max_depth
         self.diagnostics: list[Diagnostic] = []
         self.faults: list[_Fault | None] = []
-        self._tallies: dict[tuple[_Path, int], _Tally] = {}
+        self._tallies: dict[_Path, dict[int, _Tally]] = {}
+        """Per path, per field number (looked up once per message, not per field)."""
         self._decisions: dict[tuple[_Path, int], str] = {}
         self._hints_at: dict[_Path, KindHints | None] = {(): hints}
         self._seen: list[array[int]] = []
@@ -424,19 +436,25 @@ class _Reader:
         entries: list[int] = []
         while stack:
             level, path, depth = stack.pop()
+            tallies_here = tallies.get(path)
+            if tallies_here is None:
+                tallies_here = tallies[path] = {}
             for raw in level:
                 wire = raw[_WIRE]
                 if wire == 2:
                     candidates = _candidates(buf, raw)
-                    key = (path, raw[_NUMBER])
-                    tally = tallies.get(key)
+                    tally = tallies_here.get(raw[_NUMBER])
                     if tally is None:
-                        tally = tallies[key] = [0, {}, {}]
+                        tally = tallies_here[raw[_NUMBER]] = [0, {}]
                     tally[0] += 1
-                    sums, fits = tally[1], tally[2]
+                    totals = tally[1]
                     for reading, (score, _) in candidates.items():
-                        sums[reading] = sums.get(reading, 0.0) + score
-                        fits[reading] = fits.get(reading, 0) + 1
+                        total = totals.get(reading)
+                        if total is None:
+                            totals[reading] = [0.0 + score, 1]
+                        else:
+                            total[0] += score
+                            total[1] += 1
                     if remember:
                         ranking = _ranking(candidates)
                         index = ranking_index.get(ranking)
@@ -461,9 +479,9 @@ class _Reader:
         key = (path, number)
         decision = self._decisions.get(key)
         if decision is None:
-            occurrences, sums, fits = self._tallies[key]
-            common = [reading for reading, count in fits.items() if count == occurrences]
-            decision = max(common, key=lambda r: (sums[r], -_KEY_ORDER[r]))
+            occurrences, totals = self._tallies[path][number]
+            common = [reading for reading, (_, fits) in totals.items() if fits == occurrences]
+            decision = max(common, key=lambda r: (totals[r][0], -_KEY_ORDER[r]))
             self._decisions[key] = decision
         return decision
 
