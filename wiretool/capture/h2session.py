@@ -24,6 +24,7 @@ one frame per direction, one gRPC message per open stream and direction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -537,8 +538,17 @@ def record_diagnostics(record: Record | GrpcRecord | H2cUpgrade) -> list[Diagnos
     return []
 
 
-def has_error(records: list[Diagnostic]) -> bool:
+def has_error(records: Sequence[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in records)
+
+
+def record_has_error(record: Record | GrpcRecord | H2cUpgrade) -> bool:
+    """``has_error(record_diagnostics(record))``, without building a list per frame."""
+    if isinstance(record, Frame):
+        block = record.header_block
+        return (bool(record.diagnostics) and has_error(record.diagnostics)) or (
+            block is not None and bool(block.diagnostics) and has_error(block.diagnostics))
+    return has_error(record_diagnostics(record))
 
 
 __all__ = [

@@ -326,15 +326,16 @@ class _Limit:
     the gRPC messages and diagnostics that the N-th frame completed are shown too)."""
 
     def __init__(self, frames: int | None) -> None:
+        from wiretool.http2.frames import Frame
+
         self.frames = frames
         self.shown = 0
         self.reached = False
+        self._frame = Frame
 
     def reached_before(self, record: object) -> bool:
         """Count ``record`` if it is a frame about to be shown; True once past the limit."""
-        from wiretool.http2.frames import Frame
-
-        if self.frames is None or not isinstance(record, Frame):
+        if self.frames is None or not isinstance(record, self._frame):
             return False
         if self.shown >= self.frames:
             self.reached = True
@@ -350,6 +351,8 @@ class _Limit:
 
 def _shown(record: object, streams: list[int], wanted_types: set[int]) -> bool:
     """The --stream/--type filters (gRPC records go with their DATA/HEADERS frames)."""
+    if not streams and not wanted_types:
+        return True
     from wiretool.grpc.messages import GrpcMessage, GrpcStatus
     from wiretool.http2.constants import FrameType
     from wiretool.http2.frames import Frame, Preface
@@ -378,7 +381,7 @@ def _run_capture(
         CaptureSession,
         ConnectionEnd,
         Located,
-        record_diagnostics,
+        record_has_error,
     )
     from wiretool.capture.model import CaptureDiagnostic
 
@@ -397,7 +400,7 @@ def _run_capture(
                 if item.severity is Severity.ERROR:
                     worst["error"] = True
             elif isinstance(item, Located):
-                if any(d.severity is Severity.ERROR for d in record_diagnostics(item.record)):
+                if record_has_error(item.record):
                     worst["error"] = True
                 if summary or not _shown(item.record, streams, wanted_types):
                     continue
@@ -493,7 +496,7 @@ def _run_bytes(
     max_message_size: int, max_continuation_frames: int, stop: _Limit,
 ) -> bool:
     """h2-frames on a one-direction dump or tshark follow output."""
-    from wiretool.capture.h2session import record_diagnostics
+    from wiretool.capture.h2session import record_has_error
     from wiretool.grpc.messages import GrpcRecord, GrpcTracker
     from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame, Record
@@ -527,7 +530,7 @@ def _run_bytes(
 
     def selected() -> Iterator[Record | GrpcRecord]:
         for record in records():
-            if any(d.severity is Severity.ERROR for d in record_diagnostics(record)):
+            if record_has_error(record):
                 worst["error"] = True
             if summary and isinstance(record, Frame):
                 totals.add(record)

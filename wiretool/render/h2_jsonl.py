@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from wiretool.capture.h2session import (
@@ -123,13 +124,16 @@ def _header_block_json(block: HeaderBlock, decoded: int, *, table: bool) -> dict
     return out
 
 
-HEADER_TEXT_DECODINGS = 1024
-"""Distinct block decodings whose text ``HeaderText`` keeps (then it starts afresh)."""
+HEADER_TEXT_DECODINGS = 16384
+"""Block decodings whose pieces ``HeaderText`` keeps (then it starts afresh): as many as
+the HPACK contexts of 32 busy connections cache. An entry holds references to shared
+strings, about 1 KiB."""
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
 
 _Piece = tuple[str, int, str]
-"""A header's text before its absolute offset, its block offset, the text after."""
+"""A header's text before its absolute offset, its block offset, and the text after
+its block offset."""
 
 
 class HeaderText:
@@ -150,9 +154,10 @@ class HeaderText:
 
     def __init__(self, *, hpack_table: bool = False) -> None:
         self.hpack_table = hpack_table
-        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece], int]] = {}
-        """id(fields) -> (fields, pieces, decoded length); holding ``fields`` keeps the
-        id from being reused while it is a key."""
+        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece], int, int,
+                                      int]] = {}
+        """id(fields) -> (fields, pieces, decoded length, insertions, evictions); holding
+        ``fields`` keeps the id from being reused while it is a key."""
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
                            tuple[str, str]] = {}
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
@@ -165,32 +170,51 @@ class HeaderText:
         if known is None or known[0] is not fields:
             if len(self._blocks) >= HEADER_TEXT_DECODINGS:
                 self._blocks.clear()
-            known = (fields, [self._piece(field) for field in fields], block.decoded_length)
+            known = (fields, [self._piece(field) for field in fields], block.decoded_length,
+                     block.insertions, block.evictions)
             self._blocks[id(fields)] = known
         if len(block.segments) == 1:
             base = block.offset
-            headers = ", ".join([f"{head}{base + at}{tail}" for head, at, tail in known[1]])
+            headers = ", ".join([f'{head}{base + at}, "block_offset": {at}{tail}'
+                                 for head, at, tail in known[1]])
         else:
             absolute = block.absolute
-            headers = ", ".join([f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]])
-        return (f'"headers": [{headers}], "header_block": '
-                + dumps(_header_block_json(block, known[2], table=self.hpack_table)))
+            headers = ", ".join([f'{head}{absolute(at)}, "block_offset": {at}{tail}'
+                                 for head, at, tail in known[1]])
+        decoded = known[2]
+        if self.hpack_table:
+            return (f'"headers": [{headers}], "header_block": '
+                    + dumps(_header_block_json(block, decoded, table=True)))
+        # _header_block_json without the table, formatted directly.
+        ratio = "null" if not decoded else repr(round(block.wire_length / decoded, 4))
+        undecodable = block.undecodable_from
+        return (f'"headers": [{headers}], "header_block": {{"stream_id": {block.stream_id}, '
+                f'"offset": {block.offset}, "wire_length": {block.wire_length}, '
+                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {known[3]}, '
+                f'"evictions": {known[4]}, "table_size": {block.table_size}, '
+                f'"table_max_size": {block.table_max_size}, "table_incomplete": '
+                f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
+                f'{"null" if undecodable is None else undecodable}}}')
 
     def _piece(self, field: HeaderField) -> _Piece:
-        at = field.block_offset
         if field.inserted or field.evicted or field.new_table_size is not None:
-            before, after = _header_field_members(field)
-            return dumps(before)[:-1] + ', "offset": ', at, ", " + dumps(after)[1:]
-        key = (field.wire, field.name, field.value, field.unknown_entry, field.expanded)
-        text = self._fields.get(key)
-        if text is None:
-            if len(self._fields) >= HEADER_TEXT_FIELDS:
-                self._fields.clear()
-            before, after = _header_field_members(field)
-            del after["block_offset"]  # first of ``after``: written per field
-            text = (dumps(before)[:-1] + ', "offset": ', ", " + dumps(after)[1:])
-            self._fields[key] = text
-        return text[0], at, f', "block_offset": {at}{text[1]}'
+            text = self._text(field)  # seen once: not remembered
+        else:
+            key = (field.wire, field.name, field.value, field.unknown_entry, field.expanded)
+            known = self._fields.get(key)
+            if known is None:
+                if len(self._fields) >= HEADER_TEXT_FIELDS:
+                    self._fields.clear()
+                known = self._fields[key] = self._text(field)
+            text = known
+        return text[0], field.block_offset, text[1]
+
+    @staticmethod
+    def _text(field: HeaderField) -> tuple[str, str]:
+        """The text before the absolute offset, and after the block offset."""
+        before, after = _header_field_members(field)
+        del after["block_offset"]  # first of ``after``: written per block
+        return dumps(before)[:-1] + ', "offset": ', ", " + dumps(after)[1:]
 
 
 def frame_json(frame: Frame, *, hpack_table: bool = False,
@@ -209,22 +233,41 @@ def frame_json(frame: Frame, *, hpack_table: bool = False,
         "length": frame.length,
         "reserved": frame.reserved,
     }
+    out.update(_frame_rest(frame))
+    block = frame.header_block
+    if block is not None and headers:
+        out["headers"] = [header_field_json(f, block.field_offset(f)) for f in block.fields]
+        out["header_block"] = header_block_json(block, table=hpack_table)
+    return out
+
+
+def _frame_rest(frame: Frame) -> dict[str, Any]:
+    """The members of a frame's object after ``reserved`` and before ``headers``: those
+    that only some frames have."""
+    out: dict[str, Any] = {}
     if frame.truncated:
         out["truncated"] = True
         out["payload_present"] = len(frame.payload)
-    simple: dict[str, object] = {
-        "pad_length": frame.pad_length,
-        "data_length": frame.data_length,
-        "exclusive": frame.exclusive,
-        "stream_dependency": frame.stream_dependency,
-        "weight": frame.weight,
-        "error_code": frame.error_code,
-        "last_stream_id": frame.last_stream_id,
-        "promised_stream_id": frame.promised_stream_id,
-        "window_size_increment": frame.window_size_increment,
-        "prioritized_stream_id": frame.prioritized_stream_id,
-    }
-    out.update({k: v for k, v in simple.items() if v is not None})
+    if frame.pad_length is not None:
+        out["pad_length"] = frame.pad_length
+    if frame.data_length is not None:
+        out["data_length"] = frame.data_length
+    if frame.exclusive is not None:
+        out["exclusive"] = frame.exclusive
+    if frame.stream_dependency is not None:
+        out["stream_dependency"] = frame.stream_dependency
+    if frame.weight is not None:
+        out["weight"] = frame.weight
+    if frame.error_code is not None:
+        out["error_code"] = frame.error_code
+    if frame.last_stream_id is not None:
+        out["last_stream_id"] = frame.last_stream_id
+    if frame.promised_stream_id is not None:
+        out["promised_stream_id"] = frame.promised_stream_id
+    if frame.window_size_increment is not None:
+        out["window_size_increment"] = frame.window_size_increment
+    if frame.prioritized_stream_id is not None:
+        out["prioritized_stream_id"] = frame.prioritized_stream_id
     if frame.error_code is not None:
         out["error_name"] = c.error_name(frame.error_code)
     if frame.debug_data is not None:
@@ -246,10 +289,6 @@ def frame_json(frame: Frame, *, hpack_table: bool = False,
         out["origins"] = [_text(o) for o in frame.origins]
     if frame.type not in c.FrameType._value2member_map_:
         out["payload_hex"] = frame.payload.hex()
-    block = frame.header_block
-    if block is not None and headers:
-        out["headers"] = [header_field_json(f, block.field_offset(f)) for f in block.fields]
-        out["header_block"] = header_block_json(block, table=hpack_table)
     return out
 
 
@@ -317,9 +356,13 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     }
 
 
-def dumps(obj: dict[str, Any]) -> str:
+def dumps(obj: object) -> str:
     """One JSONL line (no trailing newline); non-ASCII as \\u escapes."""
-    return json.dumps(obj, ensure_ascii=True, separators=(", ", ": "))
+    return _encode(obj)
+
+
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+"""``json.dumps`` with these options builds an encoder per call; one is enough."""
 
 
 # -- gRPC and captures ------------------------------------------------------------------
@@ -470,24 +513,61 @@ class CaptureLines:
                 yield dumps(obj)
             return
         head = self._fragment(record.conn)
-        where = {**time_fields(record.time_ns), "packet": record.packet_number}
         inner = record.record
-        if isinstance(inner, Frame) and inner.header_block is not None:
-            # record_objects, with the headers from HeaderText.
-            obj = frame_json(inner, hpack_table=self.hpack_table, headers=False)
-            del obj["record"]
-            yield (f'{{"record": "frame", {head}, ' + dumps({**where, **obj})[1:-1] + ", "
-                   + self._headers.members(inner.header_block) + "}")
-            for diag in (*inner.diagnostics, *inner.header_block.diagnostics):
+        if isinstance(inner, Frame):
+            yield self._frame_line(head, record, inner)
+            block = inner.header_block
+            for diag in (inner.diagnostics if block is None
+                         else (*inner.diagnostics, *block.diagnostics)):
                 obj = diagnostic_json(diag, inner.direction, inner.offset)
                 del obj["record"]
+                where = {**time_fields(record.time_ns), "packet": record.packet_number}
                 yield (f'{{"record": "diagnostic", {head}, '
                        + dumps({**where, **obj})[1:])
             return
+        where = {**time_fields(record.time_ns), "packet": record.packet_number}
         for obj in _located_objects(record, self.hpack_table):
             kind = obj.pop("record")
             yield (f'{{"record": {dumps(kind)}, {head}, '
                    + dumps({**where, **obj})[1:])
+
+
+    def _frame_line(self, head: str, record: Located, frame: Frame) -> str:
+        """The line of a located frame (and its header block), formatted directly: the
+        members every frame has by f-string (JSON's own spelling of each value), the
+        others by ``dumps``; exactly ``dumps`` of its ``capture_objects`` object."""
+        time_ns = record.time_ns
+        when = ('"time": null' if time_ns is None
+                else f'"time": {round(time_ns / 1e9, 9)!r}, "time_ns": {time_ns}')
+        packet = record.packet_number
+        text = (f'{{"record": "frame", {head}, {when}, "packet": '
+                f'{"null" if packet is None else packet}, "direction": '
+                f'{_json_text(frame.direction)}, "offset": {frame.offset}, "type": {frame.type}, '
+                f'"type_name": {_json_text(frame.type_name)}, "flags": {frame.flags}, '
+                f'"flag_names": {_flag_names_json(frame.type, frame.flags)}, '
+                f'"stream_id": {frame.stream_id}, "length": {frame.length}, '
+                f'"reserved": {"true" if frame.reserved else "false"}')
+        rest = _frame_rest(frame)
+        if rest:
+            if all(type(value) is int for value in rest.values()):
+                text += "".join([f', "{key}": {value}' for key, value in rest.items()])
+            else:
+                text += ", " + dumps(rest)[1:-1]
+        block = frame.header_block
+        if block is not None:
+            text += ", " + self._headers.members(block)
+        return text + "}"
+
+
+@lru_cache(maxsize=1024)
+def _json_text(text: str | None) -> str:
+    """A direction or a type name as JSON (a handful of distinct values)."""
+    return dumps(text)
+
+
+@lru_cache(maxsize=1024)
+def _flag_names_json(frame_type: int, flags: int) -> str:
+    return dumps(c.flag_names(frame_type, flags))
 
 
 def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
