@@ -125,9 +125,11 @@ def _header_block_json(block: HeaderBlock, decoded: int, *, table: bool) -> dict
 
 
 HEADER_TEXT_DECODINGS = 16384
-"""Block decodings whose pieces ``HeaderText`` keeps (then it starts afresh): as many as
-the HPACK contexts of 32 busy connections cache. An entry holds references to shared
-strings, about 1 KiB."""
+"""Repeated block decodings whose pieces ``HeaderText`` keeps (then it starts afresh):
+as many as the HPACK contexts of 32 busy connections cache. An entry holds references
+to shared strings, about 1.5 KiB."""
+HEADER_TEXT_FIRST_SIGHTINGS = 1024
+"""Decodings seen once that ``HeaderText`` watches for a second sighting."""
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
 
@@ -144,7 +146,8 @@ class HeaderText:
 
     * the HPACK context hands out the same ``fields`` tuple for every block that decodes
       the same way (``HpackContext`` caches its decodings): the text of such a block is
-      kept by the tuple's identity;
+      kept by the tuple's identity, from its second sighting on (so a connection that
+      sends a new path in every request does not fill the memo);
     * a field that neither inserted nor evicted is formatted from its wire bytes, name,
       value and flags alone (the wire bytes decide its representation, index, table and
       Huffman flags): its text is kept by those, for blocks that differ in another field.
@@ -156,8 +159,12 @@ class HeaderText:
         self.hpack_table = hpack_table
         self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece], int, int,
                                       int]] = {}
-        """id(fields) -> (fields, pieces, decoded length, insertions, evictions); holding
-        ``fields`` keeps the id from being reused while it is a key."""
+        """id(fields) -> (fields, pieces, decoded length, insertions, evictions), for the
+        decodings seen twice; holding ``fields`` keeps the id from being reused while it
+        is a key."""
+        self._once: dict[int, tuple[HeaderField, ...]] = {}
+        """id(fields) -> fields, for decodings seen once (most blocks of a connection
+        that sends a new path each time): their pieces are not kept."""
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
                            tuple[str, str]] = {}
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
@@ -166,13 +173,20 @@ class HeaderText:
     def members(self, block: HeaderBlock) -> str:
         """``"headers": [...], "header_block": {...}`` for the frame that ends ``block``."""
         fields = block.fields
-        known = self._blocks.get(id(fields))
+        key = id(fields)
+        known = self._blocks.get(key)
         if known is None or known[0] is not fields:
-            if len(self._blocks) >= HEADER_TEXT_DECODINGS:
-                self._blocks.clear()
             known = (fields, [self._piece(field) for field in fields], block.decoded_length,
                      block.insertions, block.evictions)
-            self._blocks[id(fields)] = known
+            if self._once.get(key) is fields:  # the second sighting: keep its pieces
+                del self._once[key]
+                if len(self._blocks) >= HEADER_TEXT_DECODINGS:
+                    self._blocks.clear()
+                self._blocks[key] = known
+            else:
+                if len(self._once) >= HEADER_TEXT_FIRST_SIGHTINGS:
+                    self._once.clear()
+                self._once[key] = fields
         if len(block.segments) == 1:
             base = block.offset
             headers = ", ".join([f'{head}{base + at}, "block_offset": {at}{tail}'
