@@ -190,6 +190,10 @@ def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[st
 
 
 _FLUSH_PARTS = 4096
+# The kinds as module globals: ``Kind.VARINT`` is a lookup on the enum class, which
+# costs more than the test itself in a loop over every field.
+_VARINT, _STRING, _BYTES, _MESSAGE, _GROUP, _PACKED, _FIXED64 = (
+    Kind.VARINT, Kind.STRING, Kind.BYTES, Kind.MESSAGE, Kind.GROUP, Kind.PACKED, Kind.FIXED64)
 _MAX_CACHED_PATHS = 4096
 _F32 = struct.Struct("<f")
 _F64 = struct.Struct("<d")
@@ -223,7 +227,7 @@ def _field_texts(
          value, children, values, packed_type, alternatives, overlong, expanded, schema) = row
         if schema is not None:
             path = f"{parent_path}.{number}" if parent_path else str(number)
-            if kind is Kind.MESSAGE or kind is Kind.GROUP:
+            if kind is _MESSAGE or kind is _GROUP:
                 append(separator + _dumps(_field_head(field, path))[:-1] + ',"fields":[')
                 _field_texts(children, path, parts, write, heads)
                 append("]}")
@@ -246,26 +250,26 @@ def _field_texts(
                f',"value_offset":{value_offset},"value_length":{value_length},"overlong":'
                f'{"true" if overlong else "false"}')
         separator = ","
-        if kind is Kind.VARINT:
+        if kind is _STRING:  # the kinds by how common they are
+            append(f',"value":{_encode_string(value)},"alternatives":{_kinds(alternatives)}}}')
+        elif kind is _VARINT:
             append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
                    f',"zigzag":{(value >> 1) ^ -(value & 1)},"bool":'
                    f'{"true" if value == 1 else "false" if value == 0 else "null"}}}')
-        elif kind is Kind.STRING:
-            append(f',"value":{_encode_string(value)},"alternatives":{_kinds(alternatives)}}}')
-        elif kind is Kind.BYTES:
-            append(f',"value":"{value.hex()}","alternatives":{_kinds(alternatives)}}}')
-        elif kind is Kind.MESSAGE or kind is Kind.GROUP:
+        elif kind is _MESSAGE or kind is _GROUP:
             alternatives_text = (
-                f',"alternatives":{_kinds(alternatives)}' if kind is Kind.MESSAGE else "")
+                f',"alternatives":{_kinds(alternatives)}' if kind is _MESSAGE else "")
             append(f',"expanded":{"true" if expanded else "false"}{alternatives_text},"fields":[')
             _field_texts(children, path, parts, write, heads)
             append("]}")
-        elif kind is Kind.PACKED:
-            append(f',"packed_type":{_encode_string(packed_type.value)},"values":['
-                   f'{",".join(map(str, values))}],"alternatives":{_kinds(alternatives)}}}')
-        elif kind is Kind.FIXED64:
+        elif kind is _FIXED64:
             append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
                    f',"float":{_float_text(_F64.unpack(value.to_bytes(8, "little"))[0])}}}')
+        elif kind is _PACKED:
+            append(f',"packed_type":{_encode_string(packed_type.value)},"values":['
+                   f'{",".join(map(str, values))}],"alternatives":{_kinds(alternatives)}}}')
+        elif kind is _BYTES:
+            append(f',"value":"{value.hex()}","alternatives":{_kinds(alternatives)}}}')
         else:  # FIXED32
             append(f',"value":{value},"signed":{value - (1 << 32) if value >> 31 else value}'
                    f',"float":{_float_text(_F32.unpack(value.to_bytes(4, "little"))[0])}}}')
