@@ -387,14 +387,15 @@ class _Reader:
         self.faults: list[_Fault | None] = []
         self._tallies: dict[_Path, dict[int, _Tally]] = {}
         """Per path, per field number (looked up once per message, not per field)."""
-        self._decisions: dict[tuple[_Path, int], str] = {}
+        self._decisions: dict[_Path, dict[int, str]] = {}
+        """Per path, per field number: the reading decided (see ``_decided``)."""
         self._hints_at: dict[_Path, KindHints | None] = {(): hints}
         self._seen: list[array[int]] = []
         """Per region: ``payload offset << 16 | ranking index``, ascending (see above)."""
         self._ranking_index: dict[tuple[str, ...], int] = {}
         self._rankings: list[tuple[str, ...]] = []
-        self._alternatives: dict[tuple[int, str], tuple[Kind, ...]] = {}
-        """(ranking index, chosen reading) -> alternatives."""
+        self._alternatives: list[dict[str, tuple[Kind, ...]]] = []
+        """Per ranking index: chosen reading -> alternatives."""
         self._current_seen: array[int] = array("Q")
         self._cursor = 0
         """Where pass 2 is in ``_current_seen``, the entries of the region it builds."""
@@ -461,6 +462,7 @@ class _Reader:
                         if index is None:
                             index = ranking_index[ranking] = len(self._rankings)
                             self._rankings.append(ranking)
+                            self._alternatives.append({})
                         entries.append(raw[_VOFF] << 16 | index)
                     message = candidates.get(_MESSAGE)
                     if message is not None and depth < max_depth:
@@ -476,13 +478,13 @@ class _Reader:
 
     def _decided(self, path: _Path, number: int) -> str:
         """The reading that fits every occurrence of (path, number) with the best total."""
-        key = (path, number)
-        decision = self._decisions.get(key)
+        decisions = self._decisions.setdefault(path, {})
+        decision = decisions.get(number)
         if decision is None:
             occurrences, totals = self._tallies[path][number]
             common = [reading for reading, (_, fits) in totals.items() if fits == occurrences]
             decision = max(common, key=lambda r: (totals[r][0], -_KEY_ORDER[r]))
-            self._decisions[key] = decision
+            decisions[number] = decision
         return decision
 
     def _hints_for(self, path: _Path) -> KindHints | None:
@@ -508,73 +510,74 @@ class _Reader:
                 if raw[_OFFSET] < end or raw[_WIRE] == 3:
                     # Set for each field: the caller may interleave the regions' iterators.
                     self._current_seen, self._cursor = seen, cursor
-                    field = self._build(buf, raw, (), 1)
+                    [field] = self._build(buf, [raw], (), 1)
                     cursor = self._cursor
                     yield field
             if not raws:
                 break
 
-    def _build(self, buf: bytes, raw: Raw, path: _Path, depth: int) -> Field:
-        wire = raw[_WIRE]
-        offset = raw[_OFFSET]
-        voff = raw[_VOFF]
+    def _build(self, buf: bytes, raws: Raw, path: _Path, depth: int) -> tuple[Field, ...]:
+        """The fields of one message or group (its raw records), subtrees included."""
+        built: list[Field] = []
+        append = built.append
         new = tuple.__new__
-        if wire == 0 or wire == 1 or wire == 5:
-            end = raw[_END]
-            return new(Field, (offset, raw[_NUMBER], _WIRE_TYPES[wire], end - offset,
-                               raw[_TAG_LEN], _SCALAR_KIND[wire], voff, end - voff,
-                               raw[_IVALUE], (), (), None, (), raw[_OVERLONG], True, None))
-        number = raw[_NUMBER]
-        if wire == 3:
-            expanded = depth < self.max_depth
-            children: tuple[Field, ...] = ()
-            if expanded:
-                inner = (*path, number)
-                children = tuple(self._build(buf, child, inner, depth + 1)
-                                 for child in raw[_CHILDREN])
+        max_depth = self.max_depth
+        remembered = self.hints is None
+        decisions = self._decisions.get(path)
+        if decisions is None:
+            decisions = self._decisions[path] = {}
+        for raw in raws:
+            number, wire, offset, tag_length, voff, vend, end, value, overlong, members = raw
+            if wire == 2:
+                ranking = self._ranking_of(voff) if remembered else None
+                if ranking is None:  # not remembered (a schema gives hints): score again
+                    candidates = _candidates(buf, raw)
+                    reading = self._choose(path, raw, candidates)
+                    alternatives = _alternatives(_ranking(candidates), reading)
+                else:
+                    reading = decisions.get(number) or self._decided(path, number)
+                    known = self._alternatives[ranking]
+                    cached = known.get(reading)
+                    if cached is None:
+                        cached = known[reading] = _alternatives(self._rankings[ranking], reading)
+                    alternatives = cached
+                kind = _KEY_KIND[reading]
+                children: tuple[Field, ...] = ()
+                values: tuple[int, ...] = ()
+                packed_type = None
+                expanded = True
+                if kind is _STRING_KIND:
+                    value = buf[voff:vend].decode("utf-8")
+                elif kind is _MESSAGE_KIND:
+                    if depth < max_depth:
+                        children = self._build(buf, _scan(buf, voff, vend)[0], (*path, number),
+                                               depth + 1)
+                    else:
+                        expanded = False
+                        self.diagnostics.append(_depth_stop(raw, max_depth, "nested message"))
+                elif kind is _PACKED_KIND:
+                    packed_type = _PACKED_TYPES[reading]
+                    values = infer.unpack(buf[voff:vend], packed_type)
+                else:
+                    value = buf[voff:vend]
+                append(new(Field, (offset, number, _LEN, end - offset, tag_length, kind, voff,
+                                   vend - voff, value, children, values, packed_type,
+                                   alternatives, overlong, expanded, None)))
+            elif wire == 3:
+                children = ()
+                expanded = depth < max_depth
+                if expanded:
+                    children = self._build(buf, members, (*path, number), depth + 1)
+                else:
+                    self.diagnostics.append(_depth_stop(raw, max_depth, "group"))
+                append(new(Field, (offset, number, _SGROUP, end - offset, tag_length,
+                                   _GROUP_KIND, voff, vend - voff, None, children, (), None,
+                                   (), overlong, expanded, None)))
             else:
-                self.diagnostics.append(_depth_stop(raw, self.max_depth, "group"))
-            return new(Field, (offset, number, WireType.SGROUP, raw[_END] - offset,
-                               raw[_TAG_LEN], Kind.GROUP, voff, raw[_VEND] - voff, None,
-                               children, (), None, (), raw[_OVERLONG], expanded, None))
-        vend = raw[_VEND]
-        ranking = self._ranking_of(voff) if self.hints is None else None
-        if ranking is not None:
-            reading = self._decided(path, number)
-            alternatives = self._alternatives.get((ranking, reading))
-            if alternatives is None:
-                alternatives = self._alternatives[ranking, reading] = _alternatives(
-                    self._rankings[ranking], reading)
-            payload_reading = _reading_of(buf, voff, vend, reading)
-        else:
-            candidates = _candidates(buf, raw)
-            reading = self._choose(path, raw, candidates)
-            alternatives = _alternatives(_ranking(candidates), reading)
-            payload_reading = candidates[reading][1]
-        kind = _KEY_KIND[reading]
-        value: Any = None
-        children = ()
-        values: tuple[int, ...] = ()
-        packed_type = None
-        expanded = True
-        if kind is Kind.STRING:
-            value = payload_reading
-        elif kind is Kind.MESSAGE:
-            if depth < self.max_depth:
-                inner = (*path, number)
-                children = tuple(self._build(buf, child, inner, depth + 1)
-                                 for child in payload_reading)
-            else:
-                expanded = False
-                self.diagnostics.append(_depth_stop(raw, self.max_depth, "nested message"))
-        elif kind is Kind.PACKED:
-            packed_type = payload_reading
-            values = infer.unpack(buf[voff:vend], payload_reading)
-        else:
-            value = buf[voff:vend]
-        return new(Field, (offset, number, WireType.LEN, raw[_END] - offset, raw[_TAG_LEN],
-                           kind, voff, vend - voff, value, children, values, packed_type,
-                           alternatives, raw[_OVERLONG], expanded, None))
+                append(new(Field, (offset, number, _WIRE_TYPES[wire], end - offset,
+                                   tag_length, _SCALAR_KIND[wire], voff, end - voff, value, (),
+                                   (), None, (), overlong, True, None)))
+        return tuple(built)
 
     def _ranking_of(self, voff: int) -> int | None:
         """The ranking index pass 1 left for the payload at ``voff`` (None: not kept)."""
@@ -598,17 +601,6 @@ class _Reader:
             candidates, key=lambda r: (candidates[r][0], -_KEY_ORDER[r]))
         self.diagnostics.append(_contradiction(raw, forced, used))
         return used
-
-
-def _reading_of(buf: bytes, start: int, end: int, reading: str) -> Any:
-    """The payload read as ``reading`` (a reading it was scored as, so it parses)."""
-    if reading == _STRING:
-        return buf[start:end].decode("utf-8")
-    if reading == _MESSAGE:
-        return _scan(buf, start, end)[0]
-    if reading == _BYTES:
-        return None
-    return _PACKED_TYPES[reading]
 
 
 _PACKED_TYPES = {key: packed_type for packed_type, key in _PACKED.items()}
@@ -637,6 +629,11 @@ def _depth_stop(raw: Raw, max_depth: int, what: str) -> Diagnostic:
 
 _SCALAR_KIND = {0: Kind.VARINT, 1: Kind.FIXED64, 5: Kind.FIXED32}
 _WIRE_TYPES = tuple(WireType)  # indexed by the wire type number: no Enum lookup per field
+# Enum members as module globals: ``Kind.STRING`` is a lookup on the enum class, which
+# costs more than the test itself in a loop over every field.
+_STRING_KIND, _MESSAGE_KIND, _PACKED_KIND, _GROUP_KIND = (
+    Kind.STRING, Kind.MESSAGE, Kind.PACKED, Kind.GROUP)
+_LEN, _SGROUP = WireType.LEN, WireType.SGROUP
 
 
 @contextmanager
