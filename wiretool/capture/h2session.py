@@ -107,9 +107,12 @@ class H2cUpgrade:
     """The ``HTTP2-Settings`` header as the client's SETTINGS (offset: the header value)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
-    """An HTTP/2 or gRPC record, with its connection and the packet that completed it."""
+class Located(NamedTuple):
+    """An HTTP/2 or gRPC record, with its connection and the packet that completed it.
+
+    A ``NamedTuple`` (immutable, and built 4x faster than a frozen dataclass): a busy
+    capture has one per frame.
+    """
 
     conn: ConnectionInfo
     record: Record | GrpcRecord | H2cUpgrade

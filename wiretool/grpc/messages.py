@@ -27,7 +27,6 @@ frame whose payload starts with a plausible prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wiretool.errors import Diagnostic, Severity
@@ -108,10 +107,14 @@ _WANTED = {name.encode(): name for name in _WANTED_NAMES}
 """Lower-case wire names of ``_WANTED_NAMES`` (the common case needs no ``lower()``)."""
 
 
-@lru_cache(maxsize=1024)
+_KEYS: dict[bytes, str | None] = {}
+"""Memo of ``_wanted_key``: a connection sends the same few dozen names again and again."""
+_KEYS_LIMIT = 4096
+_UNSEEN = ""
+
+
 def _wanted_key(name: bytes) -> str | None:
-    """The ``_WANTED_NAMES`` entry a header name stands for, in any case; else ``None``.
-    Memoised: a connection sends the same few dozen names again and again."""
+    """The ``_WANTED_NAMES`` entry a header name stands for, in any case; else ``None``."""
     key = _WANTED.get(name)
     if key is None:
         key = name.decode("latin-1").lower()
@@ -223,16 +226,21 @@ class GrpcTracker:
         seen = info.headers_seen.get(direction, 0)
         info.headers_seen[direction] = seen + 1
         headers: dict[str, bytes] = {}
+        keys = _KEYS
         for header in frame.header_block.fields:
-            name, value = header.name, header.value
-            if name is None or value is None:
+            name = header.name
+            if name is None:
                 continue
             # Only the headers read below are kept (the first of each name).
-            key = _wanted_key(name)
-            if key is None:
+            key = keys.get(name, _UNSEEN)
+            if key is _UNSEEN:
+                if len(keys) >= _KEYS_LIMIT:
+                    keys.clear()
+                key = keys[name] = _wanted_key(name)
+            if key is None or header.value is None:
                 continue
             if key not in headers:
-                headers[key] = value
+                headers[key] = header.value
         text = {k: v.decode("utf-8", "replace") for k, v in headers.items()
                 if not k.endswith("-bin")}
         if ":path" in text:

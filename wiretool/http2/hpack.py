@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from hpack import HPACKDecodingError
 from hpack.hpack import decode_integer
@@ -135,9 +136,12 @@ class HeaderField:
     """Size update: the new maximum size."""
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderBlock:
-    """A complete header block (HEADERS/PUSH_PROMISE + CONTINUATION) and its decoding."""
+class HeaderBlock(NamedTuple):
+    """A complete header block (HEADERS/PUSH_PROMISE + CONTINUATION) and its decoding.
+
+    A ``NamedTuple`` like ``frames.Frame``: immutable, and one per header block of a
+    busy capture, where a frozen dataclass's ``__init__`` cost 4x more.
+    """
 
     stream_id: int
     offset: int
