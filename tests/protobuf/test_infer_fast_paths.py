@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,75 @@ def plain_score_message(fields: list[tuple[int, int, int]], text_children: int,
             score += 0.3 if number >= previous else -1.0
         previous = number
     return score
+
+
+def plain_score_packed_varints(payload: bytes) -> float | None:
+    if not payload or payload[-1] >= 0x80 or re.search(rb"[\x80-\xff]{10}", payload):
+        return None
+    if re.search(rb"[\x80-\xff]\x00", payload):
+        return -5.0
+    score = -0.6
+    runs = re.findall(rb"[\x80-\xff]*[\x00-\x7f]", payload)
+    for run in runs:
+        size = len(run)
+        if size == 1:
+            value = run[0]
+            score += 0.3 if value == 0 else 0.8 if value < 16 else 0.0 if value < 64 else -0.7
+        elif size == 10:
+            score += 2.5 if run[-1] == 1 and run[5:9] == b"\xff\xff\xff\xff" else 0.5
+        else:
+            top = run[-1]
+            length_score = (0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 0.6, 0.6)[size]
+            score += length_score + (0.6 if top < 16 else 0.0 if top < 64 else -0.8)
+    if len(runs) > 1 and len(runs[0]) > 1 and len({len(run) for run in runs}) == 1:
+        score += 0.5 * (len(runs) - 1)
+    return min(score, 4.0)
+
+
+def plain_score_packed_fixed(payload: bytes, width: int) -> float | None:
+    if not payload or len(payload) % width:
+        return None
+    count = len(payload) // width
+    sample = min(count, 64)
+    floats = struct.unpack_from(f"<{sample}{'f' if width == 4 else 'd'}", payload)
+    score = 0.0
+    for number in floats:
+        if number == 0.0:
+            score += 0.5
+        elif math.isfinite(number) and 1e-6 <= abs(number) <= 1e9:
+            score += 2.0 if width == 4 else 3.0
+        else:
+            score -= 2.0
+    return min(score * count / sample - 1.0, 5.0)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out) + bytes([value])
+
+
+packed = st.one_of(
+    st.binary(max_size=80),
+    st.lists(st.one_of(st.integers(0, 200), st.integers(0, (1 << 64) - 1)), max_size=20)
+    .map(lambda values: b"".join(map(_varint, values))),
+    st.lists(st.floats(width=32), max_size=80).map(lambda xs: struct.pack(f"<{len(xs)}f", *xs)),
+    st.lists(st.floats(), max_size=70).map(lambda xs: struct.pack(f"<{len(xs)}d", *xs)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(packed)
+def test_packed_scores_are_the_plain_rules(payload: bytes) -> None:
+    def bits(score: float | None) -> str | None:
+        return None if score is None else score.hex()
+
+    assert bits(infer.score_packed_varints(payload)) == bits(plain_score_packed_varints(payload))
+    for width in (4, 8):
+        assert bits(infer.score_packed_fixed(payload, width)) == bits(
+            plain_score_packed_fixed(payload, width))
 
 
 texts = st.one_of(

@@ -79,3 +79,23 @@ def test_interleaved_messages_of_a_stream_are_built_alike() -> None:
         if not progressed:
             break
     assert [tuple(fields) for fields in built] == [m.fields for m in whole.messages]
+
+
+def plain_ranking(candidates: dict[str, tuple[float, object]]) -> tuple[str, ...]:
+    return tuple(sorted(
+        (key for key in candidates
+         if key != "bytes" and (not key.startswith("packed") or candidates[key][0] > 0)),
+        key=lambda key: (-candidates[key][0], wire._KEY_ORDER[key]),
+    ))
+
+
+scores = st.one_of(st.sampled_from([0.0, -0.0, 0.1, -2.0, 3.0, 5.5]),
+                   st.floats(-20, 20, allow_nan=False))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(wire._KEY_ORDER)), scores))
+def test_ranking_is_the_plain_sort(found: dict[str, float]) -> None:
+    candidates: dict[str, tuple[float, object]] = {"bytes": (0.0, None)}
+    candidates.update((key, (score, None)) for key, score in found.items() if key != "bytes")
+    assert wire._ranking(candidates) == plain_ranking(candidates)

@@ -188,16 +188,12 @@ def score_packed_varints(payload: bytes) -> float | None:
     for run in runs:
         size = len(run)
         if size == 1:
-            value = run[0]
-            score += 0.3 if value == 0 else 0.8 if value < 16 else 0.0 if value < 64 else -0.7
+            score += _ONE_BYTE_SCORE[run[0]]
         elif size == 10:
             # A negative int32/int64: sign-extended, so 0xff bytes and a final 0x01.
             score += 2.5 if run[-1] == 1 and run[5:9] == b"\xff\xff\xff\xff" else 0.5
         else:
-            # The last byte holds the top 7 bits: small for real values (they rarely
-            # fill their range), uniform in random bytes.
-            top = run[-1]
-            score += _PACKED_LENGTH_SCORE[size] + (0.6 if top < 16 else 0.0 if top < 64 else -0.8)
+            score += _MULTI_BYTE_SCORE[size][run[-1]]
     if len(runs) > 1 and len(runs[0]) > 1 and len({len(run) for run in runs}) == 1:
         # Elements of one size (ids, timestamps of one magnitude): random bytes
         # rarely manage that for long.
@@ -207,6 +203,17 @@ def score_packed_varints(payload: bytes) -> float | None:
 
 _PACKED_LENGTH_SCORE = (0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 0.6, 0.6)
 """Log-odds of a multi-byte element by its length (index = bytes)."""
+_ONE_BYTE_SCORE = [0.3 if value == 0 else 0.8 if value < 16 else 0.0 if value < 64 else -0.7
+                   for value in range(0x80)]
+"""Log-odds of a one-byte element by its value."""
+_MULTI_BYTE_SCORE = [
+    [_PACKED_LENGTH_SCORE[size] + (0.6 if top < 16 else 0.0 if top < 64 else -0.8)
+     for top in range(0x80)]
+    for size in range(10)
+]
+"""Log-odds of a multi-byte element by its length and its last byte, which holds the
+top 7 bits: small for real values (they rarely fill their range), uniform in random
+bytes."""
 
 
 def is_clean_text(payload: bytes) -> bool:
@@ -229,18 +236,22 @@ def score_packed_fixed(payload: bytes, width: int) -> float | None:
     if not payload or len(payload) % width:
         return None
     count = len(payload) // width
-    sample = min(count, _FLOAT_SAMPLE)
-    floats = struct.unpack_from(f"<{sample}{'f' if width == 4 else 'd'}", payload)
+    sample = count if count < _FLOAT_SAMPLE else _FLOAT_SAMPLE
+    floats = (_FLOATS if width == 4 else _DOUBLES)[sample].unpack_from(payload)
     per_plausible = 2.0 if width == 4 else 3.0
     score = 0.0
     for number in floats:
         if number == 0.0:
             score += 0.5
-        elif math.isfinite(number) and 1e-6 <= abs(number) <= 1e9:
+        elif 1e-6 <= abs(number) <= 1e9:  # False for NaN and infinities
             score += per_plausible
         else:
             score -= 2.0
     return min(score * count / sample - 1.0, PACKED_FIXED_CAP)
+
+
+_FLOATS = [struct.Struct(f"<{count}f") for count in range(_FLOAT_SAMPLE + 1)]
+_DOUBLES = [struct.Struct(f"<{count}d") for count in range(_FLOAT_SAMPLE + 1)]
 
 
 def packed_scores(payload: bytes) -> list[tuple[PackedType, float]]:
@@ -248,12 +259,16 @@ def packed_scores(payload: bytes) -> list[tuple[PackedType, float]]:
     found: list[tuple[PackedType, float]] = []
     varints = score_packed_varints(payload)
     if varints is not None:
-        found.append((PackedType.VARINT, varints))
-    for width, packed_type in ((4, PackedType.FIXED32), (8, PackedType.FIXED64)):
+        found.append((_PACKED_VARINT, varints))
+    for width, packed_type in _PACKED_FIXED:
         fixed = score_packed_fixed(payload, width)
         if fixed is not None:
             found.append((packed_type, fixed))
     return found
+
+
+_PACKED_VARINT = PackedType.VARINT
+_PACKED_FIXED = ((4, PackedType.FIXED32), (8, PackedType.FIXED64))
 
 
 def unpack(payload: bytes, packed_type: PackedType) -> tuple[int, ...]:

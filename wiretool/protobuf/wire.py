@@ -277,7 +277,8 @@ def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
     clean_text = False
     if text is not None:
         found[_STRING] = (text[1], text[0])
-        best = max(best, text[1])
+        if text[1] > best:
+            best = text[1]
         clean_text = text[1] > infer.STRING_BASE
         if (clean_text and end - start > _ALWAYS_TRY_MESSAGE
                 and _TEXT_LENGTH_BYTES.search(payload) is None):
@@ -333,12 +334,16 @@ def _ranking(candidates: dict[str, tuple[float, Any]]) -> tuple[str, ...]:
     if len(candidates) == 2:  # bytes and one other reading: most payloads
         for key, (score, _) in candidates.items():
             if key != _BYTES:
-                return (key,) if score > 0 or _KEY_KIND[key] is not Kind.PACKED else ()
-    ranked = sorted(
-        (-score, _KEY_ORDER[key], key) for key, (score, _) in candidates.items()
-        if key != _BYTES and (score > 0 or _KEY_KIND[key] is not Kind.PACKED)
-    )
-    return tuple(key for _, _, key in ranked)
+                return (key,) if score > 0 or key not in _PACKED_KEYS else ()
+    ranked = []
+    for key, (score, _) in candidates.items():
+        if key != _BYTES and (score > 0 or key not in _PACKED_KEYS):
+            ranked.append((-score, _KEY_ORDER[key], key))
+    ranked.sort()
+    return tuple([key for _, _, key in ranked])
+
+
+_PACKED_KEYS = frozenset(_PACKED.values())
 
 
 def _alternatives(ranking: tuple[str, ...], chosen: str) -> tuple[Kind, ...]:
