@@ -135,7 +135,7 @@ HEADER_TEXT_FIELDS = 8192
 
 _Piece = tuple[str, int, str]
 """A header's text before its absolute offset, its block offset, and the text after
-its block offset."""
+its absolute offset."""
 
 
 class HeaderText:
@@ -189,12 +189,10 @@ class HeaderText:
                 self._once[key] = fields
         if len(block.segments) == 1:
             base = block.offset
-            headers = ", ".join([f'{head}{base + at}, "block_offset": {at}{tail}'
-                                 for head, at, tail in known[1]])
+            headers = ", ".join([f"{head}{base + at}{tail}" for head, at, tail in known[1]])
         else:
             absolute = block.absolute
-            headers = ", ".join([f'{head}{absolute(at)}, "block_offset": {at}{tail}'
-                                 for head, at, tail in known[1]])
+            headers = ", ".join([f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]])
         decoded = known[2]
         if self.hpack_table:
             return (f'"headers": [{headers}], "header_block": '
@@ -221,7 +219,8 @@ class HeaderText:
                     self._fields.clear()
                 known = self._fields[key] = self._text(field)
             text = known
-        return text[0], field.block_offset, text[1]
+        at = field.block_offset
+        return text[0], at, f', "block_offset": {at}{text[1]}'
 
     @staticmethod
     def _text(field: HeaderField) -> tuple[str, str]:
