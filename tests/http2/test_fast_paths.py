@@ -117,3 +117,17 @@ def test_frames_are_built_with_their_direction() -> None:
              if isinstance(r, Frame)]
     assert [f.direction for f in tagged] == ["client", "client"]
     assert [f._replace(header_block=None) for f in tagged] == plain
+
+
+def test_with_header_block_is_replace() -> None:
+    from wiretool.errors import Diagnostic, Severity
+    from wiretool.http2.frames import FrameReader
+    from wiretool.http2.hpack import HpackContext
+
+    (frame,) = FrameReader(detect_preface=False).feed(
+        bytes.fromhex("00000401050000000182868487"))  # HEADERS, 4 indexed fields
+    block = HpackContext().decode_block(frame.fragment, stream_id=1)
+    extra = (Diagnostic(0, Severity.INFO, "note"),)
+    for more in ((), extra):
+        assert frame.with_header_block(block, more) == frame._replace(
+            header_block=block, diagnostics=frame.diagnostics + more)

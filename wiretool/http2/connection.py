@@ -343,7 +343,7 @@ class Connection:
         )
         state.fragments = []
         state.block_stream = None
-        return frame._replace(header_block=block, diagnostics=frame.diagnostics + tuple(extra))
+        return frame.with_header_block(block, tuple(extra))
 
     def _settings(self, state: _Direction, frame: Frame) -> None:
         """Apply SETTINGS (RFC 9113 §6.5.3): values bound what the *peer* may send."""

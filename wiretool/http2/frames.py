@@ -155,6 +155,14 @@ class Frame(NamedTuple):
     header_block: HeaderBlock | None = None
     """On the frame that ends a header block (END_HEADERS): the decoded block."""
 
+    def with_header_block(self, block: HeaderBlock, extra: tuple[Diagnostic, ...]) -> Frame:
+        """This frame with its decoded header block and ``extra`` diagnostics: what
+        ``_replace`` gives, built directly (the connection calls it for every block)."""
+        values = list(self)
+        values[_DIAGNOSTICS] = self.diagnostics + extra if extra else self.diagnostics
+        values[_HEADER_BLOCK] = block
+        return Frame._make(values)
+
     @property
     def type_name(self) -> str:
         return c.type_name(self.type)
@@ -168,6 +176,9 @@ class Frame(NamedTuple):
         """Offset just after the frame."""
         return self.offset + c.FRAME_HEADER_LENGTH + len(self.payload)
 
+
+_DIAGNOSTICS = Frame._fields.index("diagnostics")
+_HEADER_BLOCK = Frame._fields.index("header_block")
 
 Record = Frame | Preface | Diagnostic
 
@@ -468,6 +479,13 @@ def decode_frame(
     )
 
 
+_ON_STREAM = frozenset({FrameType.DATA, FrameType.HEADERS, FrameType.PRIORITY,
+                        FrameType.RST_STREAM, FrameType.PUSH_PROMISE, FrameType.CONTINUATION})
+"""RFC 9113 §6: the frame types that must not be on stream 0."""
+_ON_CONNECTION = frozenset({FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY})
+"""RFC 9113 §6: the frame types that must be on stream 0."""
+
+
 def _decode_payload(
     ftype: int,
     flags: int,
@@ -481,14 +499,11 @@ def _decode_payload(
 ) -> None:
     """Fill ``fields`` with the type-specific fields and ``diags`` with RFC 9113 §6 checks."""
     n = len(payload)
-    on_stream = (FrameType.DATA, FrameType.HEADERS, FrameType.PRIORITY, FrameType.RST_STREAM,
-                 FrameType.PUSH_PROMISE, FrameType.CONTINUATION)
-    on_connection = (FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY)
-    if ftype in on_stream and stream_id == 0:
+    if ftype in _ON_STREAM and stream_id == 0:
         diags.append(
             _error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream 0", PROTOCOL_ERROR, 4)
         )
-    if ftype in on_connection and stream_id != 0:
+    if ftype in _ON_CONNECTION and stream_id != 0:
         diags.append(_error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream {stream_id}, "
                             "must be stream 0", PROTOCOL_ERROR, 4))
 
