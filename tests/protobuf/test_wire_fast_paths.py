@@ -99,3 +99,36 @@ def test_ranking_is_the_plain_sort(found: dict[str, float]) -> None:
     candidates: dict[str, tuple[float, object]] = {"bytes": (0.0, None)}
     candidates.update((key, (score, None)) for key, score in found.items() if key != "bytes")
     assert wire._ranking(candidates) == plain_ranking(candidates)
+
+
+def plain_read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int, bool] | str:
+    start = pos
+    value = shift = 0
+    while True:
+        if pos >= end:
+            return "past the end"
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            break
+        shift += 7
+        if shift >= 70:
+            return "longer than 10 bytes"
+    return value & (1 << 64) - 1, pos, (byte == 0 and pos - start > 1) or value >= 1 << 64
+
+
+varint_bytes = st.lists(st.one_of(st.integers(0, 255), st.sampled_from([0x00, 0x01, 0x7F, 0x80,
+                                                                         0xFF])), max_size=14)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(varint_bytes, st.integers(0, 3), st.integers(0, 3))
+def test_read_varint_is_the_plain_loop(data: list[int], start: int, cut: int) -> None:
+    buf = bytes(data)
+    end = max(start, len(buf) - cut)
+    try:
+        got: tuple[int, int, bool] | str = wire._read_varint(buf, start, end)
+    except wire._Fault as fault:
+        got = "past the end" if "past the end" in fault.message else "longer than 10 bytes"
+    assert got == plain_read_varint(buf, start, end)

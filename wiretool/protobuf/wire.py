@@ -103,6 +103,15 @@ def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
 
 def _read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int, bool]:
     """``(value, next_offset, overlong)``; raises _Fault."""
+    if pos + 2 < end:  # two and three bytes, the most common after one, read at once
+        first, second = buf[pos], buf[pos + 1]
+        if first >= 0x80:
+            if second < 0x80:
+                return (first & 0x7F) | second << 7, pos + 2, second == 0
+            third = buf[pos + 2]
+            if third < 0x80:
+                return ((first & 0x7F) | (second & 0x7F) << 7 | third << 14, pos + 3,
+                        third == 0)
     start = pos
     value = shift = 0
     while True:
@@ -162,7 +171,6 @@ def _scan(
                     overlong = overlong or value_overlong
                 out.append([number, 0, tag_off, tag_len, voff, pos, pos, value, overlong, None])
             elif wire == 2:
-                lstart = pos
                 if pos < end and buf[pos] < 0x80:
                     size = buf[pos]
                     pos += 1
@@ -172,7 +180,6 @@ def _scan(
                 if size > end - pos:
                     raise _Fault(tag_off, "field {} at offset {} declares {} bytes, {} remain",
                                  number, tag_off, size, end - pos)
-                del lstart
                 voff = pos
                 pos += size
                 out.append([number, 2, tag_off, tag_len, voff, pos, pos, None, overlong, None])
