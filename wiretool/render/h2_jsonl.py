@@ -128,7 +128,7 @@ HEADER_TEXT_DECODINGS = 16384
 """Repeated block decodings whose pieces ``HeaderText`` keeps (then it starts afresh):
 as many as the HPACK contexts of 32 busy connections cache. An entry holds references
 to shared strings, about 1.5 KiB."""
-HEADER_TEXT_FIRST_SIGHTINGS = 1024
+HEADER_TEXT_FIRST_SIGHTINGS = 16384
 """Decodings seen once that ``HeaderText`` watches for a second sighting."""
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
@@ -162,9 +162,11 @@ class HeaderText:
         """id(fields) -> (fields, pieces, decoded length, insertions, evictions), for the
         decodings seen twice; holding ``fields`` keeps the id from being reused while it
         is a key."""
-        self._once: dict[int, tuple[HeaderField, ...]] = {}
-        """id(fields) -> fields, for decodings seen once (most blocks of a connection
-        that sends a new path each time): their pieces are not kept."""
+        self._once: dict[int, HeaderField | None] = {}
+        """id(fields) -> its last field, for decodings seen once (most blocks of a
+        connection that sends a new path each time): their pieces are not kept. Holding
+        one field (not the tuple, nor its text) keeps this small; since that field
+        cannot be freed, finding it again proves the same decoding came back."""
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
                            tuple[str, str]] = {}
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
@@ -178,7 +180,8 @@ class HeaderText:
         if known is None or known[0] is not fields:
             known = (fields, [self._piece(field) for field in fields], block.decoded_length,
                      block.insertions, block.evictions)
-            if self._once.get(key) is fields:  # the second sighting: keep its pieces
+            last = fields[-1] if fields else None
+            if key in self._once and self._once[key] is last:  # seen before: keep it
                 del self._once[key]
                 if len(self._blocks) >= HEADER_TEXT_DECODINGS:
                     self._blocks.clear()
@@ -186,7 +189,7 @@ class HeaderText:
             else:
                 if len(self._once) >= HEADER_TEXT_FIRST_SIGHTINGS:
                     self._once.clear()
-                self._once[key] = fields
+                self._once[key] = last
         if len(block.segments) == 1:
             base = block.offset
             headers = ", ".join([f"{head}{base + at}{tail}" for head, at, tail in known[1]])
