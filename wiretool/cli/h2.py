@@ -496,7 +496,7 @@ def _run_bytes(
     max_message_size: int, max_continuation_frames: int, stop: _Limit,
 ) -> bool:
     """h2-frames on a one-direction dump or tshark follow output."""
-    from wiretool.capture.h2session import record_has_error
+    from wiretool.capture.h2session import record_diagnostics, record_has_error
     from wiretool.grpc.messages import GrpcRecord, GrpcTracker
     from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame, Record
@@ -542,6 +542,7 @@ def _run_bytes(
     if chosen == H2Format.JSONL:
         from wiretool.grpc.messages import GrpcMessage, GrpcStatus
         from wiretool.render.h2_jsonl import (
+            FrameLines,
             diagnostic_json,
             dumps,
             grpc_message_json,
@@ -551,6 +552,7 @@ def _run_bytes(
         )
 
         out = sys.stdout
+        frame_lines = FrameLines(hpack_table=hpack_table)
         for record in selected():
             if isinstance(record, GrpcMessage | GrpcStatus):
                 obj = (grpc_message_json(record) if isinstance(record, GrpcMessage)
@@ -559,6 +561,12 @@ def _run_bytes(
                 for diag in record.diagnostics:
                     out.write(dumps(diagnostic_json(diag, record.direction,
                                                     record.frame_offset)) + "\n")
+                continue
+            if isinstance(record, Frame):  # record_objects, the frame's line made directly
+                out.write(frame_lines.line(record) + "\n")
+                for diag in record_diagnostics(record):
+                    out.write(dumps(diagnostic_json(diag, record.direction,
+                                                    record.offset)) + "\n")
                 continue
             for obj in record_objects(record, hpack_table=hpack_table):
                 out.write(dumps(obj) + "\n")

@@ -510,7 +510,7 @@ class CaptureLines:
         self.hpack_table = hpack_table
         self.summary = summary
         self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
-        self._headers = HeaderText(hpack_table=hpack_table)
+        self._frames = FrameLines(hpack_table=hpack_table)
 
     def _fragment(self, conn: ConnectionInfo) -> str:
         known = self._fragments.get(conn.conn_id)
@@ -549,15 +549,28 @@ class CaptureLines:
 
 
     def _frame_line(self, head: str, record: Located, frame: Frame) -> str:
-        """The line of a located frame (and its header block), formatted directly: the
-        members every frame has by f-string (JSON's own spelling of each value), the
-        others by ``dumps``; exactly ``dumps`` of its ``capture_objects`` object."""
+        """The line of a located frame: ``FrameLines.line`` with the connection, time
+        and packet; exactly ``dumps`` of its ``capture_objects`` object."""
         time_ns = record.time_ns
         when = ('"time": null' if time_ns is None
                 else f'"time": {round(time_ns / 1e9, 9)!r}, "time_ns": {time_ns}')
         packet = record.packet_number
-        text = (f'{{"record": "frame", {head}, {when}, "packet": '
-                f'{"null" if packet is None else packet}, "direction": '
+        return self._frames.line(
+            frame, f'{head}, {when}, "packet": {"null" if packet is None else packet}, ')
+
+
+class FrameLines:
+    """Frame lines formatted directly: the members every frame has by f-string (JSON's
+    own spelling of each value), the others by ``dumps``, the headers by ``HeaderText``;
+    exactly ``dumps(frame_json(frame))`` (a test compares them)."""
+
+    def __init__(self, *, hpack_table: bool = False) -> None:
+        self._headers = HeaderText(hpack_table=hpack_table)
+
+    def line(self, frame: Frame, where: str = "") -> str:
+        """The frame's line; ``where`` is the text of the members between ``record`` and
+        ``direction`` (connection, time, packet in a capture), ending with ``", "``."""
+        text = (f'{{"record": "frame", {where}"direction": '
                 f'{_json_text(frame.direction)}, "offset": {frame.offset}, "type": {frame.type}, '
                 f'"type_name": {_json_text(frame.type_name)}, "flags": {frame.flags}, '
                 f'"flag_names": {_flag_names_json(frame.type, frame.flags)}, '
