@@ -127,8 +127,10 @@ def test_packed_scores_are_the_plain_rules(payload: bytes) -> None:
 texts = st.one_of(
     st.binary(max_size=40),
     st.text(max_size=30).map(str.encode),
-    st.text(alphabet=st.sampled_from(" \t\n\r\x00\x1f\x7f\x85\xa0\u2028é✓a"), max_size=30)
+    st.text(alphabet=st.sampled_from(" \t\n\r\x00\x1f\x7f\x85\xa0\u2028é✓a\ufffd"), max_size=30)
     .map(str.encode),
+    st.lists(st.sampled_from([b"a", "\ufffd".encode(), b"\xff", b"\xef\xbf", b"\x80",
+                              "é".encode()]), max_size=8).map(b"".join),
 )
 
 

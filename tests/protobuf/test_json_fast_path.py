@@ -105,3 +105,12 @@ def test_schema_annotated_fields_take_the_plain_path() -> None:
     result = annotate(decode((SAMPLES / "person.bin").read_bytes()), person)
     assert any(f.schema is not None for f in result.messages[0].fields)
     _same_as_plain(result)
+
+
+def test_one_path_with_several_tag_lengths() -> None:
+    """An overlong tag makes the same field number's tag longer (pieces are cached
+    per path)."""
+    fields = [Field(offset, 1, WireType.VARINT, 3, tag_length, Kind.VARINT, offset + tag_length,
+                    1, 7, overlong=tag_length > 1)
+              for offset, tag_length in ((0, 1), (2, 2), (5, 1), (7, 3), (11, 2))]
+    _same_as_plain(_result(fields))
