@@ -22,6 +22,12 @@ Two situations a decoder in a server never meets, and a dissector always does:
   always older than known ones, so they are evicted first and never shift the
   indexes of the known ones (RFC 7541 §2.3.3, §4.4).
 
+A busy connection sends the same few blocks again and again once its table is warm,
+so a context remembers the blocks it decoded while its state is unchanged (see
+``HpackContext._cache``): a repeated block costs one dictionary look-up, and every
+identical block shares one ``fields`` tuple. That is why a ``HeaderField`` holds its
+offset inside the block only; ``HeaderBlock.field_offset`` gives the absolute one.
+
 Rendering is left to ``wiretool.render``.
 """
 
