@@ -1,9 +1,10 @@
 """The decoder's shortcuts give exactly what the plain computation gives.
 
 Pass 2 of ``wire._Reader`` takes each payload's readings from what pass 1 left
-(``_ranking_of``) instead of scoring the payload again; with that lookup switched
-off, every payload takes the plain path (``_candidates``). The two must agree on
-every field and diagnostic.
+(``_ranking_of``) instead of scoring the payload again, and pass 1 reuses the
+readings of bytes it scored before (``_known``); with both switched off, every
+payload takes the plain path (``_candidates``). The two must agree on every field
+and diagnostic.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ SAMPLES = ("person.bin", "people.grpc", "people.delimited", "addressbook.b64")
 
 
 def _plain(monkeypatch: pytest.MonkeyPatch, data: bytes, **options: object) -> DecodeResult:
+    """Decoded without the shortcuts: pass 2 scores every payload again, and pass 1
+    scores every payload itself (none taken from ``_known``, the same bytes seen)."""
     with monkeypatch.context() as patched:
         patched.setattr(wire._Reader, "_ranking_of", lambda self, voff: None)
+        patched.setattr(wire, "_KNOWN_LENGTH", -1)
         return wire.decode(data, **options)  # type: ignore[arg-type]
 
 
@@ -53,6 +57,18 @@ def test_remembered_readings_equal_the_plain_path_on_the_samples(
     for name in SAMPLES:
         data = decode_input((ROOT / name).read_bytes()).data
         assert wire.decode(data) == _plain(monkeypatch, data), name
+
+
+def test_schema_hinted_decodes_equal_the_plain_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import SAMPLES as ROOT
+    from wiretool.protobuf.annotate import DescriptorHints
+    from wiretool.protobuf.schema import load_schema
+
+    person = load_schema([], [], [ROOT / "person.desc"]).resolve_type("wiretool.samples.Person")
+    data = (ROOT / "person.bin").read_bytes()
+    for payload in (data, data + data[:40], data[::-1], b"\x0a\x02hi" * 50):
+        hints = DescriptorHints(person)
+        assert wire.decode(payload, hints=hints) == _plain(monkeypatch, payload, hints=hints)
 
 
 def test_interleaved_messages_of_a_stream_are_built_alike() -> None:

@@ -274,10 +274,15 @@ _ALWAYS_TRY_MESSAGE = 8
 _TEXT_LENGTH_BYTES = re.compile(rb"[\t\n\r]")
 
 
-def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
-    """Every reading of a LEN payload that parses: key -> (score, reading)."""
+def _candidates(buf: bytes, raw: Raw, payload: bytes | None = None
+                ) -> dict[str, tuple[float, Any]]:
+    """Every reading of a LEN payload that parses: key -> (score, reading).
+
+    ``payload``: the payload's bytes, when the caller has them already.
+    """
     start, end = raw[_VOFF], raw[_VEND]
-    payload = buf[start:end]
+    if payload is None:
+        payload = buf[start:end]
     found: dict[str, tuple[float, Any]] = {_BYTES: _BYTES_READING}
     best = 0.0
     text = infer.score_string(payload)
@@ -321,6 +326,9 @@ def _candidates(buf: bytes, raw: Raw) -> dict[str, tuple[float, Any]]:
 
 
 _BYTES_READING = (0.0, None)
+_KNOWN_LENGTH = 64
+_KNOWN_COUNT = 1024
+"""Bounds of ``_Reader._known`` (a few MB at most)."""
 _CAN_START = [byte >= 8 and byte & 7 in (0, 1, 2, 3, 5) for byte in range(256)]
 """First bytes a message can start with: a tag of a field number from 1, and a wire type
 that is not end-group (nothing to end) or 6/7 (invalid). Any other fails ``_scan``."""
@@ -409,6 +417,8 @@ class _Reader:
         self._alternatives: list[dict[str, tuple[Kind, ...]]] = []
         """Per ranking index: chosen reading -> alternatives."""
         self._current_seen: array[int] = array("Q")
+        self._known: dict[bytes, tuple[dict[str, tuple[float, Any]], int]] = {}
+        """Readings of short payloads without a message reading, by their bytes."""
         self._cursor = 0
         """Where pass 2 is in ``_current_seen``, the entries of the region it builds."""
 
@@ -444,7 +454,6 @@ class _Reader:
         stack: list[tuple[Raw, _Path, int]] = [(fields, (), 1)]
         tallies = self._tallies
         max_depth = self.max_depth
-        ranking_index = self._ranking_index
         remember = self.hints is None  # with hints, pass 2 scores again (see _choose)
         entries: list[int] = []
         while stack:
@@ -455,7 +464,7 @@ class _Reader:
             for raw in level:
                 wire = raw[_WIRE]
                 if wire == 2:
-                    candidates = _candidates(buf, raw)
+                    candidates, ranking = self._scored(buf, raw)
                     tally = tallies_here.get(raw[_NUMBER])
                     if tally is None:
                         tally = tallies_here[raw[_NUMBER]] = [0, {}]
@@ -469,13 +478,7 @@ class _Reader:
                             total[0] += score
                             total[1] += 1
                     if remember:
-                        ranking = _ranking(candidates)
-                        index = ranking_index.get(ranking)
-                        if index is None:
-                            index = ranking_index[ranking] = len(self._rankings)
-                            self._rankings.append(ranking)
-                            self._alternatives.append({})
-                        entries.append(raw[_VOFF] << 16 | index)
+                        entries.append(raw[_VOFF] << 16 | ranking)
                     message = candidates.get(_MESSAGE)
                     if message is not None and depth < max_depth:
                         stack.append((message[1], (*path, raw[_NUMBER]), depth + 1))
@@ -485,6 +488,34 @@ class _Reader:
         # subtree's, so sorting this subtree's entries keeps the region's ascending.
         entries.sort()
         seen.extend(entries)
+
+    def _scored(self, buf: bytes, raw: Raw) -> tuple[dict[str, tuple[float, Any]], int]:
+        """The readings of a LEN payload (``_candidates``) and the index of their
+        ``_ranking``; from ``_known`` when the same bytes were scored before.
+
+        The readings of a payload that is no message depend on its bytes alone, and
+        short payloads repeat a lot (names, enum-like strings, small packed arrays).
+        """
+        start, end = raw[_VOFF], raw[_VEND]
+        payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
+        if payload is not None:
+            known = self._known.get(payload)
+            if known is not None:
+                return known
+        candidates = _candidates(buf, raw, payload)
+        ranking = _ranking(candidates)
+        index = self._ranking_index.get(ranking)
+        if index is None:
+            index = self._ranking_index[ranking] = len(self._rankings)
+            self._rankings.append(ranking)
+            self._alternatives.append({})
+        scored = candidates, index
+        if payload is not None and _MESSAGE not in candidates:
+            # (a message reading holds offsets into the buffer: not shared)
+            if len(self._known) >= _KNOWN_COUNT:
+                self._known.clear()
+            self._known[payload] = scored
+        return scored
 
     # decisions -------------------------------------------------------------------
 
