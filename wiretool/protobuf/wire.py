@@ -327,8 +327,10 @@ def _candidates(buf: bytes, raw: Raw, payload: bytes | None = None
 
 _BYTES_READING = (0.0, None)
 _KNOWN_LENGTH = 64
-_KNOWN_COUNT = 1024
-"""Bounds of ``_Reader._known`` (a few MB at most)."""
+_KNOWN_COUNT = 4096
+"""Bounds of ``_Reader._known`` (2 MB at most): the first 4096 different payloads of up
+to 64 bytes are kept. The ones that repeat most show up early; clearing the table when
+full, to make room for later ones, lost more than it gained."""
 _CAN_START = [byte >= 8 and byte & 7 in (0, 1, 2, 3, 5) for byte in range(256)]
 """First bytes a message can start with: a tag of a field number from 1, and a wire type
 that is not end-group (nothing to end) or 6/7 (invalid). Any other fails ``_scan``."""
@@ -493,29 +495,37 @@ class _Reader:
         """The readings of a LEN payload (``_candidates``) and the index of their
         ``_ranking``; from ``_known`` when the same bytes were scored before.
 
-        The readings of a payload that is no message depend on its bytes alone, and
-        short payloads repeat a lot (names, enum-like strings, small packed arrays).
+        The readings of a payload depend on its bytes alone, and short payloads
+        repeat a lot (names, enum-like strings, small packed arrays and messages).
+        Only the fields of a message reading hold offsets: they are scanned again.
         """
         start, end = raw[_VOFF], raw[_VEND]
         payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
         if payload is not None:
             known = self._known.get(payload)
             if known is not None:
-                return known
+                candidates, index = known
+                message = candidates.get(_MESSAGE)
+                if message is None:
+                    return known
+                return {**candidates, _MESSAGE: (message[0], _scan(buf, start, end)[0])}, index
         candidates = _candidates(buf, raw, payload)
-        ranking = _ranking(candidates)
+        index = self._index_of(_ranking(candidates))
+        if payload is not None and len(self._known) < _KNOWN_COUNT:
+            message = candidates.get(_MESSAGE)
+            self._known[payload] = (
+                candidates if message is None else {**candidates, _MESSAGE: (message[0], None)},
+                index)
+        return candidates, index
+
+    def _index_of(self, ranking: tuple[str, ...]) -> int:
+        """The number of ``ranking`` in ``_rankings`` (added when new)."""
         index = self._ranking_index.get(ranking)
         if index is None:
             index = self._ranking_index[ranking] = len(self._rankings)
             self._rankings.append(ranking)
             self._alternatives.append({})
-        scored = candidates, index
-        if payload is not None and _MESSAGE not in candidates:
-            # (a message reading holds offsets into the buffer: not shared)
-            if len(self._known) >= _KNOWN_COUNT:
-                self._known.clear()
-            self._known[payload] = scored
-        return scored
+        return index
 
     # decisions -------------------------------------------------------------------
 
