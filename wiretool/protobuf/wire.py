@@ -398,7 +398,8 @@ class _Reader:
     ``_ranking`` of readings it had, packed as ``offset << 16 | ranking index`` in
     an ascending ``array`` per region. Pass 2 builds in offset order, so it finds
     a payload's entry at a cursor, and takes the decided reading and the
-    alternatives from there without scoring again.
+    alternatives from there without scoring again. Pass 1 itself scores each
+    different short payload once (``_scored``): the same bytes read the same.
     """
 
     def __init__(self, regions: list[Region], hints: KindHints | None, max_depth: int) -> None:
@@ -420,7 +421,8 @@ class _Reader:
         """Per ranking index: chosen reading -> alternatives."""
         self._current_seen: array[int] = array("Q")
         self._known: dict[bytes, tuple[dict[str, tuple[float, Any]], int]] = {}
-        """Readings of short payloads without a message reading, by their bytes."""
+        """Short payloads scored in pass 1: bytes -> (readings, ranking index); a
+        message reading is kept without its fields (see ``_scored``)."""
         self._cursor = 0
         """Where pass 2 is in ``_current_seen``, the entries of the region it builds."""
 
@@ -519,7 +521,9 @@ class _Reader:
         return candidates, index
 
     def _index_of(self, ranking: tuple[str, ...]) -> int:
-        """The number of ``ranking`` in ``_rankings`` (added when new)."""
+        """The number of ``ranking`` in ``_rankings`` (added when new). There are 326
+        at most (orderings of subsets of the five readings other than bytes), so the
+        16 bits ``_seen`` has for it are plenty."""
         index = self._ranking_index.get(ranking)
         if index is None:
             index = self._ranking_index[ranking] = len(self._rankings)
@@ -595,6 +599,7 @@ class _Reader:
                         cached = known[reading] = _alternatives(self._rankings[ranking], reading)
                     alternatives = cached
                 kind = _KEY_KIND[reading]
+                value = None
                 children: tuple[Field, ...] = ()
                 values: tuple[int, ...] = ()
                 packed_type = None
