@@ -326,11 +326,11 @@ def _candidates(buf: bytes, raw: Raw, payload: bytes | None = None
 
 
 _BYTES_READING = (0.0, None)
-_KNOWN_LENGTH = 64
+_KNOWN_LENGTH = 256
 _KNOWN_COUNT = 4096
-"""Bounds of ``_Reader._known`` (2 MB at most): the first 4096 different payloads of up
-to 64 bytes are kept. The ones that repeat most show up early; clearing the table when
-full, to make room for later ones, lost more than it gained."""
+"""Bounds of ``_Reader._known`` (about 3 MB at most): the first 4096 different payloads
+of up to 256 bytes are kept. The ones that repeat most show up early; clearing the
+table when full, to make room for later ones, lost more than it gained."""
 _CAN_START = [byte >= 8 and byte & 7 in (0, 1, 2, 3, 5) for byte in range(256)]
 """First bytes a message can start with: a tag of a field number from 1, and a wire type
 that is not end-group (nothing to end) or 6/7 (invalid). Any other fails ``_scan``."""
