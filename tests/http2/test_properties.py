@@ -11,7 +11,7 @@ from wiretool.errors import Diagnostic
 from wiretool.http2.connection import Connection
 from wiretool.http2.constants import PREFACE
 from wiretool.http2.frames import Frame, Preface, Record
-from wiretool.http2.hpack import HpackContext
+from wiretool.http2.hpack import HpackContext, Representation
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -86,10 +86,17 @@ def test_chunking_does_not_change_the_result(data: bytes, cuts: list[int]) -> No
 
 
 @FAST
-@given(st.binary(max_size=200), st.booleans())
-def test_any_header_block_gives_fields_or_diagnostics(block: bytes, complete: bool) -> None:
-    ctx = HpackContext(history_complete=complete)
+@given(st.binary(max_size=200), st.booleans(), st.sampled_from([0, 60, 256 * 1024]))
+def test_any_header_block_gives_fields_or_diagnostics(block: bytes, complete: bool,
+                                                      list_limit: int) -> None:
+    ctx = HpackContext(history_complete=complete, max_header_list_size=list_limit)
     result = ctx.decode_block(block, segments=((0, 1000),))
+    # The block's counts are its fields' (worked out while decoding, once).
+    assert result.decoded_length == sum(
+        len(f.name or b"") + len(f.value or b"") for f in result.fields
+        if f.representation is not Representation.SIZE_UPDATE)
+    assert result.insertions == sum(1 for f in result.fields if f.inserted)
+    assert result.evictions == sum(len(f.evicted) for f in result.fields)
     position = 0
     for field in result.fields:
         assert field.block_offset == position and result.field_offset(field) == 1000 + position

@@ -169,6 +169,12 @@ class HeaderBlock(NamedTuple):
     """Current maximum size of the dynamic table."""
     table_incomplete: bool
     """The table may also hold entries inserted before the capture started."""
+    decoded_length: int
+    """Octets of names and values decoded (what HTTP/1.1-style text would carry)."""
+    insertions: int
+    """Fields added to the dynamic table."""
+    evictions: int
+    """Entries evicted from the dynamic table (by insertions and size updates)."""
 
     def absolute(self, block_offset: int) -> int:
         """The absolute offset of a byte of the block (RFC 9113 §4.3: a block is the
@@ -187,15 +193,6 @@ class HeaderBlock(NamedTuple):
         return self.absolute(field.block_offset)
 
     @property
-    def decoded_length(self) -> int:
-        """Octets of names and values decoded (what HTTP/1.1-style text would carry)."""
-        return sum(
-            len(f.name or b"") + len(f.value or b"")
-            for f in self.fields
-            if f.representation is not Representation.SIZE_UPDATE
-        )
-
-    @property
     def header_list_size(self) -> int:
         """RFC 9113 §6.5.2 header list size: sum of name + value + 32 over known fields."""
         return sum(f.size or 0 for f in self.fields)
@@ -205,14 +202,6 @@ class HeaderBlock(NamedTuple):
         """Wire octets / decoded octets (lower is better compression)."""
         decoded = self.decoded_length
         return self.wire_length / decoded if decoded else None
-
-    @property
-    def insertions(self) -> int:
-        return sum(1 for f in self.fields if f.inserted)
-
-    @property
-    def evictions(self) -> int:
-        return sum(len(f.evicted) for f in self.fields)
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
@@ -265,8 +254,9 @@ class HpackContext:
         self.max_header_list_size = max_header_list_size
         self.unknown_reason = "capture started mid-connection"
         """Why dynamic entries may be unknown, for the diagnostics that say so."""
-        self._cache: dict[bytes, tuple[HeaderField, ...]] = {}
-        """Blocks decoded since the table last changed: block bytes -> their fields.
+        self._cache: dict[bytes, tuple[tuple[HeaderField, ...], int]] = {}
+        """Blocks decoded since the table last changed: block bytes -> their fields and
+        decoded length.
 
         Decoding is a function of the block's bytes and of this context's state (the
         table, its limits, whether history is complete), so while the state is unchanged
@@ -326,8 +316,9 @@ class HpackContext:
         for the start of each fragment, in order.
         """
         known = self._cache.get(block)
-        if known is not None:
-            return self._block(block, stream_id, tuple(segments), known, (), None)
+        if known is not None:  # changed nothing: no insertion, no eviction
+            return self._block(block, stream_id, tuple(segments), known[0], (), None,
+                               known[1], 0, 0)
 
         starts = [seg_block for seg_block, _ in segments]
 
@@ -345,6 +336,7 @@ class HpackContext:
         pos = 0
         seen_field = False
         changes = False
+        decoded_length = insertions = evictions = 0
         while pos < len(block):
             try:
                 field, end = self._read_representation(block, pos, seen_field, absolute, diags)
@@ -361,11 +353,13 @@ class HpackContext:
                     )
                 )
                 break
+            evictions += len(field.evicted)
             if field.representation is Representation.SIZE_UPDATE:
                 changes = True
             else:
                 seen_field = True
                 changes = changes or field.inserted or bool(field.evicted)
+                insertions += field.inserted
                 list_size += field.size or 0
                 if list_size > self.max_header_list_size and not over_limit:
                     over_limit = True
@@ -380,6 +374,7 @@ class HpackContext:
                     )
                 if over_limit:
                     field = replace(field, name=None, value=None, expanded=False)
+                decoded_length += len(field.name or b"") + len(field.value or b"")
             fields.append(field)
             pos = end
         if changes:
@@ -387,9 +382,9 @@ class HpackContext:
         decoded = tuple(fields)
         if (not changes and not diags and len(block) <= BLOCK_CACHE_MAX_BLOCK
                 and len(self._cache) < self._cache_entries):
-            self._cache[bytes(block)] = decoded
+            self._cache[bytes(block)] = (decoded, decoded_length)
         return self._block(block, stream_id, tuple(segments), decoded, tuple(diags),
-                           undecodable)
+                           undecodable, decoded_length, insertions, evictions)
 
     def _block(
         self,
@@ -399,6 +394,9 @@ class HpackContext:
         fields: tuple[HeaderField, ...],
         diagnostics: tuple[Diagnostic, ...],
         undecodable_from: int | None,
+        decoded_length: int,
+        insertions: int,
+        evictions: int,
     ) -> HeaderBlock:
         """The ``HeaderBlock`` of a decoding, with the table as it is now."""
         if self._snapshot is None:
@@ -416,6 +414,9 @@ class HpackContext:
             table_size=self.size,
             table_max_size=self.max_size,
             table_incomplete=not self._history_complete or self.approximate,
+            decoded_length=decoded_length,
+            insertions=insertions,
+            evictions=evictions,
         )
 
     # RFC 7541 §6: the first bits of the first octet say which representation follows.

@@ -99,10 +99,7 @@ def _header_field_members(field: HeaderField) -> tuple[dict[str, Any], dict[str,
 
 
 def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
-    return _header_block_json(block, block.decoded_length, table=table)
-
-
-def _header_block_json(block: HeaderBlock, decoded: int, *, table: bool) -> dict[str, Any]:
+    decoded = block.decoded_length
     ratio = block.wire_length / decoded if decoded else None  # HeaderBlock.ratio
     out: dict[str, Any] = {
         "stream_id": block.stream_id,
@@ -157,11 +154,9 @@ class HeaderText:
 
     def __init__(self, *, hpack_table: bool = False) -> None:
         self.hpack_table = hpack_table
-        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece], int, int,
-                                      int]] = {}
-        """id(fields) -> (fields, pieces, decoded length, insertions, evictions), for the
-        decodings seen twice; holding ``fields`` keeps the id from being reused while it
-        is a key."""
+        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece]]] = {}
+        """id(fields) -> (fields, pieces), for the decodings seen twice; holding
+        ``fields`` keeps the id from being reused while it is a key."""
         self._once: dict[int, HeaderField | None] = {}
         """id(fields) -> its last field, for decodings seen once (most blocks of a
         connection that sends a new path each time): their pieces are not kept. Holding
@@ -178,8 +173,7 @@ class HeaderText:
         key = id(fields)
         known = self._blocks.get(key)
         if known is None or known[0] is not fields:
-            known = (fields, [self._piece(field) for field in fields], block.decoded_length,
-                     block.insertions, block.evictions)
+            known = (fields, [self._piece(field) for field in fields])
             last = fields[-1] if fields else None
             if key in self._once and self._once[key] is last:  # seen before: keep it
                 del self._once[key]
@@ -196,17 +190,17 @@ class HeaderText:
         else:
             absolute = block.absolute
             headers = ", ".join([f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]])
-        decoded = known[2]
+        decoded = block.decoded_length
         if self.hpack_table:
             return (f'"headers": [{headers}], "header_block": '
-                    + dumps(_header_block_json(block, decoded, table=True)))
-        # _header_block_json without the table, formatted directly.
+                    + dumps(header_block_json(block, table=True)))
+        # header_block_json without the table, formatted directly.
         ratio = "null" if not decoded else repr(round(block.wire_length / decoded, 4))
         undecodable = block.undecodable_from
         return (f'"headers": [{headers}], "header_block": {{"stream_id": {block.stream_id}, '
                 f'"offset": {block.offset}, "wire_length": {block.wire_length}, '
-                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {known[3]}, '
-                f'"evictions": {known[4]}, "table_size": {block.table_size}, '
+                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
+                f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
                 f'"table_max_size": {block.table_max_size}, "table_incomplete": '
                 f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
                 f'{"null" if undecodable is None else undecodable}}}')
