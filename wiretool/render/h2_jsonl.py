@@ -251,6 +251,12 @@ def frame_json(frame: Frame, *, hpack_table: bool = False,
     return out
 
 
+_SIMPLE_MEMBERS = ("pad_length", "data_length", "exclusive", "stream_dependency", "weight",
+                   "error_code", "last_stream_id", "promised_stream_id",
+                   "window_size_increment", "prioritized_stream_id")
+"""Frame fields written as they are, in this order, when the frame has them."""
+
+
 def _frame_rest(frame: Frame) -> dict[str, Any]:
     """The members of a frame's object after ``reserved`` and before ``headers``: those
     that only some frames have."""
@@ -258,26 +264,10 @@ def _frame_rest(frame: Frame) -> dict[str, Any]:
     if frame.truncated:
         out["truncated"] = True
         out["payload_present"] = len(frame.payload)
-    if frame.pad_length is not None:
-        out["pad_length"] = frame.pad_length
-    if frame.data_length is not None:
-        out["data_length"] = frame.data_length
-    if frame.exclusive is not None:
-        out["exclusive"] = frame.exclusive
-    if frame.stream_dependency is not None:
-        out["stream_dependency"] = frame.stream_dependency
-    if frame.weight is not None:
-        out["weight"] = frame.weight
-    if frame.error_code is not None:
-        out["error_code"] = frame.error_code
-    if frame.last_stream_id is not None:
-        out["last_stream_id"] = frame.last_stream_id
-    if frame.promised_stream_id is not None:
-        out["promised_stream_id"] = frame.promised_stream_id
-    if frame.window_size_increment is not None:
-        out["window_size_increment"] = frame.window_size_increment
-    if frame.prioritized_stream_id is not None:
-        out["prioritized_stream_id"] = frame.prioritized_stream_id
+    for name in _SIMPLE_MEMBERS:
+        value = getattr(frame, name)
+        if value is not None:
+            out[name] = value
     if frame.error_code is not None:
         out["error_name"] = c.error_name(frame.error_code)
     if frame.debug_data is not None:
