@@ -73,15 +73,10 @@ def type_name(frame_type: int) -> str:
     return _TYPE_NAMES[frame_type]
 
 
-def _type_name(frame_type: int) -> str:
-    try:
-        return FrameType(frame_type).name
-    except ValueError:
-        return f"UNKNOWN_{frame_type:#04x}"
-
-
-_TYPE_NAMES = [_type_name(frame_type) for frame_type in range(256)]
+_TYPE_NAMES = [f"UNKNOWN_{frame_type:#04x}" for frame_type in range(256)]
 """Every type octet's name, looked up once per frame."""
+for _known in FrameType:
+    _TYPE_NAMES[_known] = _known.name
 
 
 def flag_names(frame_type: int, flags: int) -> list[str]:

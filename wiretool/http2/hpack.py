@@ -179,14 +179,7 @@ class HeaderBlock(NamedTuple):
     def absolute(self, block_offset: int) -> int:
         """The absolute offset of a byte of the block (RFC 9113 §4.3: a block is the
         concatenation of its fragments, which lie between frame headers on the wire)."""
-        segments = self.segments
-        if len(segments) == 1:
-            return self.offset + block_offset
-        # The last fragment starting at or before the offset (bisect: a block may have
-        # a hundred thousand CONTINUATION fragments).
-        index = max(bisect_right(segments, block_offset, key=_block_start) - 1, 0)
-        seg_block, seg_abs = segments[index]
-        return seg_abs + block_offset - seg_block
+        return _absolute(self.segments, block_offset)
 
     def field_offset(self, field: HeaderField) -> int:
         """Absolute offset of ``field``'s first byte in its direction's stream."""
@@ -211,6 +204,18 @@ class HeaderBlock(NamedTuple):
             for f in self.fields
             if f.name is not None and f.value is not None
         ]
+
+
+def _absolute(segments: Sequence[tuple[int, int]], block_offset: int) -> int:
+    """``HeaderBlock.absolute`` over ``(block_offset, absolute)`` fragment starts."""
+    if len(segments) == 1:
+        seg_block, seg_abs = segments[0]
+        return seg_abs + block_offset - seg_block
+    # The last fragment starting at or before the offset (bisect: a block may have a
+    # hundred thousand CONTINUATION fragments).
+    index = max(bisect_right(segments, block_offset, key=_block_start) - 1, 0)
+    seg_block, seg_abs = segments[index]
+    return seg_abs + block_offset - seg_block
 
 
 def _block_start(segment: tuple[int, int]) -> int:
@@ -320,13 +325,9 @@ class HpackContext:
             return self._block(block, stream_id, tuple(segments), known[0], (), None,
                                known[1], 0, 0)
 
-        starts = [seg_block for seg_block, _ in segments]
 
-        def absolute(block_offset: int) -> int:
-            # As HeaderBlock.absolute, for the diagnostics written while decoding.
-            index = max(bisect_right(starts, block_offset) - 1, 0)
-            seg_block, seg_abs = segments[index]
-            return seg_abs + block_offset - seg_block
+        def absolute(block_offset: int) -> int:  # for the diagnostics written meanwhile
+            return _absolute(segments, block_offset)
 
         fields: list[HeaderField] = []
         diags: list[Diagnostic] = []

@@ -26,6 +26,7 @@ from wiretool.capture.h2session import (
     Located,
     SessionRecord,
     StreamRow,
+    record_diagnostics,
 )
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
@@ -321,10 +322,7 @@ def record_objects(record: Record, *, hpack_table: bool = False) -> Iterator[dic
                "length": record.length}
     elif isinstance(record, Frame):
         yield frame_json(record, hpack_table=hpack_table)
-        diags = list(record.diagnostics)
-        if record.header_block is not None:
-            diags += record.header_block.diagnostics
-        for diag in diags:
+        for diag in record_diagnostics(record):
             yield diagnostic_json(diag, record.direction, record.offset)
     else:
         yield diagnostic_json(record)
@@ -516,9 +514,7 @@ class CaptureLines:
         inner = record.record
         if isinstance(inner, Frame):
             yield self._frame_line(head, record, inner)
-            block = inner.header_block
-            for diag in (inner.diagnostics if block is None
-                         else (*inner.diagnostics, *block.diagnostics)):
+            for diag in record_diagnostics(inner):
                 obj = diagnostic_json(diag, inner.direction, inner.offset)
                 del obj["record"]
                 where = {**time_fields(record.time_ns), "packet": record.packet_number}
