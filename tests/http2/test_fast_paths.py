@@ -6,7 +6,9 @@
   on every hpack-test-case story, each block sent twice;
 * the memoised Huffman decoder against the ``hpack`` library's;
 * the one-octet HPACK integer shortcut against ``hpack.hpack.decode_integer``;
-* frames built with their direction by the reader against frames tagged afterwards.
+* frames built with their direction by the reader against frames tagged afterwards;
+* the common DATA and HEADERS frames built directly against the full decoding, on
+  every frame of the corpora and dumps and on generated frames.
 """
 
 from __future__ import annotations
@@ -46,13 +48,18 @@ def _session_records(path: Path, *, summary: bool) -> list[SessionRecord]:
                                                        (False, True)])
 def test_capture_lines_match_capture_objects(path: Path, hpack_table: bool,
                                              summary: bool) -> None:
+    """Record by record, each twice so that the header text memos are used."""
     records = _session_records(path, summary=summary)
-    plain = [dumps(obj) for record in records
-             for obj in capture_objects(record, hpack_table=hpack_table, summary=summary)]
     lines = CaptureLines(hpack_table=hpack_table, summary=summary)
-    fast = [line for record in records for line in lines.lines(record)]
-    assert len(plain) > 10
-    assert fast == plain
+    count = 0
+    for record in records + records:
+        plain = [dumps(obj) + "\n" for obj in capture_objects(record, hpack_table=hpack_table,
+                                                              summary=summary)]
+        parts: list[str] = []
+        lines.extend(parts, record)
+        assert "".join(parts) == "".join(plain)
+        count += len(plain)
+    assert count > 20
 
 
 def test_cached_block_decodings_match_a_context_without_cache() -> None:
@@ -155,3 +162,64 @@ def test_frame_lines_match_frame_json(path: Path, hpack_table: bool) -> None:
     lines = FrameLines(hpack_table=hpack_table)
     for frame in frames + frames:
         assert lines.line(frame) == dumps(frame_json(frame, hpack_table=hpack_table))
+
+
+FRAME_CASES = sorted((ROOT / "tests" / "corpora" / "http2-frame-test-case").rglob("*.json"))
+
+
+def _general_decode_frame(raw: bytes, offset: int, **options: object) -> object:
+    """``decode_frame`` with its direct construction of common frames switched off."""
+    from wiretool.http2 import frames
+
+    saved = frames._COMMON_EXCLUDED
+    frames._COMMON_EXCLUDED = {}
+    try:
+        return frames.decode_frame(raw, offset, **options)  # type: ignore[arg-type]
+    finally:
+        frames._COMMON_EXCLUDED = saved
+
+
+def test_common_frames_match_the_full_path_on_the_corpus() -> None:
+    """Every frame of http2-frame-test-case and of the bundled dumps, both ways."""
+    from wiretool.http2.frames import Frame, FrameReader, decode_frame
+
+    raws: list[bytes] = []
+    for case in FRAME_CASES:
+        wire = json.loads(case.read_text()).get("wire")
+        if wire:
+            raws.append(bytes.fromhex(wire))
+    for path in sorted((ROOT / "samples").rglob("*.bin")):
+        if path.parent.name in ("h2", "grpc"):  # one direction of a connection each
+            for frame in FrameReader().feed(path.read_bytes()):
+                if isinstance(frame, Frame):
+                    raws.append(frame.length.to_bytes(3, "big")
+                                + bytes([frame.type, frame.flags])
+                                + (frame.stream_id | frame.reserved << 31).to_bytes(4, "big")
+                                + frame.payload)
+    common = 0
+    for raw in raws:
+        truncated = len(raw) - 9 < int.from_bytes(raw[:3], "big")
+        fast = decode_frame(raw, 7, truncated=truncated, direction="client")
+        assert fast == _general_decode_frame(raw, 7, truncated=truncated, direction="client")
+        common += fast.type in (0, 1) and not fast.diagnostics
+    assert common > 50  # the direct construction was exercised
+
+
+@given(ftype=st.sampled_from([0, 1, 1, 4, 9]), flags=st.integers(0, 255),
+       reserved=st.booleans(), stream_id=st.sampled_from([0, 1, 3, 0x7FFF_FFFF]),
+       payload=st.binary(max_size=40), truncated=st.booleans(),
+       open_block=st.sampled_from([None, 1, 3]), max_frame_size=st.sampled_from([16, 16384]),
+       known=st.booleans())
+def test_common_frames_match_the_full_path(ftype: int, flags: int, reserved: bool,
+                                           stream_id: int, payload: bytes, truncated: bool,
+                                           open_block: int | None, max_frame_size: int,
+                                           known: bool) -> None:
+    from wiretool.http2.frames import decode_frame
+
+    length = len(payload) + (7 if truncated else 0)
+    raw = (length.to_bytes(3, "big") + bytes([ftype, flags])
+           + (stream_id | (reserved << 31)).to_bytes(4, "big") + payload)
+    options = {"truncated": truncated, "open_block": open_block,
+               "max_frame_size": max_frame_size, "max_frame_size_known": known,
+               "direction": "server"}
+    assert decode_frame(raw, 100, **options) == _general_decode_frame(raw, 100, **options)

@@ -8,6 +8,7 @@ never with ``NO_COLOR``), ``default_format`` to pick table vs JSON, and let
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -79,12 +80,22 @@ def reports_errors(command: F) -> F:
     return cast(F, wrapper)
 
 
+GC_YOUNG_THRESHOLD = 20_000
+"""Allocations between two collections of the youngest generation (CPython: 700).
+
+The decoders build many small immutable objects (a frame, a header block, a field)
+and hold none in cycles, so the default threshold ran the cycle collector every few
+frames: 7% of ``h2-frames --format jsonl`` on a load-test capture. Cycles are still
+collected, just less often."""
+
+
 def run(app: typer.Typer) -> None:
     """Run the Typer app; library errors become one-line messages and exit 2.
 
     Typer's standalone mode already turns usage errors into exit 2 and ``typer.Exit``
     into its code; anything of ours that escapes a command is a WiretoolError.
     """
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     try:
         app()
     except WiretoolError as exc:

@@ -133,7 +133,7 @@ HEADER_TEXT_FIELDS = 8192
 
 _Piece = tuple[str, int, str]
 """A header's text before its absolute offset, its block offset, and the text after
-its absolute offset."""
+its absolute offset (with the separator when another header follows)."""
 
 
 class HeaderText:
@@ -170,12 +170,19 @@ class HeaderText:
 
     def members(self, block: HeaderBlock) -> str:
         """``"headers": [...], "header_block": {...}`` for the frame that ends ``block``."""
+        parts: list[str] = []
+        self.extend(parts, block)
+        return "".join(parts)
+
+    def extend(self, parts: list[str], block: HeaderBlock) -> None:
+        """Append the text of ``members(block)`` to ``parts``, in pieces (the caller joins
+        them once, with the rest of its output: the headers are most of a frame line)."""
         fields = block.fields
         key = id(fields)
         known = self._blocks.get(key)
         if known is None or known[0] is not fields:
-            known = (fields, [self._piece(field) for field in fields])
             last = fields[-1] if fields else None
+            known = (fields, [self._piece(field, field is not last) for field in fields])
             if key in self._once and self._once[key] is last:  # seen before: keep it
                 del self._once[key]
                 if len(self._blocks) >= HEADER_TEXT_DECODINGS:
@@ -185,28 +192,32 @@ class HeaderText:
                 if len(self._once) >= HEADER_TEXT_FIRST_SIGHTINGS:
                     self._once.clear()
                 self._once[key] = last
+        parts.append('"headers": [')
         if len(block.segments) == 1:
             base = block.offset
-            headers = ", ".join([f"{head}{base + at}{tail}" for head, at, tail in known[1]])
+            parts += [f"{head}{base + at}{tail}" for head, at, tail in known[1]]
         else:
             absolute = block.absolute
-            headers = ", ".join([f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]])
+            parts += [f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]]
         decoded = block.decoded_length
         if self.hpack_table:
-            return (f'"headers": [{headers}], "header_block": '
-                    + dumps(header_block_json(block, table=True)))
+            parts.append('], "header_block": ' + dumps(header_block_json(block, table=True)))
+            return
         # header_block_json without the table, formatted directly.
         ratio = "null" if not decoded else repr(round(block.wire_length / decoded, 4))
         undecodable = block.undecodable_from
-        return (f'"headers": [{headers}], "header_block": {{"stream_id": {block.stream_id}, '
-                f'"offset": {block.offset}, "wire_length": {block.wire_length}, '
-                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
-                f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
-                f'"table_max_size": {block.table_max_size}, "table_incomplete": '
-                f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
-                f'{"null" if undecodable is None else undecodable}}}')
+        parts.append(
+            f'], "header_block": {{"stream_id": {block.stream_id}, '
+            f'"offset": {block.offset}, "wire_length": {block.wire_length}, '
+            f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
+            f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
+            f'"table_max_size": {block.table_max_size}, "table_incomplete": '
+            f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
+            f'{"null" if undecodable is None else undecodable}}}')
 
-    def _piece(self, field: HeaderField) -> _Piece:
+    def _piece(self, field: HeaderField, more: bool) -> _Piece:
+        """The field's text around its absolute offset; with ``more``, the separator
+        before the next field ends it."""
         if field.inserted or field.evicted or field.new_table_size is not None:
             text = self._text(field)  # seen once: not remembered
         else:
@@ -218,7 +229,7 @@ class HeaderText:
                 known = self._fields[key] = self._text(field)
             text = known
         at = field.block_offset
-        return text[0], at, f', "block_offset": {at}{text[1]}'
+        return text[0], at, f', "block_offset": {at}{text[1]}{", " if more else ""}'
 
     @staticmethod
     def _text(field: HeaderField) -> tuple[str, str]:
@@ -493,6 +504,9 @@ class CaptureLines:
         self.summary = summary
         self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
         self._frames = FrameLines(hpack_table=hpack_table)
+        self._where: tuple[tuple[str, int | None, int | None] | None, str] = (None, "")
+        """(connection text, time, packet) of the last frame line, and the text of
+        those members."""
 
     def _fragment(self, conn: ConnectionInfo) -> str:
         known = self._fragments.get(conn.conn_id)
@@ -501,42 +515,46 @@ class CaptureLines:
             self._fragments[conn.conn_id] = known
         return known[1]
 
-    def lines(self, record: SessionRecord) -> Iterator[str]:
-        """One JSON line (no newline) per object of ``record``."""
+    def extend(self, parts: list[str], record: SessionRecord) -> None:
+        """Append the JSON lines of ``record``'s objects to ``parts``, each line ending
+        with a newline, in pieces: join them to write them."""
         if not isinstance(record, Located):
             if isinstance(record, ConnectionEnd):
                 self._fragments.pop(record.conn.conn_id, None)
             for obj in capture_objects(record, hpack_table=self.hpack_table,
                                        summary=self.summary):
-                yield dumps(obj)
+                parts.append(dumps(obj) + "\n")
             return
         head = self._fragment(record.conn)
         inner = record.record
         if isinstance(inner, Frame):
-            yield self._frame_line(head, record, inner)
+            self._frame_line(parts, head, record, inner)
+            parts.append("\n")
             for diag in record_diagnostics(inner):
                 obj = diagnostic_json(diag, inner.direction, inner.offset)
                 del obj["record"]
                 where = {**time_fields(record.time_ns), "packet": record.packet_number}
-                yield (f'{{"record": "diagnostic", {head}, '
-                       + dumps({**where, **obj})[1:])
+                parts.append(f'{{"record": "diagnostic", {head}, '
+                             + dumps({**where, **obj})[1:] + "\n")
             return
         where = {**time_fields(record.time_ns), "packet": record.packet_number}
         for obj in _located_objects(record, self.hpack_table):
             kind = obj.pop("record")
-            yield (f'{{"record": {dumps(kind)}, {head}, '
-                   + dumps({**where, **obj})[1:])
+            parts.append(f'{{"record": {dumps(kind)}, {head}, '
+                         + dumps({**where, **obj})[1:] + "\n")
 
-
-    def _frame_line(self, head: str, record: Located, frame: Frame) -> str:
-        """The line of a located frame: ``FrameLines.line`` with the connection, time
+    def _frame_line(self, parts: list[str], head: str, record: Located, frame: Frame) -> None:
+        """The line of a located frame: ``FrameLines.extend`` with the connection, time
         and packet; exactly ``dumps`` of its ``capture_objects`` object."""
         time_ns = record.time_ns
-        when = ('"time": null' if time_ns is None
-                else f'"time": {round(time_ns / 1e9, 9)!r}, "time_ns": {time_ns}')
         packet = record.packet_number
-        return self._frames.line(
-            frame, f'{head}, {when}, "packet": {"null" if packet is None else packet}, ')
+        key = (head, time_ns, packet)  # a packet carries many frames: once per packet
+        if key != self._where[0]:
+            when = ('"time": null' if time_ns is None
+                    else f'"time": {round(time_ns / 1e9, 9)!r}, "time_ns": {time_ns}')
+            self._where = (key, f'{head}, {when}, "packet": '
+                                f'{"null" if packet is None else packet}, ')
+        self._frames.extend(parts, frame, self._where[1])
 
 
 class FrameLines:
@@ -550,10 +568,15 @@ class FrameLines:
     def line(self, frame: Frame, where: str = "") -> str:
         """The frame's line; ``where`` is the text of the members between ``record`` and
         ``direction`` (connection, time, packet in a capture), ending with ``", "``."""
+        parts: list[str] = []
+        self.extend(parts, frame, where)
+        return "".join(parts)
+
+    def extend(self, parts: list[str], frame: Frame, where: str = "") -> None:
+        """Append the text of ``line(frame, where)`` to ``parts``, in pieces."""
         text = (f'{{"record": "frame", {where}"direction": '
-                f'{_json_text(frame.direction)}, "offset": {frame.offset}, "type": {frame.type}, '
-                f'"type_name": {_json_text(frame.type_name)}, "flags": {frame.flags}, '
-                f'"flag_names": {_flag_names_json(frame.type, frame.flags)}, '
+                f'{_json_text(frame.direction)}, "offset": {frame.offset}, '
+                f'{_type_members(frame.type, frame.flags)}, '
                 f'"stream_id": {frame.stream_id}, "length": {frame.length}, '
                 f'"reserved": {"true" if frame.reserved else "false"}')
         rest = _frame_rest(frame)
@@ -563,9 +586,12 @@ class FrameLines:
             else:
                 text += ", " + dumps(rest)[1:-1]
         block = frame.header_block
-        if block is not None:
-            text += ", " + self._headers.members(block)
-        return text + "}"
+        if block is None:
+            parts.append(text + "}")
+            return
+        parts.append(text + ", ")
+        self._headers.extend(parts, block)
+        parts.append("}")
 
 
 @lru_cache(maxsize=1024)
@@ -574,9 +600,12 @@ def _json_text(text: str | None) -> str:
     return dumps(text)
 
 
-@lru_cache(maxsize=1024)
-def _flag_names_json(frame_type: int, flags: int) -> str:
-    return dumps(c.flag_names(frame_type, flags))
+@lru_cache(maxsize=4096)
+def _type_members(frame_type: int, flags: int) -> str:
+    """``"type": ..., "type_name": ..., "flags": ..., "flag_names": [...]`` of a frame:
+    a pure function of two octets."""
+    return (f'"type": {frame_type}, "type_name": {dumps(c.type_name(frame_type))}, '
+            f'"flags": {flags}, "flag_names": {dumps(c.flag_names(frame_type, flags))}')
 
 
 def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
