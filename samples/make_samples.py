@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.internal.encoder import _VarintBytes  # noqa: PLC2701
+from google.protobuf.internal.encoder import _VarintBytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,7 +44,8 @@ def load_types() -> tuple[type, type]:
     for file in fds.file:
         pool.Add(file)
     person = message_factory.GetMessageClass(pool.FindMessageTypeByName("wiretool.samples.Person"))
-    book = message_factory.GetMessageClass(pool.FindMessageTypeByName("wiretool.samples.AddressBook"))
+    book = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("wiretool.samples.AddressBook"))
     return person, book
 
 
@@ -81,7 +82,8 @@ def main() -> None:
         xxd = "".join(lines).encode()
     (HERE / "person.hex").write_bytes(xxd)
     book = book_class(people=[ada, grace, linus])
-    (HERE / "addressbook.b64").write_text(base64.b64encode(book.SerializeToString()).decode() + "\n")
+    encoded = base64.b64encode(book.SerializeToString()).decode()
+    (HERE / "addressbook.b64").write_text(encoded + "\n")
     plain = grace.SerializeToString()
     packed = gzip.compress(ada.SerializeToString(), mtime=0)
     grpc = (b"\x00" + len(plain).to_bytes(4, "big") + plain

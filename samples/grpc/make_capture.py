@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import random
 import json
+import random
 import signal
 import subprocess
 import sys
