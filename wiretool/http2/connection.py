@@ -331,16 +331,20 @@ class Connection:
             state.block_dropped = False
             state.block_stream = None
             return frame._replace(diagnostics=frame.diagnostics + tuple(extra))
-        segments: list[tuple[int, int]] = []
-        at = 0
-        for absolute, fragment in state.fragments:
-            segments.append((at, absolute))
-            at += len(fragment)
-        block = state.hpack.decode_block(
-            b"".join(fragment for _absolute, fragment in state.fragments),
-            stream_id=state.block_stream or 0,
-            segments=segments,
-        )
+        fragments = state.fragments
+        if len(fragments) == 1:  # no CONTINUATION: the block is the fragment
+            absolute, data = fragments[0]
+            segments: tuple[tuple[int, int], ...] = ((0, absolute),)
+        else:
+            starts: list[tuple[int, int]] = []
+            at = 0
+            for absolute, fragment in fragments:
+                starts.append((at, absolute))
+                at += len(fragment)
+            segments = tuple(starts)
+            data = b"".join([fragment for _absolute, fragment in fragments])
+        block = state.hpack.decode_block(data, stream_id=state.block_stream or 0,
+                                         segments=segments)
         state.fragments = []
         state.block_stream = None
         return frame.with_header_block(block, tuple(extra))

@@ -36,7 +36,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
@@ -105,9 +105,12 @@ class TableEntry:
     """RFC 7541 §4.1 size; a lower bound (value + 32) when the name is unknown."""
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderField:
-    """One representation in a header block."""
+class HeaderField(NamedTuple):
+    """One representation in a header block.
+
+    A ``NamedTuple`` like ``HeaderBlock``: a block that misses the decoding cache builds
+    one per representation, and a frozen dataclass's ``__init__`` cost 4x more.
+    """
 
     representation: Representation
     block_offset: int
@@ -120,7 +123,7 @@ class HeaderField:
     """Decoded name; ``None`` if unknown (mid-connection), not expanded, or a size update."""
     value: bytes | None = None
     """Decoded value; ``None`` likewise."""
-    index: int | None = None
+    index: int | None = None  # type: ignore[assignment]  # shadows tuple.index, unused here
     """Indexed: the entry referenced; literal with indexed name: the name's index; else None."""
     table: str | None = None
     """``static`` or ``dynamic`` for ``index``."""
@@ -374,7 +377,7 @@ class HpackContext:
                         )
                     )
                 if over_limit:
-                    field = replace(field, name=None, value=None, expanded=False)
+                    field = field._replace(name=None, value=None, expanded=False)
                 decoded_length += len(field.name or b"") + len(field.value or b"")
             fields.append(field)
             pos = end
