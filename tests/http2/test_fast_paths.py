@@ -182,6 +182,7 @@ def _general_decode_frame(raw: bytes, offset: int, **options: object) -> object:
 def test_common_frames_match_the_full_path_on_the_corpus() -> None:
     """Every frame of http2-frame-test-case and of the bundled dumps, both ways."""
     from wiretool.http2.frames import Frame, FrameReader, decode_frame
+    from wiretool.render.h2_jsonl import FrameLines, frame_json
 
     raws: list[bytes] = []
     for case in FRAME_CASES:
@@ -197,10 +198,12 @@ def test_common_frames_match_the_full_path_on_the_corpus() -> None:
                                 + (frame.stream_id | frame.reserved << 31).to_bytes(4, "big")
                                 + frame.payload)
     common = 0
+    lines = FrameLines()
     for raw in raws:
         truncated = len(raw) - 9 < int.from_bytes(raw[:3], "big")
         fast = decode_frame(raw, 7, truncated=truncated, direction="client")
         assert fast == _general_decode_frame(raw, 7, truncated=truncated, direction="client")
+        assert lines.line(fast) == dumps(frame_json(fast))  # its members written directly
         common += fast.type in (0, 1) and not fast.diagnostics
     assert common > 50  # the direct construction was exercised
 

@@ -131,9 +131,25 @@ HEADER_TEXT_FIRST_SIGHTINGS = 16384
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
 
-_Piece = tuple[str, int, str]
-"""A header's text before its absolute offset, its block offset, and the text after
-its absolute offset (with the separator when another header follows)."""
+class _BlockText:
+    """The text of one decoding's ``headers`` and ``header_block`` members, with holes.
+
+    ``texts`` alternates fixed text and holes (``None``) for the absolute offsets of the
+    fields, whose block offsets are ``ats``: a frame line fills the holes with the
+    offsets of its block. ``tail`` is ``header_block`` after its ``offset``, for the
+    table state ``tail_key`` (a decoding is cached only while the table is unchanged,
+    but the tail is checked anyway).
+    """
+
+    __slots__ = ("ats", "fields", "tail", "tail_key", "texts")
+
+    def __init__(self, fields: tuple[HeaderField, ...], texts: list[str | None],
+                 ats: list[int]) -> None:
+        self.fields = fields
+        self.texts = texts
+        self.ats = ats
+        self.tail_key: tuple[int, int, bool] | None = None
+        self.tail = ""
 
 
 class HeaderText:
@@ -144,8 +160,8 @@ class HeaderText:
 
     * the HPACK context hands out the same ``fields`` tuple for every block that decodes
       the same way (``HpackContext`` caches its decodings): the text of such a block is
-      kept by the tuple's identity, from its second sighting on (so a connection that
-      sends a new path in every request does not fill the memo);
+      kept by the tuple's identity (``_BlockText``), from its second sighting on (so a
+      connection that sends a new path in every request does not fill the memo);
     * a field that neither inserted nor evicted is formatted from its wire bytes, name,
       value and flags alone (the wire bytes decide its representation, index, table and
       Huffman flags): its text is kept by those, for blocks that differ in another field.
@@ -155,12 +171,12 @@ class HeaderText:
 
     def __init__(self, *, hpack_table: bool = False) -> None:
         self.hpack_table = hpack_table
-        self._blocks: dict[int, tuple[tuple[HeaderField, ...], list[_Piece]]] = {}
-        """id(fields) -> (fields, pieces), for the decodings seen twice; holding
-        ``fields`` keeps the id from being reused while it is a key."""
+        self._blocks: dict[int, _BlockText] = {}
+        """id(fields) -> its text, for the decodings seen twice; holding ``fields``
+        keeps the id from being reused while it is a key."""
         self._once: dict[int, HeaderField | None] = {}
         """id(fields) -> its last field, for decodings seen once (most blocks of a
-        connection that sends a new path each time): their pieces are not kept. Holding
+        connection that sends a new path each time): their text is not kept. Holding
         one field (not the tuple, nor its text) keeps this small; since that field
         cannot be freed, finding it again proves the same decoding came back."""
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
@@ -180,9 +196,9 @@ class HeaderText:
         fields = block.fields
         key = id(fields)
         known = self._blocks.get(key)
-        if known is None or known[0] is not fields:
+        if known is None or known.fields is not fields:
+            known = self._block_text(fields)
             last = fields[-1] if fields else None
-            known = (fields, [self._piece(field, field is not last) for field in fields])
             if key in self._once and self._once[key] is last:  # seen before: keep it
                 del self._once[key]
                 if len(self._blocks) >= HEADER_TEXT_DECODINGS:
@@ -192,44 +208,61 @@ class HeaderText:
                 if len(self._once) >= HEADER_TEXT_FIRST_SIGHTINGS:
                     self._once.clear()
                 self._once[key] = last
-        parts.append('"headers": [')
+        texts = known.texts.copy()
         if len(block.segments) == 1:
             base = block.offset
-            parts += [f"{head}{base + at}{tail}" for head, at, tail in known[1]]
+            texts[1::2] = [str(base + at) for at in known.ats]
         else:
             absolute = block.absolute
-            parts += [f"{head}{absolute(at)}{tail}" for head, at, tail in known[1]]
-        decoded = block.decoded_length
+            texts[1::2] = [str(absolute(at)) for at in known.ats]
+        parts += texts  # type: ignore[arg-type]  # the holes are filled
         if self.hpack_table:
             parts.append('], "header_block": ' + dumps(header_block_json(block, table=True)))
             return
-        # header_block_json without the table, formatted directly.
+        tail_key = (block.table_size, block.table_max_size, block.table_incomplete)
+        if known.tail_key != tail_key:
+            known.tail_key, known.tail = tail_key, self._tail(block)
+        parts.append(f'], "header_block": {{"stream_id": {block.stream_id}, '
+                     f'"offset": {block.offset}{known.tail}')
+
+    def _block_text(self, fields: tuple[HeaderField, ...]) -> _BlockText:
+        texts: list[str | None] = []
+        ats: list[int] = []
+        before = '"headers": ['
+        for field in fields:
+            head, tail = self._field_text(field)
+            at = field.block_offset
+            texts += (before + head, None)
+            ats.append(at)
+            before = f', "block_offset": {at}{tail}, '
+        texts.append(before[:-2] if fields else before)  # no separator after the last
+        return _BlockText(fields, texts, ats)
+
+    @staticmethod
+    def _tail(block: HeaderBlock) -> str:
+        """``header_block_json`` (without the table) after ``offset``, formatted directly:
+        what a decoding and the table state decide."""
+        decoded = block.decoded_length
         ratio = "null" if not decoded else repr(round(block.wire_length / decoded, 4))
         undecodable = block.undecodable_from
-        parts.append(
-            f'], "header_block": {{"stream_id": {block.stream_id}, '
-            f'"offset": {block.offset}, "wire_length": {block.wire_length}, '
-            f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
-            f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
-            f'"table_max_size": {block.table_max_size}, "table_incomplete": '
-            f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
-            f'{"null" if undecodable is None else undecodable}}}')
+        return (f', "wire_length": {block.wire_length}, '
+                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
+                f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
+                f'"table_max_size": {block.table_max_size}, "table_incomplete": '
+                f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
+                f'{"null" if undecodable is None else undecodable}}}')
 
-    def _piece(self, field: HeaderField, more: bool) -> _Piece:
-        """The field's text around its absolute offset; with ``more``, the separator
-        before the next field ends it."""
+    def _field_text(self, field: HeaderField) -> tuple[str, str]:
+        """The field's text before its absolute offset and after its block offset."""
         if field.inserted or field.evicted or field.new_table_size is not None:
-            text = self._text(field)  # seen once: not remembered
-        else:
-            key = (field.wire, field.name, field.value, field.unknown_entry, field.expanded)
-            known = self._fields.get(key)
-            if known is None:
-                if len(self._fields) >= HEADER_TEXT_FIELDS:
-                    self._fields.clear()
-                known = self._fields[key] = self._text(field)
-            text = known
-        at = field.block_offset
-        return text[0], at, f', "block_offset": {at}{text[1]}{", " if more else ""}'
+            return self._text(field)  # seen once: not remembered
+        key = (field.wire, field.name, field.value, field.unknown_entry, field.expanded)
+        known = self._fields.get(key)
+        if known is None:
+            if len(self._fields) >= HEADER_TEXT_FIELDS:
+                self._fields.clear()
+            known = self._fields[key] = self._text(field)
+        return known
 
     @staticmethod
     def _text(field: HeaderField) -> tuple[str, str]:
@@ -530,6 +563,9 @@ class CaptureLines:
         if isinstance(inner, Frame):
             self._frame_line(parts, head, record, inner)
             parts.append("\n")
+            block = inner.header_block
+            if not inner.diagnostics and (block is None or not block.diagnostics):
+                return
             for diag in record_diagnostics(inner):
                 obj = diagnostic_json(diag, inner.direction, inner.offset)
                 del obj["record"]
@@ -579,12 +615,7 @@ class FrameLines:
                 f'{_type_members(frame.type, frame.flags)}, '
                 f'"stream_id": {frame.stream_id}, "length": {frame.length}, '
                 f'"reserved": {"true" if frame.reserved else "false"}')
-        rest = _frame_rest(frame)
-        if rest:
-            if all(type(value) is int for value in rest.values()):
-                text += "".join([f', "{key}": {value}' for key, value in rest.items()])
-            else:
-                text += ", " + dumps(rest)[1:-1]
+        text += _rest_text(frame)
         block = frame.header_block
         if block is None:
             parts.append(text + "}")
@@ -592,6 +623,23 @@ class FrameLines:
         parts.append(text + ", ")
         self._headers.extend(parts, block)
         parts.append("}")
+
+
+def _rest_text(frame: Frame) -> str:
+    """The members of ``_frame_rest(frame)``, each after ``", "``: directly for the
+    commonest frames (DATA, and HEADERS without padding or priority), else encoded."""
+    if not frame.truncated and frame.pad_length is None:
+        if frame.type == c.FrameType.DATA and frame.data_length is not None:
+            return f', "data_length": {frame.data_length}'
+        if (frame.type == c.FrameType.HEADERS and frame.exclusive is None
+                and frame.fragment is not None):
+            return f', "fragment_length": {len(frame.fragment)}'
+    rest = _frame_rest(frame)
+    if not rest:
+        return ""
+    if all(type(value) is int for value in rest.values()):
+        return "".join([f', "{key}": {value}' for key, value in rest.items()])
+    return ", " + dumps(rest)[1:-1]
 
 
 @lru_cache(maxsize=1024)
