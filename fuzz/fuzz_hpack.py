@@ -22,7 +22,7 @@ from pathlib import Path
 import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["wiretool"]):
-    from wiretool.http2.hpack import HeaderBlock, HpackContext
+    from wiretool.http2.hpack import BlockCache, HeaderBlock, HpackContext
     from wiretool.render import h2_jsonl, hpack_view
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -68,7 +68,7 @@ def test_one_input(data: bytes) -> None:
     )
     context = HpackContext(**settings)  # type: ignore[arg-type]
     # The same blocks through a context that caches no decoding: the cache is exact.
-    uncached = HpackContext(**settings, block_cache_entries=0)  # type: ignore[arg-type]
+    uncached = HpackContext(**settings, block_cache=BlockCache(0))  # type: ignore[arg-type]
     decoded = []
     base = 0
     blocks = split_blocks(data[1:])

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from wiretool.capture import follow_tcp
 from wiretool.capture.h2session import CaptureSession, SessionRecord
-from wiretool.http2.hpack import HpackContext, _read_integer, decode_huffman
+from wiretool.http2.hpack import BlockCache, HpackContext, _read_integer, decode_huffman
 from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_cached_block_decodings_match_a_context_without_cache() -> None:
         cases = json.loads(path.read_text())["cases"]
         size = cases[0].get("header_table_size") or 4096
         cached = HpackContext(table_size_limit=size)
-        plain = HpackContext(table_size_limit=size, block_cache_entries=0)
+        plain = HpackContext(table_size_limit=size, block_cache=BlockCache(0))
         for number, case in enumerate(cases):
             wire = bytes.fromhex(case["wire"])
             first = None
@@ -226,3 +226,27 @@ def test_common_frames_match_the_full_path(ftype: int, flags: int, reserved: boo
                "max_frame_size": max_frame_size, "max_frame_size_known": known,
                "direction": "server"}
     assert decode_frame(raw, 100, **options) == _general_decode_frame(raw, 100, **options)
+
+
+def test_one_block_cache_serves_many_contexts_apart() -> None:
+    """Contexts sharing a cache never see each other's decodings, nor their own from
+    before a table change; the cache holds at most its number of entries."""
+    from hpack import Encoder
+
+    shared = BlockCache(entries=4)
+    contexts = []
+    for name in (b"x-a", b"x-b"):
+        context = HpackContext(block_cache=shared)
+        context.decode_block(Encoder().encode([(name, b"1")]))  # inserts at index 62
+        contexts.append(context)
+    indexed = bytes([0x80 | 62])
+    for _ in range(2):
+        assert [f.name for f in contexts[0].decode_block(indexed).fields] == [b"x-a"]
+        assert [f.name for f in contexts[1].decode_block(indexed).fields] == [b"x-b"]
+    first = contexts[0].decode_block(indexed)
+    assert contexts[0].decode_block(indexed).fields is first.fields  # from the cache
+    contexts[0].decode_block(Encoder().encode([(b"x-c", b"2")]))  # a new index 62
+    assert [f.name for f in contexts[0].decode_block(indexed).fields] == [b"x-c"]
+    for number in range(10):
+        contexts[1].decode_block(bytes([0x80 | 2]) * (number + 1))
+        assert len(shared) <= 4

@@ -23,9 +23,10 @@ Two situations a decoder in a server never meets, and a dissector always does:
   indexes of the known ones (RFC 7541 §2.3.3, §4.4).
 
 A busy connection sends the same few blocks again and again once its table is warm,
-so a context remembers the blocks it decoded while its state is unchanged (see
-``HpackContext._cache``): a repeated block costs one dictionary look-up, and every
-identical block shares one ``fields`` tuple. That is why a ``HeaderField`` holds its
+so the blocks a context decoded while its state is unchanged are remembered (see
+``BlockCache``, one for all the contexts of a process, so that memory does not grow
+with the number of connections): a repeated block costs one dictionary look-up, and
+every identical block shares one ``fields`` tuple. That is why a ``HeaderField`` holds its
 offset inside the block only; ``HeaderBlock.field_offset`` gives the absolute one.
 
 Rendering is left to ``wiretool.render``.
@@ -33,6 +34,7 @@ Rendering is left to ``wiretool.render``.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -62,10 +64,54 @@ ENTRY_OVERHEAD = 32
 _Absolute = Callable[[int], int]
 """Maps an offset inside a header block to an absolute offset in the direction's stream."""
 
-BLOCK_CACHE_ENTRIES = 512
-"""Decoded header blocks remembered per context while its table is unchanged."""
+BLOCK_CACHE_ENTRIES = 16384
+"""Decoded header blocks remembered by a ``BlockCache``, for all its contexts together
+(512 per direction of 16 busy connections); about 4 KiB each at most."""
 BLOCK_CACHE_MAX_BLOCK = 4096
-"""Longer blocks are not remembered (a context's cache stays under a few MiB)."""
+"""Longer blocks are not remembered."""
+
+_STATES = itertools.count(1)
+"""Numbers of context states: a context takes a new one at every change (``_changed``),
+so no two states of any contexts share one."""
+
+
+class BlockCache:
+    """Decodings of header blocks that changed nothing, for every context that uses it.
+
+    Decoding is a function of the block's bytes and of its context's state (the table,
+    its limits, whether history is complete), so while the state is unchanged a block
+    seen before decodes to the same fields. The key is the block and the number of the
+    state it was decoded in (``HpackContext._state``): a context whose state changed
+    never finds its earlier decodings, which stay until the cache fills. Only blocks that
+    changed nothing and raised no diagnostic (those carry absolute offsets) are kept.
+
+    One cache serves all the connections of a capture, so memory stays bounded however
+    many there are: when it is full it empties and starts afresh (more connections than
+    it holds cost decoding time, not memory).
+    """
+
+    def __init__(self, entries: int = BLOCK_CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._decodings: dict[tuple[int, bytes], tuple[tuple[HeaderField, ...], int]] = {}
+        """(state, block) -> the block's fields and decoded length."""
+
+    def get(self, state: int, block: bytes) -> tuple[tuple[HeaderField, ...], int] | None:
+        return self._decodings.get((state, block))
+
+    def put(self, state: int, block: bytes, fields: tuple[HeaderField, ...],
+            decoded_length: int) -> None:
+        if not self.entries or len(block) > BLOCK_CACHE_MAX_BLOCK:
+            return
+        if len(self._decodings) >= self.entries:
+            self._decodings.clear()
+        self._decodings[(state, bytes(block))] = (fields, decoded_length)
+
+    def __len__(self) -> int:
+        return len(self._decodings)
+
+
+SHARED_BLOCK_CACHE = BlockCache()
+"""The cache of the contexts created without one of their own."""
 
 
 HUFFMAN_CACHE_SIZE = 4096
@@ -244,7 +290,7 @@ class HpackContext:
         limit_known: bool = True,
         history_complete: bool = True,
         max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
-        block_cache_entries: int = BLOCK_CACHE_ENTRIES,
+        block_cache: BlockCache | None = None,
     ) -> None:
         self.entries: deque[TableEntry] = deque()
         """Known dynamic entries, newest first (index 62 is ``entries[0]``)."""
@@ -262,18 +308,10 @@ class HpackContext:
         self.max_header_list_size = max_header_list_size
         self.unknown_reason = "capture started mid-connection"
         """Why dynamic entries may be unknown, for the diagnostics that say so."""
-        self._cache: dict[bytes, tuple[tuple[HeaderField, ...], int]] = {}
-        """Blocks decoded since the table last changed: block bytes -> their fields and
-        decoded length.
-
-        Decoding is a function of the block's bytes and of this context's state (the
-        table, its limits, whether history is complete), so while the state is unchanged
-        a block seen before decodes to the same fields. Only blocks that changed nothing
-        and raised no diagnostic (those carry absolute offsets) are remembered, and the
-        cache is emptied by every change of state (``_changed``). A busy connection sends
-        the same few blocks again and again once its table is warm (RFC 7541 §2.3.2).
-        """
-        self._cache_entries = block_cache_entries
+        self._cache = SHARED_BLOCK_CACHE if block_cache is None else block_cache
+        """Where blocks that changed nothing are remembered (``BlockCache``)."""
+        self._state = next(_STATES)
+        """The number of this context's state in ``_cache``: new at every change."""
         self._snapshot: tuple[TableEntry, ...] | None = None
         """``tuple(self.entries)`` while the table is unchanged (shared by the blocks)."""
 
@@ -288,8 +326,9 @@ class HpackContext:
         self._changed()
 
     def _changed(self) -> None:
-        """The state a decoding depends on changed: forget the blocks decoded so far."""
-        self._cache.clear()
+        """The state a decoding depends on changed: the blocks decoded so far no longer
+        apply (a new state number; the cache keeps them until it fills)."""
+        self._state = next(_STATES)
         self._snapshot = None
 
     def lose_history(self, reason: str) -> None:
@@ -323,7 +362,7 @@ class HpackContext:
         ``segments`` maps the block to absolute offsets: ``(block_offset, absolute)``
         for the start of each fragment, in order.
         """
-        known = self._cache.get(block)
+        known = self._cache.get(self._state, block)
         if known is not None:  # changed nothing: no insertion, no eviction
             return self._block(block, stream_id, tuple(segments), known[0], (), None,
                                known[1], 0, 0)
@@ -384,9 +423,8 @@ class HpackContext:
         if changes:
             self._changed()
         decoded = tuple(fields)
-        if (not changes and not diags and len(block) <= BLOCK_CACHE_MAX_BLOCK
-                and len(self._cache) < self._cache_entries):
-            self._cache[bytes(block)] = (decoded, decoded_length)
+        if not changes and not diags:
+            self._cache.put(self._state, block, decoded, decoded_length)
         return self._block(block, stream_id, tuple(segments), decoded, tuple(diags),
                            undecodable, decoded_length, insertions, evictions)
 

@@ -134,11 +134,11 @@ HEADER_TEXT_FIELDS = 8192
 class _BlockText:
     """The text of one decoding's ``headers`` and ``header_block`` members, with holes.
 
-    ``texts`` alternates fixed text and holes (``None``) for the absolute offsets of the
-    fields, whose block offsets are ``ats``: a frame line fills the holes with the
-    offsets of its block. ``tail`` is ``header_block`` after its ``offset``, for the
-    table state ``tail_key`` (a decoding is cached only while the table is unchanged,
-    but the tail is checked anyway).
+    ``texts`` holds fixed text and, at every fifth place from the third, a hole
+    (``None``) for the absolute offset of a field, whose block offsets are ``ats``: a
+    frame line fills the holes with the offsets of its block. ``tail`` is
+    ``header_block`` after its ``offset``, for the table state ``tail_key`` (a decoding
+    is cached only while the table is unchanged, but the tail is checked anyway).
     """
 
     __slots__ = ("ats", "fields", "tail", "tail_key", "texts")
@@ -211,10 +211,10 @@ class HeaderText:
         texts = known.texts.copy()
         if len(block.segments) == 1:
             base = block.offset
-            texts[1::2] = [str(base + at) for at in known.ats]
+            texts[2::5] = [str(base + at) for at in known.ats]
         else:
             absolute = block.absolute
-            texts[1::2] = [str(absolute(at)) for at in known.ats]
+            texts[2::5] = [str(absolute(at)) for at in known.ats]
         parts += texts  # type: ignore[arg-type]  # the holes are filled
         if self.hpack_table:
             parts.append('], "header_block": ' + dumps(header_block_json(block, table=True)))
@@ -226,17 +226,16 @@ class HeaderText:
                      f'"offset": {block.offset}{known.tail}')
 
     def _block_text(self, fields: tuple[HeaderField, ...]) -> _BlockText:
-        texts: list[str | None] = []
-        ats: list[int] = []
-        before = '"headers": ['
-        for field in fields:
+        # Five pieces a field, all shared strings but the hole: its text before the
+        # absolute offset, the offset, its block offset, its text after that, and the
+        # separator (a kept decoding costs pointers, not a copy of its text).
+        texts: list[str | None] = ['"headers": [']
+        last = len(fields) - 1
+        for number, field in enumerate(fields):
             head, tail = self._field_text(field)
-            at = field.block_offset
-            texts += (before + head, None)
-            ats.append(at)
-            before = f', "block_offset": {at}{tail}, '
-        texts.append(before[:-2] if fields else before)  # no separator after the last
-        return _BlockText(fields, texts, ats)
+            texts += (head, None, _block_offset_text(field.block_offset), tail,
+                      ", " if number < last else "")
+        return _BlockText(fields, texts, [field.block_offset for field in fields])
 
     @staticmethod
     def _tail(block: HeaderBlock) -> str:
@@ -646,6 +645,11 @@ def _rest_text(frame: Frame) -> str:
 def _json_text(text: str | None) -> str:
     """A direction or a type name as JSON (a handful of distinct values)."""
     return dumps(text)
+
+
+@lru_cache(maxsize=4096)
+def _block_offset_text(at: int) -> str:
+    return f', "block_offset": {at}'
 
 
 @lru_cache(maxsize=4096)
