@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from hpack import HPACKDecodingError
 from hpack.hpack import decode_integer
@@ -112,6 +112,49 @@ class BlockCache:
 
 SHARED_BLOCK_CACHE = BlockCache()
 """The cache of the contexts created without one of their own."""
+
+_T = TypeVar("_T")
+
+
+class DecodingMemo(Generic[_T]):
+    """Something derived from a block decoding (its text, the headers a layer reads),
+    kept for the next block that decodes the same way.
+
+    Every block that ``BlockCache`` serves shares its decoding's ``fields`` tuple, so
+    the tuple's identity is the key. A value is kept from the decoding's second sighting
+    on, so a connection that sends a new path in every request does not fill the memo;
+    a first sighting costs one entry that holds the decoding's last field (not the
+    tuple): since that field cannot be freed meanwhile, finding it again proves the same
+    decoding came back. Both dictionaries empty when full and start afresh.
+    """
+
+    def __init__(self, kept: int, watched: int) -> None:
+        self.kept = kept
+        self.watched = watched
+        self._kept: dict[int, tuple[tuple[HeaderField, ...], _T]] = {}
+        """id(fields) -> (fields, value); holding ``fields`` keeps the id from being
+        reused while it is a key."""
+        self._once: dict[int, HeaderField | None] = {}
+        """id(fields) -> its last field, for decodings seen once."""
+
+    def get(self, fields: tuple[HeaderField, ...]) -> _T | None:
+        known = self._kept.get(id(fields))
+        return known[1] if known is not None and known[0] is fields else None
+
+    def seen(self, fields: tuple[HeaderField, ...], value: _T) -> None:
+        """``get`` found nothing and ``value`` was derived: keep it if this decoding was
+        seen before."""
+        key = id(fields)
+        last = fields[-1] if fields else None
+        if key in self._once and self._once[key] is last:
+            del self._once[key]
+            if len(self._kept) >= self.kept:
+                self._kept.clear()
+            self._kept[key] = (fields, value)
+        else:
+            if len(self._once) >= self.watched:
+                self._once.clear()
+            self._once[key] = last
 
 
 HUFFMAN_CACHE_SIZE = 4096

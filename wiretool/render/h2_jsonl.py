@@ -33,7 +33,7 @@ from wiretool.errors import Diagnostic
 from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
-from wiretool.http2.hpack import HeaderBlock, HeaderField, TableEntry
+from wiretool.http2.hpack import DecodingMemo, HeaderBlock, HeaderField, TableEntry
 from wiretool.http2.summary import Summary, Totals
 from wiretool.render.escape import escape_bytes
 
@@ -159,9 +159,8 @@ class HeaderText:
     header instead of one JSON encoding per header:
 
     * the HPACK context hands out the same ``fields`` tuple for every block that decodes
-      the same way (``HpackContext`` caches its decodings): the text of such a block is
-      kept by the tuple's identity (``_BlockText``), from its second sighting on (so a
-      connection that sends a new path in every request does not fill the memo);
+      the same way (``BlockCache``): the text of such a block (``_BlockText``) is kept
+      by the tuple's identity, from its second sighting on (``DecodingMemo``);
     * a field that neither inserted nor evicted is formatted from its wire bytes, name,
       value and flags alone (the wire bytes decide its representation, index, table and
       Huffman flags): its text is kept by those, for blocks that differ in another field.
@@ -171,14 +170,8 @@ class HeaderText:
 
     def __init__(self, *, hpack_table: bool = False) -> None:
         self.hpack_table = hpack_table
-        self._blocks: dict[int, _BlockText] = {}
-        """id(fields) -> its text, for the decodings seen twice; holding ``fields``
-        keeps the id from being reused while it is a key."""
-        self._once: dict[int, HeaderField | None] = {}
-        """id(fields) -> its last field, for decodings seen once (most blocks of a
-        connection that sends a new path each time): their text is not kept. Holding
-        one field (not the tuple, nor its text) keeps this small; since that field
-        cannot be freed, finding it again proves the same decoding came back."""
+        self._blocks: DecodingMemo[_BlockText] = DecodingMemo(
+            HEADER_TEXT_DECODINGS, HEADER_TEXT_FIRST_SIGHTINGS)
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
                            tuple[str, str]] = {}
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
@@ -194,20 +187,10 @@ class HeaderText:
         """Append the text of ``members(block)`` to ``parts``, in pieces (the caller joins
         them once, with the rest of its output: the headers are most of a frame line)."""
         fields = block.fields
-        key = id(fields)
-        known = self._blocks.get(key)
-        if known is None or known.fields is not fields:
+        known = self._blocks.get(fields)
+        if known is None:
             known = self._block_text(fields)
-            last = fields[-1] if fields else None
-            if key in self._once and self._once[key] is last:  # seen before: keep it
-                del self._once[key]
-                if len(self._blocks) >= HEADER_TEXT_DECODINGS:
-                    self._blocks.clear()
-                self._blocks[key] = known
-            else:
-                if len(self._once) >= HEADER_TEXT_FIRST_SIGHTINGS:
-                    self._once.clear()
-                self._once[key] = last
+            self._blocks.seen(fields, known)
         texts = known.texts.copy()
         if len(block.segments) == 1:
             base = block.offset
