@@ -421,13 +421,14 @@ class CaptureSession:
                 return []
         out: list[SessionRecord] = []
         for record in conn.connection.feed(label, data):
-            out += self._located(conn, record, event.time_ns, event.packet_number)
+            self._located(out, conn, record, event.time_ns, event.packet_number)
         return out
 
-    def _located(self, conn: _Conn, record: Record, time_ns: int | None,
-                 packet: int | None) -> list[SessionRecord]:
+    def _located(self, out: list[SessionRecord], conn: _Conn, record: Record,
+                 time_ns: int | None, packet: int | None) -> None:
+        """Append ``record`` located, and what it completes (gRPC messages, status)."""
         assert conn.tracker is not None
-        out: list[SessionRecord] = [Located(conn.info, record, time_ns, packet)]
+        out.append(Located(conn.info, record, time_ns, packet))
         if isinstance(record, Frame):
             conn.frames += 1
             if conn.summary is not None:
@@ -440,7 +441,6 @@ class CaptureSession:
                 out.append(Located(conn.info, grpc, time_ns, packet))
             for stream_id in conn.states.frame(record):
                 self._closed(conn, stream_id)
-        return out
 
     @staticmethod
     def _count(conn: _Conn, frame: Frame, time_ns: int | None) -> None:
@@ -471,8 +471,8 @@ class CaptureSession:
         time_ns = event.time_ns if event is not None else None
         if conn.state == "http2" and conn.connection is not None:
             for record in conn.connection.close():
-                out += self._located(conn, record, time_ns,
-                                     event.packet_number if event is not None else None)
+                self._located(out, conn, record, time_ns,
+                              event.packet_number if event is not None else None)
         del self._conns[conn.info.conn_id]
         client_bytes = event.client_bytes if event is not None else 0
         server_bytes = event.server_bytes if event is not None else 0

@@ -467,11 +467,12 @@ def _one_report_per_gap(events: Iterable[TcpEvent], session: CaptureSession
 
     def session_records(items: list[SessionRecord]) -> Iterator[SessionRecord]:
         for item in items:
-            if isinstance(item, Located) and isinstance(item.record, GapDiagnostic):
-                key = (item.conn.conn_id, item.packet_number)
-                reported.add(key)
-                waiting = held.get(key[0], [])
-                held[key[0]] = [d for d in waiting if d.packet_number != key[1]]
+            if isinstance(item, Located):  # the commonest: checked first
+                if isinstance(item.record, GapDiagnostic):
+                    key = (item.conn.conn_id, item.packet_number)
+                    reported.add(key)
+                    waiting = held.get(key[0], [])
+                    held[key[0]] = [d for d in waiting if d.packet_number != key[1]]
             elif isinstance(item, ConnectionStart):
                 verdicts[item.conn.conn_id] = item.http2
                 if not item.http2:

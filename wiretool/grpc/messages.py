@@ -151,7 +151,7 @@ def _wanted_key(name: bytes) -> str | None:
     return key if key in _WANTED_NAMES else None
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamInfo:
     """What the tracker knows about one HTTP/2 stream (also read by the summary)."""
 

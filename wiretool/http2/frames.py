@@ -402,8 +402,13 @@ class FrameReader:
             open_block=self._open_block, direction=self.direction,
         )
         self.frames_read += 1
-        self._open_block = _next_open_block(frame, self._open_block)
+        if self._open_block is not None or frame.type in _BLOCK_TYPES:
+            self._open_block = _next_open_block(frame, self._open_block)
         return frame
+
+
+_BLOCK_TYPES = frozenset({FrameType.HEADERS, FrameType.PUSH_PROMISE, FrameType.CONTINUATION})
+"""The frame types that open, continue or end a header block."""
 
 
 def _next_open_block(frame: Frame, open_block: int | None) -> int | None:
