@@ -270,26 +270,3 @@ def test_decoding_memo_keeps_from_the_second_sighting_and_stays_bounded() -> Non
         memo.seen(fields, "x")
         assert len(memo._kept) <= 2 and len(memo._once) <= 3
     assert memo.get(decodings[-1]) == "x"
-
-
-def test_grpc_tracker_reads_a_repeated_decoding_as_the_first_time(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The gRPC sample's records with the tracker's memo of read headers, and without."""
-    from wiretool.grpc import messages
-
-    path = ROOT / "samples" / "grpc" / "demo.pcap"
-    hits = []
-    memo_get = messages._READ.get
-
-    def counted(fields: tuple[object, ...]) -> object:
-        found = memo_get(fields)  # type: ignore[arg-type]
-        hits.append(found is not None)
-        return found
-
-    monkeypatch.setattr(messages._READ, "get", counted)
-    with_memo = _session_records(path, summary=True)
-    monkeypatch.setattr(messages._READ, "get", lambda fields: None)
-    without = _session_records(path, summary=True)
-    assert any(hits)
-    assert [dumps(o) for r in with_memo for o in capture_objects(r, summary=True)] == [
-        dumps(o) for r in without for o in capture_objects(r, summary=True)]

@@ -34,7 +34,6 @@ from wiretool.grpc import status as grpc_status
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame
-from wiretool.http2.hpack import DecodingMemo
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
@@ -113,10 +112,6 @@ _KEYS: dict[bytes, str | None] = {}
 """Memo of ``_wanted_key``: a connection sends the same few dozen names again and again."""
 _KEYS_LIMIT = 4096
 _UNSEEN = ""
-
-
-_READ: DecodingMemo[tuple[dict[str, bytes], dict[str, str]]] = DecodingMemo(16384, 16384)
-"""``_read_headers`` of the decodings seen twice (a busy connection repeats its blocks)."""
 
 
 def _read_headers(fields: tuple[HeaderField, ...]
@@ -256,11 +251,7 @@ class GrpcTracker:
         seen = info.headers_seen.get(direction, 0)
         info.headers_seen[direction] = seen + 1
         fields = frame.header_block.fields
-        read = _READ.get(fields)
-        if read is None:
-            read = _read_headers(fields)
-            _READ.seen(fields, read)
-        headers, text = read
+        headers, text = _read_headers(fields)
         if ":path" in text:
             info.path = text[":path"]
         if ":method" in text:
