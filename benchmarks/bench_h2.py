@@ -14,6 +14,8 @@ kept in benchmarks/work/ (remade when the workload changes, or with --regenerate
   accept, cookie, a bearer token, x-request-id...: nghttp2 sends ``authorization``
   never-indexed, so its Huffman-coded literal is decoded again on every request),
   captured with ``tcpdump -i lo``; the same workload again at 2x and 4x requests;
+* many connections: the 1x header-heavy workload over 256 connections (only
+  ``--format jsonl`` and ``tshark -T fields``): memory must not grow with their number;
 * DATA-heavy: four 12 MiB files served by nghttpd, one connection.
 
 120000 requests (the default) make a ~46 MB capture in ~3 s; tcpdump must report 0
@@ -83,6 +85,9 @@ REQUEST_HEADERS = [
     "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 ]
 SMALL_FILES = 500
+CLIENTS = {"header": 16, "connections": 256}
+"""h2load connections of the header-heavy workloads: the usual one, and the same
+requests over many connections (memory must not grow with their number)."""
 LARGE_FILES = 4
 LARGE_FILE_BYTES = 12 * 1024 * 1024
 TSHARK_FIELDS = ["frame.number", "http2.type", "http2.streamid", "http2.length",
@@ -147,12 +152,12 @@ def wait_listening(port: int, timeout: float = 10.0) -> None:
 def workload(kind: str, requests: int, port: int) -> tuple[list[str], Path | None]:
     """The h2load command line (and its URI list) of a capture."""
     base = f"http://127.0.0.1:{port}"
-    if kind == "header":
+    if kind in ("header", "connections"):
         uris = WORK / f"h2load-uris-{port}.txt"
         # 500 paths with a query string: :path is a new literal on most requests.
         uris.write_text("".join(f"{base}/static/asset-{i}.js?v={i * 7919 % 100000}\n"
                                 for i in range(SMALL_FILES)))
-        argv = ["h2load", "-n", str(requests), "-c", "16", "-m", "8", "-t", "1",
+        argv = ["h2load", "-n", str(requests), "-c", str(CLIENTS[kind]), "-m", "8", "-t", "1",
                 "-i", str(uris)]
         for header in REQUEST_HEADERS:
             argv += ["-H", header]
@@ -219,8 +224,8 @@ def make_capture(kind: str, requests: int, path: Path, log: list[str]) -> dict[s
 
 def workload_key(kind: str, requests: int) -> str:
     """What the capture depends on: a change remakes it."""
-    if kind == "header":
-        return f"header/{requests}/{SMALL_FILES}/c16m8/{'|'.join(REQUEST_HEADERS)}"
+    if kind in CLIENTS:
+        return f"{kind}/{requests}/{SMALL_FILES}/c{CLIENTS[kind]}m8/{'|'.join(REQUEST_HEADERS)}"
     return f"data/{LARGE_FILES}x{LARGE_FILE_BYTES}"
 
 
@@ -236,7 +241,7 @@ def ensure_capture(name: str, kind: str, requests: int, scale: int, path: Path,
         print(f"cannot make {path.name}: {', '.join(missing)} not found; install with "
               + "; ".join(INSTALL[t] for t in missing))
         return None
-    print(f"making {path.name} ({kind}, {requests if kind == 'header' else LARGE_FILES} "
+    print(f"making {path.name} ({kind}, {requests if kind in CLIENTS else LARGE_FILES} "
           "requests) ...", flush=True)
     meta = make_capture(kind, requests, path, log)
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
@@ -497,6 +502,8 @@ def main() -> None:
     parser.add_argument("--no-check", action="store_true",
                         help="skip the check that wiretool and tshark saw the same thing")
     parser.add_argument("--no-data-heavy", action="store_true", help="skip the DATA-heavy capture")
+    parser.add_argument("--no-many-connections", action="store_true",
+                        help="skip the header-heavy workload over 256 connections")
     parser.add_argument("--profile", action="store_true",
                         help="profile the jsonl run on the smallest header-heavy capture")
     args = parser.parse_args()
@@ -511,6 +518,12 @@ def main() -> None:
     for scale in scales:
         capture = ensure_capture(f"header-heavy {scale}x", "header", args.requests * scale,
                                  scale, WORK / f"h2-headers-{scale}x.pcap", args.regenerate, log)
+        if capture:
+            captures.append(capture)
+    if not args.no_many_connections:
+        capture = ensure_capture(f"{CLIENTS['connections']} connections", "connections",
+                                 args.requests, 0, WORK / "h2-connections.pcap",
+                                 args.regenerate, log)
         if capture:
             captures.append(capture)
     if not args.no_data_heavy:
@@ -554,7 +567,8 @@ def main() -> None:
     for capture in captures:
         cmds = commands(capture, wiretool, tshark)
         smallest = capture.scale in (0, scales[0])
-        full = smallest or args.all_tools_at_every_scale
+        full = (smallest or args.all_tools_at_every_scale) and capture.meta.get(
+            "kind") != "connections"  # there, jsonl and tshark -T fields only
         for tool, argv in cmds.items():
             if argv is None:
                 continue
@@ -596,7 +610,8 @@ def main() -> None:
                   f"0.25x): {'met' if fraction <= 0.5 else 'NOT met'}")
         if jsonl:
             peak = max(r.rss_mib for (name, tool), r in results.items()
-                       if tool == "wiretool h2-frames --format jsonl" and name.startswith("header"))
+                       if tool == "wiretool h2-frames --format jsonl"
+                       and not name.startswith("DATA"))
             print(f"  jsonl peak RSS (all scales) = {peak:.0f} MiB  (target < 150 MiB): "
                   f"{'met' if peak < 150 else 'NOT met'}")
         if jsonl and summary:

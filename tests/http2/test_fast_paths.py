@@ -270,3 +270,22 @@ def test_decoding_memo_keeps_from_the_second_sighting_and_stays_bounded() -> Non
         memo.seen(fields, "x")
         assert len(memo._kept) <= 2 and len(memo._once) <= 3
     assert memo.get(decodings[-1]) == "x"
+
+
+@pytest.mark.parametrize("batch", [1, 5, 32])
+def test_jsonl_batches_write_every_line_in_order(batch: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``h2-frames --format jsonl`` on a capture writes the lines of several records at a
+    time: whatever the batch, exactly the lines of ``capture_objects``, in order."""
+    from typer.testing import CliRunner
+
+    from wiretool.cli import app, h2
+
+    monkeypatch.setattr(h2, "JSONL_BATCH", batch)
+    path = ROOT / "samples" / "grpc" / "demo.pcap"
+    records = _session_records(path, summary=False)
+    plain = "".join(dumps(obj) + "\n" for record in records for obj in capture_objects(record))
+    result = CliRunner().invoke(app, ["h2-frames", "--format", "jsonl", str(path)])
+    assert result.exit_code == 0
+    assert len(records) > 3 * 32
+    assert result.stdout == plain
