@@ -289,3 +289,19 @@ def test_jsonl_batches_write_every_line_in_order(batch: int,
     assert result.exit_code == 0
     assert len(records) > 3 * 32
     assert result.stdout == plain
+
+
+def test_header_text_of_blocks_without_fields_follows_each_block() -> None:
+    """Every block that decodes to no field shares the empty tuple (an empty block, one
+    undecodable from its first byte): each one's text is still its own."""
+    from wiretool.render.h2_jsonl import HeaderText, header_block_json, header_field_json
+
+    context = HpackContext()
+    text = HeaderText()
+    for wire in (b"", b"\x7f\xff\xff\xff\xff\xff\xff", b"", b"\x7f\xff\xff\xff\xff\xff\xff",
+                 b"\x7f\xff\xff\xff\xff\xff\xff\xff", b""):
+        block = context.decode_block(wire, segments=((0, 100),))
+        assert block.fields == ()
+        plain = {"headers": [header_field_json(f, block.field_offset(f)) for f in block.fields],
+                 "header_block": header_block_json(block, table=False)}
+        assert "{" + text.members(block) + "}" == dumps(plain)

@@ -137,8 +137,9 @@ class _BlockText:
     ``texts`` holds fixed text and, at every fifth place from the third, a hole
     (``None``) for the absolute offset of a field, whose block offsets are ``ats``: a
     frame line fills the holes with the offsets of its block. ``tail`` is
-    ``header_block`` after its ``offset``, for the table state ``tail_key`` (a decoding
-    is cached only while the table is unchanged, but the tail is checked anyway).
+    ``header_block`` after its ``offset``, for the values ``tail_key`` it is made of:
+    a decoding is cached only while the table is unchanged, but blocks that decode to
+    no field at all share the empty tuple whatever their length.
     """
 
     __slots__ = ("ats", "fields", "tail", "tail_key", "texts")
@@ -148,7 +149,7 @@ class _BlockText:
         self.fields = fields
         self.texts = texts
         self.ats = ats
-        self.tail_key: tuple[int, int, bool] | None = None
+        self.tail_key: tuple[int, int, int, int, int | None, int, int, bool] | None = None
         self.tail = ""
 
 
@@ -202,7 +203,9 @@ class HeaderText:
         if self.hpack_table:
             parts.append('], "header_block": ' + dumps(header_block_json(block, table=True)))
             return
-        tail_key = (block.table_size, block.table_max_size, block.table_incomplete)
+        tail_key = (block.wire_length, block.decoded_length, block.insertions,
+                    block.evictions, block.undecodable_from, block.table_size,
+                    block.table_max_size, block.table_incomplete)
         if known.tail_key != tail_key:
             known.tail_key, known.tail = tail_key, self._tail(block)
         parts.append(f'], "header_block": {{"stream_id": {block.stream_id}, '
