@@ -304,4 +304,6 @@ def test_header_text_of_blocks_without_fields_follows_each_block() -> None:
         assert block.fields == ()
         plain = {"headers": [header_field_json(f, block.field_offset(f)) for f in block.fields],
                  "header_block": header_block_json(block, table=False)}
-        assert "{" + text.members(block) + "}" == dumps(plain)
+        parts: list[str] = []
+        text.extend(parts, block)
+        assert "{" + "".join(parts) + "}" == dumps(plain)

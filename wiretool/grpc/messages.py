@@ -38,7 +38,6 @@ from wiretool.http2.frames import Frame
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
 
-    from wiretool.http2.hpack import HeaderField
     from wiretool.protobuf.model import Message
     from wiretool.protobuf.schema import Schema
 
@@ -112,30 +111,6 @@ _KEYS: dict[bytes, str | None] = {}
 """Memo of ``_wanted_key``: a connection sends the same few dozen names again and again."""
 _KEYS_LIMIT = 4096
 _UNSEEN = ""
-
-
-def _read_headers(fields: tuple[HeaderField, ...]
-                  ) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The first value of each ``_WANTED_NAMES`` header, as sent and (but for ``-bin``
-    headers) as text."""
-    headers: dict[str, bytes] = {}
-    keys = _KEYS
-    for header in fields:
-        name = header.name
-        if name is None:
-            continue
-        key = keys.get(name, _UNSEEN)
-        if key is _UNSEEN:
-            if len(keys) >= _KEYS_LIMIT:
-                keys.clear()
-            key = keys[name] = _wanted_key(name)
-        if key is None or header.value is None:
-            continue
-        if key not in headers:
-            headers[key] = header.value
-    text = {k: v.decode("utf-8", "replace") for k, v in headers.items()
-            if not k.endswith("-bin")}
-    return headers, text
 
 
 def _wanted_key(name: bytes) -> str | None:
@@ -250,8 +225,24 @@ class GrpcTracker:
         direction = frame.direction or "?"
         seen = info.headers_seen.get(direction, 0)
         info.headers_seen[direction] = seen + 1
-        fields = frame.header_block.fields
-        headers, text = _read_headers(fields)
+        headers: dict[str, bytes] = {}
+        keys = _KEYS
+        for header in frame.header_block.fields:
+            name = header.name
+            if name is None:
+                continue
+            # Only the headers read below are kept (the first of each name).
+            key = keys.get(name, _UNSEEN)
+            if key is _UNSEEN:
+                if len(keys) >= _KEYS_LIMIT:
+                    keys.clear()
+                key = keys[name] = _wanted_key(name)
+            if key is None or header.value is None:
+                continue
+            if key not in headers:
+                headers[key] = header.value
+        text = {k: v.decode("utf-8", "replace") for k, v in headers.items()
+                if not k.endswith("-bin")}
         if ":path" in text:
             info.path = text[":path"]
         if ":method" in text:

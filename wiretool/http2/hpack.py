@@ -117,8 +117,8 @@ _T = TypeVar("_T")
 
 
 class DecodingMemo(Generic[_T]):
-    """Something derived from a block decoding (its text, the headers a layer reads),
-    kept for the next block that decodes the same way.
+    """Something derived from a block decoding (``render.h2_jsonl``: its text), kept
+    for the next block that decodes the same way.
 
     Every block that ``BlockCache`` serves shares its decoding's ``fields`` tuple, so
     the tuple's identity is the key. A value is kept from the decoding's second sighting
@@ -409,7 +409,6 @@ class HpackContext:
         if known is not None:  # changed nothing: no insertion, no eviction
             return self._block(block, stream_id, tuple(segments), known[0], (), None,
                                known[1], 0, 0)
-
 
         def absolute(block_offset: int) -> int:  # for the diagnostics written meanwhile
             return _absolute(segments, block_offset)

@@ -178,15 +178,10 @@ class HeaderText:
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
         after the block offset, for fields that neither inserted nor evicted."""
 
-    def members(self, block: HeaderBlock) -> str:
-        """``"headers": [...], "header_block": {...}`` for the frame that ends ``block``."""
-        parts: list[str] = []
-        self.extend(parts, block)
-        return "".join(parts)
-
     def extend(self, parts: list[str], block: HeaderBlock) -> None:
-        """Append the text of ``members(block)`` to ``parts``, in pieces (the caller joins
-        them once, with the rest of its output: the headers are most of a frame line)."""
+        """Append ``"headers": [...], "header_block": {...}`` for the frame that ends
+        ``block`` to ``parts``, in pieces (the caller joins them once, with the rest of
+        its output: the headers are most of a frame line)."""
         fields = block.fields
         known = self._blocks.get(fields)
         if known is None:
