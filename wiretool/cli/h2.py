@@ -9,9 +9,10 @@ rendered as they come, so memory is bounded by the largest frame and header bloc
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
@@ -256,6 +257,12 @@ def h2_frames_command(
                      help="Stop after showing N frames (after --stream/--type); the rest "
                      "of the input is not read."),
     ] = None,
+    jobs: int = typer.Option(
+        0, "--jobs", "-j", min=0, metavar="N",
+        help="Processes that decode a capture file's connections side by side (jsonl, or "
+        "--summary); 0 (default): one per CPU, up to 4, for files over 16 MiB; 1: one "
+        "process. The output is the same either way.",
+    ),
     proto: list[Path] = _PROTO,
     proto_path: list[Path] = _PROTO_PATH,
     descriptor_set: list[Path] = _DESCRIPTOR_SET,
@@ -290,13 +297,25 @@ def h2_frames_command(
         is_capture = input_format is H2InputFormat.CAPTURE or (
             input_format is H2InputFormat.AUTO and sniff_capture_format(head) is not None)
         if is_capture:
-            failed = _run_capture(
-                io.BufferedReader(_Prefixed(head, handle)), chosen=chosen, summary=summary,
-                hpack_table=hpack_table, ports=tuple(port or ()), streams=stream,
-                wanted_types=wanted_types, max_header_list_size=max_header_list_size,
-                schema=schema, max_message_size=max_message_size,
-                max_continuation_frames=max_continuation_frames, stop=stop,
-            )
+            make_view = functools.partial(
+                _capture_view, ports=tuple(port or ()),
+                max_header_list_size=max_header_list_size, schema=schema,
+                max_message_size=max_message_size,
+                max_continuation_frames=max_continuation_frames, summary=summary,
+                streams=stream, wanted_types=wanted_types)
+            workers = _workers(jobs, file, handle, chosen=chosen, summary=summary,
+                               limit=limit)
+            if workers > 1:
+                from wiretool.cli.h2_jobs import run_jobs
+
+                failed = run_jobs(file, workers, make_view,
+                                  jsonl=chosen == H2Format.JSONL, summary=summary,
+                                  hpack_table=hpack_table)
+            else:
+                failed = _run_capture(
+                    io.BufferedReader(_Prefixed(head, handle)),
+                    make_view(), chosen=chosen, summary=summary,
+                    hpack_table=hpack_table, stop=stop)
         else:
             if port:
                 raise fail("--port applies to pcap/pcapng captures only")
@@ -322,6 +341,36 @@ def _load_schema(protos: list[Path] | None, proto_paths: list[Path] | None,
     from wiretool.protobuf.schema import load_schema
 
     return load_schema(protos or (), proto_paths or (), descriptor_sets or ())
+
+
+AUTO_JOBS_MAX = 4
+"""``--jobs 0`` uses at most this many processes (each reads the whole file)."""
+AUTO_JOBS_MIN_BYTES = 16 * 1024 * 1024
+"""``--jobs 0`` uses one process on smaller captures (a second one would not pay)."""
+
+
+def _workers(jobs: int, file: str, handle: IO[bytes], *, chosen: str, summary: bool,
+             limit: int | None) -> int:
+    """How many processes decode the capture: 1 unless its output can be merged from
+    several (a file each can open, jsonl or --summary, no --limit) and it pays."""
+    import os
+    import stat
+
+    if (jobs == 1 or file == "-" or limit is not None or not hasattr(os, "fork")
+            or not (chosen == H2Format.JSONL or summary)):
+        return 1
+    try:
+        info = os.fstat(handle.fileno())
+    except (OSError, ValueError):
+        return 1
+    if not stat.S_ISREG(info.st_mode):
+        return 1
+    if jobs:
+        return jobs
+    if info.st_size < AUTO_JOBS_MIN_BYTES:
+        return 1
+    return max(1, min(AUTO_JOBS_MAX, len(os.sched_getaffinity(0))
+                      if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 class _Limit:
@@ -372,44 +421,76 @@ def _shown(record: object, streams: list[int], wanted_types: set[int]) -> bool:
     return True
 
 
-def _run_capture(
-    stream: IO[bytes], *, chosen: str, summary: bool, hpack_table: bool,
-    ports: tuple[int, ...], streams: list[int], wanted_types: set[int],
-    max_header_list_size: int, schema: Schema | None, max_message_size: int,
-    max_continuation_frames: int, stop: _Limit,
-) -> bool:
-    """h2-frames on a pcap/pcapng capture; True when anything was malformed."""
-    from wiretool.capture import follow_tcp
-    from wiretool.capture.h2session import (
-        CaptureSession,
-        ConnectionEnd,
-        Located,
-        record_has_error,
-    )
-    from wiretool.capture.model import CaptureDiagnostic
+class _CaptureView:
+    """A capture's events to the records shown: ``CaptureRecords``, then --summary,
+    --stream and --type; notes whether anything was malformed. Used as is by each
+    worker of ``--jobs`` (``cli/h2_jobs.py``)."""
+
+    def __init__(self, session: CaptureSession, *, summary: bool, streams: list[int],
+                 wanted_types: set[int]) -> None:
+        from wiretool.capture.records import CaptureRecords
+
+        self.records = CaptureRecords(session)
+        self.summary = summary
+        self.streams = streams
+        self.wanted_types = wanted_types
+        self.failed = False
+
+    def feed(self, event: TcpEvent) -> list[SessionRecord]:
+        return self._kept(self.records.feed(event))
+
+    def close(self) -> list[tuple[int, list[SessionRecord]]]:
+        """The records of the end of the capture, per connection (``CaptureRecords``)."""
+        return [(conn_id, self._kept(items)) for conn_id, items in self.records.close()]
+
+    def _kept(self, items: list[SessionRecord]) -> list[SessionRecord]:
+        from wiretool.capture.h2session import Located, record_has_error
+        from wiretool.capture.model import CaptureDiagnostic
+
+        kept = []
+        for item in items:
+            if isinstance(item, Located):
+                if record_has_error(item.record):
+                    self.failed = True
+                if self.summary or not _shown(item.record, self.streams, self.wanted_types):
+                    continue
+            elif isinstance(item, CaptureDiagnostic) and item.severity is Severity.ERROR:
+                self.failed = True
+            kept.append(item)
+        return kept
+
+
+def _capture_view(*, ports: tuple[int, ...], max_header_list_size: int, schema: Schema | None,
+                  max_message_size: int, max_continuation_frames: int, summary: bool,
+                  streams: list[int], wanted_types: set[int]) -> _CaptureView:
+    from wiretool.capture.h2session import CaptureSession
 
     session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
                              schema=schema, max_message_size=max_message_size,
                              max_continuation_frames=max_continuation_frames,
                              summary=summary)
-    worst = {"error": False}
+    return _CaptureView(session, summary=summary, streams=streams, wanted_types=wanted_types)
 
-    def records() -> Iterator[SessionRecord]:
-        return _one_report_per_gap(follow_tcp(stream), session)  # type: ignore[arg-type]
+
+def _run_capture(stream: IO[bytes], view: _CaptureView, *, chosen: str, summary: bool,
+                 hpack_table: bool, stop: _Limit) -> bool:
+    """h2-frames on a pcap/pcapng capture, in this process; True when anything was
+    malformed."""
+    from wiretool.capture import follow_tcp
+    from wiretool.capture.h2session import ConnectionEnd, Located
+    from wiretool.capture.model import CaptureDiagnostic
 
     def selected() -> Iterator[SessionRecord]:
-        for item in records():
-            if isinstance(item, CaptureDiagnostic):
-                if item.severity is Severity.ERROR:
-                    worst["error"] = True
-            elif isinstance(item, Located):
-                if record_has_error(item.record):
-                    worst["error"] = True
-                if summary or not _shown(item.record, streams, wanted_types):
-                    continue
-                if stop.reached_before(item.record):
+        for event in follow_tcp(stream):  # type: ignore[arg-type]
+            for item in view.feed(event):
+                if isinstance(item, Located) and stop.reached_before(item.record):
                     return
-            yield item
+                yield item
+        for _conn_id, items in view.close():
+            for item in items:
+                if isinstance(item, Located) and stop.reached_before(item.record):
+                    return
+                yield item
 
     if chosen == H2Format.JSONL:
         from wiretool.render.h2_jsonl import CaptureLines
@@ -443,63 +524,7 @@ def _run_capture(
         else:
             render_frames(console, selected(), hpack_table=hpack_table, capture=True)
     stop.report()
-    return worst["error"]
-
-
-def _one_report_per_gap(events: Iterable[TcpEvent], session: CaptureSession
-                        ) -> Iterator[SessionRecord]:
-    """The session's records, with one diagnostic per TCP gap of an HTTP/2 connection.
-
-    The reassembler reports a lost segment (``Gap`` then a ``CaptureDiagnostic``) and
-    the HTTP/2 layer reports it again (``GapDiagnostic``: same packet, plus what the
-    reader dropped and where it resumes). The capture's diagnostic is kept only when
-    the HTTP/2 layer does not speak: a connection that is not HTTP/2, or bytes before
-    HTTP/2 starts. Held back while the connection's verdict is pending.
-    """
-    from wiretool.capture.h2session import ConnectionEnd, ConnectionStart, Located
-    from wiretool.capture.model import CaptureDiagnostic, Gap
-    from wiretool.http2.connection import GapDiagnostic
-
-    verdicts: dict[int, bool] = {}
-    held: dict[int, list[CaptureDiagnostic]] = {}
-    reported: set[tuple[int, int | None]] = set()
-    after_gap: tuple[int, int] | None = None
-
-    def session_records(items: list[SessionRecord]) -> Iterator[SessionRecord]:
-        for item in items:
-            if isinstance(item, Located):  # the commonest: checked first
-                if isinstance(item.record, GapDiagnostic):
-                    key = (item.conn.conn_id, item.packet_number)
-                    reported.add(key)
-                    waiting = held.get(key[0], [])
-                    held[key[0]] = [d for d in waiting if d.packet_number != key[1]]
-            elif isinstance(item, ConnectionStart):
-                verdicts[item.conn.conn_id] = item.http2
-                if not item.http2:
-                    yield from held.pop(item.conn.conn_id, [])
-            elif isinstance(item, ConnectionEnd):
-                yield from held.pop(item.conn.conn_id, [])
-                verdicts.pop(item.conn.conn_id, None)
-                reported.difference_update({k for k in reported if k[0] == item.conn.conn_id})
-            yield item
-
-    for event in events:
-        if (isinstance(event, CaptureDiagnostic) and event.conn_id is not None
-                and after_gap == (event.conn_id, event.packet_number)):
-            after_gap = None
-            if (event.conn_id, event.packet_number) in reported:
-                continue  # the HTTP/2 layer reported this gap, with more detail
-            if verdicts.get(event.conn_id) is None:
-                held.setdefault(event.conn_id, []).append(event)  # verdict pending
-                continue
-            yield event
-            continue
-        after_gap = ((event.conn_id, event.packet_number) if isinstance(event, Gap)
-                     else None)
-        yield from session_records(session.feed(event))
-    yield from session_records(session.close())
-    for waiting in held.values():
-        yield from waiting
+    return view.failed
 
 
 def _run_bytes(
