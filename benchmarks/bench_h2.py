@@ -22,9 +22,13 @@ kept in benchmarks/work/ (remade when the workload changes, or with --regenerate
 packets dropped or the capture is refused. Needs root (or CAP_NET_RAW) for tcpdump.
 
 Each tool runs in a fresh process with stdout to /dev/null; the table shows the
-median wall time, the CPU time (user+sys, less sensitive to other load on the
-machine), the peak resident memory (RSS, from os.wait4) and the ratio of the time
-to ``tshark -T fields`` on the same capture. Above the smallest scale only wiretool
+median wall time, the CPU time (user+sys of the process and its children, less
+sensitive to other load on the machine), the peak resident memory (RSS: the
+process's own peak from os.wait4, or, when it has children such as wiretool's
+``--jobs`` workers, the peak of their sum, sampled every 50 ms) and the ratio of the
+time to ``tshark -T fields`` on the same capture. wiretool runs as a user would run
+it (one process per CPU on captures over 16 MiB) and, on the smallest capture, in
+one process (``--jobs 1``). Above the smallest scale only wiretool
 ``--format jsonl`` and ``tshark -T fields`` run, ``--scale-runs`` times (1), unless
 ``--all-tools-at-every-scale``: the default run takes about 30 minutes on 2 cores.
 Before the timed runs, one untimed run
@@ -259,8 +263,30 @@ class Result:
     code: int
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, summed (KiB; pages shared
+    between them are counted in each, so this overstates what they use together)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return total
+
+
 def measure(argv: list[str], runs: int) -> Result:
-    """Median wall and CPU seconds, peak RSS (MiB) and last exit code of ``argv``."""
+    """Median wall and CPU seconds, peak RSS (MiB) and last exit code of ``argv``.
+
+    CPU includes the children the process waited for (wiretool's --jobs workers). RSS
+    is the larger of the process's own peak (os.wait4) and the peak of the summed
+    RSS of the process and its children, sampled every 50 ms."""
     times: list[float] = []
     cpus: list[float] = []
     peak = 0
@@ -270,7 +296,12 @@ def measure(argv: list[str], runs: int) -> Result:
             start = time.perf_counter()
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=devnull,
                                        stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(process.pid, 0)
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                peak = max(peak, tree_rss_kib(process.pid))
+                time.sleep(0.05)
             times.append(time.perf_counter() - start)
             cpus.append(usage.ru_utime + usage.ru_stime)
             code = os.waitstatus_to_exitcode(status)
@@ -293,6 +324,8 @@ def commands(capture: Capture, wiretool: str, tshark: str | None) -> dict[str, l
         "tshark -q -z http2,tree": None if tshark is None else [
             tshark, "-r", path, *decode_as, "-q", "-z", "http2,tree"],
         "wiretool h2-frames --format jsonl": [wiretool, "h2-frames", "--format", "jsonl", path],
+        "wiretool ... --format jsonl --jobs 1": [wiretool, "h2-frames", "--format", "jsonl",
+                                                 "--jobs", "1", path],
         "wiretool h2-frames --summary": [wiretool, "h2-frames", "--summary", "--format",
                                          "table", path],
     }
@@ -558,8 +591,9 @@ def main() -> None:
                            "work\n"))
 
     print(f"median of {args.runs} runs ({args.scale_runs} above {scales[0]}x), stdout to "
-          "/dev/null; CPU = user+sys of the process; RSS = its peak resident memory")
-    header = (f"{'capture':<18} {'MB':>7} {'tool':<34} {'median s':>9} {'CPU s':>8} "
+          "/dev/null; CPU = user+sys of the process and its children; RSS = peak resident "
+          "memory, summed over the process and its children (wiretool --jobs workers)")
+    header = (f"{'capture':<18} {'MB':>7} {'tool':<38} {'median s':>9} {'CPU s':>8} "
               f"{'RSS MiB':>8} {'vs fields':>10}")
     print(header)
     print("-" * len(header))
@@ -579,7 +613,7 @@ def main() -> None:
             base = results.get((capture.name, "tshark -T fields"))
             ratio = f"{result.seconds / base.seconds:.2f}x" if base else "-"
             note = "" if result.code == 0 else f"  (exit {result.code})"
-            print(f"{capture.name:<18} {capture.size_mb:>7.1f} {tool:<34} {result.seconds:>9.2f} "
+            print(f"{capture.name:<18} {capture.size_mb:>7.1f} {tool:<38} {result.seconds:>9.2f} "
                   f"{result.cpu:>8.2f} {result.rss_mib:>8.1f} {ratio:>10}{note}", flush=True)
     print(f"\nafter: {other_load()}")
 
@@ -596,7 +630,7 @@ def main() -> None:
                     cells.append(f"{capture.scale}x {r.seconds:7.1f} s {per:5.1f} s/100k "
                                  f"{r.rss_mib:6.0f} MiB")
             if cells:
-                print(f"  {tool:<34} " + " | ".join(cells))
+                print(f"  {tool:<38} " + " | ".join(cells))
 
     first = next((c for c in captures if c.scale), None)
     if first:
@@ -608,6 +642,10 @@ def main() -> None:
             fraction = jsonl.seconds / fields_r.seconds
             print(f"  jsonl time / tshark -T fields = {fraction:.2f}x  (target <= 0.5x, aim "
                   f"0.25x): {'met' if fraction <= 0.5 else 'NOT met'}")
+            alone = results.get((first.name, "wiretool ... --format jsonl --jobs 1"))
+            if alone:
+                print(f"    in one process (--jobs 1): {alone.seconds / fields_r.seconds:.2f}x; "
+                      f"CPU of all processes / one process = {jsonl.cpu / alone.cpu:.2f}x")
         if jsonl:
             peak = max(r.rss_mib for (name, tool), r in results.items()
                        if tool == "wiretool h2-frames --format jsonl"

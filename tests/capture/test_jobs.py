@@ -7,12 +7,15 @@ when a worker fails."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import os
 import random
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +33,7 @@ from wiretool.capture.model import (
     Endpoint,
     RoleBasis,
     StreamData,
+    TcpEvent,
 )
 from wiretool.capture.shard import Merge, Owners
 from wiretool.cli import app, h2_jobs
@@ -37,6 +41,8 @@ from wiretool.errors import Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted([*ROOT.glob("samples/**/*.pcap"), *ROOT.glob("samples/**/*.pcapng")])
+TINY = {"FLUSH_BYTES": 1, "FLUSH_EVENTS": 1, "QUEUE_LIMIT": 1, "READ_BYTES": 7}
+DEFAULTS = SimpleNamespace(**{name: getattr(h2_jobs, name) for name in TINY})
 REQUEST = bytes.fromhex("0a03616461")  # field 1 "ada"
 REPLY = bytes.fromhex("0a0568656c6c6f")  # field 1 "hello"
 
@@ -126,9 +132,13 @@ def captures(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=captures(), summary=st.booleans())
+@given(data=captures(), summary=st.booleans(), tiny=st.booleans())
 def test_generated_captures_give_the_same_output_in_several_processes(
-        tmp_path: Path, data: bytes, summary: bool) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, summary: bool,
+        tiny: bool) -> None:
+    """``tiny``: batch and queue limits of one byte (see the next test)."""
+    for name, value in TINY.items():
+        monkeypatch.setattr(h2_jobs, name, value if tiny else getattr(DEFAULTS, name))
     path = tmp_path / "c.pcap"
     path.write_bytes(data)
     assert_same_with_jobs(path, "-f", "jsonl", *(["--summary"] if summary else []))
@@ -182,6 +192,20 @@ def test_a_worker_renders_the_summary_table_as_a_terminal_would(
     assert worker_file.getvalue() == parent_file.getvalue()
 
 
+def test_tiny_buffers_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every batch and queue limit at one byte, every piece is sent alone, every
+    worker is held back and waited for: the paths a big capture takes."""
+    for name, value in TINY.items():
+        monkeypatch.setattr(h2_jobs, name, value)
+    queues = [_connection(n, kind) for n, kind in enumerate(["h2", "http1", "h2", "h2"] * 3)]
+    packets = [p for group in itertools.zip_longest(*queues) for p in group if p]
+    path = tmp_path / "many.pcap"
+    path.write_bytes(w.pcap([(1_700_000_000_000_000_000 + i, p) for i, p in enumerate(packets)]))
+    for capture in (path, ROOT / "samples/grpc/demo.pcap"):
+        assert_same_with_jobs(capture, "-f", "jsonl", jobs=(2, 3, 5))
+        assert_same_with_jobs(capture, "-f", "table", "--summary", jobs=(2, 3))
+
+
 # -- where one process is used whatever --jobs says -----------------------------------
 
 
@@ -212,14 +236,19 @@ def test_auto_uses_one_process_below_the_size_threshold(monkeypatch: pytest.Monk
 
 def test_a_failing_worker_is_reported_without_a_traceback(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: Owners, event: object) -> int:
-        raise RuntimeError("boom")
+    parent = os.getpid()
+    owner = Owners.owner
+
+    def broken(self: Owners, event: TcpEvent) -> int:
+        if os.getpid() != parent:  # the forked worker only
+            raise RuntimeError("boom")
+        return owner(self, event)
 
     monkeypatch.setattr(Owners, "owner", broken)
-    result = CliRunner().invoke(app, ["h2-frames", "-f", "jsonl", "--jobs", "2",
+    result = CliRunner().invoke(app, ["h2-frames", "-f", "jsonl", "--jobs", "3",
                                       str(ROOT / "samples/grpc/demo.pcap")])
     assert result.exit_code == 2
-    assert re.search(r"--jobs: worker [12] failed: RuntimeError: boom \(--jobs 1 decodes",
+    assert re.search(r"--jobs: worker [23] failed: RuntimeError: boom \(--jobs 1 decodes",
                      result.stderr), result.stderr
     assert "Traceback" not in result.stderr
 

@@ -252,6 +252,46 @@ def test_one_block_cache_serves_many_contexts_apart() -> None:
         assert len(shared) <= 4
 
 
+def test_a_block_cache_that_serves_nothing_rests_then_tries_again() -> None:
+    """Filled with blocks never asked for again (many connections, each block once), the
+    cache empties and remembers nothing for CACHE_REST times its size; one that serves
+    its lookups keeps remembering."""
+    from wiretool.http2.hpack import CACHE_REST
+
+    context = HpackContext()
+    decoded = context.decode_block(bytes([0x82]))
+    cache = BlockCache(entries=16)
+    for number in range(16):
+        cache.put(number, b"x", decoded.fields, 1)
+    assert len(cache) == 16 and cache.usefulness.resting == 0
+    cache.put(99, b"x", decoded.fields, 1)  # full, and no lookup was served: rest
+    assert len(cache) == 0 and cache.usefulness.resting == CACHE_REST * 16
+    for number in range(CACHE_REST * 16):
+        cache.put(number, b"y", decoded.fields, 1)
+        assert len(cache) == 0
+    cache.put(0, b"z", decoded.fields, 1)  # rested: remembers again
+    assert cache.get(0, b"z") is not None
+    for number in range(1, 17):  # this time every entry is asked for twice
+        cache.put(number, b"z", decoded.fields, 1)
+        assert cache.get(number, b"z") is not None
+        assert cache.get(number, b"z") is not None
+    assert cache.usefulness.resting == 0 and len(cache) == 1  # full: emptied, not resting
+
+
+def test_a_decoding_memo_that_serves_nothing_rests() -> None:
+    from wiretool.http2.hpack import CACHE_REST, DecodingMemo
+
+    context = HpackContext()
+    decodings = [context.decode_block(bytes([0x80 | index])).fields for index in range(2, 62)]
+    memo: DecodingMemo[str] = DecodingMemo(kept=8, watched=8)
+    for fields in decodings[:9]:  # nine first sightings, none asked for: rest
+        memo.seen(fields, "x")
+    assert memo.usefulness.resting == CACHE_REST * 8
+    memo.seen(decodings[0], "x")
+    memo.seen(decodings[0], "x")
+    assert memo.get(decodings[0]) is None  # resting: not even a second sighting counts
+
+
 def test_decoding_memo_keeps_from_the_second_sighting_and_stays_bounded() -> None:
     from wiretool.http2.hpack import DecodingMemo
 

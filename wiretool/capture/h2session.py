@@ -52,7 +52,7 @@ from wiretool.grpc.messages import (
 )
 from wiretool.http2.connection import DEFAULT_MAX_CONTINUATION_FRAMES, Connection
 from wiretool.http2.frames import Frame, H2Diagnostic, Record, Setting
-from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE
+from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, BlockCache
 from wiretool.http2.streams import StreamStates
 from wiretool.http2.summary import Summary
 
@@ -252,10 +252,14 @@ class CaptureSession:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES,
         summary: bool = False,
+        block_cache: BlockCache | None = None,
     ) -> None:
         """``ports``: connections with one of these ports are HTTP/2, detected or not.
         ``summary``: keep the per-direction totals and one compact row per stream for
-        ``ConnectionEnd``; without it nothing is kept for a stream once it closes."""
+        ``ConnectionEnd``; without it nothing is kept for a stream once it closes.
+        ``block_cache``: the HPACK decodings every connection shares (default:
+        ``hpack.SHARED_BLOCK_CACHE``)."""
+        self.block_cache = block_cache
         self.ports = ports
         self.summary = summary
         self.max_continuation_frames = max_continuation_frames
@@ -365,7 +369,8 @@ class CaptureSession:
         conn.starts = starts
         conn.connection = Connection(max_header_list_size=self.max_header_list_size,
                                      both_directions=True,
-                                     max_continuation_frames=self.max_continuation_frames)
+                                     max_continuation_frames=self.max_continuation_frames,
+                                     block_cache=self.block_cache)
         conn.tracker = GrpcTracker(schema=self.schema,  # type: ignore[arg-type]
                                    max_message_size=self.max_message_size)
         for direction, start in starts.items():

@@ -13,6 +13,9 @@ from collections import deque
 
 from wiretool.capture.model import ConnectionClosed, ConnectionOpened, StreamData, TcpEvent
 
+Piece = bytes | memoryview
+"""A piece of output (the merge only looks at its length)."""
+
 END_KEY = 1 << 62
 """Keys of the records the end of the capture produces: ``END_KEY + connection id``
 (above every event number, in connection order, as ``CaptureRecords.close`` gives them)."""
@@ -63,12 +66,12 @@ class Merge:
     """
 
     def __init__(self, workers: int) -> None:
-        self._queues: list[deque[tuple[int, bytes]]] = [deque() for _ in range(workers)]
+        self._queues: list[deque[tuple[int, Piece]]] = [deque() for _ in range(workers)]
         self._queued = [0] * workers
         self._frontier = [-1] * workers
         self._done = [False] * workers
 
-    def add(self, worker: int, key: int, piece: bytes) -> None:
+    def add(self, worker: int, key: int, piece: Piece) -> None:
         if key <= self._frontier[worker] or self._done[worker]:
             raise ValueError(f"worker {worker}: key {key} out of order")
         self._queues[worker].append((key, piece))
@@ -90,9 +93,9 @@ class Merge:
         """Every worker has finished and every piece was given back."""
         return all(self._done) and not any(self._queues)
 
-    def ready(self) -> list[bytes]:
+    def ready(self) -> list[Piece]:
         """The pieces that can be given back now, in key order."""
-        out: list[bytes] = []
+        out: list[Piece] = []
         queues, frontier, done = self._queues, self._frontier, self._done
         while True:
             best = -1

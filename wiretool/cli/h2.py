@@ -27,6 +27,7 @@ from wiretool.inputs import InputFormat, decode_input, detect_text_dump, iter_te
 if TYPE_CHECKING:
     from wiretool.capture.h2session import CaptureSession, SessionRecord
     from wiretool.capture.model import TcpEvent
+    from wiretool.http2.hpack import BlockCache
     from wiretool.protobuf.schema import Schema
 
 CHUNK = 64 * 1024
@@ -462,13 +463,14 @@ class _CaptureView:
 
 def _capture_view(*, ports: tuple[int, ...], max_header_list_size: int, schema: Schema | None,
                   max_message_size: int, max_continuation_frames: int, summary: bool,
-                  streams: list[int], wanted_types: set[int]) -> _CaptureView:
+                  streams: list[int], wanted_types: set[int],
+                  block_cache: BlockCache | None = None) -> _CaptureView:
     from wiretool.capture.h2session import CaptureSession
 
     session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
                              schema=schema, max_message_size=max_message_size,
                              max_continuation_frames=max_continuation_frames,
-                             summary=summary)
+                             summary=summary, block_cache=block_cache)
     return _CaptureView(session, summary=summary, streams=streams, wanted_types=wanted_types)
 
 

@@ -1,12 +1,13 @@
 """``h2-frames --jobs N`` on a capture file: N processes decode its connections.
 
-Each worker is a fork of this process. It reads the whole file and reassembles every
-TCP connection (about 5% of the work on a busy capture), so every worker numbers the
-events alike and agrees, without asking anyone, on whose each connection is
-(``wiretool.capture.shard.Owners``). A worker decodes only its own connections' events
-and sends through a pipe what each of them showed, keyed by the event's number; this
-process puts the pieces back in capture order (``shard.Merge``) and writes them. The
-output is byte for byte that of one process (tests compare the two).
+This process starts N - 1 workers (forks of itself) and is the first worker as well.
+Every worker reads the whole file and reassembles every TCP connection (about 5% of
+the work on a busy capture), so all of them number the events alike and agree,
+without asking anyone, on whose each connection is (``wiretool.capture.shard.Owners``).
+A worker decodes only its own connections' events and sends through a pipe what each
+of them showed, keyed by the event's number; this process adds its own pieces, puts
+them all back in capture order (``shard.Merge``) and writes them. The output is byte
+for byte that of one process (tests compare the two).
 
 Messages on a pipe: a header ``<key: int64><length: uint32>`` and ``length`` bytes.
 ``key >= 0``: a piece of output (``length > 0``), or progress (``length == 0``:
@@ -14,8 +15,11 @@ nothing more will come at or below ``key``). ``key == -1``: the worker is done, 
 byte says whether anything was malformed. ``key == -2``: the worker failed; the
 bytes say why.
 
-Memory stays bounded: a worker flushes every 256 KiB or 256 events, and this process
-stops reading a worker that is more than ``QUEUE_LIMIT`` ahead of the others.
+Memory stays bounded: a worker flushes every 256 KiB or 256 events; this process
+reads the pipes whenever it has written 256 KiB or gone through 256 events, stops
+reading a worker more than ``QUEUE_LIMIT`` ahead of the others, and waits for the
+others when it is that far ahead itself. Each process's caches (HPACK decodings,
+header text) get 1/N of the usual entries: it sees about 1/N of the connections.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ import selectors
 import signal
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from wiretool.capture.shard import END_KEY, Merge, Owners
+from wiretool.capture.shard import END_KEY, Merge, Owners, Piece
 from wiretool.cli.common import console_like, make_console
 from wiretool.errors import WiretoolError
 
@@ -43,28 +47,44 @@ if TYPE_CHECKING:
 _HEADER = struct.Struct("<qI")
 _DONE = -1
 _FAILED = -2
+_MAX_PARTS = 512
+"""Parts given to one writev (POSIX guarantees at least 16; Linux takes 1024)."""
 FLUSH_BYTES = 256 * 1024
 FLUSH_EVENTS = 256
-READ_BYTES = 1 << 20
-QUEUE_LIMIT = 8 * 1024 * 1024
+READ_BYTES = 256 * 1024
+"""Bytes read from a pipe at once (1 MiB reads cost more page faults than they save)."""
+PIPE_BYTES = 1 << 20
+QUEUE_LIMIT = int(os.environ.get("LEAD_Q", 8 * 1024 * 1024))
 """Bytes of one worker's output held here while waiting for the others."""
 
 Render = Callable[[list["SessionRecord"]], bytes]
 """A worker's output for the records of one event, as this process writes it."""
+MakeView = Callable[..., "_CaptureView"]
+"""``_capture_view`` with the options: called with ``block_cache=``."""
 
 
-def run_jobs(path: str, workers: int, make_view: Callable[[], _CaptureView], *, jsonl: bool,
-             summary: bool, hpack_table: bool) -> bool:
+def run_jobs(path: str, workers: int, make_view: MakeView, *, jsonl: bool, summary: bool,
+             hpack_table: bool) -> bool:
     """``h2-frames`` on the capture at ``path`` in ``workers`` processes; True when
     anything was malformed. jsonl, or the ``--summary`` table."""
     out = sys.stdout
     encoding, errors = out.encoding or "utf-8", out.errors or "strict"
     console = None if jsonl else make_console()
+
+    def setup() -> tuple[_CaptureView, Render]:
+        """What each process decodes and renders with, its caches cut to its share."""
+        from wiretool.http2.hpack import BLOCK_CACHE_ENTRIES, BlockCache
+
+        view = make_view(block_cache=BlockCache(BLOCK_CACHE_ENTRIES // workers))
+        render = (_jsonl_render(hpack_table, summary, workers) if console is None
+                  else _summary_render(console))
+        return view, lambda items: render(items).encode(encoding, errors)
+
     out.flush()  # a child must not inherit (and later write) buffered output
     sys.stderr.flush()
     children: list[tuple[int, int]] = []
     try:
-        for index in range(workers):
+        for index in range(1, workers):
             read_fd, write_fd = os.pipe()
             _widen(write_fd)
             pid = os.fork()
@@ -72,16 +92,15 @@ def run_jobs(path: str, workers: int, make_view: Callable[[], _CaptureView], *, 
                 os.close(read_fd)
                 for _pid, fd in children:
                     os.close(fd)
-                render = (_jsonl_render(hpack_table, summary) if console is None
-                          else _summary_render(console))
-                _worker(path, index, workers, make_view, write_fd,
-                        _encoded(render, encoding, errors))
+                _worker(path, index, workers, setup, write_fd)
             os.close(write_fd)
             children.append((pid, read_fd))
         output = out.buffer
-        failed = _merge([fd for _pid, fd in children], output.write)
+        view, render = setup()
+        inbox = _Inbox([fd for _pid, fd in children])
+        _lead(path, workers, view, render, inbox, output.write)
         output.flush()
-        return failed
+        return view.failed or inbox.failed
     finally:
         for pid, fd in children:
             os.close(fd)
@@ -90,28 +109,36 @@ def run_jobs(path: str, workers: int, make_view: Callable[[], _CaptureView], *, 
             os.waitpid(pid, 0)
 
 
-# -- the workers ----------------------------------------------------------------------
+def _pieces(path: str, index: int, workers: int, view: _CaptureView, render: Render
+            ) -> Iterator[tuple[int, bytes]]:
+    """``(key, output)`` for every event of the capture, then for each of this worker's
+    connections still open at its end: ``b""`` for the events of other workers and
+    those that showed nothing."""
+    from wiretool.capture import follow_tcp
 
-def _worker(path: str, index: int, workers: int, make_view: Callable[[], _CaptureView],
-            fd: int, render: Render) -> None:
+    owners = Owners(workers)
+    with open(path, "rb") as stream:
+        for number, event in enumerate(follow_tcp(stream)):
+            items = view.feed(event) if owners.owner(event) == index else None
+            yield number, render(items) if items else b""
+    for conn_id, items in view.close():
+        if items:
+            yield END_KEY + conn_id, render(items)
+
+
+# -- the other workers ----------------------------------------------------------------
+
+def _worker(path: str, index: int, workers: int,
+            setup: Callable[[], tuple[_CaptureView, Render]], fd: int) -> None:
     """Decode the connections of worker ``index``, send their output, exit."""
     sender = _Sender(fd)
     code = 0
     try:
-        from wiretool.capture import follow_tcp
-
-        view = make_view()
-        owners = Owners(workers)
-        with open(path, "rb") as stream:
-            for number, event in enumerate(follow_tcp(stream)):
-                if owners.owner(event) == index:
-                    items = view.feed(event)
-                    if items:
-                        sender.piece(number, render(items))
-                sender.passed(number)
-        for conn_id, items in view.close():
-            if items:
-                sender.piece(END_KEY + conn_id, render(items))
+        view, render = setup()
+        for key, data in _pieces(path, index, workers, view, render):
+            if data:
+                sender.piece(key, data)
+            sender.passed(key)
         sender.end(view.failed)
     except BrokenPipeError:
         code = 1  # the parent is gone (its output was closed): nothing to tell it
@@ -134,20 +161,19 @@ class _Sender:
         self._last = -1  # the last key written (piece or progress)
 
     def piece(self, key: int, data: bytes) -> None:
-        if data:
-            self._parts += (_HEADER.pack(key, len(data)), data)
-            self._size += len(data)
-            self._last = key
-            if self._size >= FLUSH_BYTES:
-                self._flush()
+        self._parts += (_HEADER.pack(key, len(data)), data)
+        self._size += len(data)
+        self._last = key
+        if self._size >= FLUSH_BYTES:
+            self._flush()
 
-    def passed(self, number: int) -> None:
-        """Event ``number`` is done; now and then, say so."""
+    def passed(self, key: int) -> None:
+        """Everything up to ``key`` is done; now and then, say so."""
         self._events += 1
         if self._events >= FLUSH_EVENTS:
-            if self._last < number:
-                self._parts.append(_HEADER.pack(number, 0))
-                self._last = number
+            if self._last < key:
+                self._parts.append(_HEADER.pack(key, 0))
+                self._last = key
             self._flush()
 
     def end(self, failed: bool) -> None:
@@ -155,24 +181,28 @@ class _Sender:
         self._flush()
 
     def fail(self, message: str) -> None:
-        self._parts = []
         data = message.encode("utf-8", "replace")
-        self._parts += (_HEADER.pack(_FAILED, len(data)), data)
+        self._parts = [_HEADER.pack(_FAILED, len(data)), data]
         self._flush()
 
     def _flush(self) -> None:
-        data = memoryview(b"".join(self._parts))
-        while data:
-            data = data[os.write(self.fd, data):]
+        parts = self._parts
+        written = os.writev(self.fd, parts) if len(parts) <= _MAX_PARTS else 0
+        if written < sum(map(len, parts)):  # too many parts, or a signal cut writev short
+            data = memoryview(b"".join(parts))[written:]
+            while data:
+                data = data[os.write(self.fd, data):]
         self._parts = []
         self._size = 0
         self._events = 0
 
 
-def _jsonl_render(hpack_table: bool, summary: bool) -> Callable[[list[SessionRecord]], str]:
-    from wiretool.render.h2_jsonl import CaptureLines
+def _jsonl_render(hpack_table: bool, summary: bool, workers: int
+                  ) -> Callable[[list[SessionRecord]], str]:
+    from wiretool.render.h2_jsonl import HEADER_TEXT_DECODINGS, CaptureLines
 
-    lines = CaptureLines(hpack_table=hpack_table, summary=summary)
+    lines = CaptureLines(hpack_table=hpack_table, summary=summary,
+                         memo_entries=HEADER_TEXT_DECODINGS // workers)
 
     def render(items: list[SessionRecord]) -> str:
         parts: list[str] = []
@@ -181,11 +211,6 @@ def _jsonl_render(hpack_table: bool, summary: bool) -> Callable[[list[SessionRec
         return "".join(parts)
 
     return render
-
-
-def _encoded(render: Callable[[list[SessionRecord]], str], encoding: str, errors: str
-             ) -> Render:
-    return lambda items: render(items).encode(encoding, errors)
 
 
 def _summary_render(parent: Console) -> Callable[[list[SessionRecord]], str]:
@@ -211,75 +236,121 @@ def _summary_render(parent: Console) -> Callable[[list[SessionRecord]], str]:
     return render
 
 
-# -- this process ---------------------------------------------------------------------
+# -- this process: the first worker, and the merge ------------------------------------
 
-def _merge(fds: list[int], emit: Callable[[bytes], object]) -> bool:
-    """Read every worker's messages, emit the pieces in key order; True when a worker
-    found something malformed."""
-    merge = Merge(len(fds))
-    selector = selectors.DefaultSelector()
-    for index, fd in enumerate(fds):
-        selector.register(fd, selectors.EVENT_READ, index)
-    reading = set(range(len(fds)))
-    buffers = [bytearray() for _ in fds]
-    ended = [False] * len(fds)
-    failed = False
+def _lead(path: str, workers: int, view: _CaptureView, render: Render, inbox: _Inbox,
+          emit: Callable[[Piece], object]) -> None:
+    """Decode worker 0's connections and write everything in capture order."""
+    merge = inbox.merge
+    since = 0  # bytes and events since the pipes were last read
+    for key, data in _pieces(path, 0, workers, view, render):
+        if data:
+            merge.add(0, key, data)
+            since += len(data)
+        else:
+            merge.progress(0, key)
+        since += FLUSH_BYTES // FLUSH_EVENTS
+        if since >= FLUSH_BYTES:
+            since = 0
+            _write(merge, emit)
+            # Read what the pipes hold; when far ahead of the others, wait for them.
+            while inbox.read(wait=merge.queued_bytes(0) > QUEUE_LIMIT):
+                _write(merge, emit)
+    merge.finish(0)
+    _write(merge, emit)
     while not merge.finished:
-        for key, _events in selector.select():
-            index = key.data
+        inbox.read(wait=True)
+        _write(merge, emit)
+
+
+def _write(merge: Merge, emit: Callable[[Piece], object]) -> None:
+    for piece in merge.ready():
+        emit(piece)
+
+
+class _Inbox:
+    """The read ends of the other workers' pipes, feeding one ``Merge`` (this process
+    is worker 0 in it)."""
+
+    def __init__(self, fds: list[int]) -> None:
+        self.merge = Merge(len(fds) + 1)
+        self.failed = False
+        """A worker found something malformed."""
+        self._fds = fds
+        self._selector = selectors.DefaultSelector()
+        self._reading: set[int] = set()
+        self._buffers = [b""] * len(fds)  # the start of a message not read whole
+        self._ended = [False] * len(fds)
+        for worker in range(1, len(fds) + 1):
+            self._resume(worker)
+
+    def read(self, *, wait: bool) -> bool:
+        """Read what the pipes hold (up to ``READ_BYTES`` each); with ``wait``, wait until
+        one holds something. False when none held anything."""
+        for worker in range(1, len(self._fds) + 1):  # hold back a worker far ahead
+            ahead = self.merge.queued_bytes(worker) > QUEUE_LIMIT
+            if ahead and worker in self._reading:
+                self._pause(worker)
+            elif not ahead and worker not in self._reading and not self._ended[worker - 1]:
+                self._resume(worker)
+        if wait and not self._reading:  # cannot happen: see ``Merge`` (a stuck merge
+            # waits for a worker with nothing queued)
+            raise RuntimeError("--jobs: waiting for workers that cannot send anything")
+        ready = self._selector.select(None if wait else 0)
+        for key, _events in ready:
+            worker = key.data
             data = os.read(key.fd, READ_BYTES)
             if not data:
-                selector.unregister(key.fd)
-                reading.discard(index)
-                if not ended[index]:
-                    raise WiretoolError(f"--jobs: worker {index + 1} stopped before the end "
+                self._pause(worker)
+                if not self._ended[worker - 1]:
+                    raise WiretoolError(f"--jobs: worker {worker + 1} stopped before the end "
                                         "of the capture (--jobs 1 decodes in one process)")
                 continue
-            buffer = buffers[index]
-            buffer += data
-            for message_key, body in _messages(buffer):
-                if message_key >= 0:
-                    if body:
-                        merge.add(index, message_key, body)
-                    else:
-                        merge.progress(index, message_key)
-                elif message_key == _DONE:
-                    ended[index] = True
-                    failed = failed or body == b"1"
-                    merge.finish(index)
-                else:
-                    raise WiretoolError(f"--jobs: worker {index + 1} failed: "
-                                        f"{body.decode('utf-8', 'replace')} (--jobs 1 "
-                                        "decodes in one process)")
-        for piece in merge.ready():
-            emit(piece)
-        for index, fd in enumerate(fds):  # hold back a worker far ahead of the others
-            ahead = merge.queued_bytes(index) > QUEUE_LIMIT
-            if ahead and index in reading:
-                selector.unregister(fd)
-                reading.discard(index)
-            elif not ahead and index not in reading and not ended[index]:
-                selector.register(fd, selectors.EVENT_READ, index)
-                reading.add(index)
-    selector.close()
-    return failed
+            held = self._buffers[worker - 1]
+            messages, self._buffers[worker - 1] = _messages(held + data if held else data)
+            for message_key, body in messages:
+                self._message(worker, message_key, body)
+        return bool(ready)
+
+    def _message(self, worker: int, key: int, body: memoryview) -> None:
+        if key >= 0:
+            if body:
+                self.merge.add(worker, key, body)
+            else:
+                self.merge.progress(worker, key)
+        elif key == _DONE:
+            self._ended[worker - 1] = True
+            self.failed = self.failed or bytes(body) == b"1"
+            self.merge.finish(worker)
+        else:
+            raise WiretoolError(f"--jobs: worker {worker + 1} failed: "
+                                f"{bytes(body).decode('utf-8', 'replace')} (--jobs 1 "
+                                "decodes in one process)")
+
+    def _pause(self, worker: int) -> None:
+        self._selector.unregister(self._fds[worker - 1])
+        self._reading.discard(worker)
+
+    def _resume(self, worker: int) -> None:
+        self._selector.register(self._fds[worker - 1], selectors.EVENT_READ, worker)
+        self._reading.add(worker)
 
 
-def _messages(buffer: bytearray) -> list[tuple[int, bytes]]:
-    """The complete messages at the start of ``buffer``, removed from it."""
-    out: list[tuple[int, bytes]] = []
+def _messages(data: bytes) -> tuple[list[tuple[int, memoryview]], bytes]:
+    """The complete messages at the start of ``data`` (views into it, not copies), and
+    the bytes of the incomplete one that follows."""
+    out: list[tuple[int, memoryview]] = []
     position = 0
     size = _HEADER.size
-    with memoryview(buffer) as view:
-        while len(buffer) - position >= size:
-            key, length = _HEADER.unpack_from(buffer, position)
-            if len(buffer) - position - size < length:
-                break
-            start = position + size
-            out.append((key, bytes(view[start:start + length])))
-            position = start + length
-    del buffer[:position]
-    return out
+    view = memoryview(data)
+    while len(data) - position >= size:
+        key, length = _HEADER.unpack_from(data, position)
+        start = position + size
+        if len(data) - start < length:
+            break
+        out.append((key, view[start:start + length]))
+        position = start + length
+    return out, data[position:]
 
 
 def _widen(fd: int) -> None:
@@ -287,6 +358,6 @@ def _widen(fd: int) -> None:
     try:
         import fcntl
 
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), READ_BYTES)
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
     except (ImportError, OSError):
         pass

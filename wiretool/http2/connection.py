@@ -24,7 +24,7 @@ from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, Record
-from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, HpackContext
+from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, BlockCache, HpackContext
 
 DEFAULT_MAX_CONTINUATION_FRAMES = 1000
 """CONTINUATION frames kept for one header block. Even at the minimum frame size that
@@ -82,14 +82,18 @@ class Connection:
         max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE,
         both_directions: bool = False,
         max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES,
+        block_cache: BlockCache | None = None,
     ) -> None:
         """``both_directions``: the input holds both sides (tshark follow, a capture), so
         each side's SETTINGS are seen and limits are enforced as errors.
         ``max_continuation_frames``: CONTINUATION frames kept for one header block; past
-        it the block is counted but not assembled (a CONTINUATION flood costs nothing)."""
+        it the block is counted but not assembled (a CONTINUATION flood costs nothing).
+        ``block_cache``: the HPACK decodings both directions share with other contexts
+        (default: ``hpack.SHARED_BLOCK_CACHE``)."""
         self.max_header_list_size = max_header_list_size
         self.max_continuation_frames = max_continuation_frames
         self.both_directions = both_directions
+        self.block_cache = block_cache
         self._directions: dict[str | None, _Direction] = {}
 
     def _state(self, direction: str | None) -> _Direction:
@@ -102,6 +106,7 @@ class Connection:
                 hpack=HpackContext(
                     limit_known=self.both_directions,
                     max_header_list_size=self.max_header_list_size,
+                    block_cache=self.block_cache,
                 ),
             )
             state.reader.direction = direction

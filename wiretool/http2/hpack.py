@@ -69,6 +69,42 @@ BLOCK_CACHE_ENTRIES = 16384
 (512 per direction of 16 busy connections); about 4 KiB each at most."""
 BLOCK_CACHE_MAX_BLOCK = 4096
 """Longer blocks are not remembered."""
+CACHE_REST = 4
+"""A memo that filled up while serving fewer lookups than one per eight of its entries
+(many connections, each sending a block once or twice) empties and remembers nothing
+for this many times its size, then tries again: remembering cost more time than it
+saved (``BlockCache``, ``DecodingMemo``). Its peak memory is unchanged: telling such a
+capture from a memo still warming up takes filling it once."""
+
+
+class _Usefulness:
+    """Whether a memo earns its keep: lookups served against entries added, from empty
+    to full (see ``CACHE_REST``)."""
+
+    __slots__ = ("added", "capacity", "hits", "resting")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(capacity, 1)
+        self.hits = 0
+        self.added = 0
+        self.resting = 0
+        """Entries still to be let pass unremembered."""
+
+    def admit(self) -> bool | None:
+        """Before adding an entry: True to add it; False to let it pass (resting); None
+        when the memo is full: empty it, and add the entry unless it starts resting."""
+        if self.resting:
+            self.resting -= 1
+            return False
+        self.added += 1
+        if self.added <= self.capacity:
+            return True
+        if self.hits * 8 < self.capacity:
+            self.resting = CACHE_REST * self.capacity
+        self.hits = 0
+        self.added = 0 if self.resting else 1  # this entry, when it is added
+        return None
+
 
 _STATES = itertools.count(1)
 """Numbers of context states: a context takes a new one at every change (``_changed``),
@@ -86,24 +122,32 @@ class BlockCache:
     changed nothing and raised no diagnostic (those carry absolute offsets) are kept.
 
     One cache serves all the connections of a capture, so memory stays bounded however
-    many there are: when it is full it empties and starts afresh (more connections than
-    it holds cost decoding time, not memory).
+    many there are: when it is full it empties and starts afresh; if it served few
+    lookups meanwhile (many connections, each sending a block once or twice), it rests
+    for a while (``CACHE_REST``).
     """
 
     def __init__(self, entries: int = BLOCK_CACHE_ENTRIES) -> None:
         self.entries = entries
         self._decodings: dict[tuple[int, bytes], tuple[tuple[HeaderField, ...], int]] = {}
         """(state, block) -> the block's fields and decoded length."""
+        self.usefulness = _Usefulness(entries)
 
     def get(self, state: int, block: bytes) -> tuple[tuple[HeaderField, ...], int] | None:
-        return self._decodings.get((state, block))
+        found = self._decodings.get((state, block))
+        if found is not None:
+            self.usefulness.hits += 1
+        return found
 
     def put(self, state: int, block: bytes, fields: tuple[HeaderField, ...],
             decoded_length: int) -> None:
         if not self.entries or len(block) > BLOCK_CACHE_MAX_BLOCK:
             return
-        if len(self._decodings) >= self.entries:
+        admitted = self.usefulness.admit()
+        if admitted is None:  # full
             self._decodings.clear()
+        if self.usefulness.resting or admitted is False:
+            return
         self._decodings[(state, bytes(block))] = (fields, decoded_length)
 
     def __len__(self) -> int:
@@ -125,7 +169,9 @@ class DecodingMemo(Generic[_T]):
     on, so a connection that sends a new path in every request does not fill the memo;
     a first sighting costs one entry that holds the decoding's last field (not the
     tuple): since that field cannot be freed meanwhile, finding it again proves the same
-    decoding came back. Both dictionaries empty when full and start afresh.
+    decoding came back. Both dictionaries empty when full and start afresh; a memo whose
+    watched decodings filled up while it served few lookups rests for a while
+    (``CACHE_REST``).
     """
 
     def __init__(self, kept: int, watched: int) -> None:
@@ -136,10 +182,14 @@ class DecodingMemo(Generic[_T]):
         reused while it is a key."""
         self._once: dict[int, HeaderField | None] = {}
         """id(fields) -> its last field, for decodings seen once."""
+        self.usefulness = _Usefulness(watched)
 
     def get(self, fields: tuple[HeaderField, ...]) -> _T | None:
         known = self._kept.get(id(fields))
-        return known[1] if known is not None and known[0] is fields else None
+        if known is not None and known[0] is fields:
+            self.usefulness.hits += 1
+            return known[1]
+        return None
 
     def seen(self, fields: tuple[HeaderField, ...], value: _T) -> None:
         """``get`` found nothing and ``value`` was derived: keep it if this decoding was
@@ -151,10 +201,14 @@ class DecodingMemo(Generic[_T]):
             if len(self._kept) >= self.kept:
                 self._kept.clear()
             self._kept[key] = (fields, value)
-        else:
-            if len(self._once) >= self.watched:
-                self._once.clear()
-            self._once[key] = last
+            return
+        admitted = self.usefulness.admit()
+        if admitted is None:  # full
+            self._once.clear()
+        if self.usefulness.resting or admitted is False:
+            self._kept.clear()
+            return
+        self._once[key] = last
 
 
 HUFFMAN_CACHE_SIZE = 4096

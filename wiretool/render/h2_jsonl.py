@@ -123,11 +123,9 @@ def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
 
 
 HEADER_TEXT_DECODINGS = 16384
-"""Repeated block decodings whose pieces ``HeaderText`` keeps (then it starts afresh):
-as many as the HPACK contexts of 32 busy connections cache. An entry holds references
-to shared strings, about 1.5 KiB."""
-HEADER_TEXT_FIRST_SIGHTINGS = 16384
-"""Decodings seen once that ``HeaderText`` watches for a second sighting."""
+"""Repeated block decodings whose pieces ``HeaderText`` keeps (then it starts afresh),
+and decodings seen once that it watches for a second sighting: as many as the HPACK
+block cache holds. An entry holds references to shared strings, about 1.5 KiB."""
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
 
@@ -169,10 +167,11 @@ class HeaderText:
     The text is exactly ``dumps`` of ``frame_json``'s members (a test compares them).
     """
 
-    def __init__(self, *, hpack_table: bool = False) -> None:
+    def __init__(self, *, hpack_table: bool = False,
+                 memo_entries: int = HEADER_TEXT_DECODINGS) -> None:
+        """``memo_entries``: repeated decodings kept, and first sightings watched."""
         self.hpack_table = hpack_table
-        self._blocks: DecodingMemo[_BlockText] = DecodingMemo(
-            HEADER_TEXT_DECODINGS, HEADER_TEXT_FIRST_SIGHTINGS)
+        self._blocks: DecodingMemo[_BlockText] = DecodingMemo(memo_entries, memo_entries)
         self._fields: dict[tuple[bytes, bytes | None, bytes | None, bool, bool],
                            tuple[str, str]] = {}
         """(wire, name, value, unknown_entry, expanded) -> text before the offset, text
@@ -512,11 +511,12 @@ class CaptureLines:
     the two first members, then ``dumps(rest)`` without its opening brace.
     """
 
-    def __init__(self, *, hpack_table: bool = False, summary: bool = False) -> None:
+    def __init__(self, *, hpack_table: bool = False, summary: bool = False,
+                 memo_entries: int = HEADER_TEXT_DECODINGS) -> None:
         self.hpack_table = hpack_table
         self.summary = summary
         self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
-        self._frames = FrameLines(hpack_table=hpack_table)
+        self._frames = FrameLines(hpack_table=hpack_table, memo_entries=memo_entries)
         self._where: tuple[tuple[str, int | None, int | None] | None, str] = (None, "")
         """(connection text, time, packet) of the last frame line, and the text of
         those members."""
@@ -578,8 +578,10 @@ class FrameLines:
     own spelling of each value), the others by ``dumps``, the headers by ``HeaderText``;
     exactly ``dumps(frame_json(frame))`` (a test compares them)."""
 
-    def __init__(self, *, hpack_table: bool = False) -> None:
-        self._headers = HeaderText(hpack_table=hpack_table)
+    def __init__(self, *, hpack_table: bool = False,
+                 memo_entries: int = HEADER_TEXT_DECODINGS) -> None:
+        """``memo_entries``: see ``HeaderText``."""
+        self._headers = HeaderText(hpack_table=hpack_table, memo_entries=memo_entries)
 
     def line(self, frame: Frame, where: str = "") -> str:
         """The frame's line; ``where`` is the text of the members between ``record`` and
