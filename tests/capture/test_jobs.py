@@ -231,6 +231,23 @@ def test_auto_uses_one_process_below_the_size_threshold(monkeypatch: pytest.Monk
     assert forks == [1]
 
 
+def test_every_process_reads_the_file_as_it_was_when_the_command_started(
+        tmp_path: Path) -> None:
+    """A capture tcpdump is still writing: each process reads the same first bytes,
+    with a position of its own."""
+    path = tmp_path / "growing.pcap"
+    path.write_bytes(b"0123456789")
+    with open(path, "rb") as handle:
+        first = h2_jobs._Snapshot(handle.fileno(), 10)
+        second = h2_jobs._Snapshot(handle.fileno(), 10)
+        with open(path, "ab") as writer:
+            writer.write(b"more packets")
+        assert first.read(4) == b"0123"
+        assert second.read(100) == b"0123456789"
+        assert first.read(100) == b"456789"
+        assert first.read(100) == b""
+
+
 # -- failures -------------------------------------------------------------------------
 
 

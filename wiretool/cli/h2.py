@@ -309,7 +309,7 @@ def h2_frames_command(
             if workers > 1:
                 from wiretool.cli.h2_jobs import run_jobs
 
-                failed = run_jobs(file, workers, make_view,
+                failed = run_jobs(handle.fileno(), workers, make_view,
                                   jsonl=chosen == H2Format.JSONL, summary=summary,
                                   hpack_table=hpack_table)
             else:
@@ -422,7 +422,7 @@ def _shown(record: object, streams: list[int], wanted_types: set[int]) -> bool:
     return True
 
 
-class _CaptureView:
+class CaptureView:
     """A capture's events to the records shown: ``CaptureRecords``, then --summary,
     --stream and --type; notes whether anything was malformed. Used as is by each
     worker of ``--jobs`` (``cli/h2_jobs.py``)."""
@@ -464,17 +464,17 @@ class _CaptureView:
 def _capture_view(*, ports: tuple[int, ...], max_header_list_size: int, schema: Schema | None,
                   max_message_size: int, max_continuation_frames: int, summary: bool,
                   streams: list[int], wanted_types: set[int],
-                  block_cache: BlockCache | None = None) -> _CaptureView:
+                  block_cache: BlockCache | None = None) -> CaptureView:
     from wiretool.capture.h2session import CaptureSession
 
     session = CaptureSession(ports=ports, max_header_list_size=max_header_list_size,
                              schema=schema, max_message_size=max_message_size,
                              max_continuation_frames=max_continuation_frames,
                              summary=summary, block_cache=block_cache)
-    return _CaptureView(session, summary=summary, streams=streams, wanted_types=wanted_types)
+    return CaptureView(session, summary=summary, streams=streams, wanted_types=wanted_types)
 
 
-def _run_capture(stream: IO[bytes], view: _CaptureView, *, chosen: str, summary: bool,
+def _run_capture(stream: IO[bytes], view: CaptureView, *, chosen: str, summary: bool,
                  hpack_table: bool, stop: _Limit) -> bool:
     """h2-frames on a pcap/pcapng capture, in this process; True when anything was
     malformed."""

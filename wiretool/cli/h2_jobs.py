@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from wiretool.capture.h2session import SessionRecord
-    from wiretool.cli.h2 import _CaptureView
+    from wiretool.cli.h2 import CaptureView
 
 _HEADER = struct.Struct("<qI")
 _DONE = -1
@@ -59,19 +59,24 @@ QUEUE_LIMIT = int(os.environ.get("LEAD_Q", 8 * 1024 * 1024))
 
 Render = Callable[[list["SessionRecord"]], bytes]
 """A worker's output for the records of one event, as this process writes it."""
-MakeView = Callable[..., "_CaptureView"]
+MakeView = Callable[..., "CaptureView"]
 """``_capture_view`` with the options: called with ``block_cache=``."""
 
 
-def run_jobs(path: str, workers: int, make_view: MakeView, *, jsonl: bool, summary: bool,
-             hpack_table: bool) -> bool:
-    """``h2-frames`` on the capture at ``path`` in ``workers`` processes; True when
-    anything was malformed. jsonl, or the ``--summary`` table."""
+def run_jobs(capture_fd: int, workers: int, make_view: MakeView, *, jsonl: bool,
+             summary: bool, hpack_table: bool) -> bool:
+    """``h2-frames`` on the capture file open as ``capture_fd`` in ``workers`` processes; True
+    when anything was malformed. jsonl, or the ``--summary`` table.
+
+    Every process reads the file's first ``size`` bytes, its size now, with its own
+    position (``_Snapshot``): all see the same capture, even one tcpdump is still
+    writing."""
+    size = os.fstat(capture_fd).st_size
     out = sys.stdout
     encoding, errors = out.encoding or "utf-8", out.errors or "strict"
     console = None if jsonl else make_console()
 
-    def setup() -> tuple[_CaptureView, Render]:
+    def setup() -> tuple[CaptureView, Render]:
         """What each process decodes and renders with, its caches cut to its share."""
         from wiretool.http2.hpack import BLOCK_CACHE_ENTRIES, BlockCache
 
@@ -90,26 +95,26 @@ def run_jobs(path: str, workers: int, make_view: MakeView, *, jsonl: bool, summa
             pid = os.fork()
             if pid == 0:  # the worker: never returns
                 os.close(read_fd)
-                for _pid, fd in children:
-                    os.close(fd)
-                _worker(path, index, workers, setup, write_fd)
+                for _pid, sibling in children:
+                    os.close(sibling)
+                _worker(_Snapshot(capture_fd, size), index, workers, setup, write_fd)
             os.close(write_fd)
             children.append((pid, read_fd))
         output = out.buffer
         view, render = setup()
-        inbox = _Inbox([fd for _pid, fd in children])
-        _lead(path, workers, view, render, inbox, output.write)
+        inbox = _Inbox([read_fd for _pid, read_fd in children])
+        _lead(_Snapshot(capture_fd, size), workers, view, render, inbox, output.write)
         output.flush()
         return view.failed or inbox.failed
     finally:
-        for pid, fd in children:
-            os.close(fd)
+        for pid, read_fd in children:
+            os.close(read_fd)
             with contextlib.suppress(ProcessLookupError):  # a zombie is not affected
                 os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
 
 
-def _pieces(path: str, index: int, workers: int, view: _CaptureView, render: Render
+def _pieces(capture: _Snapshot, index: int, workers: int, view: CaptureView, render: Render
             ) -> Iterator[tuple[int, bytes]]:
     """``(key, output)`` for every event of the capture, then for each of this worker's
     connections still open at its end: ``b""`` for the events of other workers and
@@ -117,25 +122,44 @@ def _pieces(path: str, index: int, workers: int, view: _CaptureView, render: Ren
     from wiretool.capture import follow_tcp
 
     owners = Owners(workers)
-    with open(path, "rb") as stream:
-        for number, event in enumerate(follow_tcp(stream)):
-            items = view.feed(event) if owners.owner(event) == index else None
-            yield number, render(items) if items else b""
+    stream = io.BufferedReader(capture, 1 << 16)
+    for number, event in enumerate(follow_tcp(stream)):
+        items = view.feed(event) if owners.owner(event) == index else None
+        yield number, render(items) if items else b""
     for conn_id, items in view.close():
         if items:
             yield END_KEY + conn_id, render(items)
 
 
+class _Snapshot(io.RawIOBase):
+    """The first ``size`` bytes of the open file ``fd``, read with ``pread``: each
+    process has its own position in the file it shares with the others."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd = fd
+        self.size = size
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = os.pread(self.fd, min(len(buffer), self.size - self.position), self.position)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
 # -- the other workers ----------------------------------------------------------------
 
-def _worker(path: str, index: int, workers: int,
-            setup: Callable[[], tuple[_CaptureView, Render]], fd: int) -> None:
+def _worker(capture: _Snapshot, index: int, workers: int,
+            setup: Callable[[], tuple[CaptureView, Render]], fd: int) -> None:
     """Decode the connections of worker ``index``, send their output, exit."""
     sender = _Sender(fd)
     code = 0
     try:
         view, render = setup()
-        for key, data in _pieces(path, index, workers, view, render):
+        for key, data in _pieces(capture, index, workers, view, render):
             if data:
                 sender.piece(key, data)
             sender.passed(key)
@@ -238,12 +262,12 @@ def _summary_render(parent: Console) -> Callable[[list[SessionRecord]], str]:
 
 # -- this process: the first worker, and the merge ------------------------------------
 
-def _lead(path: str, workers: int, view: _CaptureView, render: Render, inbox: _Inbox,
+def _lead(capture: _Snapshot, workers: int, view: CaptureView, render: Render, inbox: _Inbox,
           emit: Callable[[Piece], object]) -> None:
     """Decode worker 0's connections and write everything in capture order."""
     merge = inbox.merge
     since = 0  # bytes and events since the pipes were last read
-    for key, data in _pieces(path, 0, workers, view, render):
+    for key, data in _pieces(capture, 0, workers, view, render):
         if data:
             merge.add(0, key, data)
             since += len(data)
