@@ -479,20 +479,19 @@ def _run_capture(stream: IO[bytes], view: CaptureView, *, chosen: str, summary: 
     """h2-frames on a pcap/pcapng capture, in this process; True when anything was
     malformed."""
     from wiretool.capture import follow_tcp
-    from wiretool.capture.h2session import ConnectionEnd, Located
-    from wiretool.capture.model import CaptureDiagnostic
+    from wiretool.capture.h2session import Located
+
+    def shown() -> Iterator[SessionRecord]:
+        for event in follow_tcp(stream):  # type: ignore[arg-type]
+            yield from view.feed(event)
+        for _conn_id, items in view.close():
+            yield from items
 
     def selected() -> Iterator[SessionRecord]:
-        for event in follow_tcp(stream):  # type: ignore[arg-type]
-            for item in view.feed(event):
-                if isinstance(item, Located) and stop.reached_before(item.record):
-                    return
-                yield item
-        for _conn_id, items in view.close():
-            for item in items:
-                if isinstance(item, Located) and stop.reached_before(item.record):
-                    return
-                yield item
+        for item in shown():
+            if isinstance(item, Located) and stop.reached_before(item.record):
+                return
+            yield item
 
     if chosen == H2Format.JSONL:
         from wiretool.render.h2_jsonl import CaptureLines
@@ -514,15 +513,11 @@ def _run_capture(stream: IO[bytes], view: CaptureView, *, chosen: str, summary: 
         out.write("".join(parts))
         out.flush()
     else:
-        from wiretool.render.h2_table import render_connection_summary, render_frames
+        from wiretool.render.h2_table import render_frames, render_summary_records
 
         console = make_console()
         if summary:
-            for item in selected():
-                if isinstance(item, ConnectionEnd):
-                    render_connection_summary(console, item)
-                elif isinstance(item, CaptureDiagnostic):
-                    render_frames(console, [item], capture=True)
+            render_summary_records(console, selected())
         else:
             render_frames(console, selected(), hpack_table=hpack_table, capture=True)
     stop.report()

@@ -54,7 +54,7 @@ FLUSH_EVENTS = 256
 READ_BYTES = 256 * 1024
 """Bytes read from a pipe at once (1 MiB reads cost more page faults than they save)."""
 PIPE_BYTES = 1 << 20
-QUEUE_LIMIT = int(os.environ.get("LEAD_Q", 8 * 1024 * 1024))
+QUEUE_LIMIT = 8 * 1024 * 1024
 """Bytes of one worker's output held here while waiting for the others."""
 
 Render = Callable[[list["SessionRecord"]], bytes]
@@ -239,19 +239,13 @@ def _jsonl_render(hpack_table: bool, summary: bool, workers: int
 
 def _summary_render(parent: Console) -> Callable[[list[SessionRecord]], str]:
     """The --summary table of ``items``, as ``parent`` would print it."""
-    from wiretool.capture.h2session import ConnectionEnd
-    from wiretool.capture.model import CaptureDiagnostic
-    from wiretool.render.h2_table import render_connection_summary, render_frames
+    from wiretool.render.h2_table import render_summary_records
 
     text = io.StringIO()
     console = console_like(parent, text)
 
     def render(items: list[SessionRecord]) -> str:
-        for item in items:
-            if isinstance(item, ConnectionEnd):
-                render_connection_summary(console, item)
-            elif isinstance(item, CaptureDiagnostic):
-                render_frames(console, [item], capture=True)
+        render_summary_records(console, items)
         shown = text.getvalue()
         text.seek(0)
         text.truncate()

@@ -205,8 +205,9 @@ class DecodingMemo(Generic[_T]):
         admitted = self.usefulness.admit()
         if admitted is None:  # full
             self._once.clear()
-        if self.usefulness.resting or admitted is False:
-            self._kept.clear()
+            if self.usefulness.resting:
+                self._kept.clear()
+        if admitted is False or self.usefulness.resting:
             return
         self._once[key] = last
 

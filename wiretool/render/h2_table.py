@@ -499,6 +499,16 @@ def _stream_cells(compact: StreamRow) -> list[str]:
     ]
 
 
+def render_summary_records(console: Console, records: Iterable[object]) -> None:
+    """``--summary`` on a capture: of a capture's records, each connection's summary
+    (``render_connection_summary``) and the capture's diagnostics; nothing else."""
+    for record in records:
+        if isinstance(record, ConnectionEnd):
+            render_connection_summary(console, record)
+        elif isinstance(record, CaptureDiagnostic):
+            render_frames(console, [record], capture=True)
+
+
 def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
     """``--summary`` on a capture: one block per connection, one row per stream.
 
