@@ -8,9 +8,10 @@ and the pure-Python decoders protobuf-inspector and bbpb.
 The inputs are made here, reproducibly, with the protobuf runtime and a real schema
 (``samples/person.proto``): an ``AddressBook`` of random people of about 4 MB, and
 the same at 2x and 4x; plus a ~4 MB ``FileDescriptorSet`` (descriptor.proto's own
-schema). Every command runs in a fresh process; the table shows the median wall
-time, the peak resident memory (RSS) of the process, and the ratio to protoc on the
-same input. A tiny decode is compared with the bare ``import typer, rich.console``
+schema). Every command runs in a fresh process, in rounds (each round runs every
+tool once: see ``measure.py``); the table shows the median wall time, the peak
+resident memory (RSS: the program's own high-water mark), and the ratio to protoc on
+the same input. A tiny decode is compared with the bare ``import typer, rich.console``
 to show start-up cost.
 
 protobuf-inspector and bbpb are installed by the benchmark into a throwaway
@@ -26,11 +27,11 @@ import os
 import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"
@@ -128,25 +129,6 @@ def python_peers() -> dict[str, list[str]]:
     return found
 
 
-def measure(argv: list[str], stdin_path: Path | None, runs: int) -> tuple[float, float, int]:
-    """(median seconds, peak RSS MiB, exit code) of ``argv`` over ``runs`` runs."""
-    times: list[float] = []
-    peak = 0
-    code = 0
-    for _ in range(runs):
-        with open(stdin_path or os.devnull, "rb") as stdin, open(os.devnull, "wb") as devnull:
-            start = time.perf_counter()
-            process = subprocess.Popen(argv, stdin=stdin, stdout=devnull, stderr=subprocess.PIPE)
-            _, status, usage = os.wait4(process.pid, 0)
-            times.append(time.perf_counter() - start)
-            process.returncode = os.waitstatus_to_exitcode(status)
-            code = process.returncode
-            peak = max(peak, usage.ru_maxrss)  # KiB on Linux
-            if process.stderr:
-                process.stderr.close()
-    return statistics.median(times), peak / 1024, code
-
-
 def main() -> None:
     # Measure wiretool as installed, with its bytecode cached (pip writes it at install
     # time); with PYTHONDONTWRITEBYTECODE set, an editable install would compile every
@@ -180,37 +162,42 @@ def main() -> None:
     if protoc is None:
         print("protoc not found: install it with `apt-get install protobuf-compiler` "
               "(measuring wiretool alone)")
-    print(f"median of {args.runs} runs; RSS = peak resident memory of the process\n")
+    print(f"median of {args.runs} runs, in rounds (each round runs every tool once, so the "
+          "machine's drift hits all alike); RSS = peak resident memory of the program (VmHWM)\n")
     header = f"{'input':<20} {'size MB':>8} {'tool':<34} {'median s':>9} {'RSS MiB':>8} {'vs protoc':>10}"
     print(header)
     print("-" * len(header))
     for name, path in inputs:
         size = path.stat().st_size / 1e6
-        base = None
+        wiretool_name = "wiretool decode --format json"
+        commands: dict[str, tuple[list[str], Path | None]] = {}
         if protoc:
-            base, rss, _ = measure([protoc, "--decode_raw"], path, args.runs)
-            print(f"{name:<20} {size:>8.2f} {'protoc --decode_raw':<34} {base:>9.3f} {rss:>8.1f} {'1.00x':>10}")
-        seconds, rss, code = measure([wiretool, "decode", "--format", "json", str(path)], None,
-                                     args.runs)
-        ratio = f"{seconds / base:.2f}x" if base else "-"
-        note = "" if code == 0 else f"  (exit {code})"
-        print(f"{name:<20} {size:>8.2f} {'wiretool decode --format json':<34} {seconds:>9.3f} "
-              f"{rss:>8.1f} {ratio:>10}{note}")
-        for peer, argv in peers.items():
-            peer_seconds, peer_rss, peer_code = measure(argv, path, args.runs)
-            peer_ratio = f"{peer_seconds / base:.2f}x" if base else "-"
-            peer_note = "" if peer_code == 0 else f"  (exit {peer_code})"
-            print(f"{name:<20} {size:>8.2f} {peer:<34} {peer_seconds:>9.3f} {peer_rss:>8.1f} "
-                  f"{peer_ratio:>10}  wiretool is {peer_seconds / seconds:.1f}x faster"
-                  f"{peer_note}")
+            commands["protoc --decode_raw"] = ([protoc, "--decode_raw"], path)
+        commands[wiretool_name] = ([wiretool, "decode", "--format", "json", str(path)], None)
+        commands.update({peer: (argv, path) for peer, argv in peers.items()})
+        results = measure.rounds(commands, args.runs, measure.to_stderr)
+        measure.to_stderr("")
+        base = results.get("protoc --decode_raw")
+        ours = results[wiretool_name]
+        for tool, result in results.items():
+            ratio = f"{result.seconds / base.seconds:.2f}x" if base else "-"
+            note = "" if result.code == 0 else f"  (exit {result.code})"
+            if tool in peers:
+                note = f"  wiretool is {result.seconds / ours.seconds:.1f}x faster{note}"
+            print(f"{name:<20} {size:>8.2f} {tool:<34} {result.seconds:>9.3f} "
+                  f"{result.rss_mib:>8.1f} {ratio:>10}{note}")
     print()
-    measure([wiretool, "decode", "--format", "json", str(tiny)], None, 1)  # writes bytecode
-    bare, bare_rss, _ = measure([sys.executable, "-c", "import typer, rich.console"], None, args.runs)
-    small, small_rss, _ = measure([wiretool, "decode", "--format", "json", str(tiny)], None, args.runs)
-    print(f"{'start-up':<20} {'':>8} {'python -c import typer, rich.console':<34} {bare:>9.3f} {bare_rss:>8.1f}")
-    print(f"{'start-up':<20} {'':>8} {'wiretool decode (7-byte message)':<34} {small:>9.3f} "
-          f"{small_rss:>8.1f} {small / bare:>9.2f}x of the bare import")
-
+    tiny_argv = [wiretool, "decode", "--format", "json", str(tiny)]
+    measure.run(tiny_argv)  # writes bytecode
+    bare_name = "python -c import typer, rich.console"
+    small_name = "wiretool decode (7-byte message)"
+    startup = measure.rounds({bare_name: ([sys.executable, "-c", "import typer, rich.console"],
+                                          None),
+                              small_name: (tiny_argv, None)}, args.runs)
+    bare, small = startup[bare_name], startup[small_name]
+    print(f"{'start-up':<20} {'':>8} {bare_name:<34} {bare.seconds:>9.3f} {bare.rss_mib:>8.1f}")
+    print(f"{'start-up':<20} {'':>8} {small_name:<34} {small.seconds:>9.3f} "
+          f"{small.rss_mib:>8.1f} {small.seconds / bare.seconds:>9.2f}x of the bare import")
 
 if __name__ == "__main__":
     main()

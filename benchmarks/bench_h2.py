@@ -21,12 +21,13 @@ kept in benchmarks/work/ (remade when the workload changes, or with --regenerate
 120000 requests (the default) make a ~46 MB capture in ~3 s; tcpdump must report 0
 packets dropped or the capture is refused. Needs root (or CAP_NET_RAW) for tcpdump.
 
-Each tool runs in a fresh process with stdout to /dev/null; the table shows the
-median wall time, the CPU time (user+sys of the process and its children, less
-sensitive to other load on the machine), the peak resident memory (RSS: the
-process's own peak from os.wait4, or, when it has children such as wiretool's
-``--jobs`` workers, the peak of their sum, sampled every 50 ms) and the ratio of the
-time to ``tshark -T fields`` on the same capture. wiretool runs as a user would run
+Each tool runs in a fresh process with stdout to /dev/null, in rounds (each round
+runs every tool once: see ``measure.py``); the table shows the median wall time,
+the CPU time (user+sys of the process and its children, less sensitive to other
+load on the machine), the peak resident memory (RSS: the program's own high-water
+mark, or, when it has children such as wiretool's ``--jobs`` workers, the peak of
+their sum, sampled every 50 ms) and the ratio of the time to ``tshark -T fields``
+on the same capture. wiretool runs as a user would run
 it (one process per CPU on captures over 16 MiB) and, on the smallest capture, in
 one process (``--jobs 1``). Above the smallest scale only wiretool
 ``--format jsonl`` and ``tshark -T fields`` run, ``--scale-runs`` times (1), unless
@@ -53,13 +54,15 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import measure
+from measure import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"
@@ -253,61 +256,6 @@ def ensure_capture(name: str, kind: str, requests: int, scale: int, path: Path,
 
 
 # ---------------------------------------------------------------- measuring
-
-
-@dataclass
-class Result:
-    seconds: float
-    cpu: float
-    rss_mib: float
-    code: int
-
-
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, summed (KiB; pages shared
-    between them are counted in each, so this overstates what they use together)."""
-    total = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    stack += [int(child) for child in children.read().split()]
-        except (OSError, ValueError):
-            continue  # gone meanwhile
-    return total
-
-
-def measure(argv: list[str], runs: int) -> Result:
-    """Median wall and CPU seconds, peak RSS (MiB) and last exit code of ``argv``.
-
-    CPU includes the children the process waited for (wiretool's --jobs workers). RSS
-    is the larger of the process's own peak (os.wait4) and the peak of the summed
-    RSS of the process and its children, sampled every 50 ms."""
-    times: list[float] = []
-    cpus: list[float] = []
-    peak = 0
-    code = 0
-    for _ in range(runs):
-        with open(os.devnull, "wb") as devnull:
-            start = time.perf_counter()
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=devnull,
-                                       stderr=subprocess.DEVNULL)
-            while True:
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-                if pid:
-                    break
-                peak = max(peak, tree_rss_kib(process.pid))
-                time.sleep(0.05)
-            times.append(time.perf_counter() - start)
-            cpus.append(usage.ru_utime + usage.ru_stime)
-            code = os.waitstatus_to_exitcode(status)
-            process.returncode = code
-            peak = max(peak, usage.ru_maxrss)  # KiB on Linux
-    return Result(statistics.median(times), statistics.median(cpus), peak / 1024, code)
 
 
 def commands(capture: Capture, wiretool: str, tshark: str | None) -> dict[str, list[str] | None]:
@@ -590,9 +538,11 @@ def main() -> None:
                            if checked else "MISMATCH: the timings below compare different "
                            "work\n"))
 
-    print(f"median of {args.runs} runs ({args.scale_runs} above {scales[0]}x), stdout to "
+    print(f"median of {args.runs} runs ({args.scale_runs} above {scales[0]}x), in rounds (each "
+          "round runs every tool once, so the machine's drift hits all alike), stdout to "
           "/dev/null; CPU = user+sys of the process and its children; RSS = peak resident "
-          "memory, summed over the process and its children (wiretool --jobs workers)")
+          "memory of the program (VmHWM), or summed over the process and its children "
+          "(wiretool --jobs workers)")
     header = (f"{'capture':<18} {'MB':>7} {'tool':<38} {'median s':>9} {'CPU s':>8} "
               f"{'RSS MiB':>8} {'vs fields':>10}")
     print(header)
@@ -603,14 +553,14 @@ def main() -> None:
         smallest = capture.scale in (0, scales[0])
         full = (smallest or args.all_tools_at_every_scale) and capture.meta.get(
             "kind") != "connections"  # there, jsonl and tshark -T fields only
-        for tool, argv in cmds.items():
-            if argv is None:
-                continue
-            if not full and tool not in ("tshark -T fields", "wiretool h2-frames --format jsonl"):
-                continue
-            result = measure(argv, args.runs if smallest else args.scale_runs)
+        timed = {tool: (argv, None) for tool, argv in cmds.items() if argv is not None and (
+            full or tool in ("tshark -T fields", "wiretool h2-frames --format jsonl"))}
+        measured = measure.rounds(timed, args.runs if smallest else args.scale_runs,
+                                  measure.to_stderr)
+        measure.to_stderr("")
+        base = measured.get("tshark -T fields")
+        for tool, result in measured.items():
             results[(capture.name, tool)] = result
-            base = results.get((capture.name, "tshark -T fields"))
             ratio = f"{result.seconds / base.seconds:.2f}x" if base else "-"
             note = "" if result.code == 0 else f"  (exit {result.code})"
             print(f"{capture.name:<18} {capture.size_mb:>7.1f} {tool:<38} {result.seconds:>9.2f} "
