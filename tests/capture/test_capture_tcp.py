@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from typing import Any
 
 from tests.capture import writer as w
 from wiretool.capture import (
@@ -19,6 +20,8 @@ from wiretool.capture import (
     TcpReassembler,
     follow_tcp,
 )
+from wiretool.capture.link import decode_segment
+from wiretool.capture.pcap import read_packets
 from wiretool.errors import Severity
 
 T0 = 1_700_000_000_000_000_000
@@ -105,6 +108,40 @@ def test_conflicting_overlap_is_a_warning_and_first_copy_wins() -> None:
     (d,) = of(events, CaptureDiagnostic)
     assert d.severity is Severity.WARNING and d.packet_number == 5 and d.conn_id == 1
     assert "different content" in d.message and d.length == 4
+
+
+def open_reassembler(frames: list[bytes]) -> Any:
+    """The one connection of ``frames``, fed to a reassembler that is not closed."""
+    data = w.pcap([(T0 + i * 1000, f) for i, f in enumerate(frames)])
+    reassembler = TcpReassembler()
+    for packet in read_packets(io.BytesIO(data)):
+        assert not isinstance(packet, CaptureDiagnostic)
+        segment, _ = decode_segment(packet)
+        assert segment is not None
+        reassembler.feed(segment)
+    (conn,) = reassembler._conns.values()
+    return conn
+
+
+def test_only_unacknowledged_bytes_are_kept_to_compare_retransmissions() -> None:
+    """A sender retransmits what the peer did not acknowledge: acknowledged bytes are
+    released (memory follows the bytes in flight, not the open connections), and a
+    retransmission of them is dropped unchecked; unacknowledged ones are still compared."""
+    f = w.Flow()
+    frames = f.handshake()
+    base = f.seq["client"]
+    frames += [f.send("client", b"GOOD"), f.send("client", b"MORE")]
+    assert bytes(open_reassembler(frames).client.tail) == b"GOODMORE"
+    frames.append(f.send("server", flags=w.ACK))  # acknowledges the 8 bytes
+    conn = open_reassembler(frames)
+    assert conn.client.tail == bytearray() and conn.client.acked == 8
+    frames += [f.send("client", b"EVIL", seq=base),  # acknowledged: not compared
+               f.send("client", b"TAIL"),
+               f.send("client", b"BAD!", seq=base + 8)]  # in flight: compared
+    events = run(frames)
+    assert streams(events)[1, "client"] == b"GOODMORETAIL"
+    (warning,) = of(events, CaptureDiagnostic)
+    assert "retransmits stream bytes 8..12 with different content" in warning.message
 
 
 def test_lost_segment_acknowledged_by_the_peer_is_a_gap_and_delivery_goes_on() -> None:

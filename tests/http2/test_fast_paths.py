@@ -252,6 +252,26 @@ def test_one_block_cache_serves_many_contexts_apart() -> None:
         assert len(shared) <= 4
 
 
+def test_a_block_cache_drops_a_context_s_decodings_when_its_table_changes() -> None:
+    """State numbers are never reused, so the decodings of a changed table can never be
+    found again: the cache holds those of current tables only."""
+    from hpack import Encoder
+
+    shared = BlockCache()
+    changing, steady = HpackContext(block_cache=shared), HpackContext(block_cache=shared)
+    for block in (bytes([0x82]), bytes([0x84]), bytes([0x82, 0x84])):
+        changing.decode_block(block)
+        steady.decode_block(block)
+    assert len(shared) == 6
+    changing.decode_block(Encoder().encode([(b"x-new", b"1")]))  # inserts: a new state
+    assert len(shared) == 3  # the steady context's only
+    assert steady.decode_block(bytes([0x82])).fields is steady.decode_block(
+        bytes([0x82])).fields  # still served
+    changing.history_complete = False  # any change of state
+    steady.lose_history("gap")
+    assert len(shared) == 0
+
+
 def test_a_block_cache_that_serves_nothing_rests_then_tries_again() -> None:
     """Filled with blocks never asked for again (many connections, each block once), the
     cache empties and remembers nothing for CACHE_REST times its size; one that serves
@@ -310,6 +330,25 @@ def test_decoding_memo_keeps_from_the_second_sighting_and_stays_bounded() -> Non
         memo.seen(fields, "x")
         assert len(memo._kept) <= 2 and len(memo._once) <= 3
     assert memo.get(decodings[-1]) == "x"
+
+
+def test_decoding_memo_does_not_keep_the_decoding_s_fields_alive() -> None:
+    """An entry holds the decoding's last field, not the tuple: the other fields of a
+    decoding the block cache dropped are freed."""
+    import sys
+
+    from wiretool.http2.hpack import DecodingMemo
+
+    fields = HpackContext().decode_block(bytes([0x82, 0x84, 0x86])).fields
+    first = fields[0]
+    alone = sys.getrefcount(first)
+    memo: DecodingMemo[str] = DecodingMemo(kept=4, watched=4)
+    memo.seen(fields, "text")
+    memo.seen(fields, "text")
+    assert memo.get(fields) == "text"
+    assert sys.getrefcount(first) == alone
+    other = tuple(list(fields))  # another tuple, equal: another decoding
+    assert other is not fields and memo.get(other) is None
 
 
 @pytest.mark.parametrize("batch", [1, 5, 32])

@@ -17,9 +17,13 @@ Behaviour (RFC 9293 section 3.4 for sequence numbers):
 * A hole is also declared as soon as the peer acknowledges bytes beyond it while
   later data is waiting: the receiver got them, so they will not be retransmitted
   and the capture simply missed them (``GapReason.NOT_CAPTURED``).
-* Retransmissions and overlaps are dropped (first copy wins). The last
-  ``overlap_check_bytes`` delivered bytes are kept to compare a retransmission
-  with: different bytes are a warning.
+* Retransmissions and overlaps are dropped (first copy wins). Delivered bytes
+  that the peer has not acknowledged yet (the last ``overlap_check_bytes`` of them
+  at most) are kept to compare a retransmission with: different bytes are a
+  warning. Acknowledged bytes are not kept (a sender retransmits what was not
+  acknowledged; a spurious retransmission of acknowledged bytes is dropped
+  unchecked), so this memory follows the bytes in flight, not the number of open
+  connections.
 * Connections whose SYN was not captured start at their first segment; which
   side is the client is then a guess (``RoleBasis.PORT``: lower port = server),
   flagged so the consumer can swap the labels (e.g. when ``detect.py`` finds the
@@ -98,9 +102,9 @@ class _Half:
     highest: int = 0
     """End of the furthest segment seen (an ACK beyond it is bogus)."""
     tail: bytearray = field(default_factory=bytearray)
-    """The last delivered bytes (at most ``overlap_check_bytes``), to compare
-    retransmissions with; one contiguous window, so a comparison costs only the
-    bytes compared, however small the segments were."""
+    """The last delivered bytes not yet acknowledged (at most ``overlap_check_bytes``),
+    to compare retransmissions with; one contiguous window, so a comparison costs only
+    the bytes compared, however small the segments were."""
     tail_start: int = 0
     """Stream offset of ``tail[0]``; ``tail`` always ends at ``next_offset``."""
 
@@ -294,6 +298,10 @@ class TcpReassembler:
             return  # acknowledges bytes never sent (RFC 9293 3.10.7.4): not evidence
         if half.acked is None or acked > half.acked:
             half.acked = acked
+            drop = min(acked - half.tail_start, len(half.tail))
+            if drop > 0:  # acknowledged: not compared with retransmissions any more
+                del half.tail[:drop]
+                half.tail_start += drop
         if half.pending and half.pending[0].offset <= half.acked:
             self._gap_to_pending(conn, half, seg.packet_number, GapReason.NOT_CAPTURED, out)
         if (not half.pending and half.fin_offset is not None

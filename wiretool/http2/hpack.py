@@ -78,8 +78,8 @@ capture from a memo still warming up takes filling it once."""
 
 
 class _Usefulness:
-    """Whether a memo earns its keep: lookups served against entries added, from empty
-    to full (see ``CACHE_REST``)."""
+    """Whether a memo earns its keep: lookups served against entries taken in, over
+    each ``capacity`` of them (see ``CACHE_REST``)."""
 
     __slots__ = ("added", "capacity", "hits", "resting")
 
@@ -92,7 +92,9 @@ class _Usefulness:
 
     def admit(self) -> bool | None:
         """Before adding an entry: True to add it; False to let it pass (resting); None
-        when the memo is full: empty it, and add the entry unless it starts resting."""
+        when ``capacity`` entries were taken in since the last None (a memo that never
+        drops entries is then full): the memo empties if it starts resting, and adds the
+        entry unless it does."""
         if self.resting:
             self.resting -= 1
             return False
@@ -117,21 +119,26 @@ class BlockCache:
     Decoding is a function of the block's bytes and of its context's state (the table,
     its limits, whether history is complete), so while the state is unchanged a block
     seen before decodes to the same fields. The key is the block and the number of the
-    state it was decoded in (``HpackContext._state``): a context whose state changed
-    never finds its earlier decodings, which stay until the cache fills. Only blocks that
-    changed nothing and raised no diagnostic (those carry absolute offsets) are kept.
+    state it was decoded in (``HpackContext._state``). A context whose state changed
+    can never find its earlier decodings (state numbers are never reused), so it drops
+    them then (``forget``): the cache holds the decodings of current states only. Only
+    blocks that changed nothing and raised no diagnostic (those carry absolute offsets)
+    are kept.
 
     One cache serves all the connections of a capture, so memory stays bounded however
     many there are: when it is full it empties and starts afresh; if it served few
-    lookups meanwhile (many connections, each sending a block once or twice), it rests
-    for a while (``CACHE_REST``).
+    lookups for the blocks it took in (many connections, each sending a block once or
+    twice), it rests for a while (``CACHE_REST``).
     """
 
     def __init__(self, entries: int = BLOCK_CACHE_ENTRIES) -> None:
         self.entries = entries
         self._decodings: dict[tuple[int, bytes], tuple[tuple[HeaderField, ...], int]] = {}
         """(state, block) -> the block's fields and decoded length."""
+        self._blocks: dict[int, list[bytes]] = {}
+        """state -> its blocks in ``_decodings``."""
         self.usefulness = _Usefulness(entries)
+        """Counts the blocks taken in (not the entries: states forget theirs)."""
 
     def get(self, state: int, block: bytes) -> tuple[tuple[HeaderField, ...], int] | None:
         found = self._decodings.get((state, block))
@@ -144,11 +151,26 @@ class BlockCache:
         if not self.entries or len(block) > BLOCK_CACHE_MAX_BLOCK:
             return
         admitted = self.usefulness.admit()
-        if admitted is None:  # full
+        resting = self.usefulness.resting
+        if (admitted is None and resting) or len(self._decodings) >= self.entries:
             self._decodings.clear()
-        if self.usefulness.resting or admitted is False:
+            self._blocks.clear()
+        if resting or admitted is False:
             return
-        self._decodings[(state, bytes(block))] = (fields, decoded_length)
+        key = bytes(block)
+        self._decodings[(state, key)] = (fields, decoded_length)
+        blocks = self._blocks.get(state)
+        if blocks is None:
+            self._blocks[state] = [key]
+        else:
+            blocks.append(key)
+
+    def forget(self, state: int) -> None:
+        """``state`` is over (its context changed or ended): drop its decodings."""
+        blocks = self._blocks.pop(state, None)
+        if blocks is not None:
+            for block in blocks:
+                del self._decodings[(state, block)]
 
     def __len__(self) -> int:
         return len(self._decodings)
@@ -165,28 +187,28 @@ class DecodingMemo(Generic[_T]):
     for the next block that decodes the same way.
 
     Every block that ``BlockCache`` serves shares its decoding's ``fields`` tuple, so
-    the tuple's identity is the key. A value is kept from the decoding's second sighting
-    on, so a connection that sends a new path in every request does not fill the memo;
-    a first sighting costs one entry that holds the decoding's last field (not the
-    tuple): since that field cannot be freed meanwhile, finding it again proves the same
-    decoding came back. Both dictionaries empty when full and start afresh; a memo whose
-    watched decodings filled up while it served few lookups rests for a while
-    (``CACHE_REST``).
+    the tuple's identity is the key. An entry holds the decoding's last field, not the
+    tuple (which would keep every field of decodings the block cache has dropped
+    alive): every decoding is made of new fields, and that one cannot be freed while
+    it is held, so a tuple with this id ending in it is the same decoding. A value is
+    kept from the decoding's second sighting on, so a connection that sends a new path
+    in every request does not fill the memo. Both dictionaries empty when full and
+    start afresh; a memo whose watched decodings filled up while it served few lookups
+    rests for a while (``CACHE_REST``).
     """
 
     def __init__(self, kept: int, watched: int) -> None:
         self.kept = kept
         self.watched = watched
-        self._kept: dict[int, tuple[tuple[HeaderField, ...], _T]] = {}
-        """id(fields) -> (fields, value); holding ``fields`` keeps the id from being
-        reused while it is a key."""
+        self._kept: dict[int, tuple[HeaderField | None, _T]] = {}
+        """id(fields) -> (its last field, value)."""
         self._once: dict[int, HeaderField | None] = {}
         """id(fields) -> its last field, for decodings seen once."""
         self.usefulness = _Usefulness(watched)
 
     def get(self, fields: tuple[HeaderField, ...]) -> _T | None:
         known = self._kept.get(id(fields))
-        if known is not None and known[0] is fields:
+        if known is not None and known[0] is (fields[-1] if fields else None):
             self.usefulness.hits += 1
             return known[1]
         return None
@@ -200,7 +222,7 @@ class DecodingMemo(Generic[_T]):
             del self._once[key]
             if len(self._kept) >= self.kept:
                 self._kept.clear()
-            self._kept[key] = (fields, value)
+            self._kept[key] = (last, value)
             return
         admitted = self.usefulness.admit()
         if admitted is None:  # full
@@ -425,7 +447,8 @@ class HpackContext:
 
     def _changed(self) -> None:
         """The state a decoding depends on changed: the blocks decoded so far no longer
-        apply (a new state number; the cache keeps them until it fills)."""
+        apply (a new state number; the cache drops those of the old one)."""
+        self._cache.forget(self._state)
         self._state = next(_STATES)
         self._snapshot = None
 

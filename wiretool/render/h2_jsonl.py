@@ -140,11 +140,9 @@ class _BlockText:
     no field at all share the empty tuple whatever their length.
     """
 
-    __slots__ = ("ats", "fields", "tail", "tail_key", "texts")
+    __slots__ = ("ats", "tail", "tail_key", "texts")
 
-    def __init__(self, fields: tuple[HeaderField, ...], texts: list[str | None],
-                 ats: list[int]) -> None:
-        self.fields = fields
+    def __init__(self, texts: list[str | None], ats: list[int]) -> None:
         self.texts = texts
         self.ats = ats
         self.tail_key: tuple[int, int, int, int, int | None, int, int, bool] | None = None
@@ -215,7 +213,7 @@ class HeaderText:
             head, tail = self._field_text(field)
             texts += (head, None, _block_offset_text(field.block_offset), tail,
                       ", " if number < last else "")
-        return _BlockText(fields, texts, [field.block_offset for field in fields])
+        return _BlockText(texts, [field.block_offset for field in fields])
 
     @staticmethod
     def _tail(block: HeaderBlock) -> str:
