@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from wiretool.capture import follow_tcp
 from wiretool.capture.h2session import CaptureSession, SessionRecord
+from wiretool.http2.constants import PREFACE
 from wiretool.http2.hpack import BlockCache, HpackContext, _read_integer, decode_huffman
 from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
 
@@ -267,8 +268,23 @@ def test_a_block_cache_drops_a_context_s_decodings_when_its_table_changes() -> N
     assert len(shared) == 3  # the steady context's only
     assert steady.decode_block(bytes([0x82])).fields is steady.decode_block(
         bytes([0x82])).fields  # still served
+    steady.release()  # its input ended
+    assert len(shared) == 0
+    changing.decode_block(bytes([0x82]))
+    assert len(shared) == 1
     changing.history_complete = False  # any change of state
-    steady.lose_history("gap")
+    assert len(shared) == 0
+
+
+def test_a_connection_that_ends_releases_its_decodings() -> None:
+    from wiretool.http2.connection import Connection
+
+    shared = BlockCache()
+    connection = Connection(block_cache=shared)
+    headers = bytes([0, 0, 2, 1, 0x05, 0, 0, 0, 1, 0x82, 0x84])  # HEADERS, stream 1
+    connection.feed("client", PREFACE + headers + headers[:8] + bytes([3, 0x82, 0x84]))
+    assert len(shared) == 1
+    connection.close()
     assert len(shared) == 0
 
 

@@ -242,6 +242,7 @@ class Connection:
                     )
                 )
                 state.fragments = []
+            state.hpack.release()
         return out
 
     def _process(self, state: _Direction, records: list[Record]) -> list[Record]:

@@ -170,7 +170,7 @@ class BlockCache:
         blocks = self._blocks.pop(state, None)
         if blocks is not None:
             for block in blocks:
-                del self._decodings[(state, block)]
+                self._decodings.pop((state, block), None)
 
     def __len__(self) -> int:
         return len(self._decodings)
@@ -451,6 +451,11 @@ class HpackContext:
         self._cache.forget(self._state)
         self._state = next(_STATES)
         self._snapshot = None
+
+    def release(self) -> None:
+        """The input ends: the block cache may drop this context's decodings (a block
+        decoded later is decoded afresh)."""
+        self._cache.forget(self._state)
 
     def lose_history(self, reason: str) -> None:
         """Header blocks may have been lost (a capture gap): forget the dynamic table.
