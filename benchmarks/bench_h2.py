@@ -389,7 +389,8 @@ def check(capture: Capture, cmds: dict[str, list[str] | None]) -> bool:
 
 
 def profile(capture: Capture, argv: list[str], top: int) -> None:
-    """py-spy on ``wiretool h2-frames --format jsonl``: top functions, self and total."""
+    """py-spy on ``wiretool h2-frames --format jsonl --jobs 1``: top functions, self and
+    total."""
     py_spy = shutil.which("py-spy")
     if py_spy is None:
         print(f"py-spy not found: {INSTALL['py-spy']} (no profile)")
@@ -486,7 +487,8 @@ def main() -> None:
     parser.add_argument("--no-many-connections", action="store_true",
                         help="skip the header-heavy workload over 256 connections")
     parser.add_argument("--profile", action="store_true",
-                        help="profile the jsonl run on the smallest header-heavy capture")
+                        help="profile the jsonl run (--jobs 1) on the smallest header-heavy "
+                        "capture")
     args = parser.parse_args()
 
     wiretool = shutil.which("wiretool") or sys.exit("wiretool is not installed: pip install -e .")
@@ -607,7 +609,8 @@ def main() -> None:
             print(f"  --summary time / jsonl time = {slower:.2f}x  (target <= 1.5x): "
                   f"{'met' if slower <= 1.5 else 'NOT met'}")
     if args.profile and first:
-        argv = commands(first, wiretool, tshark)["wiretool h2-frames --format jsonl"]
+        # One process: py-spy follows the process it started, not the --jobs workers.
+        argv = commands(first, wiretool, tshark)["wiretool ... --format jsonl --jobs 1"]
         assert argv is not None
         profile(first, argv, 25)
 
