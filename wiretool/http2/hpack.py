@@ -70,11 +70,11 @@ BLOCK_CACHE_ENTRIES = 16384
 BLOCK_CACHE_MAX_BLOCK = 4096
 """Longer blocks are not remembered."""
 CACHE_REST = 4
-"""A memo that filled up while serving fewer lookups than one per eight of its entries
-(many connections, each sending a block once or twice) empties and remembers nothing
-for this many times its size, then tries again: remembering cost more time than it
-saved (``BlockCache``, ``DecodingMemo``). Its peak memory is unchanged: telling such a
-capture from a memo still warming up takes filling it once."""
+"""A memo that took in as many entries as it holds while serving fewer lookups than one
+per eight of them (many connections, each sending a block once or twice) empties and
+remembers nothing for this many times its size, then tries again: remembering cost
+more time than it saved (``BlockCache``, ``DecodingMemo``). Telling such a capture
+from a memo still warming up takes that many entries first."""
 
 
 class _Usefulness:
