@@ -23,7 +23,7 @@ from wiretool.capture import (
     follow_tcp,
     read_packets,
 )
-from wiretool.capture.detect import PREFACE, detect_http2
+from wiretool.http2.detect import PREFACE, detect_http2
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "capture" / "nghttp2-h2c.pcap"
           ).read_bytes()

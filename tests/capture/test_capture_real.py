@@ -21,8 +21,8 @@ from wiretool.capture import (
     TcpEvent,
     follow_tcp,
 )
-from wiretool.capture.detect import PREFACE, Evidence, Verdict, detect_http2
 from wiretool.errors import Diagnostic
+from wiretool.http2.detect import PREFACE, Evidence, Verdict, detect_http2
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "capture"
 EXPECTED = json.loads((SAMPLES / "nghttp2-h2c.expected.json").read_text())

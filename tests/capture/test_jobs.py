@@ -29,7 +29,6 @@ from wiretool.capture.model import (
     CloseReason,
     ConnectionClosed,
     ConnectionOpened,
-    Direction,
     Endpoint,
     RoleBasis,
     StreamData,
@@ -37,6 +36,7 @@ from wiretool.capture.model import (
 )
 from wiretool.capture.shard import Merge, Owners
 from wiretool.cli import app, h2_jobs
+from wiretool.direction import Direction
 from wiretool.errors import Severity
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -149,16 +149,17 @@ DUMPS = sorted((ROOT / "samples" / "h2").glob("*.follow"))
 def test_frame_lines_match_frame_json(path: Path, hpack_table: bool) -> None:
     """``FrameLines`` (the line of a frame of a dump) against ``dumps(frame_json(...))``,
     each frame twice so that the header text memos are used."""
-    from wiretool.cli.h2 import H2InputFormat, _chunks
     from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame
+    from wiretool.inputs.streams import StreamFormat, iter_dump_chunks
     from wiretool.render.h2_jsonl import FrameLines, frame_json
 
     connection = Connection(both_directions=True)
     frames: list[Frame] = []
     with path.open("rb") as handle:
-        for direction, data, _both in _chunks(handle, H2InputFormat.FOLLOW, None):
-            frames += [r for r in connection.feed(direction, data) if isinstance(r, Frame)]
+        for chunk in iter_dump_chunks(handle, b"", StreamFormat.FOLLOW):
+            frames += [r for r in connection.feed(chunk.direction, chunk.data)
+                       if isinstance(r, Frame)]
     assert any(f.header_block is not None for f in frames)
     lines = FrameLines(hpack_table=hpack_table)
     for frame in frames + frames:

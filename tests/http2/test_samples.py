@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from wiretool.http2.connection import Connection
-from wiretool.http2.follow import iter_follow_chunks
 from wiretool.http2.frames import Frame, Preface, Record
+from wiretool.inputs.follow import iter_follow_chunks
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "h2"
 NAMES = ["basic", "padding_priority", "push", "continuation"]

@@ -1,4 +1,4 @@
-"""Captures: pcap/pcapng files -> packets -> TCP byte streams -> "is it HTTP/2?".
+"""Captures: pcap/pcapng files -> packets -> TCP byte streams of each connection.
 
 Layers, each usable alone and each sans-IO except :func:`follow_tcp` and
 :func:`read_packets`, which only add a file object:
@@ -8,15 +8,15 @@ Layers, each usable alone and each sans-IO except :func:`follow_tcp` and
 * ``tcp.py``     ``TcpReassembler``: segments -> ``ConnectionOpened``/``StreamData``/
                  ``Gap``/``ConnectionClosed`` events
 * ``follow.py``  ``follow_tcp``: the three above chained, streaming
-* ``detect.py``  ``detect_http2``: first bytes of both directions -> verdict
 * ``model.py``   the dataclasses they exchange
 
 Recoverable input problems are ``CaptureDiagnostic`` items in the same streams
 (a :class:`wiretool.errors.Diagnostic` with packet number and connection id);
-nothing here raises on bad input. HTTP/2 framing is left to ``wiretool.http2``.
+nothing here raises on bad input. This package knows no protocol above TCP: whether
+a connection carries HTTP/2 (``wiretool.http2.detect``) and what it says are left to
+the layers above, which import this one (never the other way round).
 """
 
-from wiretool.capture.detect import Detection, Evidence, Verdict, detect_http2
 from wiretool.capture.follow import follow_tcp, reassemble
 from wiretool.capture.link import decode_segment
 from wiretool.capture.model import (
@@ -24,7 +24,6 @@ from wiretool.capture.model import (
     CloseReason,
     ConnectionClosed,
     ConnectionOpened,
-    Direction,
     Endpoint,
     Gap,
     GapReason,
@@ -37,6 +36,7 @@ from wiretool.capture.model import (
 )
 from wiretool.capture.pcap import CaptureFormat, CaptureParser, read_packets, sniff_capture_format
 from wiretool.capture.tcp import TcpReassembler
+from wiretool.direction import Direction
 
 __all__ = [
     "CaptureDiagnostic",
@@ -45,10 +45,8 @@ __all__ = [
     "CloseReason",
     "ConnectionClosed",
     "ConnectionOpened",
-    "Detection",
     "Direction",
     "Endpoint",
-    "Evidence",
     "Gap",
     "GapReason",
     "LinkType",
@@ -58,9 +56,7 @@ __all__ = [
     "TcpEvent",
     "TcpReassembler",
     "TcpSegment",
-    "Verdict",
     "decode_segment",
-    "detect_http2",
     "follow_tcp",
     "read_packets",
     "reassemble",

@@ -28,19 +28,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from wiretool.capture.detect import Detection, Evidence, Verdict, detect_http2
 from wiretool.capture.model import (
     CaptureDiagnostic,
     CloseReason,
     ConnectionClosed,
     ConnectionOpened,
-    Direction,
     Endpoint,
     Gap,
     RoleBasis,
     StreamData,
     TcpEvent,
 )
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -51,6 +50,7 @@ from wiretool.grpc.messages import (
     StreamInfo,
 )
 from wiretool.http2.connection import DEFAULT_MAX_CONTINUATION_FRAMES, Connection
+from wiretool.http2.detect import Detection, Evidence, Verdict, detect_http2
 from wiretool.http2.frames import Frame, H2Diagnostic, Record, Setting
 from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, BlockCache
 from wiretool.http2.streams import StreamStates

@@ -14,6 +14,7 @@ import ipaddress
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic
 
 
@@ -143,17 +144,6 @@ class TcpSegment:
     the capture's snaplen cut the packet."""
     payload_offset: int
     """File offset of ``payload[0]``."""
-
-
-class Direction(StrEnum):
-    """Which side sent the bytes."""
-
-    CLIENT = "client"
-    SERVER = "server"
-
-    @property
-    def peer(self) -> Direction:
-        return Direction.SERVER if self is Direction.CLIENT else Direction.CLIENT
 
 
 class RoleBasis(StrEnum):

@@ -48,7 +48,6 @@ from wiretool.capture.model import (
     CloseReason,
     ConnectionClosed,
     ConnectionOpened,
-    Direction,
     Endpoint,
     Gap,
     GapReason,
@@ -58,6 +57,7 @@ from wiretool.capture.model import (
     TcpFlags,
     TcpSegment,
 )
+from wiretool.direction import Direction
 from wiretool.errors import Severity
 
 _MOD = 1 << 32

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import typer
 
-from wiretool.cli import app, schema_options
+from wiretool.cli import schema_options
+from wiretool.cli.app import app
 from wiretool.cli.common import default_format, fail, make_console
 from wiretool.errors import ExitCode, Severity, WiretoolError
 from wiretool.inputs import read_source

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from wiretool.cli import app, schema_options
+from wiretool.cli import schema_options
+from wiretool.cli.app import app
 from wiretool.cli.common import (
     default_format,
     exit_code_for,

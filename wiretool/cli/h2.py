@@ -19,10 +19,20 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from wiretool.cli import app, schema_options
+from wiretool.cli import schema_options
+from wiretool.cli.app import app
 from wiretool.cli.common import default_format, fail, make_console, reports_errors
+from wiretool.direction import Direction as WireDirection
 from wiretool.errors import ExitCode, InputError, Severity
-from wiretool.inputs import InputFormat, decode_input, detect_text_dump, iter_text_dump
+from wiretool.inputs import InputFormat, decode_input
+from wiretool.inputs.streams import (
+    CHUNK,
+    Prefixed,
+    StreamFormat,
+    iter_dump_chunks,
+    open_binary,
+    sniff_stream,
+)
 
 if TYPE_CHECKING:
     from wiretool.capture.h2session import CaptureSession, SessionRecord
@@ -30,7 +40,6 @@ if TYPE_CHECKING:
     from wiretool.http2.hpack import BlockCache
     from wiretool.protobuf.schema import Schema
 
-CHUNK = 64 * 1024
 JSONL_BATCH = 32
 """Records whose JSON lines are joined into one write when stdout is not a terminal
 (about 80 KB on a header-heavy capture: one copy of the text instead of several)."""
@@ -41,15 +50,7 @@ class H2Format(StrEnum):
     JSONL = "jsonl"
 
 
-class H2InputFormat(StrEnum):
-    AUTO = "auto"
-    CAPTURE = "capture"
-    RAW = "raw"
-    HEX = "hex"
-    FOLLOW = "follow"
-
-
-class Direction(StrEnum):
+class DirectionChoice(StrEnum):
     AUTO = "auto"
     CLIENT = "client"
     SERVER = "server"
@@ -115,80 +116,6 @@ Exit codes: 0 fully decoded; 1 malformed block (diagnostics say where);
 """
 
 
-def _open_binary(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _looks_textual(head: bytes) -> bool:
-    return bool(head.strip()) and head.isascii() and not any(
-        b < 0x20 and b not in b"\t\r\n\x0b\x0c" for b in head
-    )
-
-
-def _chunks(
-    stream: IO[bytes], input_format: H2InputFormat, direction: str | None
-) -> Iterator[tuple[str | None, bytes, bool]]:
-    """``(direction, bytes, both_directions)`` pieces of the input, read incrementally."""
-    from wiretool.http2.follow import iter_follow_chunks, looks_like_follow
-
-    head = stream.read(CHUNK)
-    fmt = input_format
-    if fmt is H2InputFormat.AUTO:
-        if looks_like_follow(head):
-            fmt = H2InputFormat.FOLLOW
-        elif _looks_textual(head):
-            fmt = H2InputFormat.HEX
-        else:
-            fmt = H2InputFormat.RAW
-    if fmt is H2InputFormat.FOLLOW:
-        text = io.TextIOWrapper(
-            io.BufferedReader(_Prefixed(head, stream)), encoding="ascii", errors="replace"
-        )
-        try:
-            for chunk_direction, data, _line in iter_follow_chunks(text):
-                yield chunk_direction, data, True
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        return
-    if fmt is H2InputFormat.HEX:
-        layout = detect_text_dump(head)
-        if input_format is H2InputFormat.AUTO and (layout is None or len(head) < CHUNK):
-            # Text that is all in ``head``, or whose first lines are not hex (base64?):
-            # read it whole, as decode does (hex, else base64, else raw bytes).
-            yield direction, decode_input(head + stream.read(), InputFormat.AUTO).data, False
-            return
-        for data in iter_text_dump(io.BufferedReader(_Prefixed(head, stream)), layout or "hex"):
-            yield direction, data, False
-        return
-    data = head
-    while data:
-        yield direction, data, False
-        data = stream.read(CHUNK)
-
-
-class _Prefixed(io.RawIOBase):
-    """A binary stream that first returns ``head`` then the rest of ``stream``."""
-
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._head[: len(buffer)] if self._head else self._stream.read(len(buffer))
-        if self._head:
-            self._head = self._head[len(data) :]
-        buffer[: len(data)] = data
-        return len(data)
-
-
 _PROTO = schema_options.proto_option()
 _PROTO_PATH = schema_options.proto_path_option()
 _DESCRIPTOR_SET = schema_options.descriptor_set_option()
@@ -204,16 +131,16 @@ def h2_frames_command(
         help="Output: table (default on a terminal) or jsonl (default otherwise).",),
     ] = None,
     input_format: Annotated[
-        H2InputFormat,
+        StreamFormat,
         typer.Option("--input-format", "-i", case_sensitive=False,
         help="How FILE is written: auto, capture (pcap/pcapng), raw, hex (also xxd/hexdump "
         "-C), follow (tshark).",),
-    ] = H2InputFormat.AUTO,
+    ] = StreamFormat.AUTO,
     direction: Annotated[
-        Direction,
+        DirectionChoice,
         typer.Option("--direction", case_sensitive=False,
         help="Direction of a one-direction input: auto (preface = client), client, server.",),
-    ] = Direction.AUTO,
+    ] = DirectionChoice.AUTO,
     stream: Annotated[
         list[int] | None,
         typer.Option("--stream", "-s", min=0, metavar="N",
@@ -288,15 +215,13 @@ def h2_frames_command(
         raise fail("--limit applies to the frame list, not to --summary")
     stop = _Limit(limit)
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
-    fixed_direction = None if direction is Direction.AUTO else direction.value
+    fixed_direction = None if direction is DirectionChoice.AUTO else WireDirection(direction.value)
     schema = _load_schema(proto, proto_path, descriptor_set)
-    handle = _open_binary(file)
+    handle = open_binary(file)
     try:
         head = handle.read(CHUNK)
-        from wiretool.capture import sniff_capture_format
-
-        is_capture = input_format is H2InputFormat.CAPTURE or (
-            input_format is H2InputFormat.AUTO and sniff_capture_format(head) is not None)
+        sniffed = sniff_stream(head, input_format)
+        is_capture = sniffed is StreamFormat.CAPTURE
         if is_capture:
             make_view = functools.partial(
                 _capture_view, ports=tuple(port or ()),
@@ -314,14 +239,15 @@ def h2_frames_command(
                                   hpack_table=hpack_table)
             else:
                 failed = _run_capture(
-                    io.BufferedReader(_Prefixed(head, handle)),
+                    io.BufferedReader(Prefixed(head, handle)),
                     make_view(), chosen=chosen, summary=summary,
                     hpack_table=hpack_table, stop=stop)
         else:
             if port:
                 raise fail("--port applies to pcap/pcapng captures only")
             failed = _run_bytes(
-                _Prefixed(head, handle), input_format, fixed_direction, chosen=chosen,
+                handle, head, sniffed, input_format is not StreamFormat.AUTO, fixed_direction,
+                chosen=chosen,
                 summary=summary, hpack_table=hpack_table, streams=stream,
                 wanted_types=wanted_types, max_header_list_size=max_header_list_size,
                 schema=schema, max_message_size=max_message_size,
@@ -525,7 +451,8 @@ def _run_capture(stream: IO[bytes], view: CaptureView, *, chosen: str, summary: 
 
 
 def _run_bytes(
-    raw: io.RawIOBase, input_format: H2InputFormat, fixed_direction: str | None, *,
+    handle: IO[bytes], head: bytes, fmt: StreamFormat, forced: bool,
+    fixed_direction: WireDirection | None, *,
     chosen: str, summary: bool, hpack_table: bool, streams: list[int],
     wanted_types: set[int], max_header_list_size: int, schema: Schema | None,
     max_message_size: int, max_continuation_frames: int, stop: _Limit,
@@ -545,9 +472,9 @@ def _run_bytes(
     def records() -> Iterator[Record | GrpcRecord]:
         connection: Connection | None = None
         states = StreamStates()
-        for chunk_direction, data, both in _chunks(
-            io.BufferedReader(raw), input_format, fixed_direction
-        ):
+        for chunk in iter_dump_chunks(handle, head, fmt, forced=forced,
+                                      direction=fixed_direction):
+            chunk_direction, data, both = chunk.direction, chunk.data, chunk.both_directions
             if connection is None:
                 connection = Connection(
                     max_header_list_size=max_header_list_size, both_directions=both,

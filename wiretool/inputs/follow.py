@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from wiretool.direction import Direction
+
 _HEX_LINE = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -29,7 +31,7 @@ def looks_like_follow(head: bytes) -> bool:
     return head.lstrip().startswith(b"=" * 10) and b"Follow: tcp,raw" in head[:400]
 
 
-def iter_follow_chunks(lines: Iterable[str]) -> Iterator[tuple[str, bytes, int]]:
+def iter_follow_chunks(lines: Iterable[str]) -> Iterator[tuple[Direction, bytes, int]]:
     """``(direction, data, line_number)`` for each data line; header lines are skipped.
 
     Raises ValueError (with the line number) for a line that is neither a header nor hex.
@@ -38,7 +40,7 @@ def iter_follow_chunks(lines: Iterable[str]) -> Iterator[tuple[str, bytes, int]]
         text = line.rstrip("\r\n")
         if not text.strip() or text.startswith("=") or re.match(r"^(Follow|Filter|Node \d):", text):
             continue
-        direction = "server" if text.startswith("\t") else "client"
+        direction = Direction.SERVER if text.startswith("\t") else Direction.CLIENT
         digits = text.strip()
         if not _HEX_LINE.match(digits) or len(digits) % 2:
             raise ValueError(f"line {number} of the tshark follow output is not hex: {text[:40]!r}")

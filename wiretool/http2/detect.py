@@ -18,7 +18,7 @@ strongest first:
 4. both directions starting with a plausible chain of HTTP/2 frame headers, for
    captures that begin in the middle of a connection (weakest).
 
-Reading the frames is left to ``wiretool.http2``.
+Reading the frames is left to ``frames.py`` and ``connection.py``.
 """
 
 from __future__ import annotations
@@ -30,14 +30,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wiretool.errors import Diagnostic, Severity
+from wiretool.http2.constants import (
+    ACK,
+    DEFAULT_MAX_FRAME_SIZE,
+    FRAME_HEADER_LENGTH,
+    PREFACE,
+    FrameType,
+)
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-"""RFC 9113 section 3.4: the client connection preface."""
 MAX_HTTP1_HEAD_BYTES = 64 * 1024
 """An HTTP/1.1 head longer than this is not an h2c upgrade we will wait for."""
-FRAME_HEADER_BYTES = 9
-_SETTINGS = 0x4
-_MAX_FRAME_LENGTH = 16_384  # SETTINGS_MAX_FRAME_SIZE initial value (RFC 9113 6.5.2)
+_ON_STREAM_ZERO = frozenset({FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY})
+"""RFC 9113 §6: the frame types that live on stream 0."""
+_LAST_DEFINED = max(FrameType)
 
 _REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S+ HTTP/1\.[01]\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3})(?: [^\r\n]*)?\r?\n")
@@ -120,7 +125,7 @@ def detect_http2(
     if (not roles_certain and _could_be_preface(server) and not server_done
             and len(server) < len(PREFACE)):
         return Detection(Verdict.NEED_MORE, reason="client preface incomplete")
-    if len(server) < FRAME_HEADER_BYTES and not server_done:
+    if len(server) < FRAME_HEADER_LENGTH and not server_done:
         if client and not _could_be_frames(client) and _REQUEST_LINE.match(client) is None:
             return Detection(Verdict.NOT_HTTP2, reason=_describe(client))
         return Detection(Verdict.NEED_MORE, reason="waiting for the server's first bytes")
@@ -144,31 +149,32 @@ def _could_be_preface(data: bytes) -> bool:
 
 def _is_settings_header(data: bytes) -> bool:
     """A non-ACK SETTINGS frame on stream 0 whose length is a multiple of 6."""
-    if len(data) < FRAME_HEADER_BYTES:
+    if len(data) < FRAME_HEADER_LENGTH:
         return False
     length = int.from_bytes(data[:3], "big")
     stream_id = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
-    return (data[3] == _SETTINGS and data[4] & 0x01 == 0 and stream_id == 0
-            and length % 6 == 0 and length <= _MAX_FRAME_LENGTH)
+    return (data[3] == FrameType.SETTINGS and not data[4] & ACK and stream_id == 0
+            and length % 6 == 0 and length <= DEFAULT_MAX_FRAME_SIZE)
 
 
 def _could_be_frames(data: bytes) -> bool:
-    return len(data) < FRAME_HEADER_BYTES or _frame_chain(data) >= 1
+    return len(data) < FRAME_HEADER_LENGTH or _frame_chain(data) >= 1
 
 
 def _frame_chain(data: bytes) -> int:
     """How many plausible HTTP/2 frame headers follow one another from offset 0."""
     count = at = 0
-    while at + FRAME_HEADER_BYTES <= len(data) and count < 16:
+    while at + FRAME_HEADER_LENGTH <= len(data) and count < 16:
         length = int.from_bytes(data[at:at + 3], "big")
         ftype, stream = data[at + 3], int.from_bytes(data[at + 5:at + 9], "big")
-        if length > _MAX_FRAME_LENGTH or stream & 0x80000000 or ftype > 0x10:
+        if length > DEFAULT_MAX_FRAME_SIZE or stream & 0x80000000 or ftype > _LAST_DEFINED:
             return count
-        on_zero = ftype in (0x4, 0x6, 0x7)  # SETTINGS, PING, GOAWAY live on stream 0
-        if ftype <= 0x9 and on_zero != (stream == 0) and ftype != 0x8:
+        on_zero = ftype in _ON_STREAM_ZERO
+        if (ftype <= FrameType.CONTINUATION and on_zero != (stream == 0)
+                and ftype != FrameType.WINDOW_UPDATE):
             return count
         count += 1
-        at += FRAME_HEADER_BYTES + length
+        at += FRAME_HEADER_LENGTH + length
     return count
 
 

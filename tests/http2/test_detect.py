@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from wiretool.capture.detect import PREFACE, Evidence, Verdict, detect_http2
 from wiretool.errors import Severity
+from wiretool.http2.detect import PREFACE, Evidence, Verdict, detect_http2
 
 # SETTINGS frame: length 6, type 4, flags 0, stream 0; MAX_CONCURRENT_STREAMS = 100
 SETTINGS = bytes.fromhex("000006 04 00 00000000" "0003 00000064".replace(" ", ""))

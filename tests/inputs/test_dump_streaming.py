@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wiretool.cli import app
-from wiretool.cli.h2 import CHUNK, H2InputFormat, _chunks
+from wiretool.inputs.streams import CHUNK, iter_dump_chunks, sniff_stream
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("xxd") and shutil.which("hexdump")), reason="needs xxd and hexdump")
@@ -75,12 +75,13 @@ def test_text_is_read_as_frames_are_needed_not_whole() -> None:
     data = bytes(ping) * 40_000  # 680 KB; the xxd dump is 2.9 MB
     text = subprocess.run(["xxd"], input=data, capture_output=True, check=True).stdout
     stream = CountingReader(text)
-    pieces = _chunks(stream, H2InputFormat.AUTO, None)
+    head = stream.read(CHUNK)
+    pieces = (chunk.data for chunk in iter_dump_chunks(stream, head, sniff_stream(head)))
     first = [next(pieces) for _ in range(3)]
-    assert [len(chunk) for _direction, chunk, _both in first] == [16, 16, 16]
+    assert [len(chunk) for chunk in first] == [16, 16, 16]
     # read so far: the sniffed head and the buffer of the line reader, not the dump
     assert stream.furthest <= 3 * CHUNK < len(text) // 10
-    assert b"".join([chunk for _d, chunk, _b in first] + [c for _d, c, _b in pieces]) == data
+    assert b"".join(first + list(pieces)) == data
 
 
 def test_a_bad_line_later_in_the_dump_is_an_input_error_naming_it() -> None:

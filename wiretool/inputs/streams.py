@@ -1,0 +1,134 @@
+"""Byte-stream inputs (``h2-frames``): a capture file, or the bytes of a connection.
+
+``sniff_stream`` tells from the first bytes what an input is — a pcap/pcapng capture,
+the output of ``tshark -q -z follow,tcp,raw,N`` (both directions), hex text (plain
+hex, ``xxd``, ``hexdump -C``) or raw binary — and ``iter_dump_chunks`` reads the
+bytes of a connection dump incrementally, so memory is bounded by a read (and, for
+text, a line), whatever the input's size. Reading captures is ``wiretool.capture``'s
+job; what the bytes mean is left to the protocol layers.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import IO
+
+from wiretool.direction import Direction
+from wiretool.errors import InputError
+from wiretool.inputs.text import InputFormat, decode_input, detect_text_dump, iter_text_dump
+
+CHUNK = 64 * 1024
+"""Bytes read at a time."""
+
+
+class StreamFormat(StrEnum):
+    """How a byte-stream input is written (``h2-frames --input-format``)."""
+
+    AUTO = "auto"
+    CAPTURE = "capture"
+    """pcap or pcapng."""
+    RAW = "raw"
+    HEX = "hex"
+    """Plain hex, an ``xxd`` or a ``hexdump -C`` dump."""
+    FOLLOW = "follow"
+    """``tshark -q -z follow,tcp,raw,N``: both directions, the server's lines indented."""
+
+
+@dataclass(frozen=True, slots=True)
+class DumpChunk:
+    """A piece of a connection dump, in the order it was written."""
+
+    direction: Direction | None
+    """The side that sent ``data``; ``None``: not known (one direction, detected later)."""
+    data: bytes
+    both_directions: bool
+    """The input holds both directions (tshark follow output)."""
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """The file at ``path`` opened for reading, or standard input for ``-``."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def looks_textual(head: bytes) -> bool:
+    """ASCII text without control characters other than whitespace."""
+    return bool(head.strip()) and head.isascii() and not any(
+        b < 0x20 and b not in b"\t\r\n\x0b\x0c" for b in head
+    )
+
+
+def sniff_stream(head: bytes, forced: StreamFormat = StreamFormat.AUTO) -> StreamFormat:
+    """What the input whose first bytes are ``head`` is (``forced`` unless ``AUTO``)."""
+    if forced is not StreamFormat.AUTO:
+        return forced
+    from wiretool.capture import sniff_capture_format  # the capture layer only when needed
+    from wiretool.inputs.follow import looks_like_follow
+
+    if sniff_capture_format(head) is not None:
+        return StreamFormat.CAPTURE
+    if looks_like_follow(head):
+        return StreamFormat.FOLLOW
+    return StreamFormat.HEX if looks_textual(head) else StreamFormat.RAW
+
+
+def iter_dump_chunks(stream: IO[bytes], head: bytes, fmt: StreamFormat, *,
+                     forced: bool = False, direction: Direction | None = None,
+                     ) -> Iterator[DumpChunk]:
+    """The pieces of a connection dump whose first ``head`` bytes were already read.
+
+    ``fmt`` is what ``sniff_stream`` said (``FOLLOW``, ``HEX`` or ``RAW``); ``forced``:
+    the user chose it. ``direction`` labels a one-direction dump (``None``: detect).
+    Auto-detected text whose first lines are not hex, or that is all in ``head``, is
+    read whole, as ``decode`` reads its input (hex, else base64, else raw bytes).
+    """
+    from wiretool.inputs.follow import iter_follow_chunks
+
+    rest = io.BufferedReader(Prefixed(head, stream))
+    if fmt is StreamFormat.FOLLOW:
+        text = io.TextIOWrapper(rest, encoding="ascii", errors="replace")
+        try:
+            for chunk_direction, data, _line in iter_follow_chunks(text):
+                yield DumpChunk(chunk_direction, data, True)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        return
+    if fmt is StreamFormat.HEX:
+        layout = detect_text_dump(head)
+        if not forced and (layout is None or len(head) < CHUNK):
+            yield DumpChunk(direction, decode_input(head + stream.read(), InputFormat.AUTO).data,
+                            False)
+            return
+        for data in iter_text_dump(rest, layout or "hex"):
+            yield DumpChunk(direction, data, False)
+        return
+    data = head
+    while data:
+        yield DumpChunk(direction, data, False)
+        data = stream.read(CHUNK)
+
+
+class Prefixed(io.RawIOBase):
+    """A binary stream that first returns ``head`` then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._head[: len(buffer)] if self._head else self._stream.read(len(buffer))
+        if self._head:
+            self._head = self._head[len(data) :]
+        buffer[: len(data)] = data
+        return len(data)
