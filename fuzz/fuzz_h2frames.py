@@ -22,16 +22,18 @@ from pathlib import Path
 import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["wiretool"]):
+    from wiretool.direction import Direction
     from wiretool.errors import Diagnostic
-    from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame, FrameReader, Preface, Record
-    from wiretool.http2.summary import Summary
+    from wiretool.inputs.streams import DumpChunk
     from wiretool.render import h2_jsonl, h2_table
+    from wiretool.session import SessionOptions, SessionRecord
+    from wiretool.session.dump import DumpSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from contract import assert_terminal_safe, assert_tiles, plain_console
 
-DIRECTIONS = (None, "client", "server", None)
+DIRECTIONS = (None, Direction.CLIENT, Direction.SERVER, None)
 
 
 def read_all(data: bytes, cuts: list[int], detect: bool) -> list[Record]:
@@ -82,27 +84,28 @@ def test_one_input(data: bytes) -> None:
     assert read_all(body, cuts, detect) == whole
     spans(whole, len(body))
 
-    connection = Connection(both_directions=bool(control & 8),
-                            max_header_list_size=(control >> 4 & 7) * 64)
+    # The dump pipeline a user's input takes (``DumpSession``: HTTP/2, HPACK, gRPC,
+    # totals), and both renderers of its records.
+    options = SessionOptions(summary=True, max_header_list_size=(control >> 4 & 7) * 64)
+    session = DumpSession(options)
     direction = DIRECTIONS[control >> 1 & 3]
-    records: list[Record] = []
+    both = bool(control & 8)
+    records: list[SessionRecord] = []
     at = 0
-    for cut in cuts:
-        records += connection.feed(direction, body[at:cut])
+    for cut in [*cuts, len(body)]:
+        records += session.feed(DumpChunk(direction, body[at:cut], both))
         at = cut
-    records += connection.feed(direction, body[at:])
-    records += connection.close()
-    summary = Summary()
+    records += session.close()
+    parts: list[str] = []
+    lines = h2_jsonl.CaptureLines(hpack_table=True, summary=True)
     for record in records:
-        summary.add(record)
-        for obj in h2_jsonl.record_objects(record, hpack_table=True):
-            json.loads(h2_jsonl.dumps(obj))
-    json.loads(h2_jsonl.dumps(h2_jsonl.summary_json(summary)))
+        lines.extend(parts, record)
+    for line in "".join(parts).splitlines():
+        json.loads(line)
     if control & 0x80:
         out = io.StringIO()
         console = plain_console(out)
         h2_table.render_frames(console, records, hpack_table=True)
-        h2_table.render_summary(console, summary)
         assert_terminal_safe(out.getvalue(), "h2-frames table")
 
 

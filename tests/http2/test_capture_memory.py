@@ -104,10 +104,11 @@ def test_synthesized_capture_closes_every_stream() -> None:
     import io
 
     from wiretool.capture import follow_tcp
-    from wiretool.capture.h2session import CaptureSession, ConnectionEnd, Located
     from wiretool.http2.frames import Frame
+    from wiretool.session import ConnectionEnd, Located, SessionOptions
+    from wiretool.session.capture import CaptureSession
 
-    session = CaptureSession(summary=True)
+    session = CaptureSession(SessionOptions(summary=True))
     frames = 0
     ends: list[ConnectionEnd] = []
     for event in follow_tcp(io.BytesIO(synthesize(120))):

@@ -25,10 +25,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wiretool.capture import follow_tcp
-from wiretool.capture.h2session import CaptureSession, SessionRecord
 from wiretool.http2.constants import PREFACE
 from wiretool.http2.hpack import BlockCache, HpackContext, _read_integer, decode_huffman
 from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
+from wiretool.session import SessionOptions, SessionRecord
+from wiretool.session.capture import CaptureSession
 
 ROOT = Path(__file__).resolve().parents[2]
 STORIES = sorted((ROOT / "tests" / "corpora" / "hpack-test-case").glob("*/story_*.json"))
@@ -37,7 +38,7 @@ CAPTURES = sorted((ROOT / "samples").rglob("*.pcap")) + sorted(
 
 
 def _session_records(path: Path, *, summary: bool) -> list[SessionRecord]:
-    session = CaptureSession(summary=summary)
+    session = CaptureSession(SessionOptions(summary=summary))
     out: list[SessionRecord] = []
     for event in follow_tcp(io.BytesIO(path.read_bytes())):
         out += session.feed(event)
@@ -375,9 +376,10 @@ def test_jsonl_batches_write_every_line_in_order(batch: int,
     time: whatever the batch, exactly the lines of ``capture_objects``, in order."""
     from typer.testing import CliRunner
 
-    from wiretool.cli import app, h2
+    from wiretool.cli import app
+    from wiretool.render import h2_jsonl
 
-    monkeypatch.setattr(h2, "JSONL_BATCH", batch)
+    monkeypatch.setattr(h2_jsonl, "JSONL_BATCH", batch)
     path = ROOT / "samples" / "grpc" / "demo.pcap"
     records = _session_records(path, summary=False)
     plain = "".join(dumps(obj) + "\n" for record in records for obj in capture_objects(record))

@@ -14,6 +14,7 @@ from wiretool.cli import common
 from wiretool.cli import compare as _compare  # noqa: F401  (registers the command)
 from wiretool.cli import decode as _decode  # noqa: F401
 from wiretool.cli import h2 as _h2  # noqa: F401
+from wiretool.cli import hpack as _hpack  # noqa: F401
 from wiretool.cli.app import app
 
 __all__ = ["app", "main"]

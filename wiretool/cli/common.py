@@ -51,22 +51,6 @@ def make_console(file: IO[str] | None = None, width: int | None = None) -> Conso
     )
 
 
-def console_like(console: Console, file: IO[str]) -> Console:
-    """A console that prints to ``file`` exactly what ``console`` would print (same
-    width, colours, terminal or not): ``h2-frames --jobs`` workers render with it."""
-    return Console(
-        file=file,
-        width=console.width,
-        color_system=console.color_system,  # type: ignore[arg-type]
-        force_terminal=console.is_terminal,
-        no_color=console.no_color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-
-
 def exit_code_for(diagnostics: Iterable[Diagnostic]) -> ExitCode:
     """1 when any diagnostic is an error, else 0."""
     if any(d.severity is Severity.ERROR for d in diagnostics):

@@ -85,3 +85,19 @@ def load(
 
     schema = load_schema(protos or (), proto_paths or (), descriptor_sets or ())
     return schema, schema.resolve_type(type_name)
+
+
+def load_optional(
+    protos: list[Path] | None,
+    proto_paths: list[Path] | None,
+    descriptor_sets: list[Path] | None,
+) -> Schema | None:
+    """The schema the options give, with no message type chosen (each gRPC method
+    names its own); None when no schema was given."""
+    if not protos and not descriptor_sets:
+        if proto_paths:
+            load(protos, proto_paths, descriptor_sets, None)  # raises: -I needs a schema
+        return None
+    from wiretool.protobuf.schema import load_schema
+
+    return load_schema(protos or (), proto_paths or (), descriptor_sets or ())

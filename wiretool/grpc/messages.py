@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc import status as grpc_status
 from wiretool.http2 import constants as c
@@ -50,7 +51,7 @@ DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 class GrpcMessage:
     """One gRPC Length-Prefixed-Message of one stream and direction."""
 
-    direction: str | None
+    direction: Direction | None
     stream_id: int
     path: str | None
     """The stream's ``:path`` (``/package.Service/Method``), when its request was seen."""
@@ -79,7 +80,7 @@ class GrpcMessage:
 class GrpcStatus:
     """The gRPC status of a stream, from its trailers."""
 
-    direction: str | None
+    direction: Direction | None
     stream_id: int
     path: str | None
     offset: int
@@ -100,7 +101,7 @@ class GrpcStatus:
 GrpcRecord = GrpcMessage | GrpcStatus
 
 _WANTED_NAMES = frozenset({
-    ":path", ":method", ":authority", ":status", "content-type", "grpc-encoding",
+    ":path", ":method", ":status", "content-type", "grpc-encoding",
     "grpc-status", "grpc-message", "grpc-status-details-bin"})
 """The headers the tracker reads; other names are skipped without decoding them."""
 _WANTED = {name.encode(): name for name in _WANTED_NAMES}
@@ -128,19 +129,18 @@ class StreamInfo:
     stream_id: int
     method: str | None = None
     path: str | None = None
-    authority: str | None = None
     status: str | None = None
     """``:status`` of the response."""
     content_type: str | None = None
     grpc: bool = False
-    encoding: dict[str, str] = field(default_factory=dict)
+    encoding: dict[Direction | None, str] = field(default_factory=dict)
     """``grpc-encoding`` per direction."""
-    headers_seen: dict[str, int] = field(default_factory=dict)
+    headers_seen: dict[Direction | None, int] = field(default_factory=dict)
     """Header blocks seen per direction."""
     grpc_status: int | None = None
     grpc_status_name: str | None = None
-    messages: dict[str, int] = field(default_factory=dict)
-    message_bytes: dict[str, int] = field(default_factory=dict)
+    messages: dict[Direction | None, int] = field(default_factory=dict)
+    message_bytes: dict[Direction | None, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -169,8 +169,8 @@ class GrpcTracker:
         self.schema = schema
         self.max_message_size = max_message_size
         self.streams: dict[int, StreamInfo] = {}
-        self._pending: dict[tuple[str | None, int], _Pending] = {}
-        self._types: dict[tuple[str, str | None], Descriptor | None] = {}
+        self._pending: dict[tuple[Direction | None, int], _Pending] = {}
+        self._types: dict[tuple[Direction | None, str | None], Descriptor | None] = {}
         self._type_problem: dict[str, str] = {}
 
     def stream(self, stream_id: int) -> StreamInfo:
@@ -190,7 +190,7 @@ class GrpcTracker:
         info = self.stream(stream_id)
         info.method, info.path = method, path
 
-    def gap(self, direction: str | None) -> None:
+    def gap(self, direction: Direction | None) -> None:
         """Bytes of ``direction`` were lost: open messages in it lose their boundaries."""
         for (pending_direction, _stream), pending in self._pending.items():
             if pending_direction == direction:
@@ -222,7 +222,7 @@ class GrpcTracker:
         if frame.type == FrameType.PUSH_PROMISE:
             return []
         info = self.stream(frame.stream_id)
-        direction = frame.direction or "?"
+        direction = frame.direction
         seen = info.headers_seen.get(direction, 0)
         info.headers_seen[direction] = seen + 1
         headers: dict[str, bytes] = {}
@@ -247,8 +247,6 @@ class GrpcTracker:
             info.path = text[":path"]
         if ":method" in text:
             info.method = text[":method"]
-        if ":authority" in text:
-            info.authority = text[":authority"]
         if ":status" in text:
             info.status = text[":status"]
         content_type = text.get("content-type")
@@ -260,7 +258,7 @@ class GrpcTracker:
         if "grpc-encoding" in text:
             info.encoding[direction] = text["grpc-encoding"].strip().lower()
         out: list[GrpcRecord] = []
-        is_trailers = direction == "server" and (
+        is_trailers = direction is Direction.SERVER and (
             seen > 0 or "grpc-status" in headers or frame.flags & c.END_STREAM)
         if is_trailers and (info.grpc or "grpc-status" in headers):
             out.append(self._status(frame, info, headers))
@@ -388,7 +386,7 @@ class GrpcTracker:
     def _message(self, frame: Frame, info: StreamInfo, pending: _Pending, start: int,
                  compressed: bool, length: int, body: bytes | None,
                  diags: tuple[Diagnostic, ...]) -> GrpcMessage:
-        direction = frame.direction or "?"
+        direction = frame.direction
         encoding = info.encoding.get(direction)
         found = list(diags)
         data = body
@@ -430,7 +428,7 @@ class GrpcTracker:
                                     len(body)))
         return data
 
-    def _type(self, path: str | None, direction: str, at: int,
+    def _type(self, path: str | None, direction: Direction | None, at: int,
               found: list[Diagnostic]) -> Descriptor | None:
         """The request (client) or response (server) type of the method in ``path``."""
         if self.schema is None:
@@ -446,7 +444,7 @@ class GrpcTracker:
             else:
                 try:
                     method = self.schema.method(path)
-                    descriptor = method.input if direction == "client" else method.output
+                    descriptor = method.input if direction is Direction.CLIENT else method.output
                 except SchemaError as exc:
                     self._type_problem[str(key)] = (f"{exc.message.splitlines()[0]}; decoded "
                                                     "without a schema")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
@@ -30,8 +31,6 @@ DEFAULT_MAX_CONTINUATION_FRAMES = 1000
 """CONTINUATION frames kept for one header block. Even at the minimum frame size that
 is 16 MB of header block, far beyond any real header list (servers cap at a few KB)."""
 
-CLIENT = "client"
-SERVER = "server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ class GapDiagnostic(H2Diagnostic):
 class _Direction:
     """Mutable state of one direction (internal)."""
 
-    label: str | None
+    label: Direction | None
     resolved: bool
     reader: FrameReader
     hpack: HpackContext
@@ -94,11 +93,13 @@ class Connection:
         self.max_continuation_frames = max_continuation_frames
         self.both_directions = both_directions
         self.block_cache = block_cache
-        self._directions: dict[str | None, _Direction] = {}
+        self._directions: dict[Direction | None, _Direction] = {}
 
-    def _state(self, direction: str | None) -> _Direction:
+    def _state(self, direction: Direction | None) -> _Direction:
         state = self._directions.get(direction)
         if state is None:
+            if direction is not None:
+                direction = Direction(direction)  # a caller may name it as a string
             state = _Direction(
                 label=direction,
                 resolved=direction is not None,
@@ -114,14 +115,14 @@ class Connection:
         return state
 
     def _peer(self, state: _Direction) -> _Direction | None:
-        other = {CLIENT: SERVER, SERVER: CLIENT}.get(state.label or "")
-        if other is None:
+        if state.label is None:
             return None
+        other = state.label.peer
         if self.both_directions:
             return self._state(other)
         return self._directions.get(other)
 
-    def begin(self, direction: str, offset: int) -> None:
+    def begin(self, direction: Direction, offset: int) -> None:
         """HTTP/2 starts at stream offset ``offset`` of ``direction`` (call before ``feed``).
 
         Frame offsets then stay offsets in the direction's whole byte stream, e.g. the
@@ -132,7 +133,7 @@ class Connection:
         state.reader.direction = state.label
         state.base_offset = offset
 
-    def gap(self, direction: str, length: int) -> list[Record]:
+    def gap(self, direction: Direction, length: int) -> list[Record]:
         """``length`` bytes of ``direction`` were lost (a capture gap).
 
         The frame reader drops its partial frame and resynchronises at the next
@@ -197,12 +198,12 @@ class Connection:
 
         header = len(payload).to_bytes(3, "big") + bytes([FrameType.SETTINGS, 0]) + bytes(4)
         frame = decode_frame(header + payload, offset - c.FRAME_HEADER_LENGTH)
-        state = self._state(CLIENT)
-        frame = frame._replace(direction=CLIENT)
+        state = self._state(Direction.CLIENT)
+        frame = frame._replace(direction=Direction.CLIENT)
         self._settings(state, frame)
         return frame
 
-    def feed(self, direction: str | None, data: bytes) -> list[Record]:
+    def feed(self, direction: Direction | None, data: bytes) -> list[Record]:
         """Bytes of ``direction`` (``client``, ``server``, or ``None`` to detect it)."""
         state = self._state(direction)
         state.reader.max_frame_size_known = self._peer_settings_known(state)
@@ -220,7 +221,7 @@ class Connection:
         peer = self._peer(state)
         return peer is None or not peer.started or peer.settings_seen
 
-    def close(self, direction: str | None = None) -> list[Record]:
+    def close(self, direction: Direction | None = None) -> list[Record]:
         """End of the input of ``direction`` (or of every direction when ``None``)."""
         out: list[Record] = []
         keys = list(self._directions) if direction is None else [direction]
@@ -274,9 +275,9 @@ class Connection:
         )
         if not state.resolved:
             if isinstance(first, Preface):
-                state.label = CLIENT
+                state.label = Direction.CLIENT
             elif is_server_start:
-                state.label = SERVER
+                state.label = Direction.SERVER
             state.resolved = True
             state.reader.direction = state.label
         state.hpack.history_complete = isinstance(first, Preface) or is_server_start
@@ -382,5 +383,5 @@ class Connection:
                     peer.reader.max_frame_size = max(peer.reader.max_frame_size, entry.value)
 
     @property
-    def directions(self) -> list[str | None]:
+    def directions(self) -> list[Direction | None]:
         return list(self._directions)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
@@ -39,8 +40,8 @@ class H2Diagnostic(Diagnostic):
 
     error_code: int | None = None
     """``PROTOCOL_ERROR`` (1), ``FRAME_SIZE_ERROR`` (6)...; ``None`` for warnings and notes."""
-    direction: str | None = None
-    """``client``/``server`` for a diagnostic not attached to a frame, when known."""
+    direction: Direction | None = None
+    """The side, for a diagnostic not attached to a frame, when known."""
 
 
 def _error(offset: int, message: str, code: int | None, length: int = 0) -> H2Diagnostic:
@@ -76,8 +77,8 @@ class Preface:
     """Offset in the direction's byte stream (0 unless the reader was resynchronised)."""
     length: int = len(c.PREFACE)
     """24 octets."""
-    direction: str | None = None
-    """``client`` once the connection layer has tagged it."""
+    direction: Direction | None = None
+    """``CLIENT`` once the connection layer has tagged it."""
 
 
 class Frame(NamedTuple):
@@ -150,8 +151,8 @@ class Frame(NamedTuple):
     """ORIGIN: the origin entries (RFC 8336 §2)."""
     prioritized_stream_id: int | None = None
     """PRIORITY_UPDATE: the prioritized stream (RFC 9218 §7.1)."""
-    direction: str | None = None
-    """``client``, ``server`` or ``None`` when unknown (set by the connection layer)."""
+    direction: Direction | None = None
+    """The side that sent it; ``None`` when unknown (set by the connection layer)."""
     header_block: HeaderBlock | None = None
     """On the frame that ends a header block (END_HEADERS): the decoded block."""
 
@@ -221,7 +222,7 @@ class FrameReader:
         """True after ``gap``: looking for the next plausible frame header."""
         self.skipped_bytes = 0
         """Bytes skipped while resynchronising since the last ``take_skipped``."""
-        self.direction: str | None = None
+        self.direction: Direction | None = None
         """``direction`` of the frames read (set by the connection layer once known), so
         each ``Frame`` is built once, already tagged."""
 
@@ -430,7 +431,7 @@ def decode_frame(
     max_frame_size: int = c.DEFAULT_MAX_FRAME_SIZE,
     max_frame_size_known: bool = True,
     open_block: int | None = None,
-    direction: str | None = None,
+    direction: Direction | None = None,
 ) -> Frame:
     """Decode one frame from ``raw`` (header + payload) found at absolute ``offset``.
 

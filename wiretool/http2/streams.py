@@ -19,6 +19,7 @@ The state is one small int per open stream; nothing is kept for closed streams.
 
 from __future__ import annotations
 
+from wiretool.direction import Direction
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame
@@ -50,7 +51,7 @@ class StreamStates:
         if stream_id == 0:
             if frame.type == FrameType.GOAWAY and frame.last_stream_id is not None:
                 # The receiver of the GOAWAY initiated these: odd when the server sent it.
-                parity = 1 if frame.direction == "server" else 0
+                parity = 1 if frame.direction is Direction.SERVER else 0
                 if frame.direction is None:
                     return []
                 gone = [s for s in self._open
@@ -69,7 +70,7 @@ class StreamStates:
         if frame.type == FrameType.RST_STREAM:
             self._open.pop(stream_id, None)
             return [stream_id]
-        side = _SERVER_ENDED if frame.direction == "server" else _CLIENT_ENDED
+        side = _SERVER_ENDED if frame.direction is Direction.SERVER else _CLIENT_ENDED
         if frame.flags & c.END_STREAM and frame.type in (FrameType.DATA, FrameType.HEADERS):
             if frame.type == FrameType.HEADERS and not frame.flags & c.END_HEADERS:
                 # §8.1: the stream ends after the block's last CONTINUATION frame.

@@ -14,28 +14,27 @@ This module only reads the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 
-from wiretool.capture.h2session import (
-    ConnectionEnd,
-    ConnectionInfo,
-    ConnectionStart,
-    H2cUpgrade,
-    Located,
-    SessionRecord,
-    StreamRow,
-    record_diagnostics,
-)
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
 from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
 from wiretool.http2.hpack import DecodingMemo, HeaderBlock, HeaderField, TableEntry
-from wiretool.http2.summary import Summary, Totals
 from wiretool.render.escape import escape_bytes
+from wiretool.session.records import (
+    ConnectionEnd,
+    ConnectionInfo,
+    ConnectionStart,
+    H2cUpgrade,
+    Located,
+    SessionRecord,
+    record_diagnostics,
+)
+from wiretool.session.summary import StreamRow, Summary, Totals
 
 
 def _text(data: bytes) -> str:
@@ -438,8 +437,9 @@ def grpc_status_json(status: GrpcStatus) -> dict[str, Any]:
     return out
 
 
-def endpoint_json(conn: ConnectionInfo) -> dict[str, str]:
-    return {"client": str(conn.client), "server": str(conn.server)}
+def endpoint_json(conn: ConnectionInfo) -> dict[str, str | None]:
+    return {"client": None if conn.client is None else str(conn.client),
+            "server": None if conn.server is None else str(conn.server)}
 
 
 def time_fields(time_ns: int | None) -> dict[str, Any]:
@@ -501,8 +501,10 @@ def _located_objects(record: Located, hpack_table: bool) -> Iterator[dict[str, A
 
 
 class CaptureLines:
-    """``capture_objects`` as JSON lines, with each connection's ``"connection"`` member
-    encoded once per connection rather than once per record.
+    """The JSON lines of a session's records: ``capture_objects`` with each connection's
+    ``"connection"`` member encoded once per connection rather than once per record;
+    the records of a connection dump without connection, time and packet members
+    (and its ``summary`` once, at the end).
 
     The lines are exactly ``dumps(obj)`` of ``capture_objects`` (a test compares them):
     a located record's object is ``{"record", "connection", ...rest}``, so its line is
@@ -529,6 +531,13 @@ class CaptureLines:
     def extend(self, parts: list[str], record: SessionRecord) -> None:
         """Append the JSON lines of ``record``'s objects to ``parts``, each line ending
         with a newline, in pieces: join them to write them."""
+        if isinstance(record, Located) and record.conn.client is None:
+            self._dump_lines(parts, record)
+            return
+        if isinstance(record, ConnectionStart | ConnectionEnd) and record.conn.client is None:
+            if isinstance(record, ConnectionEnd) and self.summary and record.summary:
+                parts.append(dumps(summary_json(record.summary)) + "\n")
+            return
         if not isinstance(record, Located):
             if isinstance(record, ConnectionEnd):
                 self._fragments.pop(record.conn.conn_id, None)
@@ -556,6 +565,20 @@ class CaptureLines:
             kind = obj.pop("record")
             parts.append(f'{{"record": {dumps(kind)}, {head}, '
                          + dumps({**where, **obj})[1:] + "\n")
+
+    def _dump_lines(self, parts: list[str], record: Located) -> None:
+        """The lines of a record of a connection dump: no connection, time or packet."""
+        inner = record.record
+        if isinstance(inner, Frame):
+            self._frames.extend(parts, inner)
+            parts.append("\n")
+            objects: Iterator[dict[str, Any]] = (
+                diagnostic_json(diag, inner.direction, inner.offset)
+                for diag in record_diagnostics(inner))
+        else:
+            objects = _located_objects(record, self.hpack_table)
+        for obj in objects:
+            parts.append(dumps(obj) + "\n")
 
     def _frame_line(self, parts: list[str], head: str, record: Located, frame: Frame) -> None:
         """The line of a located frame: ``FrameLines.extend`` with the connection, time
@@ -669,3 +692,44 @@ def stream_row(row: StreamRow) -> dict[str, Any]:
             "server_messages": row.server_messages,
             "server_message_bytes": row.server_message_bytes,
             "duration": duration}
+
+
+JSONL_BATCH = 32
+"""Records whose JSON lines are joined into one write when the output is not a terminal
+(about 80 KB on a header-heavy capture: one copy of the text instead of several)."""
+
+
+def write_jsonl(out: TextIO, records: Iterable[SessionRecord], *, hpack_table: bool = False,
+                summary: bool = False) -> None:
+    """``--format jsonl``: the lines of ``records`` written to ``out`` as they come."""
+    lines = CaptureLines(hpack_table=hpack_table, summary=summary)
+    # The pieces of a few records are joined and written at once (the lines of a
+    # busy capture are 2-3 KB, mostly header text); on a terminal, each record.
+    batch = 1 if out.isatty() else JSONL_BATCH
+    parts: list[str] = []
+    pending = 0
+    for item in records:
+        lines.extend(parts, item)
+        pending += 1
+        if pending >= batch:
+            out.write("".join(parts))
+            parts.clear()
+            pending = 0
+    out.write("".join(parts))
+    out.flush()
+
+
+def jsonl_renderer(workers: int, *, hpack_table: bool = False, summary: bool = False
+                   ) -> Callable[[list[SessionRecord]], str]:
+    """The text of the lines of a few records, for one of ``workers`` processes (its
+    header-text memo gets that share)."""
+    lines = CaptureLines(hpack_table=hpack_table, summary=summary,
+                         memo_entries=HEADER_TEXT_DECODINGS // workers)
+
+    def render(items: list[SessionRecord]) -> str:
+        parts: list[str] = []
+        for item in items:
+            lines.extend(parts, item)
+        return "".join(parts)
+
+    return render

@@ -10,7 +10,8 @@ reads the model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import IO
 
 from rich import box
 from rich.cells import cell_len
@@ -19,25 +20,25 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from wiretool.capture.h2session import (
-    ConnectionEnd,
-    ConnectionInfo,
-    ConnectionStart,
-    H2cUpgrade,
-    Located,
-    SessionRecord,
-    StreamRow,
-)
 from wiretool.capture.model import CaptureDiagnostic
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
 from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
-from wiretool.http2.summary import Summary, Totals
 from wiretool.protobuf.model import Field, Message
 from wiretool.render.escape import escape_bytes, shorten
+from wiretool.session.records import (
+    ConnectionEnd,
+    ConnectionInfo,
+    ConnectionStart,
+    H2cUpgrade,
+    Located,
+    SessionRecord,
+)
+from wiretool.session.summary import StreamRow, Summary, Totals
 
 BATCH = 64
 """Frames per printed table: bounds memory while keeping rich's layout."""
@@ -284,7 +285,7 @@ def _grpc_tree(console: Console, message: Message | None, indent: int) -> None:
 
 def render_grpc_message(console: Console, message: GrpcMessage, indent: int = 4) -> None:
     """A gRPC message under the DATA frame that completed it: heading, then the tree."""
-    arrow = "→" if message.direction == "client" else "←"
+    arrow = "→" if message.direction is Direction.CLIENT else "←"
     parts = [f"gRPC message {message.index + 1} {arrow} {_show((message.path or '?').encode())}"]
     if message.compressed:
         size = "?" if message.data is None else str(len(message.data))
@@ -317,16 +318,7 @@ def render_grpc_status(console: Console, status: GrpcStatus, indent: int = 4) ->
 
 
 def connection_title(conn: ConnectionInfo) -> str:
-    return f"connection {conn.conn_id}: {conn.client} → {conn.server}"
-
-
-def _time_text(time_ns: int | None) -> str:
-    if time_ns is None:
-        return "?"
-    import datetime
-
-    stamp = datetime.datetime.fromtimestamp(time_ns // 10**9, datetime.UTC)
-    return stamp.strftime("%H:%M:%S") + f".{time_ns % 10**9 // 1000:06d}"
+    return str(conn)
 
 
 def render_frames(
@@ -335,7 +327,8 @@ def render_frames(
 ) -> None:
     """Print records as they come: frame rows, nested header tables, gRPC messages as
     trees, diagnostics. With ``capture``, records are a capture session's: connection
-    headings, and a packet column."""
+    headings, and a packet column; else those of a connection dump, whose totals
+    (``--summary``) come last."""
     table = _frames_table(first=True, capture=capture)
     rows = 0
     current: int | None = None
@@ -350,7 +343,17 @@ def render_frames(
     for item in records:
         packet: list[Text] = []
         record: object = item
-        if isinstance(item, ConnectionStart):
+        if not capture:  # a connection dump: its records, then its totals
+            if isinstance(item, Located):
+                record = item.record
+            elif isinstance(item, ConnectionEnd):
+                if item.summary is not None:
+                    flush()
+                    render_summary(console, item.summary)
+                continue
+            else:
+                continue
+        elif isinstance(item, ConnectionStart):
             flush(first=True)
             current = item.conn.conn_id
             verdict = (f"HTTP/2 ({item.reason})" if item.http2
@@ -371,7 +374,7 @@ def render_frames(
             console.print(Text(f"{where}file offset {item.offset}: ")
                           + _diagnostic_text(item, 0))
             continue
-        if isinstance(item, Located):
+        if capture and isinstance(item, Located):
             if item.conn.conn_id != current:
                 flush(first=True)
                 current = item.conn.conn_id
@@ -549,7 +552,7 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
         console.print(Text("\n".join(line(row) for row in chunk)), soft_wrap=True)
     if summary is None:
         return
-    for direction in ("client", "server"):
+    for direction in (Direction.CLIENT, Direction.SERVER):
         totals = summary.directions.get(direction)
         if totals is None:
             continue
@@ -562,3 +565,46 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
             + ("" if totals.header_blocks == 1 else "s")))
         console.print(Text(f"  {direction} frames: {frames}"))
     console.print()
+
+
+def render_h2(console: Console, records: Iterable[SessionRecord], *, capture: bool,
+              summary: bool = False, hpack_table: bool = False) -> None:
+    """``h2-frames --format table``: the frame list, or a capture's ``--summary``."""
+    if capture and summary:
+        render_summary_records(console, records)
+    else:
+        render_frames(console, records, hpack_table=hpack_table, capture=capture)
+
+
+def summary_renderer(parent: Console) -> Callable[[list[SessionRecord]], str]:
+    """The ``--summary`` table of a few records of a capture, as ``parent`` would print
+    it (a ``--jobs`` worker renders with it)."""
+    import io
+
+    text = io.StringIO()
+    console = console_like(parent, text)
+
+    def render(items: list[SessionRecord]) -> str:
+        render_summary_records(console, items)
+        shown = text.getvalue()
+        text.seek(0)
+        text.truncate()
+        return shown
+
+    return render
+
+
+def console_like(console: Console, file: IO[str]) -> Console:
+    """A console that prints to ``file`` exactly what ``console`` would print (same
+    width, colours, terminal or not)."""
+    return Console(
+        file=file,
+        width=console.width,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        force_terminal=console.is_terminal,
+        no_color=console.no_color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )

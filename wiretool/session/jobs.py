@@ -1,13 +1,15 @@
-"""``h2-frames --jobs N`` on a capture file: N processes decode its connections.
+"""``decode_h2`` of a capture file in N processes (``h2-frames --jobs N``).
 
 This process starts N - 1 workers (forks of itself) and is the first worker as well.
 Every worker reads the whole file and reassembles every TCP connection (about 5% of
 the work on a busy capture), so all of them number the events alike and agree,
-without asking anyone, on whose each connection is (``wiretool.capture.shard.Owners``).
+without asking anyone, on whose each connection is (``shard.Owners``).
 A worker decodes only its own connections' events and sends through a pipe what each
 of them showed, keyed by the event's number; this process adds its own pieces, puts
-them all back in capture order (``shard.Merge``) and writes them. The output is byte
-for byte that of one process (tests compare the two).
+them all back in capture order (``shard.Merge``) and writes them. What a worker sends
+is its records rendered by the caller's function (``make_render``), so the output is
+byte for byte that of one process (tests compare the two); the session knows no
+output format.
 
 Messages on a pipe: a header ``<key: int64><length: uint32>`` and ``length`` bytes.
 ``key >= 0``: a piece of output (``length > 0``), or progress (``length == 0``:
@@ -32,17 +34,15 @@ import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from wiretool.capture.shard import END_KEY, Merge, Owners, Piece
-from wiretool.cli.common import console_like, make_console
 from wiretool.errors import WiretoolError
+from wiretool.session.shard import END_KEY, Merge, Owners, Piece
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from wiretool.capture.h2session import SessionRecord
-    from wiretool.cli.h2 import CaptureView
+    from wiretool.capture.model import TcpEvent
+    from wiretool.session.options import SessionOptions
+    from wiretool.session.records import SessionRecord
 
 _HEADER = struct.Struct("<qI")
 _DONE = -1
@@ -59,31 +59,27 @@ QUEUE_LIMIT = 8 * 1024 * 1024
 
 Render = Callable[[list["SessionRecord"]], bytes]
 """A worker's output for the records of one event, as this process writes it."""
-MakeView = Callable[..., "CaptureView"]
-"""``_capture_view`` with the options: called with ``block_cache=``."""
+MakeRender = Callable[[int], Callable[[list["SessionRecord"]], str]]
+"""Called in each process with the number of processes (its memos get that share):
+the function that renders the records of one event as text."""
 
 
-def run_jobs(capture_fd: int, workers: int, make_view: MakeView, *, jsonl: bool,
-             summary: bool, hpack_table: bool) -> bool:
-    """``h2-frames`` on the capture file open as ``capture_fd`` in ``workers`` processes; True
-    when anything was malformed. jsonl, or the ``--summary`` table.
+def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render: MakeRender,
+             out: TextIO) -> bool:
+    """``decode_h2`` of the capture file open as ``capture_fd``, in ``workers`` processes,
+    each event's records rendered with ``make_render`` and written to ``out`` in capture
+    order; True when anything was malformed. ``options.limit`` must be None.
 
     Every process reads the file's first ``size`` bytes, its size now, with its own
     position (``_Snapshot``): all see the same capture, even one tcpdump is still
     writing."""
     size = os.fstat(capture_fd).st_size
-    out = sys.stdout
     encoding, errors = out.encoding or "utf-8", out.errors or "strict"
-    console = None if jsonl else make_console()
 
-    def setup() -> tuple[CaptureView, Render]:
+    def setup() -> tuple[_View, Render]:
         """What each process decodes and renders with, its caches cut to its share."""
-        from wiretool.http2.hpack import BLOCK_CACHE_ENTRIES, BlockCache
-
-        view = make_view(block_cache=BlockCache(BLOCK_CACHE_ENTRIES // workers))
-        render = (_jsonl_render(hpack_table, summary, workers) if console is None
-                  else _summary_render(console))
-        return view, lambda items: render(items).encode(encoding, errors)
+        render = make_render(workers)
+        return _View(options, workers), lambda items: render(items).encode(encoding, errors)
 
     out.flush()  # a child must not inherit (and later write) buffered output
     sys.stderr.flush()
@@ -114,7 +110,33 @@ def run_jobs(capture_fd: int, workers: int, make_view: MakeView, *, jsonl: bool,
             os.waitpid(pid, 0)
 
 
-def _pieces(capture: _Snapshot, index: int, workers: int, view: CaptureView, render: Render
+class _View:
+    """One process's decoding: every event through its own ``CaptureRecords``, the
+    records of its own connections selected."""
+
+    def __init__(self, options: SessionOptions, workers: int) -> None:
+        from wiretool.http2.hpack import BLOCK_CACHE_ENTRIES, BlockCache
+        from wiretool.session.capture import CaptureSession
+        from wiretool.session.gaps import CaptureRecords
+        from wiretool.session.select import Selection
+
+        cache = BlockCache(BLOCK_CACHE_ENTRIES // workers)
+        self.records = CaptureRecords(CaptureSession(options, block_cache=cache))
+        self.selection = Selection(options, capture=True)
+
+    @property
+    def failed(self) -> bool:
+        return self.selection.malformed
+
+    def feed(self, event: TcpEvent) -> list[SessionRecord]:
+        return self.selection.kept(self.records.feed(event))
+
+    def close(self) -> list[tuple[int, list[SessionRecord]]]:
+        return [(conn_id, self.selection.kept(items))
+                for conn_id, items in self.records.close()]
+
+
+def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: Render
             ) -> Iterator[tuple[int, bytes]]:
     """``(key, output)`` for every event of the capture, then for each of this worker's
     connections still open at its end: ``b""`` for the events of other workers and
@@ -153,7 +175,7 @@ class _Snapshot(io.RawIOBase):
 # -- the other workers ----------------------------------------------------------------
 
 def _worker(capture: _Snapshot, index: int, workers: int,
-            setup: Callable[[], tuple[CaptureView, Render]], fd: int) -> None:
+            setup: Callable[[], tuple[_View, Render]], fd: int) -> None:
     """Decode the connections of worker ``index``, send their output, exit."""
     sender = _Sender(fd)
     code = 0
@@ -221,42 +243,9 @@ class _Sender:
         self._events = 0
 
 
-def _jsonl_render(hpack_table: bool, summary: bool, workers: int
-                  ) -> Callable[[list[SessionRecord]], str]:
-    from wiretool.render.h2_jsonl import HEADER_TEXT_DECODINGS, CaptureLines
-
-    lines = CaptureLines(hpack_table=hpack_table, summary=summary,
-                         memo_entries=HEADER_TEXT_DECODINGS // workers)
-
-    def render(items: list[SessionRecord]) -> str:
-        parts: list[str] = []
-        for item in items:
-            lines.extend(parts, item)
-        return "".join(parts)
-
-    return render
-
-
-def _summary_render(parent: Console) -> Callable[[list[SessionRecord]], str]:
-    """The --summary table of ``items``, as ``parent`` would print it."""
-    from wiretool.render.h2_table import render_summary_records
-
-    text = io.StringIO()
-    console = console_like(parent, text)
-
-    def render(items: list[SessionRecord]) -> str:
-        render_summary_records(console, items)
-        shown = text.getvalue()
-        text.seek(0)
-        text.truncate()
-        return shown
-
-    return render
-
-
 # -- this process: the first worker, and the merge ------------------------------------
 
-def _lead(capture: _Snapshot, workers: int, view: CaptureView, render: Render, inbox: _Inbox,
+def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: _Inbox,
           emit: Callable[[Piece], object]) -> None:
     """Decode worker 0's connections and write everything in capture order."""
     merge = inbox.merge

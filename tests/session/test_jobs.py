@@ -1,7 +1,7 @@
 """``h2-frames --jobs N``: connections decoded in N processes give, byte for byte, the
 output of one process: on every bundled capture, on generated captures of interleaved
 connections with lost segments and damaged records (hypothesis), with every output
-that can be merged. Plus the pure parts (``wiretool.capture.shard``) and what happens
+that can be merged. Plus the pure parts (``wiretool.session.shard``) and what happens
 when a worker fails."""
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from wiretool.capture.model import (
     StreamData,
     TcpEvent,
 )
-from wiretool.capture.shard import Merge, Owners
-from wiretool.cli import app, h2_jobs
+from wiretool.cli import app
 from wiretool.direction import Direction
 from wiretool.errors import Severity
+from wiretool.session import jobs as h2_jobs
+from wiretool.session.shard import Merge, Owners
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted([*ROOT.glob("samples/**/*.pcap"), *ROOT.glob("samples/**/*.pcapng")])
@@ -168,9 +169,10 @@ def test_a_worker_renders_the_summary_table_as_a_terminal_would(
     """The tests above compare plain text; on a terminal the table is coloured, and a
     worker's console (``console_like``) must colour it the same."""
     from wiretool.capture import follow_tcp
-    from wiretool.capture.h2session import CaptureSession, ConnectionEnd
-    from wiretool.cli.common import console_like, make_console
-    from wiretool.render.h2_table import render_connection_summary
+    from wiretool.cli.common import make_console
+    from wiretool.render.h2_table import console_like, render_connection_summary
+    from wiretool.session import ConnectionEnd, SessionOptions
+    from wiretool.session.capture import CaptureSession
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -178,7 +180,7 @@ def test_a_worker_renders_the_summary_table_as_a_terminal_would(
 
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    session = CaptureSession(summary=True)
+    session = CaptureSession(SessionOptions(summary=True))
     with open(ROOT / "samples/grpc/demo.pcap", "rb") as stream:
         ends = [r for e in follow_tcp(stream) for r in session.feed(e)
                 if isinstance(r, ConnectionEnd)]

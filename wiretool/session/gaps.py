@@ -1,23 +1,18 @@
-"""A capture's TCP events to the records ``h2-frames`` shows, one event at a time.
+"""A capture's TCP events to its records, one event at a time, one report per gap.
 
 :class:`CaptureRecords` feeds ``follow_tcp``'s events to a :class:`CaptureSession` and
 passes its records on, with one diagnostic per TCP gap (see the class). Sans-IO, like
 the session: ``feed(event)`` returns the records that the event produced, so a caller
-can tell which event each record came from (``cli/h2_jobs.py`` keys its output by it).
-Filtering and rendering are left to the CLI and ``wiretool.render``.
+can tell which event each record came from (``jobs.py`` keys its output by it).
+Filtering is ``select.py``'s; rendering is left to ``wiretool.render``.
 """
 
 from __future__ import annotations
 
-from wiretool.capture.h2session import (
-    CaptureSession,
-    ConnectionEnd,
-    ConnectionStart,
-    Located,
-    SessionRecord,
-)
 from wiretool.capture.model import CaptureDiagnostic, Gap, TcpEvent
 from wiretool.http2.connection import GapDiagnostic
+from wiretool.session.capture import CaptureSession
+from wiretool.session.records import ConnectionEnd, ConnectionStart, Located, SessionRecord
 
 
 class CaptureRecords:
@@ -30,7 +25,7 @@ class CaptureRecords:
     HTTP/2 starts. Held back while the connection's verdict is pending.
 
     Nothing here links two connections: the records of a connection depend only on
-    that connection's events, which is what lets ``cli/h2_jobs.py`` decode
+    that connection's events, which is what lets ``jobs.py`` decode
     connections in separate processes.
     """
 

@@ -1,0 +1,44 @@
+"""``SessionOptions``: what a caller of ``decode_h2`` can choose (the CLI's options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from wiretool.direction import Direction
+from wiretool.grpc.messages import DEFAULT_MAX_MESSAGE_SIZE
+from wiretool.http2.connection import DEFAULT_MAX_CONTINUATION_FRAMES
+from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE
+from wiretool.inputs.streams import StreamFormat
+
+if TYPE_CHECKING:
+    from wiretool.protobuf.schema import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """How ``decode_h2`` reads its input and which records it yields."""
+
+    input_format: StreamFormat = StreamFormat.AUTO
+    """How the input is written; ``AUTO`` sniffs it (``wiretool.inputs.streams``)."""
+    direction: Direction | None = None
+    """The side a one-direction dump was sent by; ``None``: the client if it starts with
+    the connection preface, the server if with SETTINGS."""
+    ports: tuple[int, ...] = ()
+    """Capture: connections with one of these TCP ports are HTTP/2, detected or not."""
+    streams: frozenset[int] = frozenset()
+    """Yield only the records of these streams (empty: all)."""
+    frame_types: frozenset[int] = frozenset()
+    """Yield only the frames of these types and the records that go with them (empty:
+    all); HEADERS or PUSH_PROMISE bring CONTINUATION with them (a block is shown on
+    the frame that ends it)."""
+    limit: int | None = None
+    """Stop after yielding this many frames (the input after them is not read)."""
+    summary: bool = False
+    """Keep totals for ``ConnectionEnd``; a capture then yields no ``Located`` record
+    (only connections, their ends and the capture's diagnostics)."""
+    schema: Schema | None = None
+    """Decode gRPC messages with the request/response types of their method."""
+    max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES
