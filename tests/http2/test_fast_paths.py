@@ -69,7 +69,7 @@ def test_cached_block_decodings_match_a_context_without_cache() -> None:
     for path in STORIES:
         cases = json.loads(path.read_text())["cases"]
         size = cases[0].get("header_table_size") or 4096
-        cached = HpackContext(table_size_limit=size)
+        cached = HpackContext(table_size_limit=size, block_cache=BlockCache())
         plain = HpackContext(table_size_limit=size, block_cache=BlockCache(0))
         for number, case in enumerate(cases):
             wire = bytes.fromhex(case["wire"])
@@ -294,7 +294,7 @@ def test_a_block_cache_that_serves_nothing_rests_then_tries_again() -> None:
     """Filled with blocks never asked for again (many connections, each block once), the
     cache empties and remembers nothing for CACHE_REST times its size; one that serves
     its lookups keeps remembering."""
-    from wiretool.http2.hpack import CACHE_REST
+    from wiretool.memo import CACHE_REST
 
     context = HpackContext()
     decoded = context.decode_block(bytes([0x82]))
@@ -317,7 +317,8 @@ def test_a_block_cache_that_serves_nothing_rests_then_tries_again() -> None:
 
 
 def test_a_decoding_memo_that_serves_nothing_rests() -> None:
-    from wiretool.http2.hpack import CACHE_REST, DecodingMemo
+    from wiretool.memo import CACHE_REST
+    from wiretool.render.h2_jsonl import DecodingMemo
 
     context = HpackContext()
     decodings = [context.decode_block(bytes([0x80 | index])).fields for index in range(2, 62)]
@@ -331,7 +332,7 @@ def test_a_decoding_memo_that_serves_nothing_rests() -> None:
 
 
 def test_decoding_memo_keeps_from_the_second_sighting_and_stays_bounded() -> None:
-    from wiretool.http2.hpack import DecodingMemo
+    from wiretool.render.h2_jsonl import DecodingMemo
 
     context = HpackContext()
     decodings = [context.decode_block(bytes([0x80 | index])).fields for index in range(2, 8)]
@@ -355,7 +356,7 @@ def test_decoding_memo_does_not_keep_the_decoding_s_fields_alive() -> None:
     decoding the block cache dropped are freed."""
     import sys
 
-    from wiretool.http2.hpack import DecodingMemo
+    from wiretool.render.h2_jsonl import DecodingMemo
 
     fields = HpackContext().decode_block(bytes([0x82, 0x84, 0x86])).fields
     first = fields[0]

@@ -87,8 +87,8 @@ class Connection:
         each side's SETTINGS are seen and limits are enforced as errors.
         ``max_continuation_frames``: CONTINUATION frames kept for one header block; past
         it the block is counted but not assembled (a CONTINUATION flood costs nothing).
-        ``block_cache``: the HPACK decodings both directions share with other contexts
-        (default: ``hpack.SHARED_BLOCK_CACHE``)."""
+        ``block_cache``: where both directions remember the HPACK decodings of blocks
+        that changed nothing, shared with other connections (``None``: nowhere)."""
         self.max_header_list_size = max_header_list_size
         self.max_continuation_frames = max_continuation_frames
         self.both_directions = both_directions

@@ -23,11 +23,13 @@ Two situations a decoder in a server never meets, and a dissector always does:
   indexes of the known ones (RFC 7541 §2.3.3, §4.4).
 
 A busy connection sends the same few blocks again and again once its table is warm,
-so the blocks a context decoded while its state is unchanged are remembered (see
-``BlockCache``, one for all the contexts of a process, so that memory does not grow
-with the number of connections): a repeated block costs one dictionary look-up, and
-every identical block shares one ``fields`` tuple. That is why a ``HeaderField`` holds its
-offset inside the block only; ``HeaderBlock.field_offset`` gives the absolute one.
+so the blocks a context decoded while its state is unchanged can be remembered: a
+``BlockCache`` given to the contexts (``wiretool.session`` creates one per decoding,
+shared by all its connections, so that memory does not grow with their number) makes
+a repeated block cost one dictionary look-up, and every identical block share one
+``fields`` tuple. A ``HeaderField``'s offset is the one inside its block (the block is
+what HPACK decodes, and what identical blocks share); ``HeaderBlock.field_offset``
+gives the absolute one. A context without a cache decodes every block.
 
 Rendering is left to ``wiretool.render``.
 """
@@ -41,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from hpack import HPACKDecodingError
 from hpack.hpack import decode_integer
@@ -50,6 +52,7 @@ from hpack.table import HeaderTable, table_entry_size
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2.constants import DEFAULT_HEADER_TABLE_SIZE
+from wiretool.memo import Usefulness
 
 STATIC_TABLE = HeaderTable.STATIC_TABLE
 """RFC 7541 Appendix A, from the hpack library (index 1 is ``STATIC_TABLE[0]``)."""
@@ -69,50 +72,6 @@ BLOCK_CACHE_ENTRIES = 16384
 (512 per direction of 16 busy connections); about 4 KiB each at most."""
 BLOCK_CACHE_MAX_BLOCK = 4096
 """Longer blocks are not remembered."""
-CACHE_REST = 4
-"""A memo that took in as many entries as it holds while serving fewer lookups than one
-per eight of them (many connections, each sending a block once or twice) empties and
-remembers nothing for this many times its size, then tries again: remembering cost
-more time than it saved (``BlockCache``, ``DecodingMemo``). Telling such a capture
-from a memo still warming up takes that many entries first."""
-
-
-class _Usefulness:
-    """Whether a memo earns its keep: lookups served against entries taken in, over
-    each ``capacity`` of them (see ``CACHE_REST``)."""
-
-    __slots__ = ("added", "capacity", "hits", "resting")
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = max(capacity, 1)
-        self.hits = 0
-        self.added = 0
-        self.resting = 0
-        """Entries still to be let pass unremembered."""
-
-    def admit(self) -> bool | None:
-        """Before adding an entry: True to add it; False to let it pass (resting); None
-        when ``capacity`` entries were taken in since the last None (a memo that never
-        drops entries is then full): the memo empties if it starts resting, and adds the
-        entry unless it does."""
-        if self.resting:
-            self.resting -= 1
-            return False
-        self.added += 1
-        if self.added <= self.capacity:
-            return True
-        if self.hits * 8 < self.capacity:
-            self.resting = CACHE_REST * self.capacity
-        self.hits = 0
-        self.added = 0 if self.resting else 1  # this entry, when it is added
-        return None
-
-
-_STATES = itertools.count(1)
-"""Numbers of context states: a context takes a new one at every change (``_changed``),
-so no two states of any contexts share one."""
-
-
 class BlockCache:
     """Decodings of header blocks that changed nothing, for every context that uses it.
 
@@ -137,8 +96,14 @@ class BlockCache:
         """(state, block) -> the block's fields and decoded length."""
         self._blocks: dict[int, list[bytes]] = {}
         """state -> its blocks in ``_decodings``."""
-        self.usefulness = _Usefulness(entries)
+        self.usefulness = Usefulness(entries)
         """Counts the blocks taken in (not the entries: states forget theirs)."""
+        self._states = itertools.count(1)
+        """Numbers of context states (``new_state``): no two states share one."""
+
+    def new_state(self) -> int:
+        """A number for a context's new state (at its start, and at every change)."""
+        return next(self._states)
 
     def get(self, state: int, block: bytes) -> tuple[tuple[HeaderField, ...], int] | None:
         found = self._decodings.get((state, block))
@@ -174,64 +139,6 @@ class BlockCache:
 
     def __len__(self) -> int:
         return len(self._decodings)
-
-
-SHARED_BLOCK_CACHE = BlockCache()
-"""The cache of the contexts created without one of their own."""
-
-_T = TypeVar("_T")
-
-
-class DecodingMemo(Generic[_T]):
-    """Something derived from a block decoding (``render.h2_jsonl``: its text), kept
-    for the next block that decodes the same way.
-
-    Every block that ``BlockCache`` serves shares its decoding's ``fields`` tuple, so
-    the tuple's identity is the key. An entry holds the decoding's last field, not the
-    tuple (which would keep every field of decodings the block cache has dropped
-    alive): every decoding is made of new fields, and that one cannot be freed while
-    it is held, so a tuple with this id ending in it is the same decoding. A value is
-    kept from the decoding's second sighting on, so a connection that sends a new path
-    in every request does not fill the memo. Both dictionaries empty when full and
-    start afresh; a memo whose watched decodings filled up while it served few lookups
-    rests for a while (``CACHE_REST``).
-    """
-
-    def __init__(self, kept: int, watched: int) -> None:
-        self.kept = kept
-        self.watched = watched
-        self._kept: dict[int, tuple[HeaderField | None, _T]] = {}
-        """id(fields) -> (its last field, value)."""
-        self._once: dict[int, HeaderField | None] = {}
-        """id(fields) -> its last field, for decodings seen once."""
-        self.usefulness = _Usefulness(watched)
-
-    def get(self, fields: tuple[HeaderField, ...]) -> _T | None:
-        known = self._kept.get(id(fields))
-        if known is not None and known[0] is (fields[-1] if fields else None):
-            self.usefulness.hits += 1
-            return known[1]
-        return None
-
-    def seen(self, fields: tuple[HeaderField, ...], value: _T) -> None:
-        """``get`` found nothing and ``value`` was derived: keep it if this decoding was
-        seen before."""
-        key = id(fields)
-        last = fields[-1] if fields else None
-        if key in self._once and self._once[key] is last:
-            del self._once[key]
-            if len(self._kept) >= self.kept:
-                self._kept.clear()
-            self._kept[key] = (last, value)
-            return
-        admitted = self.usefulness.admit()
-        if admitted is None:  # full
-            self._once.clear()
-            if self.usefulness.resting:
-                self._kept.clear()
-        if admitted is False or self.usefulness.resting:
-            return
-        self._once[key] = last
 
 
 HUFFMAN_CACHE_SIZE = 4096
@@ -428,9 +335,10 @@ class HpackContext:
         self.max_header_list_size = max_header_list_size
         self.unknown_reason = "capture started mid-connection"
         """Why dynamic entries may be unknown, for the diagnostics that say so."""
-        self._cache = SHARED_BLOCK_CACHE if block_cache is None else block_cache
-        """Where blocks that changed nothing are remembered (``BlockCache``)."""
-        self._state = next(_STATES)
+        self._cache = block_cache
+        """Where blocks that changed nothing are remembered (``BlockCache``; ``None``:
+        nowhere, every block is decoded)."""
+        self._state = block_cache.new_state() if block_cache is not None else 0
         """The number of this context's state in ``_cache``: new at every change."""
         self._snapshot: tuple[TableEntry, ...] | None = None
         """``tuple(self.entries)`` while the table is unchanged (shared by the blocks)."""
@@ -448,14 +356,16 @@ class HpackContext:
     def _changed(self) -> None:
         """The state a decoding depends on changed: the blocks decoded so far no longer
         apply (a new state number; the cache drops those of the old one)."""
-        self._cache.forget(self._state)
-        self._state = next(_STATES)
+        if self._cache is not None:
+            self._cache.forget(self._state)
+            self._state = self._cache.new_state()
         self._snapshot = None
 
     def release(self) -> None:
         """The input ends: the block cache may drop this context's decodings (a block
         decoded later is decoded afresh)."""
-        self._cache.forget(self._state)
+        if self._cache is not None:
+            self._cache.forget(self._state)
 
     def lose_history(self, reason: str) -> None:
         """Header blocks may have been lost (a capture gap): forget the dynamic table.
@@ -488,7 +398,8 @@ class HpackContext:
         ``segments`` maps the block to absolute offsets: ``(block_offset, absolute)``
         for the start of each fragment, in order.
         """
-        known = self._cache.get(self._state, block)
+        cache = self._cache
+        known = cache.get(self._state, block) if cache is not None else None
         if known is not None:  # changed nothing: no insertion, no eviction
             return self._block(block, stream_id, tuple(segments), known[0], (), None,
                                known[1], 0, 0)
@@ -548,8 +459,8 @@ class HpackContext:
         if changes:
             self._changed()
         decoded = tuple(fields)
-        if not changes and not diags:
-            self._cache.put(self._state, block, decoded, decoded_length)
+        if not changes and not diags and cache is not None:
+            cache.put(self._state, block, decoded, decoded_length)
         return self._block(block, stream_id, tuple(segments), decoded, tuple(diags),
                            undecodable, decoded_length, insertions, evictions)
 

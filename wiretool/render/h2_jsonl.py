@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any, TextIO
+from typing import Any, Generic, TextIO, TypeVar
 
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
 from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
-from wiretool.http2.hpack import DecodingMemo, HeaderBlock, HeaderField, TableEntry
+from wiretool.http2.hpack import HeaderBlock, HeaderField, TableEntry
+from wiretool.memo import Usefulness
 from wiretool.render.escape import escape_bytes
 from wiretool.session.records import (
     ConnectionEnd,
@@ -127,6 +128,61 @@ and decodings seen once that it watches for a second sighting: as many as the HP
 block cache holds. An entry holds references to shared strings, about 1.5 KiB."""
 HEADER_TEXT_FIELDS = 8192
 """Distinct header fields whose text ``HeaderText`` keeps (then it starts afresh)."""
+
+_T = TypeVar("_T")
+
+
+class DecodingMemo(Generic[_T]):
+    """Something derived from a block decoding (here: its text), kept for the next block
+    that decodes the same way.
+
+    Every block that ``BlockCache`` serves shares its decoding's ``fields`` tuple, so
+    the tuple's identity is the key. An entry holds the decoding's last field, not the
+    tuple (which would keep every field of decodings the block cache has dropped
+    alive): every decoding is made of new fields, and that one cannot be freed while
+    it is held, so a tuple with this id ending in it is the same decoding. A value is
+    kept from the decoding's second sighting on, so a connection that sends a new path
+    in every request does not fill the memo. Both dictionaries empty when full and
+    start afresh; a memo whose watched decodings filled up while it served few lookups
+    rests for a while (``CACHE_REST``).
+    """
+
+    def __init__(self, kept: int, watched: int) -> None:
+        self.kept = kept
+        self.watched = watched
+        self._kept: dict[int, tuple[HeaderField | None, _T]] = {}
+        """id(fields) -> (its last field, value)."""
+        self._once: dict[int, HeaderField | None] = {}
+        """id(fields) -> its last field, for decodings seen once."""
+        self.usefulness = Usefulness(watched)
+
+    def get(self, fields: tuple[HeaderField, ...]) -> _T | None:
+        known = self._kept.get(id(fields))
+        if known is not None and known[0] is (fields[-1] if fields else None):
+            self.usefulness.hits += 1
+            return known[1]
+        return None
+
+    def seen(self, fields: tuple[HeaderField, ...], value: _T) -> None:
+        """``get`` found nothing and ``value`` was derived: keep it if this decoding was
+        seen before."""
+        key = id(fields)
+        last = fields[-1] if fields else None
+        if key in self._once and self._once[key] is last:
+            del self._once[key]
+            if len(self._kept) >= self.kept:
+                self._kept.clear()
+            self._kept[key] = (last, value)
+            return
+        admitted = self.usefulness.admit()
+        if admitted is None:  # full
+            self._once.clear()
+            if self.usefulness.resting:
+                self._kept.clear()
+        if admitted is False or self.usefulness.resting:
+            return
+        self._once[key] = last
+
 
 class _BlockText:
     """The text of one decoding's ``headers`` and ``header_block`` members, with holes.
