@@ -135,7 +135,7 @@ def test_with_header_block_is_replace() -> None:
 
     (frame,) = FrameReader(detect_preface=False).feed(
         bytes.fromhex("00000401050000000182868487"))  # HEADERS, 4 indexed fields
-    block = HpackContext().decode_block(frame.fragment, stream_id=1)
+    block = HpackContext().decode_block(frame.body.fragment, stream_id=1)
     extra = (Diagnostic(0, Severity.INFO, "note"),)
     for more in ((), extra):
         assert frame.with_header_block(block, more) == frame._replace(

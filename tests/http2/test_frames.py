@@ -30,11 +30,11 @@ def test_settings_keeps_duplicates_and_names_0x8_0x9() -> None:
         00 08 00 00 00 01            # ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)
         00 09 00 00 00 01            # NO_RFC7540_PRIORITIES = 1 (RFC 9218)
     """))
-    assert frame.settings is not None
-    assert [(s.identifier, s.value, s.offset) for s in frame.settings] == [
+    assert frame.body.settings is not None
+    assert [(s.identifier, s.value, s.offset) for s in frame.body.settings] == [
         (1, 4096, 9), (1, 0, 15), (8, 1, 21), (9, 1, 27),
     ]
-    assert [s.name for s in frame.settings] == [
+    assert [s.name for s in frame.body.settings] == [
         "HEADER_TABLE_SIZE", "HEADER_TABLE_SIZE", "ENABLE_CONNECT_PROTOCOL",
         "NO_RFC7540_PRIORITIES",
     ]
@@ -59,8 +59,8 @@ def test_unknown_flags_are_shown_and_continuation_0x8_is_not_padding() -> None:
     """), open_block=1)
     # tshark reads 0x8 as PADDED here; RFC 9113 §6.10 defines only END_HEADERS.
     assert frame.flag_names == ["END_HEADERS", "0x08"]
-    assert frame.fragment == b"\x82\x86\x84"
-    assert frame.pad_length is None
+    assert frame.body.fragment == b"\x82\x86\x84"
+    assert getattr(frame.body, "pad_length", None) is None  # no padding field at all
     assert frame.diagnostics == ()
 
 
@@ -71,7 +71,7 @@ def test_reserved_bit_is_shown_and_masked_from_the_stream_id() -> None:
     """))
     assert frame.reserved is True
     assert frame.stream_id == 0
-    assert frame.opaque_data == bytes(range(1, 9))
+    assert frame.body.opaque_data == bytes(range(1, 9))
     assert [d.severity for d in frame.diagnostics] == [Severity.WARNING]
 
 
@@ -84,10 +84,10 @@ def test_headers_with_padding_and_priority() -> None:
         82 84                        # fragment
         00 00                        # padding
     """))
-    assert (frame.pad_length, frame.exclusive, frame.stream_dependency, frame.weight) == (
+    assert (frame.body.pad_length, frame.body.exclusive, frame.body.stream_dependency, frame.body.weight) == (
         2, True, 1, 16)
-    assert frame.fragment == b"\x82\x84"
-    assert frame.fragment_offset == 9 + 1 + 5
+    assert frame.body.fragment == b"\x82\x84"
+    assert frame.body.fragment_offset == 9 + 1 + 5
     assert flag_names(frame.type, frame.flags) == ["END_HEADERS", "PADDED", "PRIORITY"]
 
 
@@ -106,7 +106,7 @@ def test_data_on_stream_zero_and_padding_too_long_keep_going() -> None:
     got = frames(records)
     assert [f.offset for f in got] == [0, 10, 21, 34]
     assert [codes(f) for f in got] == [{1}, {1}, {1}, set()]
-    assert got[3].window_size_increment == 4096
+    assert got[3].body.window_size_increment == 4096
 
 
 def test_continuation_without_open_block_and_interleaving() -> None:
@@ -183,17 +183,17 @@ def test_unknown_and_extension_types() -> None:
         00 00 0d 0c 00 00 00 00 00   # ORIGIN, stream 0
         00 0b 68 74 74 70 73 3a 2f 2f 61 2e 62   # Origin-Len 11 "https://a.b"
     """))
-    assert origin.origins == (b"https://a.b",)
+    assert origin.body.origins == (b"https://a.b",)
     update = decode_frame(h("""
         00 00 07 10 00 00 00 00 00   # PRIORITY_UPDATE, stream 0
         00 00 00 05 75 3d 31         # prioritized stream 5, "u=1"
     """))
-    assert (update.prioritized_stream_id, update.field_value) == (5, b"u=1")
+    assert (update.body.prioritized_stream_id, update.body.field_value) == (5, b"u=1")
     altsvc = decode_frame(h("""
         00 00 08 0a 00 00 00 00 01   # ALTSVC, stream 1
         00 00 68 33 3d 22 3a 22      # empty origin, 'h3=":"'
     """))
-    assert (altsvc.origin, altsvc.field_value) == (b"", b'h3=":"')
+    assert (altsvc.body.origin, altsvc.body.field_value) == (b"", b'h3=":"')
 
 
 def test_goaway_fields() -> None:
@@ -203,7 +203,7 @@ def test_goaway_fields() -> None:
         00 00 00 0b                  # ENHANCE_YOUR_CALM
         62 79 65                     # debug data "bye"
     """))
-    assert (frame.last_stream_id, frame.error_code, frame.debug_data) == (5, 0xB, b"bye")
+    assert (frame.body.last_stream_id, frame.body.error_code, frame.body.debug_data) == (5, 0xB, b"bye")
 
 
 def test_resynchronise_skips_to_a_plausible_header() -> None:

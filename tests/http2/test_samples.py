@@ -88,11 +88,11 @@ def test_one_direction_raw_dump_detects_its_side(name: str, side: str) -> None:
 
 def test_samples_exercise_padding_priority_push_and_continuation() -> None:
     padded = [r for r in decode_follow("padding_priority") if isinstance(r, Frame)]
-    assert any(f.pad_length for f in padded if f.type == 0)  # padded DATA
-    assert any(f.pad_length for f in padded if f.type == 1)  # padded HEADERS
-    assert [f.weight for f in padded if f.type == 1 and f.direction == "client"] == [32, 200]
+    assert any(f.body.pad_length for f in padded if f.type == 0)  # padded DATA
+    assert any(f.body.pad_length for f in padded if f.type == 1)  # padded HEADERS
+    assert [f.body.weight for f in padded if f.type == 1 and f.direction == "client"] == [32, 200]
     push = [r for r in decode_follow("push") if isinstance(r, Frame)]
-    assert [f.promised_stream_id for f in push if f.type == 5] == [2]
+    assert [f.body.promised_stream_id for f in push if f.type == 5] == [2]
     cont = [r for r in decode_follow("continuation") if isinstance(r, Frame)]
     ends = [f for f in cont if f.header_block is not None and f.direction == "client"]
     assert ends[0].type == 9  # the block ends on a CONTINUATION

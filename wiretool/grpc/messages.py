@@ -34,7 +34,7 @@ from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc import status as grpc_status
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
-from wiretool.http2.frames import Frame
+from wiretool.http2.frames import Data, Frame
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
@@ -202,11 +202,12 @@ class GrpcTracker:
     def frame(self, frame: Frame) -> list[GrpcRecord]:
         if frame.header_block is not None and frame.stream_id:
             return self._headers(frame)
-        if frame.type == FrameType.DATA and frame.stream_id and frame.data is not None:
+        body = frame.body
+        if type(body) is Data and frame.stream_id and body.data is not None:
             info = self.streams.get(frame.stream_id)
             if info is None or not info.grpc:
                 return []
-            out = self._data(frame, info)
+            out = self._data(frame, body, info)
             if frame.flags & c.END_STREAM:
                 out += self._end(frame)
             return out
@@ -301,15 +302,15 @@ class GrpcTracker:
 
     # -- data --------------------------------------------------------------------------
 
-    def _data(self, frame: Frame, info: StreamInfo) -> list[GrpcRecord]:
-        assert frame.data is not None
+    def _data(self, frame: Frame, body: Data, info: StreamInfo) -> list[GrpcRecord]:
+        assert body.data is not None
         key = (frame.direction, frame.stream_id)
         pending = self._pending.get(key)
         if pending is None:
             pending = self._pending[key] = _Pending()
-        data = frame.data
+        data = body.data
         data_offset = frame.offset + c.FRAME_HEADER_LENGTH + (
-            1 if frame.pad_length is not None else 0)
+            1 if body.pad_length is not None else 0)
         out: list[GrpcRecord] = []
         if pending.lost:
             if len(data) >= PREFIX_LENGTH and data[0] in (0, 1):
@@ -347,9 +348,10 @@ class GrpcTracker:
                 continue
             if len(pending.buffer) < PREFIX_LENGTH + length:
                 break
-            body = bytes(pending.buffer[PREFIX_LENGTH : PREFIX_LENGTH + length])
+            message = bytes(pending.buffer[PREFIX_LENGTH : PREFIX_LENGTH + length])
             del pending.buffer[: PREFIX_LENGTH + length]
-            out.append(self._message(frame, info, pending, start, bool(flag), length, body, ()))
+            out.append(self._message(frame, info, pending, start, bool(flag), length, message,
+                                     ()))
             # Where the next message starts: inside this frame, at its end minus what is left.
             pending.start = data_offset + len(data) - len(pending.buffer)
         return out

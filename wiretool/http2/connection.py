@@ -23,8 +23,16 @@ from dataclasses import dataclass, field, replace
 from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
-from wiretool.http2.constants import FrameType
-from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, Record
+from wiretool.http2.constants import ErrorCode, FrameType
+from wiretool.http2.frames import (
+    BLOCK_FRAGMENTS,
+    Frame,
+    FrameReader,
+    H2Diagnostic,
+    Preface,
+    Record,
+    Settings,
+)
 from wiretool.http2.hpack import DEFAULT_MAX_HEADER_LIST_SIZE, BlockCache, HpackContext
 
 DEFAULT_MAX_CONTINUATION_FRAMES = 1000
@@ -200,7 +208,8 @@ class Connection:
         frame = decode_frame(header + payload, offset - c.FRAME_HEADER_LENGTH)
         state = self._state(Direction.CLIENT)
         frame = frame._replace(direction=Direction.CLIENT)
-        self._settings(state, frame)
+        assert type(frame.body) is Settings
+        self._settings(state, frame.flags, frame.body)
         return frame
 
     def feed(self, direction: Direction | None, data: bytes) -> list[Record]:
@@ -239,7 +248,7 @@ class Connection:
                         first, Severity.ERROR,
                         f"input ends inside the header block of stream {state.block_stream} "
                         f"started at offset {first} (no END_HEADERS); it is not decoded",
-                        0, 0x1, state.label,
+                        0, ErrorCode.PROTOCOL_ERROR, state.label,
                     )
                 )
                 state.fragments = []
@@ -286,10 +295,13 @@ class Connection:
     def _frame(self, state: _Direction, frame: Frame) -> Frame:
         if frame.direction != state.label:  # read before the direction was known
             frame = frame._replace(direction=state.label)
-        if frame.type == FrameType.SETTINGS and not frame.truncated:
-            self._settings(state, frame)
-        if frame.fragment is None or frame.fragment_offset is None:
+        body = frame.body
+        if type(body) is Settings and not frame.truncated:
+            self._settings(state, frame.flags, body)
+        if not isinstance(body, BLOCK_FRAGMENTS) or body.fragment is None \
+                or body.fragment_offset is None:
             return frame
+        fragment = (body.fragment_offset, body.fragment)
         extra: list[Diagnostic] = []
         if frame.type in (FrameType.HEADERS, FrameType.PUSH_PROMISE):
             if state.fragments:
@@ -299,10 +311,10 @@ class Connection:
                         f"header block of stream {state.block_stream} abandoned by a new "
                         f"{frame.type_name} at offset {frame.offset}; it is not decoded and "
                         "the HPACK context may now be out of step",
-                        0, 0x1, state.label,
+                        0, ErrorCode.PROTOCOL_ERROR, state.label,
                     )
                 )
-            state.fragments = [(frame.fragment_offset, frame.fragment)]
+            state.fragments = [fragment]
             state.block_stream = frame.stream_id
             state.block_frames = 1
             state.block_dropped = False
@@ -320,9 +332,9 @@ class Connection:
                     f"header block of stream {state.block_stream} has more than "
                     f"{self.max_continuation_frames} CONTINUATION frames "
                     "(--max-continuation-frames): the rest are counted, the block is not "
-                    "decoded", 0, 0xB, state.label))  # ENHANCE_YOUR_CALM
+                    "decoded", 0, ErrorCode.ENHANCE_YOUR_CALM, state.label))
             elif not state.block_dropped:
-                state.fragments.append((frame.fragment_offset, frame.fragment))
+                state.fragments.append(fragment)
         if not frame.flags & c.END_HEADERS:
             return frame._replace(diagnostics=frame.diagnostics + tuple(extra))
         if state.block_dropped:
@@ -345,21 +357,21 @@ class Connection:
         else:
             starts: list[tuple[int, int]] = []
             at = 0
-            for absolute, fragment in fragments:
+            for absolute, piece in fragments:
                 starts.append((at, absolute))
-                at += len(fragment)
+                at += len(piece)
             segments = tuple(starts)
-            data = b"".join([fragment for _absolute, fragment in fragments])
+            data = b"".join([piece for _absolute, piece in fragments])
         block = state.hpack.decode_block(data, stream_id=state.block_stream or 0,
                                          segments=segments)
         state.fragments = []
         state.block_stream = None
         return frame.with_header_block(block, tuple(extra))
 
-    def _settings(self, state: _Direction, frame: Frame) -> None:
+    def _settings(self, state: _Direction, flags: int, body: Settings) -> None:
         """Apply SETTINGS (RFC 9113 §6.5.3): values bound what the *peer* may send."""
         peer = self._peer(state)
-        if frame.flags & c.ACK:
+        if flags & c.ACK:
             # This side acknowledges the peer's SETTINGS: they now bound *this* side.
             if peer is not None:
                 if peer.pending_table_size is not None:
@@ -369,7 +381,7 @@ class Connection:
                     state.reader.max_frame_size = peer.pending_frame_size
                     peer.pending_frame_size = None
             return
-        for entry in frame.settings or ():
+        for entry in body.settings or ():
             if entry.identifier == c.SETTINGS_HEADER_TABLE_SIZE:
                 state.pending_table_size = entry.value
                 if peer is not None:

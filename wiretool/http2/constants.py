@@ -107,10 +107,15 @@ def unknown_flags(frame_type: int, flags: int) -> int:
     return flags & ~known
 
 
+ErrorCode = ErrorCodes
+"""RFC 9113 §7 error codes (``PROTOCOL_ERROR``...): ``h2``'s ``IntEnum``, the one form
+of an error code in wiretool."""
+
+
 def error_name(code: int) -> str:
     """RFC 9113 §7 name of an error code, or ``UNKNOWN_0x...``."""
     try:
-        return ErrorCodes(code).name
+        return ErrorCode(code).name
     except ValueError:
         return f"UNKNOWN_{code:#x}"
 

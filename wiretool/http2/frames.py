@@ -17,21 +17,18 @@ Memory is bounded by the largest frame: the reader buffers one frame at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.http2 import constants as c
-from wiretool.http2.constants import FrameType
+from wiretool.http2.constants import ErrorCode, FrameType
 
 if TYPE_CHECKING:
     from wiretool.http2.hpack import HeaderBlock
 
-# RFC 9113 §7 error codes used by the checks below.
-PROTOCOL_ERROR = 0x1
-FLOW_CONTROL_ERROR = 0x3
-FRAME_SIZE_ERROR = 0x6
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +78,146 @@ class Preface:
     """``CLIENT`` once the connection layer has tagged it."""
 
 
-class Frame(NamedTuple):
-    """One HTTP/2 frame as it was on the wire, with every field a dissector shows.
+class Data(NamedTuple):
+    """DATA (RFC 9113 §6.1)."""
 
-    Type-specific fields are ``None`` when the type does not have them or the
-    payload was too short to hold them.
+    pad_length: int | None = None
+    """With PADDED: the Pad Length octet."""
+    data: bytes | None = None
+    """The data octets, padding excluded (``None``: the padding was malformed)."""
+    padding: bytes | None = None
+    """The padding octets (should be zero)."""
+
+    @property
+    def data_length(self) -> int | None:
+        """Octets of data, padding excluded."""
+        return None if self.data is None else len(self.data)
+
+
+class Headers(NamedTuple):
+    """HEADERS (RFC 9113 §6.2): a header block fragment, maybe padding and priority."""
+
+    pad_length: int | None = None
+    exclusive: bool | None = None
+    """With PRIORITY: the E bit."""
+    stream_dependency: int | None = None
+    """With PRIORITY: the stream this one depends on."""
+    weight: int | None = None
+    """With PRIORITY: the weight, 1-256 (the octet sent + 1, RFC 7540 §5.3.2)."""
+    fragment: bytes | None = None
+    """The header block fragment (``None``: the frame is too short for it)."""
+    fragment_offset: int | None = None
+    """Absolute offset of ``fragment``."""
+    padding: bytes | None = None
+
+
+class Priority(NamedTuple):
+    """PRIORITY (RFC 9113 §6.3, deprecated but still sent)."""
+
+    exclusive: bool | None = None
+    stream_dependency: int | None = None
+    weight: int | None = None
+
+
+class RstStream(NamedTuple):
+    """RST_STREAM (RFC 9113 §6.4)."""
+
+    error_code: int | None = None
+    """RFC 9113 §7 error code (``ErrorCode``)."""
+
+
+class Settings(NamedTuple):
+    """SETTINGS (RFC 9113 §6.5)."""
+
+    settings: tuple[Setting, ...] | None = None
+    """The entries in order, duplicates included (``()`` for an ACK; ``None``: the
+    payload is not a multiple of 6)."""
+
+
+class PushPromise(NamedTuple):
+    """PUSH_PROMISE (RFC 9113 §6.6)."""
+
+    pad_length: int | None = None
+    promised_stream_id: int | None = None
+    fragment: bytes | None = None
+    fragment_offset: int | None = None
+    padding: bytes | None = None
+
+
+class Ping(NamedTuple):
+    """PING (RFC 9113 §6.7)."""
+
+    opaque_data: bytes | None = None
+    """The 8 opaque octets."""
+
+
+class Goaway(NamedTuple):
+    """GOAWAY (RFC 9113 §6.8)."""
+
+    last_stream_id: int | None = None
+    error_code: int | None = None
+    debug_data: bytes | None = None
+    """Additional debug data."""
+
+
+class WindowUpdate(NamedTuple):
+    """WINDOW_UPDATE (RFC 9113 §6.9)."""
+
+    window_size_increment: int | None = None
+
+
+class Continuation(NamedTuple):
+    """CONTINUATION (RFC 9113 §6.10)."""
+
+    fragment: bytes | None = None
+    fragment_offset: int | None = None
+
+
+class AltSvc(NamedTuple):
+    """ALTSVC (RFC 7838 §4)."""
+
+    origin: bytes | None = None
+    field_value: bytes | None = None
+    """The Alt-Svc field value."""
+
+
+class Origin(NamedTuple):
+    """ORIGIN (RFC 8336 §2)."""
+
+    origins: tuple[bytes, ...] | None = None
+    """The origin entries."""
+
+
+class PriorityUpdate(NamedTuple):
+    """PRIORITY_UPDATE (RFC 9218 §7.1)."""
+
+    prioritized_stream_id: int | None = None
+    field_value: bytes | None = None
+    """The Priority field value."""
+
+
+class Unknown(NamedTuple):
+    """A frame type wiretool does not know (RFC 9113 §5.5: ignored): only its payload."""
+
+
+FrameBody = (Data | Headers | Priority | RstStream | Settings | PushPromise | Ping | Goaway
+             | WindowUpdate | Continuation | AltSvc | Origin | PriorityUpdate | Unknown)
+"""The type-specific part of a frame: one small record per frame type. Its fields are
+``None`` when the payload was too short or malformed to hold them, and all ``None``
+for a truncated frame."""
+
+BLOCK_FRAGMENTS = (Headers, PushPromise, Continuation)
+"""The bodies that carry a header block fragment."""
+
+
+class Frame(NamedTuple):
+    """One HTTP/2 frame as it was on the wire: the 9-octet header, and a ``body`` record
+    of its type (``Data``, ``Headers``, ``Settings``...) with the fields a dissector shows.
 
     Immutable like every model class, but a ``NamedTuple`` rather than a frozen
     dataclass, as ``protobuf.model.Field``: a frozen dataclass's ``__init__`` sets its
-    31 attributes one ``object.__setattr__`` at a time, and a busy capture has millions
-    of frames. Use ``frame._replace(...)`` to derive a changed copy.
+    attributes one ``object.__setattr__`` at a time, and a busy capture has millions of
+    frames. Use ``frame._replace(...)`` to derive a changed copy.
     """
 
     offset: int
@@ -107,50 +234,12 @@ class Frame(NamedTuple):
     """31-bit stream identifier."""
     payload: bytes
     """The payload bytes present in the input (fewer than ``length`` when truncated)."""
+    body: FrameBody
+    """The type-specific fields (``FRAME_BODIES``)."""
     truncated: bool = False
     """True when the input ended before the payload did."""
     diagnostics: tuple[Diagnostic, ...] = ()
     """Problems found in this frame (offsets are absolute)."""
-    pad_length: int | None = None
-    """DATA/HEADERS/PUSH_PROMISE with PADDED: the Pad Length octet."""
-    data_length: int | None = None
-    """DATA: octets of data, padding excluded."""
-    data: bytes | None = None
-    """DATA: the data octets."""
-    exclusive: bool | None = None
-    """HEADERS with PRIORITY, PRIORITY: the E bit."""
-    stream_dependency: int | None = None
-    """HEADERS with PRIORITY, PRIORITY: the stream this one depends on."""
-    weight: int | None = None
-    """HEADERS with PRIORITY, PRIORITY: the weight, 1-256 (the octet sent + 1, RFC 7540 §5.3.2)."""
-    error_code: int | None = None
-    """RST_STREAM, GOAWAY: the error code (RFC 9113 §7)."""
-    last_stream_id: int | None = None
-    """GOAWAY: last stream identifier."""
-    debug_data: bytes | None = None
-    """GOAWAY: additional debug data."""
-    settings: tuple[Setting, ...] | None = None
-    """SETTINGS: the entries in order."""
-    promised_stream_id: int | None = None
-    """PUSH_PROMISE: the promised stream identifier."""
-    opaque_data: bytes | None = None
-    """PING: the 8 opaque octets."""
-    window_size_increment: int | None = None
-    """WINDOW_UPDATE: the increment."""
-    fragment: bytes | None = None
-    """HEADERS/PUSH_PROMISE/CONTINUATION: the header block fragment."""
-    fragment_offset: int | None = None
-    """Absolute offset of ``fragment``."""
-    padding: bytes | None = None
-    """The padding octets (should be zero, RFC 9113 §6.1)."""
-    origin: bytes | None = None
-    """ALTSVC: origin; ORIGIN frames use ``origins``."""
-    field_value: bytes | None = None
-    """ALTSVC: Alt-Svc field value; PRIORITY_UPDATE: Priority field value."""
-    origins: tuple[bytes, ...] | None = None
-    """ORIGIN: the origin entries (RFC 8336 §2)."""
-    prioritized_stream_id: int | None = None
-    """PRIORITY_UPDATE: the prioritized stream (RFC 9218 §7.1)."""
     direction: Direction | None = None
     """The side that sent it; ``None`` when unknown (set by the connection layer)."""
     header_block: HeaderBlock | None = None
@@ -176,6 +265,12 @@ class Frame(NamedTuple):
     def end(self) -> int:
         """Offset just after the frame."""
         return self.offset + c.FRAME_HEADER_LENGTH + len(self.payload)
+
+    @property
+    def data_length(self) -> int | None:
+        """DATA: octets of data, padding excluded (else ``None``)."""
+        body = self.body
+        return body.data_length if type(body) is Data else None
 
 
 _DIAGNOSTICS = Frame._fields.index("diagnostics")
@@ -215,7 +310,6 @@ class FrameReader:
         self.max_frame_size_known = True
         """False when the receiver's SETTINGS are not in the input (one direction, or a
         capture that missed them): a larger frame is then a warning, not an error."""
-        self.frames_read = 0
         self._open_block: int | None = None
         """Stream of the header block awaiting CONTINUATION (RFC 9113 §6.10)."""
         self.resyncing = False
@@ -388,7 +482,7 @@ class FrameReader:
         elif head[:4] == c.PREFACE[:4]:
             out.append(
                 _error(self._offset, f"damaged connection preface at offset {self._offset}",
-                       PROTOCOL_ERROR, len(head))
+                       ErrorCode.PROTOCOL_ERROR, len(head))
             )
         return True
 
@@ -402,7 +496,6 @@ class FrameReader:
             max_frame_size_known=self.max_frame_size_known,
             open_block=self._open_block, direction=self.direction,
         )
-        self.frames_read += 1
         if self._open_block is not None or frame.type in _BLOCK_TYPES:
             self._open_block = _next_open_block(frame, self._open_block)
         return frame
@@ -449,10 +542,11 @@ def decode_frame(
         # The commonest frames, built directly: what the checks below give them.
         if ftype == FrameType.DATA:
             return Frame(offset, length, ftype, flags, False, stream_id, payload,
-                         data_length=len(payload), data=payload, direction=direction)
+                         Data(None, payload), direction=direction)
         return Frame(offset, length, ftype, flags, False, stream_id, payload,
-                     fragment=payload, fragment_offset=p0, direction=direction)
+                     Headers(fragment=payload, fragment_offset=p0), direction=direction)
     diags: list[Diagnostic] = []
+    spec = FRAME_BODIES.get(ftype)
     name = c.type_name(ftype)
     where = f"{name} frame at offset {offset}"
     if truncated:
@@ -463,7 +557,7 @@ def decode_frame(
     if length > max_frame_size and max_frame_size_known:
         diags.append(
             _error(offset, f"{where}: length {length} exceeds SETTINGS_MAX_FRAME_SIZE "
-                   f"{max_frame_size}", FRAME_SIZE_ERROR, 3)
+                   f"{max_frame_size}", ErrorCode.FRAME_SIZE_ERROR, 3)
         )
     elif length > max_frame_size:
         # RFC 9113 §4.2: the limit is what the *receiver* announced; its SETTINGS are not
@@ -482,16 +576,23 @@ def decode_frame(
     ):
         diags.append(
             _error(offset, f"{where} interleaved in the header block of stream {open_block}, "
-                   "which awaits CONTINUATION", PROTOCOL_ERROR, c.FRAME_HEADER_LENGTH)
+                   "which awaits CONTINUATION", ErrorCode.PROTOCOL_ERROR,
+                   c.FRAME_HEADER_LENGTH)
         )
-    fields: dict[str, object] = {}
-    if not truncated:
-        _decode_payload(ftype, flags, stream_id, payload, p0, where, open_block, fields, diags)
-    return Frame(
-        offset=offset, length=length, type=ftype, flags=flags, reserved=reserved,
-        stream_id=stream_id, payload=payload, truncated=truncated, diagnostics=tuple(diags),
-        direction=direction, **fields,  # type: ignore[arg-type]
-    )
+    if spec is None:
+        body: FrameBody = Unknown()
+    elif truncated:
+        body = spec.body()
+    else:
+        if ftype in _ON_STREAM and stream_id == 0:
+            diags.append(_error(p0 - 4, f"{where}: {name} on stream 0",
+                                ErrorCode.PROTOCOL_ERROR, 4))
+        if ftype in _ON_CONNECTION and stream_id != 0:
+            diags.append(_error(p0 - 4, f"{where}: {name} on stream {stream_id}, must be "
+                                "stream 0", ErrorCode.PROTOCOL_ERROR, 4))
+        body = spec.parse(_Payload(flags, stream_id, payload, p0, where, open_block, diags))
+    return Frame(offset, length, ftype, flags, reserved, stream_id, payload, body,
+                 truncated, tuple(diags), direction)
 
 
 _COMMON_EXCLUDED: dict[int, int] = {FrameType.DATA: c.PADDED,
@@ -508,190 +609,236 @@ _ON_CONNECTION = frozenset({FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY
 """RFC 9113 §6: the frame types that must be on stream 0."""
 
 
-def _decode_payload(
-    ftype: int,
-    flags: int,
-    stream_id: int,
-    payload: bytes,
-    p0: int,
-    where: str,
-    open_block: int | None,
-    fields: dict[str, object],
-    diags: list[Diagnostic],
-) -> None:
-    """Fill ``fields`` with the type-specific fields and ``diags`` with RFC 9113 §6 checks."""
-    n = len(payload)
-    if ftype in _ON_STREAM and stream_id == 0:
-        diags.append(
-            _error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream 0", PROTOCOL_ERROR, 4)
-        )
-    if ftype in _ON_CONNECTION and stream_id != 0:
-        diags.append(_error(p0 - 4, f"{where}: {c.type_name(ftype)} on stream {stream_id}, "
-                            "must be stream 0", PROTOCOL_ERROR, 4))
+class _Payload(NamedTuple):
+    """What a body's parse function reads, and where it reports (``diags``)."""
 
-    def fixed(size: int) -> bool:
-        if n != size:
-            diags.append(_error(p0 - 9, f"{where}: payload is {n} byte(s), must be {size}",
-                                FRAME_SIZE_ERROR, 3))
+    flags: int
+    stream_id: int
+    data: bytes
+    """The payload."""
+    p0: int
+    """Absolute offset of the payload's first octet."""
+    where: str
+    """``HEADERS frame at offset N``: how the diagnostics name the frame."""
+    open_block: int | None
+    diags: list[Diagnostic]
+
+    def fixed(self, size: int) -> bool:
+        """The payload is exactly ``size`` octets, or a FRAME_SIZE_ERROR says it is not."""
+        if len(self.data) != size:
+            self.diags.append(_error(self.p0 - 9, f"{self.where}: payload is "
+                                     f"{len(self.data)} byte(s), must be {size}",
+                                     ErrorCode.FRAME_SIZE_ERROR, 3))
             return False
         return True
 
-    def padded(body: bytes) -> tuple[bytes, int] | None:
-        """Strip padding (RFC 9113 §6.1): returns (body without padding, start offset)."""
-        if not flags & c.PADDED:
-            return body, p0
-        if not body:
-            diags.append(_error(p0, f"{where}: PADDED but no Pad Length octet", FRAME_SIZE_ERROR))
-            return None
-        pad = body[0]
-        fields["pad_length"] = pad
-        if pad >= len(body):
-            diags.append(_error(p0, f"{where}: padding of {pad} byte(s) is longer than the "
-                                f"{len(body) - 1} byte(s) after the Pad Length", PROTOCOL_ERROR, 1))
-            return None
-        padding = body[len(body) - pad :]
-        fields["padding"] = padding
+    def unpadded(self) -> tuple[int | None, bytes | None, bytes | None, int]:
+        """RFC 9113 §6.1 padding: ``(pad_length, body, padding, body offset)``; ``body``
+        is ``None`` when the padding is malformed (and a diagnostic says how)."""
+        data, p0, where = self.data, self.p0, self.where
+        if not self.flags & c.PADDED:
+            return None, data, None, p0
+        if not data:
+            self.diags.append(_error(p0, f"{where}: PADDED but no Pad Length octet",
+                                     ErrorCode.FRAME_SIZE_ERROR))
+            return None, None, None, p0
+        pad = data[0]
+        if pad >= len(data):
+            self.diags.append(_error(p0, f"{where}: padding of {pad} byte(s) is longer than "
+                                     f"the {len(data) - 1} byte(s) after the Pad Length",
+                                     ErrorCode.PROTOCOL_ERROR, 1))
+            return pad, None, None, p0
+        padding = data[len(data) - pad :]
         if any(padding):
-            diags.append(_warning(p0 + len(body) - pad, f"{where}: padding is not all zero",
-                                  pad))
-        return body[1 : len(body) - pad], p0 + 1
+            self.diags.append(_warning(p0 + len(data) - pad, f"{where}: padding is not all "
+                                       "zero", pad))
+        return pad, data[1 : len(data) - pad], padding, p0 + 1
 
-    if ftype == FrameType.DATA:
-        stripped = padded(payload)
-        if stripped is not None:
-            fields["data"], fields["data_length"] = stripped[0], len(stripped[0])
-    elif ftype in (FrameType.HEADERS, FrameType.PUSH_PROMISE):
-        stripped = padded(payload)
-        if stripped is None:
-            return
-        body, start = stripped
-        if ftype == FrameType.HEADERS and flags & c.PRIORITY_FLAG:
-            if len(body) < 5:
-                diags.append(_error(start, f"{where}: PRIORITY flag but only {len(body)} byte(s) "
-                                    "for the 5-byte priority fields", FRAME_SIZE_ERROR))
-                return
-            _priority(body, start, stream_id, where, fields, diags)
-            body, start = body[5:], start + 5
-        if ftype == FrameType.PUSH_PROMISE:
-            if len(body) < 4:
-                diags.append(_error(start, f"{where}: too short for the promised stream id",
-                                    FRAME_SIZE_ERROR))
-                return
-            promised = int.from_bytes(body[:4], "big") & 0x7FFF_FFFF
-            fields["promised_stream_id"] = promised
-            if promised == 0 or promised % 2:
-                diags.append(_error(start, f"{where}: promised stream {promised} is not a "
-                                    "non-zero even stream id", PROTOCOL_ERROR, 4))
-            body, start = body[4:], start + 4
-        fields["fragment"], fields["fragment_offset"] = body, start
-    elif ftype == FrameType.PRIORITY:
-        if fixed(5):
-            _priority(payload, p0, stream_id, where, fields, diags)
-    elif ftype == FrameType.RST_STREAM:
-        if fixed(4):
-            fields["error_code"] = int.from_bytes(payload, "big")
-    elif ftype == FrameType.SETTINGS:
-        if flags & c.ACK:
-            if n:
-                diags.append(_error(p0 - 9, f"{where}: SETTINGS ACK with a {n}-byte payload",
-                                    FRAME_SIZE_ERROR, 3))
-            fields["settings"] = ()
-            return
-        if n % 6:
-            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s) is not a multiple of 6",
-                                FRAME_SIZE_ERROR, 3))
-            return
-        entries = tuple(
-            Setting(p0 + i, int.from_bytes(payload[i : i + 2], "big"),
-                    int.from_bytes(payload[i + 2 : i + 6], "big"))
-            for i in range(0, n, 6)
-        )
-        fields["settings"] = entries
-        for entry in entries:
-            problem = _bad_setting(entry)
-            if problem is not None:
-                diags.append(_error(entry.offset, f"{where}: {problem[0]}", problem[1], 6))
-    elif ftype == FrameType.PING:
-        if fixed(8):
-            fields["opaque_data"] = payload
-    elif ftype == FrameType.GOAWAY:
-        if n < 8:
-            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s), at least 8 needed",
-                                FRAME_SIZE_ERROR, 3))
-            return
-        fields["last_stream_id"] = int.from_bytes(payload[:4], "big") & 0x7FFF_FFFF
-        fields["error_code"] = int.from_bytes(payload[4:8], "big")
-        fields["debug_data"] = payload[8:]
-    elif ftype == FrameType.WINDOW_UPDATE:
-        if fixed(4):
-            increment = int.from_bytes(payload, "big") & 0x7FFF_FFFF
-            fields["window_size_increment"] = increment
-            if increment == 0:
-                diags.append(_error(p0, f"{where}: window size increment of 0", PROTOCOL_ERROR, 4))
-    elif ftype == FrameType.CONTINUATION:
-        fields["fragment"], fields["fragment_offset"] = payload, p0
-        if open_block is None and stream_id != 0:
-            diags.append(_error(p0 - 9, f"{where}: CONTINUATION without an open header block",
-                                PROTOCOL_ERROR, 9))
-    elif ftype == FrameType.ALTSVC:
-        # RFC 7838 §4: Origin-Len (16), Origin, Alt-Svc-Field-Value.
-        if n < 2 or 2 + int.from_bytes(payload[:2], "big") > n:
-            diags.append(_warning(p0, f"{where}: malformed (origin length past the payload); "
-                                  "RFC 7838 says to ignore it"))
-            return
-        origin_length = int.from_bytes(payload[:2], "big")
-        fields["origin"] = payload[2 : 2 + origin_length]
-        fields["field_value"] = payload[2 + origin_length :]
-    elif ftype == FrameType.ORIGIN:
-        # RFC 8336 §2: a sequence of Origin-Len (16) + ASCII-Origin.
-        origins: list[bytes] = []
-        i = 0
-        while i < n:
-            if i + 2 > n or i + 2 + int.from_bytes(payload[i : i + 2], "big") > n:
-                diags.append(_warning(p0 + i, f"{where}: origin entry runs past the payload"))
-                break
-            size = int.from_bytes(payload[i : i + 2], "big")
-            origins.append(payload[i + 2 : i + 2 + size])
-            i += 2 + size
-        fields["origins"] = tuple(origins)
-        if stream_id:
-            diags.append(_warning(p0 - 4, f"{where}: ORIGIN on stream {stream_id} is ignored "
-                                  "(RFC 8336 §2.1)", 4))
-    elif ftype == FrameType.PRIORITY_UPDATE:
-        # RFC 9218 §7.1: Prioritized Stream ID (31), Priority Field Value.
-        if stream_id:
-            diags.append(_error(p0 - 4, f"{where}: PRIORITY_UPDATE on stream {stream_id}",
-                                PROTOCOL_ERROR, 4))
-        if n < 4:
-            diags.append(_error(p0 - 9, f"{where}: payload of {n} byte(s), at least 4 needed",
-                                FRAME_SIZE_ERROR, 3))
-            return
-        fields["prioritized_stream_id"] = int.from_bytes(payload[:4], "big") & 0x7FFF_FFFF
-        fields["field_value"] = payload[4:]
+    def priority(self, body: bytes, start: int) -> tuple[bool, int, int]:
+        """RFC 9113 §6.3 (and §6.2): ``(exclusive, stream dependency, weight)``."""
+        word = int.from_bytes(body[:4], "big")
+        dependency = word & 0x7FFF_FFFF
+        if dependency == self.stream_id and self.stream_id:
+            self.diags.append(_error(start, f"{self.where}: stream {self.stream_id} depends "
+                                     "on itself", ErrorCode.PROTOCOL_ERROR, 4))
+        return bool(word >> 31), dependency, body[4] + 1
 
 
-def _priority(
-    body: bytes, start: int, stream_id: int, where: str,
-    fields: dict[str, object], diags: list[Diagnostic],
-) -> None:
-    """RFC 9113 §6.3 (and §6.2): E bit, 31-bit stream dependency, weight octet."""
-    word = int.from_bytes(body[:4], "big")
-    fields["exclusive"] = bool(word >> 31)
-    fields["stream_dependency"] = word & 0x7FFF_FFFF
-    fields["weight"] = body[4] + 1
-    if word & 0x7FFF_FFFF == stream_id and stream_id:
-        diags.append(_error(start, f"{where}: stream {stream_id} depends on itself",
-                            PROTOCOL_ERROR, 4))
+def _parse_data(p: _Payload) -> Data:
+    pad, data, padding, _start = p.unpadded()
+    return Data(pad, data, padding)
+
+
+def _parse_headers(p: _Payload) -> Headers:
+    pad, body, padding, start = p.unpadded()
+    if body is None:
+        return Headers(pad_length=pad)
+    if not p.flags & c.PRIORITY_FLAG:
+        return Headers(pad, fragment=body, fragment_offset=start, padding=padding)
+    if len(body) < 5:
+        p.diags.append(_error(start, f"{p.where}: PRIORITY flag but only {len(body)} byte(s) "
+                              "for the 5-byte priority fields", ErrorCode.FRAME_SIZE_ERROR))
+        return Headers(pad, padding=padding)
+    exclusive, dependency, weight = p.priority(body, start)
+    return Headers(pad, exclusive, dependency, weight, body[5:], start + 5, padding)
+
+
+def _parse_priority(p: _Payload) -> Priority:
+    if not p.fixed(5):
+        return Priority()
+    return Priority(*p.priority(p.data, p.p0))
+
+
+def _parse_rst_stream(p: _Payload) -> RstStream:
+    return RstStream(int.from_bytes(p.data, "big")) if p.fixed(4) else RstStream()
+
+
+def _parse_settings(p: _Payload) -> Settings:
+    n, data, p0 = len(p.data), p.data, p.p0
+    if p.flags & c.ACK:
+        if n:
+            p.diags.append(_error(p0 - 9, f"{p.where}: SETTINGS ACK with a {n}-byte payload",
+                                  ErrorCode.FRAME_SIZE_ERROR, 3))
+        return Settings(())
+    if n % 6:
+        p.diags.append(_error(p0 - 9, f"{p.where}: payload of {n} byte(s) is not a multiple "
+                              "of 6", ErrorCode.FRAME_SIZE_ERROR, 3))
+        return Settings()
+    entries = tuple(
+        Setting(p0 + i, int.from_bytes(data[i : i + 2], "big"),
+                int.from_bytes(data[i + 2 : i + 6], "big"))
+        for i in range(0, n, 6)
+    )
+    for entry in entries:
+        problem = _bad_setting(entry)
+        if problem is not None:
+            p.diags.append(_error(entry.offset, f"{p.where}: {problem[0]}", problem[1], 6))
+    return Settings(entries)
+
+
+def _parse_push_promise(p: _Payload) -> PushPromise:
+    pad, body, padding, start = p.unpadded()
+    if body is None:
+        return PushPromise(pad)
+    if len(body) < 4:
+        p.diags.append(_error(start, f"{p.where}: too short for the promised stream id",
+                              ErrorCode.FRAME_SIZE_ERROR))
+        return PushPromise(pad, padding=padding)
+    promised = int.from_bytes(body[:4], "big") & 0x7FFF_FFFF
+    if promised == 0 or promised % 2:
+        p.diags.append(_error(start, f"{p.where}: promised stream {promised} is not a "
+                              "non-zero even stream id", ErrorCode.PROTOCOL_ERROR, 4))
+    return PushPromise(pad, promised, body[4:], start + 4, padding)
+
+
+def _parse_ping(p: _Payload) -> Ping:
+    return Ping(p.data) if p.fixed(8) else Ping()
+
+
+def _parse_goaway(p: _Payload) -> Goaway:
+    data = p.data
+    if len(data) < 8:
+        p.diags.append(_error(p.p0 - 9, f"{p.where}: payload of {len(data)} byte(s), at "
+                              "least 8 needed", ErrorCode.FRAME_SIZE_ERROR, 3))
+        return Goaway()
+    return Goaway(int.from_bytes(data[:4], "big") & 0x7FFF_FFFF,
+                  int.from_bytes(data[4:8], "big"), data[8:])
+
+
+def _parse_window_update(p: _Payload) -> WindowUpdate:
+    if not p.fixed(4):
+        return WindowUpdate()
+    increment = int.from_bytes(p.data, "big") & 0x7FFF_FFFF
+    if increment == 0:
+        p.diags.append(_error(p.p0, f"{p.where}: window size increment of 0",
+                              ErrorCode.PROTOCOL_ERROR, 4))
+    return WindowUpdate(increment)
+
+
+def _parse_continuation(p: _Payload) -> Continuation:
+    if p.open_block is None and p.stream_id != 0:
+        p.diags.append(_error(p.p0 - 9, f"{p.where}: CONTINUATION without an open header "
+                              "block", ErrorCode.PROTOCOL_ERROR, 9))
+    return Continuation(p.data, p.p0)
+
+
+def _parse_altsvc(p: _Payload) -> AltSvc:
+    # RFC 7838 §4: Origin-Len (16), Origin, Alt-Svc-Field-Value.
+    data = p.data
+    if len(data) < 2 or 2 + int.from_bytes(data[:2], "big") > len(data):
+        p.diags.append(_warning(p.p0, f"{p.where}: malformed (origin length past the "
+                                "payload); RFC 7838 says to ignore it"))
+        return AltSvc()
+    origin_length = int.from_bytes(data[:2], "big")
+    return AltSvc(data[2 : 2 + origin_length], data[2 + origin_length :])
+
+
+def _parse_origin(p: _Payload) -> Origin:
+    # RFC 8336 §2: a sequence of Origin-Len (16) + ASCII-Origin.
+    data, n = p.data, len(p.data)
+    origins: list[bytes] = []
+    i = 0
+    while i < n:
+        if i + 2 > n or i + 2 + int.from_bytes(data[i : i + 2], "big") > n:
+            p.diags.append(_warning(p.p0 + i, f"{p.where}: origin entry runs past the payload"))
+            break
+        size = int.from_bytes(data[i : i + 2], "big")
+        origins.append(data[i + 2 : i + 2 + size])
+        i += 2 + size
+    if p.stream_id:
+        p.diags.append(_warning(p.p0 - 4, f"{p.where}: ORIGIN on stream {p.stream_id} is "
+                                "ignored (RFC 8336 §2.1)", 4))
+    return Origin(tuple(origins))
+
+
+def _parse_priority_update(p: _Payload) -> PriorityUpdate:
+    # RFC 9218 §7.1: Prioritized Stream ID (31), Priority Field Value.
+    if p.stream_id:
+        p.diags.append(_error(p.p0 - 4, f"{p.where}: PRIORITY_UPDATE on stream {p.stream_id}",
+                              ErrorCode.PROTOCOL_ERROR, 4))
+    if len(p.data) < 4:
+        p.diags.append(_error(p.p0 - 9, f"{p.where}: payload of {len(p.data)} byte(s), at "
+                              "least 4 needed", ErrorCode.FRAME_SIZE_ERROR, 3))
+        return PriorityUpdate()
+    return PriorityUpdate(int.from_bytes(p.data[:4], "big") & 0x7FFF_FFFF, p.data[4:])
+
+
+class FrameSpec(NamedTuple):
+    """How a frame type's payload is read: its body record, and the function that
+    parses it (checks of RFC 9113 §6 go to the payload's ``diags``)."""
+
+    body: type[FrameBody]
+    parse: Callable[[_Payload], FrameBody]
+
+
+FRAME_BODIES: dict[int, FrameSpec] = {
+    FrameType.DATA: FrameSpec(Data, _parse_data),
+    FrameType.HEADERS: FrameSpec(Headers, _parse_headers),
+    FrameType.PRIORITY: FrameSpec(Priority, _parse_priority),
+    FrameType.RST_STREAM: FrameSpec(RstStream, _parse_rst_stream),
+    FrameType.SETTINGS: FrameSpec(Settings, _parse_settings),
+    FrameType.PUSH_PROMISE: FrameSpec(PushPromise, _parse_push_promise),
+    FrameType.PING: FrameSpec(Ping, _parse_ping),
+    FrameType.GOAWAY: FrameSpec(Goaway, _parse_goaway),
+    FrameType.WINDOW_UPDATE: FrameSpec(WindowUpdate, _parse_window_update),
+    FrameType.CONTINUATION: FrameSpec(Continuation, _parse_continuation),
+    FrameType.ALTSVC: FrameSpec(AltSvc, _parse_altsvc),
+    FrameType.ORIGIN: FrameSpec(Origin, _parse_origin),
+    FrameType.PRIORITY_UPDATE: FrameSpec(PriorityUpdate, _parse_priority_update),
+}
+"""The frame types wiretool reads, by type octet; any other type's body is ``Unknown``.
+A new type is a body record, a parse function and an entry here."""
 
 
 def _bad_setting(entry: Setting) -> tuple[str, int] | None:
     """RFC 9113 §6.5.2 (and RFC 8441, RFC 9218) value ranges."""
     ident, value = entry.identifier, entry.value
     if ident in (0x2, 0x8, 0x9) and value > 1:
-        return f"SETTINGS_{entry.name} = {value}, must be 0 or 1", PROTOCOL_ERROR
+        return f"SETTINGS_{entry.name} = {value}, must be 0 or 1", ErrorCode.PROTOCOL_ERROR
     if ident == 0x4 and value > 0x7FFF_FFFF:
-        return f"SETTINGS_INITIAL_WINDOW_SIZE = {value} exceeds 2^31-1", FLOW_CONTROL_ERROR
+        return (f"SETTINGS_INITIAL_WINDOW_SIZE = {value} exceeds 2^31-1",
+                ErrorCode.FLOW_CONTROL_ERROR)
     if ident == 0x5 and not c.DEFAULT_MAX_FRAME_SIZE <= value <= c.MAX_MAX_FRAME_SIZE:
         return (f"SETTINGS_MAX_FRAME_SIZE = {value} outside 16384..16777215",
-                PROTOCOL_ERROR)
+                ErrorCode.PROTOCOL_ERROR)
     return None

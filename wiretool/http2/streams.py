@@ -22,7 +22,7 @@ from __future__ import annotations
 from wiretool.direction import Direction
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
-from wiretool.http2.frames import Frame
+from wiretool.http2.frames import Frame, Goaway
 
 _CLIENT_ENDED = 1
 _SERVER_ENDED = 2
@@ -49,13 +49,14 @@ class StreamStates:
         """The stream ids ``frame`` closes (usually none, or its own stream)."""
         stream_id = frame.stream_id
         if stream_id == 0:
-            if frame.type == FrameType.GOAWAY and frame.last_stream_id is not None:
+            body = frame.body
+            if type(body) is Goaway and body.last_stream_id is not None:
                 # The receiver of the GOAWAY initiated these: odd when the server sent it.
                 parity = 1 if frame.direction is Direction.SERVER else 0
                 if frame.direction is None:
                     return []
                 gone = [s for s in self._open
-                        if s > frame.last_stream_id and s & 1 == parity]
+                        if s > body.last_stream_id and s & 1 == parity]
                 for gone_id in gone:
                     del self._open[gone_id]
                 return gone

@@ -22,7 +22,28 @@ from wiretool.capture.model import CaptureDiagnostic
 from wiretool.errors import Diagnostic
 from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
-from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
+from wiretool.http2.frames import (
+    AltSvc,
+    Continuation,
+    Data,
+    Frame,
+    FrameBody,
+    Goaway,
+    H2Diagnostic,
+    Headers,
+    Origin,
+    Ping,
+    Preface,
+    Priority,
+    PriorityUpdate,
+    PushPromise,
+    Record,
+    RstStream,
+    Setting,
+    Settings,
+    Unknown,
+    WindowUpdate,
+)
 from wiretool.http2.hpack import HeaderBlock, HeaderField, TableEntry
 from wiretool.memo import Usefulness
 from wiretool.render.escape import escape_bytes
@@ -328,45 +349,140 @@ def frame_json(frame: Frame, *, hpack_table: bool = False,
     return out
 
 
-_SIMPLE_MEMBERS = ("pad_length", "data_length", "exclusive", "stream_dependency", "weight",
-                   "error_code", "last_stream_id", "promised_stream_id",
-                   "window_size_increment", "prioritized_stream_id")
-"""Frame fields written as they are, in this order, when the frame has them."""
-
-
 def _frame_rest(frame: Frame) -> dict[str, Any]:
     """The members of a frame's object after ``reserved`` and before ``headers``: those
-    that only some frames have."""
+    of its type (``_BODY_MEMBERS``), after ``truncated`` for a truncated frame."""
     out: dict[str, Any] = {}
     if frame.truncated:
         out["truncated"] = True
         out["payload_present"] = len(frame.payload)
-    for name in _SIMPLE_MEMBERS:
-        value = getattr(frame, name)
-        if value is not None:
-            out[name] = value
-    if frame.error_code is not None:
-        out["error_name"] = c.error_name(frame.error_code)
-    if frame.debug_data is not None:
-        _bytes_fields(out, "debug_data", frame.debug_data)
-    if frame.opaque_data is not None:
-        out["opaque_data"] = frame.opaque_data.hex()
-    if frame.settings is not None:
-        out["settings"] = [
-            {"offset": s.offset, "id": s.identifier, "name": s.name, "value": s.value}
-            for s in frame.settings
-        ]
-    if frame.fragment is not None:
-        out["fragment_length"] = len(frame.fragment)
-    if frame.origin is not None:
-        _bytes_fields(out, "origin", frame.origin)
-    if frame.field_value is not None:
-        _bytes_fields(out, "field_value", frame.field_value)
-    if frame.origins is not None:
-        out["origins"] = [_text(o) for o in frame.origins]
-    if frame.type not in c.FrameType._value2member_map_:
-        out["payload_hex"] = frame.payload.hex()
+    _BODY_MEMBERS[type(frame.body)](out, frame)
     return out
+
+
+def _put(out: dict[str, Any], **members: object) -> None:
+    """Add the members that are not ``None``, in order."""
+    for key, value in members.items():
+        if value is not None:
+            out[key] = value
+
+
+def _settings_json(settings: tuple[Setting, ...]) -> list[dict[str, Any]]:
+    return [{"offset": s.offset, "id": s.identifier, "name": s.name, "value": s.value}
+            for s in settings]
+
+
+def _data_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Data
+    _put(out, pad_length=body.pad_length, data_length=body.data_length)
+
+
+def _headers_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Headers
+    _put(out, pad_length=body.pad_length, exclusive=body.exclusive,
+         stream_dependency=body.stream_dependency, weight=body.weight,
+         fragment_length=None if body.fragment is None else len(body.fragment))
+
+
+def _priority_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Priority
+    _put(out, exclusive=body.exclusive, stream_dependency=body.stream_dependency,
+         weight=body.weight)
+
+
+def _rst_stream_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is RstStream
+    if body.error_code is not None:
+        out["error_code"] = body.error_code
+        out["error_name"] = c.error_name(body.error_code)
+
+
+def _settings_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Settings
+    if body.settings is not None:
+        out["settings"] = _settings_json(body.settings)
+
+
+def _push_promise_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is PushPromise
+    _put(out, pad_length=body.pad_length, promised_stream_id=body.promised_stream_id,
+         fragment_length=None if body.fragment is None else len(body.fragment))
+
+
+def _ping_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Ping
+    if body.opaque_data is not None:
+        out["opaque_data"] = body.opaque_data.hex()
+
+
+def _goaway_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Goaway
+    _put(out, error_code=body.error_code, last_stream_id=body.last_stream_id)
+    if body.error_code is not None:
+        out["error_name"] = c.error_name(body.error_code)
+    if body.debug_data is not None:
+        _bytes_fields(out, "debug_data", body.debug_data)
+
+
+def _window_update_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is WindowUpdate
+    _put(out, window_size_increment=body.window_size_increment)
+
+
+def _continuation_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Continuation
+    if body.fragment is not None:
+        out["fragment_length"] = len(body.fragment)
+
+
+def _altsvc_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is AltSvc
+    if body.origin is not None:
+        _bytes_fields(out, "origin", body.origin)
+    if body.field_value is not None:
+        _bytes_fields(out, "field_value", body.field_value)
+
+
+def _origin_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Origin
+    if body.origins is not None:
+        out["origins"] = [_text(o) for o in body.origins]
+
+
+def _priority_update_members(out: dict[str, Any], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is PriorityUpdate
+    _put(out, prioritized_stream_id=body.prioritized_stream_id)
+    if body.field_value is not None:
+        _bytes_fields(out, "field_value", body.field_value)
+
+
+def _unknown_members(out: dict[str, Any], frame: Frame) -> None:
+    out["payload_hex"] = frame.payload.hex()
+
+
+_BODY_MEMBERS: dict[type[FrameBody], Callable[[dict[str, Any], Frame], None]] = {
+    Data: _data_members, Headers: _headers_members, Priority: _priority_members,
+    RstStream: _rst_stream_members, Settings: _settings_members,
+    PushPromise: _push_promise_members, Ping: _ping_members, Goaway: _goaway_members,
+    WindowUpdate: _window_update_members, Continuation: _continuation_members,
+    AltSvc: _altsvc_members, Origin: _origin_members,
+    PriorityUpdate: _priority_update_members, Unknown: _unknown_members,
+}
+"""A frame's type-specific members, one writer per body record (documented in the
+JSON Lines contract)."""
 
 
 def diagnostic_json(
@@ -542,14 +658,13 @@ def _located_objects(record: Located, hpack_table: bool) -> Iterator[dict[str, A
         objects = iter([grpc_status_json(inner)] + [
             diagnostic_json(d, inner.direction, inner.frame_offset) for d in inner.diagnostics])
     elif isinstance(inner, H2cUpgrade):
-        settings = inner.settings
+        settings = inner.settings.body if inner.settings is not None else None
         objects = iter([{
             "record": "h2c-upgrade", "direction": "client", "method": inner.method,
             "path": inner.path, "request_length": inner.request_length,
             "response_length": inner.response_length,
-            "settings": None if settings is None or settings.settings is None else [
-                {"offset": s.offset, "id": s.identifier, "name": s.name, "value": s.value}
-                for s in settings.settings],
+            "settings": None if not isinstance(settings, Settings) or settings.settings is None
+            else _settings_json(settings.settings),
         }])
     else:
         objects = record_objects(inner, hpack_table=hpack_table)
@@ -687,12 +802,14 @@ class FrameLines:
 def _rest_text(frame: Frame) -> str:
     """The members of ``_frame_rest(frame)``, each after ``", "``: directly for the
     commonest frames (DATA, and HEADERS without padding or priority), else encoded."""
-    if not frame.truncated and frame.pad_length is None:
-        if frame.type == c.FrameType.DATA and frame.data_length is not None:
-            return f', "data_length": {frame.data_length}'
-        if (frame.type == c.FrameType.HEADERS and frame.exclusive is None
-                and frame.fragment is not None):
-            return f', "fragment_length": {len(frame.fragment)}'
+    body = frame.body
+    if not frame.truncated:
+        if type(body) is Data:
+            if body.pad_length is None and body.data is not None:
+                return f', "data_length": {len(body.data)}'
+        elif (type(body) is Headers and body.pad_length is None and body.exclusive is None
+              and body.fragment is not None):
+            return f', "fragment_length": {len(body.fragment)}'
     rest = _frame_rest(frame)
     if not rest:
         return ""

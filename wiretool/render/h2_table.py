@@ -25,8 +25,27 @@ from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2 import constants as c
-from wiretool.http2.constants import FrameType
-from wiretool.http2.frames import Frame, H2Diagnostic, Preface, Record
+from wiretool.http2.frames import (
+    AltSvc,
+    Continuation,
+    Data,
+    Frame,
+    FrameBody,
+    Goaway,
+    H2Diagnostic,
+    Headers,
+    Origin,
+    Ping,
+    Preface,
+    Priority,
+    PriorityUpdate,
+    PushPromise,
+    Record,
+    RstStream,
+    Settings,
+    Unknown,
+    WindowUpdate,
+)
 from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
 from wiretool.protobuf.model import Field, Message
 from wiretool.render.escape import escape_bytes, shorten
@@ -55,43 +74,7 @@ def frame_summary(frame: Frame) -> str:
     parts: list[str] = []
     if frame.truncated:
         parts.append(f"truncated: {len(frame.payload)} of {frame.length} payload bytes")
-    if frame.pad_length is not None:
-        parts.append(f"pad {frame.pad_length}")
-    if frame.type == FrameType.DATA and frame.data is not None:
-        parts.append(f"{frame.data_length} data bytes {_show(frame.data, 24)!s}")
-    if frame.stream_dependency is not None:
-        parts.append(
-            f"depends on {frame.stream_dependency}{' exclusive' if frame.exclusive else ''}, "
-            f"weight {frame.weight}"
-        )
-    if frame.promised_stream_id is not None:
-        parts.append(f"promised stream {frame.promised_stream_id}")
-    if frame.fragment is not None:
-        parts.append(f"fragment {len(frame.fragment)} bytes")
-    if frame.settings is not None:
-        if frame.flags & c.ACK and frame.type == FrameType.SETTINGS:
-            parts.append("ACK")
-        parts += [f"{s.name}={s.value}" for s in frame.settings]
-    if frame.error_code is not None:
-        if frame.last_stream_id is not None:
-            parts.append(f"last stream {frame.last_stream_id}")
-        parts.append(c.error_name(frame.error_code))
-    if frame.debug_data:
-        parts.append(f"debug {_show(frame.debug_data, 40)}")
-    if frame.opaque_data is not None:
-        parts.append(f"opaque {frame.opaque_data.hex()}")
-    if frame.window_size_increment is not None:
-        parts.append(f"increment {frame.window_size_increment}")
-    if frame.origin is not None:
-        parts.append(f"origin {_show(frame.origin, 40)}")
-    if frame.prioritized_stream_id is not None:
-        parts.append(f"stream {frame.prioritized_stream_id}")
-    if frame.field_value is not None:
-        parts.append(_show(frame.field_value, 60))
-    if frame.origins is not None:
-        parts += [_show(o, 40) for o in frame.origins]
-    if frame.type not in c.FrameType._value2member_map_:
-        parts.append(f"payload {shorten(frame.payload.hex(), 48)}")
+    _BODY_SUMMARY[type(frame.body)](parts, frame)
     block = frame.header_block
     if block is not None:
         ratio = block.ratio
@@ -100,6 +83,139 @@ def frame_summary(frame: Frame) -> str:
             + ("" if ratio is None else f" ({ratio:.0%})")
         )
     return ", ".join(parts)
+
+
+def _pad(parts: list[str], pad_length: int | None) -> None:
+    if pad_length is not None:
+        parts.append(f"pad {pad_length}")
+
+
+def _depends(parts: list[str], body: Headers | Priority) -> None:
+    if body.stream_dependency is not None:
+        parts.append(f"depends on {body.stream_dependency}"
+                     f"{' exclusive' if body.exclusive else ''}, weight {body.weight}")
+
+
+def _fragment(parts: list[str], fragment: bytes | None) -> None:
+    if fragment is not None:
+        parts.append(f"fragment {len(fragment)} bytes")
+
+
+def _data_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Data
+    _pad(parts, body.pad_length)
+    if body.data is not None:
+        parts.append(f"{body.data_length} data bytes {_show(body.data, 24)!s}")
+
+
+def _headers_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Headers
+    _pad(parts, body.pad_length)
+    _depends(parts, body)
+    _fragment(parts, body.fragment)
+
+
+def _priority_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Priority
+    _depends(parts, body)
+
+
+def _rst_stream_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is RstStream
+    if body.error_code is not None:
+        parts.append(c.error_name(body.error_code))
+
+
+def _settings_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Settings
+    if body.settings is not None:
+        if frame.flags & c.ACK:
+            parts.append("ACK")
+        parts += [f"{s.name}={s.value}" for s in body.settings]
+
+
+def _push_promise_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is PushPromise
+    _pad(parts, body.pad_length)
+    if body.promised_stream_id is not None:
+        parts.append(f"promised stream {body.promised_stream_id}")
+    _fragment(parts, body.fragment)
+
+
+def _ping_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Ping
+    if body.opaque_data is not None:
+        parts.append(f"opaque {body.opaque_data.hex()}")
+
+
+def _goaway_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Goaway
+    if body.error_code is not None:
+        parts.append(f"last stream {body.last_stream_id}")
+        parts.append(c.error_name(body.error_code))
+    if body.debug_data:
+        parts.append(f"debug {_show(body.debug_data, 40)}")
+
+
+def _window_update_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is WindowUpdate
+    if body.window_size_increment is not None:
+        parts.append(f"increment {body.window_size_increment}")
+
+
+def _continuation_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Continuation
+    _fragment(parts, body.fragment)
+
+
+def _altsvc_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is AltSvc
+    if body.origin is not None:
+        parts.append(f"origin {_show(body.origin, 40)}")
+    if body.field_value is not None:
+        parts.append(_show(body.field_value, 60))
+
+
+def _origin_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is Origin
+    if body.origins is not None:
+        parts += [_show(o, 40) for o in body.origins]
+
+
+def _priority_update_summary(parts: list[str], frame: Frame) -> None:
+    body = frame.body
+    assert type(body) is PriorityUpdate
+    if body.prioritized_stream_id is not None:
+        parts.append(f"stream {body.prioritized_stream_id}")
+    if body.field_value is not None:
+        parts.append(_show(body.field_value, 60))
+
+
+def _unknown_summary(parts: list[str], frame: Frame) -> None:
+    parts.append(f"payload {shorten(frame.payload.hex(), 48)}")
+
+
+_BODY_SUMMARY: dict[type[FrameBody], Callable[[list[str], Frame], None]] = {
+    Data: _data_summary, Headers: _headers_summary, Priority: _priority_summary,
+    RstStream: _rst_stream_summary, Settings: _settings_summary,
+    PushPromise: _push_promise_summary, Ping: _ping_summary, Goaway: _goaway_summary,
+    WindowUpdate: _window_update_summary, Continuation: _continuation_summary,
+    AltSvc: _altsvc_summary, Origin: _origin_summary,
+    PriorityUpdate: _priority_update_summary, Unknown: _unknown_summary,
+}
+"""The summary column of a frame's row, one function per body record."""
 
 
 def _frames_table(first: bool, capture: bool = False) -> Table:
@@ -412,7 +528,8 @@ def render_frames(
             render_grpc_status(console, record)
         elif isinstance(record, H2cUpgrade):
             flush()
-            settings = record.settings.settings if record.settings is not None else None
+            body = record.settings.body if record.settings is not None else None
+            settings = body.settings if isinstance(body, Settings) else None
             console.print(Text(
                 f"    HTTP/1.1 {record.method} {record.path} with Upgrade: h2c "
                 f"({record.request_length} bytes), answered 101 ({record.response_length} "
