@@ -97,7 +97,7 @@ def test_one_input(data: bytes) -> None:
         at = cut
     records += session.close()
     parts: list[str] = []
-    lines = h2_jsonl.CaptureLines(hpack_table=True, summary=True)
+    lines = h2_jsonl.H2Lines(hpack_table=True, summary=True)
     for record in records:
         lines.extend(parts, record)
     for line in "".join(parts).splitlines():

@@ -14,13 +14,14 @@ This module only reads the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, Generic, TextIO, TypeVar
 
 from wiretool.capture.model import CaptureDiagnostic
+from wiretool.direction import Direction
 from wiretool.errors import Diagnostic
-from wiretool.grpc.messages import GrpcMessage, GrpcStatus
+from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import (
     AltSvc,
@@ -86,15 +87,22 @@ def entry_json(entry: TableEntry, index: int | None = None) -> dict[str, Any]:
     return out
 
 
+OFFSET = "offset"
+"""The member of a header's (and of a header block's) absolute offset."""
+BLOCK_OFFSET = "block_offset"
+"""The member of a header's offset inside its block."""
+
+
 def header_field_json(field: HeaderField, offset: int) -> dict[str, Any]:
     """One header's object; ``offset`` is its absolute offset (``HeaderBlock.field_offset``)."""
     before, after = _header_field_members(field)
-    return {**before, "offset": offset, **after}
+    return {**before, OFFSET: offset, BLOCK_OFFSET: field.block_offset, **after}
 
 
 def _header_field_members(field: HeaderField) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The members of a header's object before and after its absolute ``offset``: all
-    that the field alone decides, so ``HeaderText`` can format them once per decoding."""
+    """The members of a header's object before its ``OFFSET`` and after its
+    ``BLOCK_OFFSET``: all that the field alone decides, so ``HeaderText`` can format them
+    once per decoding."""
     before: dict[str, Any] = {}
     _bytes_fields(before, "name", field.name)
     _bytes_fields(before, "value", field.value)
@@ -107,7 +115,6 @@ def _header_field_members(field: HeaderField) -> tuple[dict[str, Any], dict[str,
         size=field.size,
     )
     after: dict[str, Any] = {
-        "block_offset": field.block_offset,
         "inserted": field.inserted,
         "evicted": [entry_json(e) for e in field.evicted],
     }
@@ -120,12 +127,20 @@ def _header_field_members(field: HeaderField) -> tuple[dict[str, Any], dict[str,
     return before, after
 
 
+_BLOCK_POSITION = ("stream_id", OFFSET)
+"""The members of a header block's object that differ between blocks of one decoding."""
+
+
 def header_block_json(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
+    return {**dict(zip(_BLOCK_POSITION, (block.stream_id, block.offset), strict=True)),
+            **_header_block_state(block, table=table)}
+
+
+def _header_block_state(block: HeaderBlock, *, table: bool) -> dict[str, Any]:
+    """The members of a header block's object after ``_BLOCK_POSITION``."""
     decoded = block.decoded_length
     ratio = block.wire_length / decoded if decoded else None  # HeaderBlock.ratio
     out: dict[str, Any] = {
-        "stream_id": block.stream_id,
-        "offset": block.offset,
         "wire_length": block.wire_length,
         "decoded_length": decoded,
         "ratio": None if ratio is None else round(ratio, 4),
@@ -276,8 +291,7 @@ class HeaderText:
                     block.table_max_size, block.table_incomplete)
         if known.tail_key != tail_key:
             known.tail_key, known.tail = tail_key, self._tail(block)
-        parts.append(f'], "header_block": {{"stream_id": {block.stream_id}, '
-                     f'"offset": {block.offset}{known.tail}')
+        parts.append(_BLOCK_POSITION_TEXT.format(block.stream_id, block.offset) + known.tail)
 
     def _block_text(self, fields: tuple[HeaderField, ...]) -> _BlockText:
         # Five pieces a field, all shared strings but the hole: its text before the
@@ -293,17 +307,9 @@ class HeaderText:
 
     @staticmethod
     def _tail(block: HeaderBlock) -> str:
-        """``header_block_json`` (without the table) after ``offset``, formatted directly:
-        what a decoding and the table state decide."""
-        decoded = block.decoded_length
-        ratio = "null" if not decoded else repr(round(block.wire_length / decoded, 4))
-        undecodable = block.undecodable_from
-        return (f', "wire_length": {block.wire_length}, '
-                f'"decoded_length": {decoded}, "ratio": {ratio}, "insertions": {block.insertions}, '
-                f'"evictions": {block.evictions}, "table_size": {block.table_size}, '
-                f'"table_max_size": {block.table_max_size}, "table_incomplete": '
-                f'{"true" if block.table_incomplete else "false"}, "undecodable_from": '
-                f'{"null" if undecodable is None else undecodable}}}')
+        """``header_block_json`` (without the table) after its position: what a decoding
+        and the table state decide."""
+        return ", " + dumps(_header_block_state(block, table=False))[1:]
 
     def _field_text(self, field: HeaderField) -> tuple[str, str]:
         """The field's text before its absolute offset and after its block offset."""
@@ -321,32 +327,7 @@ class HeaderText:
     def _text(field: HeaderField) -> tuple[str, str]:
         """The text before the absolute offset, and after the block offset."""
         before, after = _header_field_members(field)
-        del after["block_offset"]  # first of ``after``: written per block
-        return dumps(before)[:-1] + ', "offset": ', ", " + dumps(after)[1:]
-
-
-def frame_json(frame: Frame, *, hpack_table: bool = False,
-               headers: bool = True) -> dict[str, Any]:
-    """A frame's object; without ``headers``, its last two members (``headers`` and
-    ``header_block``) are left to ``HeaderText``."""
-    out: dict[str, Any] = {
-        "record": "frame",
-        "direction": frame.direction,
-        "offset": frame.offset,
-        "type": frame.type,
-        "type_name": frame.type_name,
-        "flags": frame.flags,
-        "flag_names": frame.flag_names,
-        "stream_id": frame.stream_id,
-        "length": frame.length,
-        "reserved": frame.reserved,
-    }
-    out.update(_frame_rest(frame))
-    block = frame.header_block
-    if block is not None and headers:
-        out["headers"] = [header_field_json(f, block.field_offset(f)) for f in block.fields]
-        out["header_block"] = header_block_json(block, table=hpack_table)
-    return out
+        return dumps(before)[:-1] + _OFFSET_TEXT, ", " + dumps(after)[1:]
 
 
 def _frame_rest(frame: Frame) -> dict[str, Any]:
@@ -507,19 +488,6 @@ def diagnostic_json(
     return out
 
 
-def record_objects(record: Record, *, hpack_table: bool = False) -> Iterator[dict[str, Any]]:
-    """The JSON objects of one record: a frame is followed by its diagnostics."""
-    if isinstance(record, Preface):
-        yield {"record": "preface", "direction": record.direction, "offset": record.offset,
-               "length": record.length}
-    elif isinstance(record, Frame):
-        yield frame_json(record, hpack_table=hpack_table)
-        for diag in record_diagnostics(record):
-            yield diagnostic_json(diag, record.direction, record.offset)
-    else:
-        yield diagnostic_json(record)
-
-
 def _totals_json(totals: Totals) -> dict[str, Any]:
     ratio = totals.hpack_ratio
     return {
@@ -555,7 +523,6 @@ _encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
 """``json.dumps`` with these options builds an encoder per call; one is enough."""
 
 
-# -- gRPC and captures ------------------------------------------------------------------
 
 
 def grpc_message_json(message: GrpcMessage) -> dict[str, Any]:
@@ -621,154 +588,134 @@ def time_fields(time_ns: int | None) -> dict[str, Any]:
     return {"time": round(time_ns / 1e9, 9), "time_ns": time_ns}
 
 
-def capture_objects(record: SessionRecord, *, hpack_table: bool = False,
-                    summary: bool = False) -> Iterator[dict[str, Any]]:
-    """The JSON objects of one capture-session record (see README, captures)."""
-    if isinstance(record, CaptureDiagnostic):
-        obj = diagnostic_json(record)
-        obj["packet"] = record.packet_number
-        obj["file_offset"] = obj.pop("offset")
-        yield obj
-        return
-    if isinstance(record, ConnectionStart):
-        yield {"record": "connection", "connection": endpoint_json(record.conn),
-               "http2": record.http2, "evidence": record.evidence, "reason": record.reason,
-               "swapped": record.swapped, "packet": record.packet_number,
-               **time_fields(record.time_ns)}
-        return
-    if isinstance(record, ConnectionEnd):
-        if summary:
-            yield connection_summary_json(record)
-        return
-    where = {"connection": endpoint_json(record.conn), **time_fields(record.time_ns),
-             "packet": record.packet_number}
-    for obj in _located_objects(record, hpack_table):
-        record_kind = obj.pop("record")
-        yield {"record": record_kind, **where, **obj}
+def preface_json(preface: Preface) -> dict[str, Any]:
+    return {"record": "preface", "direction": preface.direction, "offset": preface.offset,
+            "length": preface.length}
 
 
-def _located_objects(record: Located, hpack_table: bool) -> Iterator[dict[str, Any]]:
-    """The objects of a located record, before the connection and time are added."""
-    inner = record.record
-    objects: Iterator[dict[str, Any]]
-    if isinstance(inner, GrpcMessage):
-        objects = iter([grpc_message_json(inner)] + [
-            diagnostic_json(d, inner.direction, inner.frame_offset) for d in inner.diagnostics])
-    elif isinstance(inner, GrpcStatus):
-        objects = iter([grpc_status_json(inner)] + [
-            diagnostic_json(d, inner.direction, inner.frame_offset) for d in inner.diagnostics])
-    elif isinstance(inner, H2cUpgrade):
-        settings = inner.settings.body if inner.settings is not None else None
-        objects = iter([{
-            "record": "h2c-upgrade", "direction": "client", "method": inner.method,
-            "path": inner.path, "request_length": inner.request_length,
-            "response_length": inner.response_length,
-            "settings": None if not isinstance(settings, Settings) or settings.settings is None
-            else _settings_json(settings.settings),
-        }])
-    else:
-        objects = record_objects(inner, hpack_table=hpack_table)
-    yield from objects
+def h2c_upgrade_json(upgrade: H2cUpgrade) -> dict[str, Any]:
+    settings = upgrade.settings.body if upgrade.settings is not None else None
+    return {
+        "record": "h2c-upgrade", "direction": Direction.CLIENT, "method": upgrade.method,
+        "path": upgrade.path, "request_length": upgrade.request_length,
+        "response_length": upgrade.response_length,
+        "settings": None if not isinstance(settings, Settings) or settings.settings is None
+        else _settings_json(settings.settings),
+    }
 
 
-class CaptureLines:
-    """The JSON lines of a session's records: ``capture_objects`` with each connection's
-    ``"connection"`` member encoded once per connection rather than once per record;
-    the records of a connection dump without connection, time and packet members
-    (and its ``summary`` once, at the end).
+def connection_json(start: ConnectionStart) -> dict[str, Any]:
+    """``"record": "connection"``: a capture connection's verdict."""
+    return {"record": "connection", "connection": endpoint_json(start.conn),
+            "http2": start.http2, "evidence": start.evidence, "reason": start.reason,
+            "swapped": start.swapped, "packet": start.packet_number,
+            **time_fields(start.time_ns)}
 
-    The lines are exactly ``dumps(obj)`` of ``capture_objects`` (a test compares them):
-    a located record's object is ``{"record", "connection", ...rest}``, so its line is
-    the two first members, then ``dumps(rest)`` without its opening brace.
+
+def capture_diagnostic_json(diag: CaptureDiagnostic) -> dict[str, Any]:
+    """A problem of the capture file or of TCP reassembly (offsets in the file)."""
+    obj = diagnostic_json(diag)
+    obj["packet"] = diag.packet_number
+    obj["file_offset"] = obj.pop("offset")
+    return obj
+
+
+def record_objects(record: Record | GrpcRecord | H2cUpgrade) -> list[dict[str, Any]]:
+    """The objects of a connection's record other than a frame (whose line
+    ``FrameLines`` writes): the record's, then its diagnostics'."""
+    if isinstance(record, GrpcMessage | GrpcStatus):
+        head = (grpc_message_json(record) if isinstance(record, GrpcMessage)
+                else grpc_status_json(record))
+        return [head] + [diagnostic_json(d, record.direction, record.frame_offset)
+                         for d in record.diagnostics]
+    if isinstance(record, H2cUpgrade):
+        return [h2c_upgrade_json(record)]
+    if isinstance(record, Preface):
+        return [preface_json(record)]
+    assert not isinstance(record, Frame)
+    return [diagnostic_json(record)]
+
+
+def frame_diagnostics_json(frame: Frame) -> list[dict[str, Any]]:
+    """The objects of the diagnostics a frame carries (written after its line)."""
+    return [diagnostic_json(diag, frame.direction, frame.offset)
+            for diag in record_diagnostics(frame)]
+
+
+class H2Lines:
+    """The JSON lines of the records of ``decode_h2`` (the JSON Lines contract).
+
+    A record of a capture connection has, after ``record``, its ``connection``, ``time``
+    and ``packet`` members, encoded once per connection and once per packet rather
+    than once per record; one of a connection dump has none (and its ``summary`` comes
+    once, at the end). A frame's line is written by ``FrameLines``; every other line
+    is ``dumps`` of its object, the where-members after ``record``.
     """
 
     def __init__(self, *, hpack_table: bool = False, summary: bool = False,
                  memo_entries: int = HEADER_TEXT_DECODINGS) -> None:
         self.hpack_table = hpack_table
         self.summary = summary
-        self._fragments: dict[int, tuple[ConnectionInfo, str]] = {}
+        self._connections: dict[int, tuple[ConnectionInfo, str]] = {}
         self._frames = FrameLines(hpack_table=hpack_table, memo_entries=memo_entries)
         self._where: tuple[tuple[str, int | None, int | None] | None, str] = (None, "")
-        """(connection text, time, packet) of the last frame line, and the text of
+        """(connection text, time, packet) of the last located record, and the text of
         those members."""
 
-    def _fragment(self, conn: ConnectionInfo) -> str:
-        known = self._fragments.get(conn.conn_id)
+    def extend(self, parts: list[str], record: SessionRecord) -> None:
+        """Append the JSON lines of ``record`` to ``parts``, each line ending with a
+        newline, in pieces: join them to write them."""
+        if isinstance(record, Located):
+            # a dump's records have no connection, time or packet
+            where = "" if record.conn.client is None else self._where_text(record)
+            inner = record.record
+            if isinstance(inner, Frame):
+                self._frames.extend(parts, inner, where)
+                parts.append("\n")
+                block = inner.header_block
+                if not inner.diagnostics and (block is None or not block.diagnostics):
+                    return
+                objects = frame_diagnostics_json(inner)
+            else:
+                objects = record_objects(inner)
+            for obj in objects:
+                kind = obj.pop("record")
+                parts.append(f'{{"record": {_json_text(kind)}, {where}{dumps(obj)[1:]}\n')
+        elif isinstance(record, ConnectionStart):
+            if record.conn.client is not None:
+                parts.append(dumps(connection_json(record)) + "\n")
+        elif isinstance(record, ConnectionEnd):
+            self._connections.pop(record.conn.conn_id, None)
+            if not self.summary:
+                return
+            if record.conn.client is None:
+                if record.summary is not None:
+                    parts.append(dumps(summary_json(record.summary)) + "\n")
+            else:
+                parts.append(dumps(connection_summary_json(record)) + "\n")
+        else:
+            parts.append(dumps(capture_diagnostic_json(record)) + "\n")
+
+    def _where_text(self, record: Located) -> str:
+        """``"connection": ..., "time": ..., "packet": ..., `` of a located record (a
+        packet carries many records: made once per packet)."""
+        conn = record.conn
+        known = self._connections.get(conn.conn_id)
         if known is None or known[0] is not conn:
             known = (conn, '"connection": ' + dumps(endpoint_json(conn)))
-            self._fragments[conn.conn_id] = known
-        return known[1]
-
-    def extend(self, parts: list[str], record: SessionRecord) -> None:
-        """Append the JSON lines of ``record``'s objects to ``parts``, each line ending
-        with a newline, in pieces: join them to write them."""
-        if isinstance(record, Located) and record.conn.client is None:
-            self._dump_lines(parts, record)
-            return
-        if isinstance(record, ConnectionStart | ConnectionEnd) and record.conn.client is None:
-            if isinstance(record, ConnectionEnd) and self.summary and record.summary:
-                parts.append(dumps(summary_json(record.summary)) + "\n")
-            return
-        if not isinstance(record, Located):
-            if isinstance(record, ConnectionEnd):
-                self._fragments.pop(record.conn.conn_id, None)
-            for obj in capture_objects(record, hpack_table=self.hpack_table,
-                                       summary=self.summary):
-                parts.append(dumps(obj) + "\n")
-            return
-        head = self._fragment(record.conn)
-        inner = record.record
-        if isinstance(inner, Frame):
-            self._frame_line(parts, head, record, inner)
-            parts.append("\n")
-            block = inner.header_block
-            if not inner.diagnostics and (block is None or not block.diagnostics):
-                return
-            for diag in record_diagnostics(inner):
-                obj = diagnostic_json(diag, inner.direction, inner.offset)
-                del obj["record"]
-                where = {**time_fields(record.time_ns), "packet": record.packet_number}
-                parts.append(f'{{"record": "diagnostic", {head}, '
-                             + dumps({**where, **obj})[1:] + "\n")
-            return
-        where = {**time_fields(record.time_ns), "packet": record.packet_number}
-        for obj in _located_objects(record, self.hpack_table):
-            kind = obj.pop("record")
-            parts.append(f'{{"record": {dumps(kind)}, {head}, '
-                         + dumps({**where, **obj})[1:] + "\n")
-
-    def _dump_lines(self, parts: list[str], record: Located) -> None:
-        """The lines of a record of a connection dump: no connection, time or packet."""
-        inner = record.record
-        if isinstance(inner, Frame):
-            self._frames.extend(parts, inner)
-            parts.append("\n")
-            objects: Iterator[dict[str, Any]] = (
-                diagnostic_json(diag, inner.direction, inner.offset)
-                for diag in record_diagnostics(inner))
-        else:
-            objects = _located_objects(record, self.hpack_table)
-        for obj in objects:
-            parts.append(dumps(obj) + "\n")
-
-    def _frame_line(self, parts: list[str], head: str, record: Located, frame: Frame) -> None:
-        """The line of a located frame: ``FrameLines.extend`` with the connection, time
-        and packet; exactly ``dumps`` of its ``capture_objects`` object."""
-        time_ns = record.time_ns
-        packet = record.packet_number
-        key = (head, time_ns, packet)  # a packet carries many frames: once per packet
+            self._connections[conn.conn_id] = known
+        key = (known[1], record.time_ns, record.packet_number)
         if key != self._where[0]:
-            when = ('"time": null' if time_ns is None
-                    else f'"time": {round(time_ns / 1e9, 9)!r}, "time_ns": {time_ns}')
-            self._where = (key, f'{head}, {when}, "packet": '
-                                f'{"null" if packet is None else packet}, ')
-        self._frames.extend(parts, frame, self._where[1])
+            when = dumps({**time_fields(record.time_ns), "packet": record.packet_number})
+            self._where = (key, f"{known[1]}, {when[1:-1]}, ")
+        return self._where[1]
 
 
 class FrameLines:
     """Frame lines formatted directly: the members every frame has by f-string (JSON's
-    own spelling of each value), the others by ``dumps``, the headers by ``HeaderText``;
-    exactly ``dumps(frame_json(frame))`` (a test compares them)."""
+    own spelling of each value), those of its type by ``_BODY_MEMBERS``, the headers by
+    ``HeaderText``. A test compares every line with ``json.dumps`` of the plain objects
+    of the same frames (``tests/http2/jsonl_oracle.py``, the documented reference)."""
 
     def __init__(self, *, hpack_table: bool = False,
                  memo_entries: int = HEADER_TEXT_DECODINGS) -> None:
@@ -824,9 +771,15 @@ def _json_text(text: str | None) -> str:
     return dumps(text)
 
 
+_OFFSET_TEXT = f", {dumps(OFFSET)}: "
+_BLOCK_POSITION_TEXT = '], "header_block": {{' + ", ".join(
+    f"{dumps(key)}: {{}}" for key in _BLOCK_POSITION)
+"""``headers`` ends and ``header_block`` starts, to its position (``str.format``)."""
+
+
 @lru_cache(maxsize=4096)
 def _block_offset_text(at: int) -> str:
-    return f', "block_offset": {at}'
+    return f", {dumps(BLOCK_OFFSET)}: {at}"
 
 
 @lru_cache(maxsize=4096)
@@ -875,7 +828,7 @@ JSONL_BATCH = 32
 def write_jsonl(out: TextIO, records: Iterable[SessionRecord], *, hpack_table: bool = False,
                 summary: bool = False) -> None:
     """``--format jsonl``: the lines of ``records`` written to ``out`` as they come."""
-    lines = CaptureLines(hpack_table=hpack_table, summary=summary)
+    lines = H2Lines(hpack_table=hpack_table, summary=summary)
     # The pieces of a few records are joined and written at once (the lines of a
     # busy capture are 2-3 KB, mostly header text); on a terminal, each record.
     batch = 1 if out.isatty() else JSONL_BATCH
@@ -896,8 +849,8 @@ def jsonl_renderer(workers: int, *, hpack_table: bool = False, summary: bool = F
                    ) -> Callable[[list[SessionRecord]], str]:
     """The text of the lines of a few records, for one of ``workers`` processes (its
     header-text memo gets that share)."""
-    lines = CaptureLines(hpack_table=hpack_table, summary=summary,
-                         memo_entries=HEADER_TEXT_DECODINGS // workers)
+    lines = H2Lines(hpack_table=hpack_table, summary=summary,
+                    memo_entries=HEADER_TEXT_DECODINGS // workers)
 
     def render(items: list[SessionRecord]) -> str:
         parts: list[str] = []
