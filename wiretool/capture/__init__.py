@@ -4,7 +4,9 @@ Layers, each usable alone and each sans-IO except :func:`follow_tcp` and
 :func:`read_packets`, which only add a file object:
 
 * ``pcap.py``    ``CaptureParser`` / ``read_packets``: file records -> ``Packet``
-* ``link.py``    ``decode_segment``: ``Packet`` -> ``TcpSegment`` (link, IP, TCP headers)
+* ``compression.py`` ``Inflater``: gzip / xz captures, told by their magic, streamed
+* ``link.py``    ``LinkDecoder`` / ``decode_segment``: ``Packet`` -> ``TcpSegment``
+                 (link, VLAN, MPLS, tunnels, IP, TCP headers; a ``LayerPath`` each)
 * ``tcp.py``     ``TcpReassembler``: segments -> ``ConnectionOpened``/``StreamData``/
                  ``Gap``/``ConnectionClosed`` events
 * ``follow.py``  ``follow_tcp``: the three above chained, streaming
@@ -16,9 +18,15 @@ Recoverable input problems are ``CaptureDiagnostic`` items in the same streams
 nothing here raises on bad input. HTTP/2 framing is left to ``wiretool.http2``.
 """
 
+from wiretool.capture.compression import (
+    Compression,
+    Inflater,
+    looks_like_capture,
+    sniff_compression,
+)
 from wiretool.capture.detect import Detection, Evidence, Verdict, detect_http2
 from wiretool.capture.follow import follow_tcp, reassemble
-from wiretool.capture.link import decode_segment
+from wiretool.capture.link import LinkDecoder, decode_segment
 from wiretool.capture.model import (
     CaptureDiagnostic,
     CloseReason,
@@ -28,6 +36,9 @@ from wiretool.capture.model import (
     Endpoint,
     Gap,
     GapReason,
+    Layer,
+    LayerKind,
+    LayerPath,
     LinkType,
     Packet,
     RoleBasis,
@@ -43,6 +54,7 @@ __all__ = [
     "CaptureFormat",
     "CaptureParser",
     "CloseReason",
+    "Compression",
     "ConnectionClosed",
     "ConnectionOpened",
     "Detection",
@@ -51,6 +63,11 @@ __all__ = [
     "Evidence",
     "Gap",
     "GapReason",
+    "Inflater",
+    "Layer",
+    "LayerKind",
+    "LayerPath",
+    "LinkDecoder",
     "LinkType",
     "Packet",
     "RoleBasis",
@@ -62,7 +79,9 @@ __all__ = [
     "decode_segment",
     "detect_http2",
     "follow_tcp",
+    "looks_like_capture",
     "read_packets",
     "reassemble",
     "sniff_capture_format",
+    "sniff_compression",
 ]

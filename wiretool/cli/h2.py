@@ -293,10 +293,10 @@ def h2_frames_command(
     handle = _open_binary(file)
     try:
         head = handle.read(CHUNK)
-        from wiretool.capture import sniff_capture_format
+        from wiretool.capture import looks_like_capture
 
         is_capture = input_format is H2InputFormat.CAPTURE or (
-            input_format is H2InputFormat.AUTO and sniff_capture_format(head) is not None)
+            input_format is H2InputFormat.AUTO and looks_like_capture(head))
         if is_capture:
             make_view = functools.partial(
                 _capture_view, ports=tuple(port or ()),
