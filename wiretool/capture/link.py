@@ -11,8 +11,11 @@ loop over the headers, never recursion, at most ``max_headers`` of them):
 * 802.1Q / 802.1ad / QinQ tags (TPID 0x8100, 0x88a8, 0x9100, 0x9200);
 * MPLS (ethertypes 0x8847, 0x8848; RFC 3032): the label stack down to the entry
   with the bottom-of-stack bit, then IPv4 or IPv6 by the first nibble (RFC 4928), or
-  an Ethernet pseudowire: with the control word (first nibble 0, RFC 4385) or, when
-  the bytes that follow look like an Ethernet header carrying IP, without it;
+  an Ethernet pseudowire with the control word (first nibble 0, RFC 4385) or
+  without; each guess is taken only when what follows it looks right (an IPv4 header
+  length, an Ethernet type that is IP, a VLAN tag or MPLS), since only the label's
+  configuration says which it is (tshark needs ``-d mpls.label==N,pwethcw`` for a
+  control word);
 * PPPoE sessions (0x8864, RFC 2516) carrying IPv4 or IPv6;
 * IPv4 (RFC 791) with options, IPv6 (RFC 8200) with hop-by-hop, routing, fragment,
   destination-options and AH (RFC 4302) extension headers;
@@ -60,6 +63,7 @@ ETHERTYPE_MPLS = 0x8847
 ETHERTYPE_MPLS_MULTICAST = 0x8848
 ETHERTYPE_PPPOE_SESSION = 0x8864
 _VLAN_TAGS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
+_PLAUSIBLE_ETHERTYPES = frozenset({0x0800, 0x86DD, 0x8847, 0x8848, *_VLAN_TAGS})
 GRE_TRANSPARENT_ETHERNET = 0x6558
 GRE_ERSPAN = 0x88BE
 """ERSPAN type I (no GRE sequence number) and type II (with one)."""
@@ -67,8 +71,9 @@ GRE_ERSPAN_III = 0x22EB
 VXLAN_PORT = 4789
 GENEVE_PORT = 6081
 DEFAULT_MAX_HEADERS = 32
-"""Headers followed between the link layer and TCP (each VLAN tag and MPLS label
-counts as one); deeper packets are counted and reported, not decoded."""
+"""Headers followed around the innermost IP header, between the link layer and TCP
+(each VLAN tag and MPLS label counts as one); deeper packets are counted and
+reported, not decoded."""
 _MAX_EXT_HEADERS = 16
 _MAX_TALLY_KINDS = 256
 """Distinct kinds of unfollowed traffic kept apart; the rest are counted together."""
@@ -142,6 +147,21 @@ class _Tally:
     offset: int
 
 
+def _ethernet_plausible(data: bytes, at: int) -> bool:
+    """An Ethernet header at ``at`` whose type is IP, a VLAN tag or MPLS."""
+    return at + 14 <= len(data) and _unpack_h(data, at + 12)[0] in _PLAUSIBLE_ETHERTYPES
+
+
+def _ipv4_plausible(data: bytes, at: int) -> bool:
+    """An IPv4 header at ``at``: a header length of 20 to 60 and room for it."""
+    return at + 20 <= len(data) and data[at] & 0x0F >= 5 and (
+        _unpack_h(data, at + 2)[0] >= (data[at] & 0x0F) * 4)
+
+
+def _ipv6_plausible(data: bytes, at: int) -> bool:
+    return at + 40 <= len(data)
+
+
 class LinkDecoder:
     """Packets in, TCP segments (with their ``LayerPath``) and diagnostics out.
 
@@ -213,7 +233,11 @@ class LinkDecoder:
         if link in (LinkType.RAW, LinkType.RAW_OPENBSD, LinkType.RAW_BSD):
             if not data:
                 return None, [_diag(packet, 0, "empty raw IP packet")]
-            return self._walk(packet, _IP, 0, 0)
+            version = data[0] >> 4
+            if version not in (4, 6):
+                return None, [_diag(packet, 0, f"raw IP packet with IP version {version}",
+                                    length=1)]
+            return self._walk(packet, _IPV4 if version == 4 else _IPV6, 0, 0)
         if link == LinkType.IPV4:
             return self._walk(packet, _IPV4, 0, 0)
         if link == LinkType.IPV6:
@@ -250,7 +274,10 @@ class LinkDecoder:
         size = len(data)
         layers: list[_LayerKey] | None = None  # the headers before the current one
         diags: list[CaptureDiagnostic] = []
-        for _ in range(self.max_headers):
+        limit = self.max_headers
+        # Every step either adds a header to ``layers`` or reads a type field and goes on
+        # to a step that does: the loop ends after at most 2 * max_headers + 2 steps.
+        while layers is None or len(layers) < limit:
             if kind == _ETHERTYPE:
                 if value == ETHERTYPE_IPV4:
                     kind = _IPV4
@@ -303,7 +330,7 @@ class LinkDecoder:
                 (value,) = _unpack_h(data, at + 12)
                 at += 14
                 kind = _ETHERTYPE
-            elif kind == _IP:
+            elif kind == _IP:  # by the version nibble (ERSPAN III frame type 2)
                 if at >= size:
                     return _cut(packet, at, "IP header", 20)
                 version = data[at] >> 4
@@ -312,8 +339,8 @@ class LinkDecoder:
                 elif version == 6:
                     kind = _IPV6
                 else:
-                    return None, [_diag(packet, at, f"raw IP packet with IP version "
-                                        f"{version}", length=1)]
+                    return None, [_diag(packet, at, f"IP header with version {version}",
+                                        length=1)]
             elif kind == _UDP:
                 if at + 8 > size:
                     return _cut(packet, at, "UDP header", 8)
@@ -448,17 +475,19 @@ class LinkDecoder:
                     continue  # not the bottom of the stack
                 if at >= size:
                     return _cut(packet, at, "MPLS payload", 1)
+                # The label says what follows, by configuration (RFC 3032 section 2.2):
+                # guess as RFC 4928 section 2 and RFC 4385 section 3 allow, from the first
+                # nibble, then check the guess against what would follow it.
                 nibble = data[at] >> 4
-                if nibble == 4:
+                if nibble == 4 and _ipv4_plausible(data, at):
                     kind = _IPV4
-                elif nibble == 6:
+                elif nibble == 6 and _ipv6_plausible(data, at):
                     kind = _IPV6
-                elif nibble == 0:  # RFC 4385 section 3: the pseudowire control word
-                    layers.append((LayerKind.PW, None))
+                elif nibble == 0 and _ethernet_plausible(data, at + 4):
+                    layers.append((LayerKind.PW, None))  # the control word, then Ethernet
                     at += 4
                     kind = _ETHER
-                elif (at + 14 <= size and _unpack_h(data, at + 12)[0]
-                      in (ETHERTYPE_IPV4, ETHERTYPE_IPV6, *_VLAN_TAGS)):
+                elif _ethernet_plausible(data, at):
                     kind = _ETHER  # an Ethernet pseudowire without the control word
                 else:
                     self._count(("mpls",), packet, at, Severity.WARNING, "MPLS packet",
