@@ -10,14 +10,16 @@ third-party one was added.
 
 :class:`Inflater` is sans-IO: ``feed(compressed bytes)`` yields decompressed pieces
 of at most ``OUTPUT_PIECE`` bytes (memory is bounded whatever the compression
-ratio: a gzip bomb streams like any other file), ``close()`` says whether the data
-ended early. A fault (corrupt data, a bad checksum, a file cut short) becomes a
-:class:`CaptureDiagnostic` naming the *compressed* offset; what was inflated before
-it is kept. Reading the packets out of the inflated bytes is left to ``pcap.py``.
+ratio: a gzip bomb streams like any other file), ``flush()`` those of the last
+bytes, ``close()`` says whether the data ended early. A fault (corrupt data, a bad
+checksum, a file cut short) becomes a :class:`CaptureDiagnostic` naming the
+*compressed* offset; what was inflated before it is kept. Reading the packets out
+of the inflated bytes is left to ``pcap.py``.
 """
 
 from __future__ import annotations
 
+import itertools
 import lzma
 import zlib
 from collections.abc import Iterator
@@ -91,7 +93,7 @@ def inflate_head(head: bytes, size: int = 64) -> bytes:
         return b""
     inflater = Inflater(compression)
     out = bytearray()
-    for piece in inflater.feed(head):
+    for piece in itertools.chain(inflater.feed(head), inflater.flush()):
         out += piece
         if len(out) >= size:
             break
@@ -113,6 +115,7 @@ class Inflater:
         """Decompressed bytes handed out so far."""
         self._decoder: zlib._Decompress | lzma.LZMADecompressor | None = self._new()
         """None between two members (streams)."""
+        self._held = bytearray()  # input not yet given to the decoder (< INPUT_PIECE)
 
     def _new(self) -> zlib._Decompress | lzma.LZMADecompressor:
         if self.compression is Compression.GZIP:
@@ -120,12 +123,26 @@ class Inflater:
         return lzma.LZMADecompressor(lzma.FORMAT_XZ)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        """Take the next compressed bytes; yield what they inflate to."""
-        view = memoryview(data)
-        for start in range(0, len(view), INPUT_PIECE):
+        """Take the next compressed bytes; yield what they inflate to.
+
+        The decoder is given the file in pieces of ``INPUT_PIECE`` bytes at fixed
+        offsets, whatever the chunks fed: what comes out, and where a fault is found,
+        do not depend on how the file was read."""
+        self._held += data
+        held = self._held
+        whole = len(held) - len(held) % INPUT_PIECE
+        for start in range(0, whole, INPUT_PIECE):
             if self.problem is not None:
-                return
-            piece = bytes(view[start:start + INPUT_PIECE])
+                break
+            piece = bytes(held[start:start + INPUT_PIECE])
+            yield from self._piece(piece)
+            self.offset += len(piece)
+        del held[:whole]
+
+    def flush(self) -> Iterator[bytes]:
+        """The end of the file: inflate the last, partial piece."""
+        piece, self._held = bytes(self._held), bytearray()
+        if piece and self.problem is None:
             yield from self._piece(piece)
             self.offset += len(piece)
 
@@ -178,7 +195,7 @@ class Inflater:
             piece = decoder.unused_data
 
     def close(self) -> CaptureDiagnostic | None:
-        """The end of the compressed file: the fault found, or one for data cut short."""
+        """After ``flush``: the fault found, or one for data cut short."""
         if self.problem is None and self._decoder is not None:
             self.problem = CaptureDiagnostic(
                 self.offset, Severity.ERROR,

@@ -599,6 +599,8 @@ def read_packets(
         for piece in inflater.feed(chunk):
             yield from parser.feed(piece)
         chunk = stream.read(chunk_size)
+    for piece in inflater.flush():
+        yield from parser.feed(piece)
     problem = inflater.close()
     if problem is not None:
         yield problem
