@@ -130,7 +130,7 @@ def test_one_input(data: bytes) -> None:
     report = link.close()
     assert len({d.message.split(" (first: ")[0].split(" ", 1)[1] for d in report}) == len(report)
     for diagnostic in report:
-        assert any(start <= diagnostic.offset < end for start, end in packets)
+        assert any(start <= diagnostic.offset <= end for start, end in packets)
     streams: dict[tuple[int, str], int] = defaultdict(int)
     first: dict[tuple[int, str], bytes] = defaultdict(bytes)
     closed = set()

@@ -190,3 +190,17 @@ def test_broken_tcp_header_still_numbers_its_connection(segment: bytes, words: s
     assert (seg.src_port, seg.dst_port, seg.seq, seg.payload, seg.payload_length) == (
         40000, 443, 1234, b"", 0)
     assert [d.severity for d in diags] == [Severity.ERROR] and words in diags[0].message
+
+
+def test_report_offset_is_the_next_header_byte_even_past_a_long_extension() -> None:
+    """fuzz_capture: a hop-by-hop header claiming 1,608 bytes (length 200) in a short
+    packet, then a protocol that is not TCP: the end report named an offset past the
+    packet (where the walk had got to), not the byte that gave the protocol."""
+    frame = w.ipv6("2001:db8::1", "2001:db8::2", b"", ext=[(0, bytes([200]) + bytes(6))],
+                   final=255)
+    decoder = LinkDecoder()
+    assert decoder.decode(packet(frame, LinkType.RAW)) == (None, [])
+    (report,) = decoder.close()
+    assert report.message.startswith("1 packet of IP protocol 255 (first: packet 7 at offset "
+                                     f"{1016 + 40}")
+    assert report.offset == 1016 + 40  # the hop-by-hop header's next-header byte

@@ -566,6 +566,7 @@ class LinkDecoder:
         if payload_len == 0:
             # A jumbogram (RFC 2675) or segmentation offload: trust the capture.
             end = max(packet.original_length, len(data))
+        type_at = at + 6  # where ``next_header`` was read
         at += 40
         for _ in range(_MAX_EXT_HEADERS):
             if next_header == _IPPROTO_TCP or next_header in _TUNNEL_PROTOCOLS:
@@ -596,10 +597,11 @@ class LinkDecoder:
                 else:
                     size = (hlen + 1) * 8
                 next_header = nh
+                type_at = at
                 at += size
                 continue
             name = _IP_PROTOCOL_NAMES.get(next_header)
-            self._count(("ip", next_header), packet, at, Severity.INFO, "packet",
+            self._count(("ip", next_header), packet, type_at, Severity.INFO, "packet",
                         f"of IP protocol {next_header}" + (f" ({name})" if name else ""))
             return (None, diags), 0, 0, b"", b"", 0
         diags.append(_diag(packet, at, f"more than {_MAX_EXT_HEADERS} IPv6 extension headers"))
