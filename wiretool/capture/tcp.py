@@ -344,12 +344,8 @@ class TcpReassembler:
                  out: list[TcpEvent]) -> None:
         half = conn.half(direction)
         flags = seg.flags
-        if half.isn is None:  # Wireshark's base_seq
+        if half.isn is None:  # Wireshark's base_seq (the peer's: in ``_ack``)
             half.isn = seg.seq if flags & _SYN else (seg.seq - 1) % _MOD
-        if flags & _ACK:
-            peer = conn.half(direction.peer)
-            if peer.isn is None:
-                peer.isn = (seg.ack - 1) % _MOD
         if flags & _SYN:
             isn_next = (seg.seq + 1) % _MOD
             if half.base_seq is None:
@@ -376,6 +372,8 @@ class TcpReassembler:
              out: list[TcpEvent]) -> None:
         """The peer acknowledged ``seg.ack`` of ``direction``'s stream."""
         half = conn.half(direction)
+        if half.isn is None:  # Wireshark: the first ACK number seen, less one
+            half.isn = (seg.ack - 1) % _MOD
         if half.base_seq is None:
             return
         acked = half.offset_of(seg.ack)
