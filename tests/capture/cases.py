@@ -116,6 +116,13 @@ def geneve(frame: bytes, n: int) -> bytes:
     return w.ethernet(w.ipv6(A6, B6, w.udp(54322, 6081, body), final=17), 0x86DD)
 
 
+def gtp(frame: bytes, n: int) -> bytes:
+    """Ethernet / IPv4 / UDP to port 2152 / GTP-U G-PDU TEID 0x1234 with a sequence
+    number and a PDU Session Container extension header / IPv4 / TCP (a 5G user plane)."""
+    return w.ethernet(w.ipv4(A4, B4, w.udp(2152, 2152, w.gtp_u(_ip(frame), 0x1234, sequence=n,
+                                                               pdu_session=9)), proto=17))
+
+
 def ipip(frame: bytes, n: int) -> bytes:
     """Ethernet / IPv4 / IPv4 (protocol 4) / TCP."""
     return w.ethernet(w.ipv4(A4, B4, _ip(frame), proto=4))
@@ -157,7 +164,7 @@ TUNNELS: dict[str, Callable[[bytes, int], bytes]] = {
     "vlan": vlan, "qinq": qinq, "qinq-9100": qinq_9100, "mpls": mpls, "mpls-pw": mpls_pw,
     "mpls-pw-no-cw": mpls_pw_no_cw,
     "gre": gre, "gre-teb": gre_teb, "erspan-ii": erspan_ii, "erspan-iii": erspan_iii,
-    "vxlan": vxlan, "geneve": geneve, "ipip": ipip, "6in4": six_in_four,
+    "vxlan": vxlan, "geneve": geneve, "gtp": gtp, "ipip": ipip, "6in4": six_in_four,
     "6in6": six_in_six, "4in6": four_in_six, "pppoe": pppoe, "deep": deep,
 }
 

@@ -128,7 +128,8 @@ def test_not_tcp_is_counted_once_per_kind() -> None:
     assert [s is None and d == [] for s, d in segments] == [True] * 7 + [False]
     report = decoder.close()
     assert [(d.severity, d.message) for d in report] == [
-        (Severity.INFO, "3 UDP packets not VXLAN (port 4789) or Geneve (port 6081) "
+        (Severity.INFO, "3 UDP packets not VXLAN (port 4789), Geneve (port 6081) or "
+         "GTP-U (port 2152) "
          "(first: packet 7 at offset 1050)"),
         (Severity.INFO, "2 packets of ethertype 0x0806 (ARP), not IP (first: packet 7 at "
          "offset 1028)"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -126,6 +127,7 @@ def test_unwrapped_byte_streams_are_the_original_ones(name: str) -> None:
     ("erspan-iii", "ipv4 / gre / erspan-iii session 6 / eth / ipv4"),
     ("vxlan", "ipv4 / udp / vxlan vni 42 / eth / ipv4"),
     ("geneve", "ipv6 / udp / geneve vni 77 / eth / ipv4"),
+    ("gtp", "ipv4 / udp / gtp teid 4660 / ipv4"),
     ("6in4", "ipv4 / ipv6"),
     ("pppoe", "pppoes / ipv4"),
     ("deep", "vlan 10 / ipv4 / gre key 3 / erspan-ii session 9 / eth / vlan 20 / ipv6 / udp"
@@ -223,7 +225,8 @@ def test_unfollowed_traffic_is_counted_once_per_kind_with_its_first_packet() -> 
     assert [(d.severity, d.packet_number, d.message) for d in report] == [
         (Severity.WARNING, 1, "3 packets inside GRE with protocol type 0x1234, which wiretool "
          "does not follow (first: packet 1 at offset 152)"),
-        (Severity.INFO, 5, "2 UDP packets not VXLAN (port 4789) or Geneve (port 6081) "
+        (Severity.INFO, 5, "2 UDP packets not VXLAN (port 4789), Geneve (port 6081) or "
+         "GTP-U (port 2152) "
          "(first: packet 5 at offset 550)"),
         (Severity.WARNING, 4, "1 packet of GRE version 1 (PPTP), not followed (first: packet "
          "4 at offset 450)"),
@@ -235,6 +238,21 @@ def test_unfollowed_traffic_is_counted_once_per_kind_with_its_first_packet() -> 
         (Severity.WARNING, 9, "1 MPLS packet whose payload is neither IPv4, IPv6 nor an "
          "Ethernet pseudowire, not followed (first: packet 9 at offset 934)"),
     ]
+
+
+def test_gtp_without_user_data_or_ip_is_counted() -> None:
+    echo = bytes([0x32, 1]) + struct.pack("!HI", 4, 0) + bytes(4)  # Echo Request, S flag
+    ethernet_pdu = w.gtp_u(w.ethernet(INNER), 7)  # a 5G Ethernet PDU session
+    frames = [_outer(w.udp(2152, 2152, echo), 17), _outer(w.udp(2152, 2152, ethernet_pdu), 17),
+              _outer(w.udp(2152, 2152, w.gtp_u(INNER, 7)), 17)]
+    decoder = LinkDecoder()
+    segments = [decoder.decode(_packet(f, n))[0] for n, f in enumerate(frames, 1)]
+    assert [s is not None for s in segments] == [False, False, True]
+    assert str(segments[2].path) == "ipv4 / udp / gtp teid 7 / ipv4"  # type: ignore[union-attr]
+    assert [(d.severity, d.message.split(" (first")[0]) for d in decoder.close()] == [
+        (Severity.INFO, "1 GTP-U packet without user data (not a G-PDU)"),
+        (Severity.WARNING, "1 GTP-U packet whose payload is not IP (an Ethernet or "
+         "unstructured PDU session?), not followed")]
 
 
 def test_nesting_is_bounded_without_recursion() -> None:

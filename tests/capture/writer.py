@@ -153,6 +153,21 @@ def geneve_option(option_class: int, option_type: int, data: bytes) -> bytes:
     return struct.pack("!HBB", option_class, option_type, len(data) // 4) + data
 
 
+def gtp_u(payload: bytes, teid: int, *, sequence: int | None = None,
+          pdu_session: int | None = None) -> bytes:
+    """3GPP TS 29.281 section 5.1: a G-PDU (version 1, PT 1, message type 255); with
+    ``sequence`` the S flag and the optional fields; with ``pdu_session`` (a QFI) an
+    extension header of type 0x85, the PDU Session Container (TS 38.415)."""
+    flags = 0x30 | (0x02 if sequence is not None else 0) | (0x04 if pdu_session is not None else 0)
+    optional = b""
+    if sequence is not None or pdu_session is not None:
+        optional = struct.pack("!HBB", sequence or 0, 0, 0x85 if pdu_session is not None else 0)
+        if pdu_session is not None:
+            optional += bytes([1, 0x10, pdu_session & 0x3F, 0])  # 4 octets, next type 0
+    body = optional + payload
+    return struct.pack("!BBHI", flags, 0xFF, len(body), teid) + body
+
+
 def pppoe_session(payload: bytes, *, session: int = 1, ppp: int = 0x0021) -> bytes:
     """RFC 2516 section 4: Ver/Type 0x11, code 0, session, length; then PPP protocol."""
     return struct.pack("!BBHHH", 0x11, 0, session, len(payload) + 2, ppp) + payload

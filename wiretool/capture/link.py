@@ -26,7 +26,8 @@ loop over the headers, never recursion, at most ``max_headers`` of them):
   GRE), type II (0x88be with one: an 8-byte header) and type III (0x22eb: a 12-byte
   header, plus 8 with the platform sub-header; Ethernet or IP frames);
 * VXLAN (UDP port 4789, RFC 7348) and Geneve (UDP port 6081, RFC 8926, with its
-  options), both carrying Ethernet (Geneve also IP);
+  options), both carrying Ethernet (Geneve also IP); GTP-U (UDP port 2152, 3GPP TS
+  29.281, with its extension headers) carrying IPv4 or IPv6 (mobile core captures);
 * TCP (RFC 9293 section 3.1) including options.
 
 Every segment carries its ``LayerPath`` (``vlan 100 / ipv4 / gre / erspan-i / eth /
@@ -34,8 +35,8 @@ ipv4``). A broken header is an error diagnostic at its offset, for that packet.
 What is not TCP, or cannot be followed further, is *counted* by a
 :class:`LinkDecoder`, and reported once per kind by ``close()`` at the end: an
 info diagnostic for traffic that is simply not TCP ("31 UDP packets not VXLAN
-(port 4789) or Geneve (port 6081)", ARP, ICMP, ...), a warning for traffic that may
-carry TCP wiretool cannot see ("1,204 packets inside GRE with protocol type
+(port 4789), Geneve (port 6081) or GTP-U (port 2152)", ARP, ICMP, ...), a warning
+for traffic that may carry TCP wiretool cannot see ("1,204 packets inside GRE with protocol type
 0x1234, which wiretool does not follow"; IP fragments, which are not reassembled).
 
 Reassembling the segments into byte streams is left to ``tcp.py``.
@@ -70,6 +71,7 @@ GRE_ERSPAN = 0x88BE
 GRE_ERSPAN_III = 0x22EB
 VXLAN_PORT = 4789
 GENEVE_PORT = 6081
+GTP_U_PORT = 2152
 DEFAULT_MAX_HEADERS = 32
 """Headers followed around the innermost IP header, between the link layer and TCP
 (each VLAN tag and MPLS label counts as one); deeper packets are counted and
@@ -349,15 +351,28 @@ class LinkDecoder:
                     tunnel = LayerKind.VXLAN
                 elif GENEVE_PORT in (dport, sport):
                     tunnel = LayerKind.GENEVE
+                elif GTP_U_PORT in (dport, sport):
+                    tunnel = LayerKind.GTP
                 else:
                     self._count(("udp",), packet, at, Severity.INFO, "UDP packet",
-                                f"not VXLAN (port {VXLAN_PORT}) or Geneve (port "
-                                f"{GENEVE_PORT})")
+                                f"not VXLAN (port {VXLAN_PORT}), Geneve (port "
+                                f"{GENEVE_PORT}) or GTP-U (port {GTP_U_PORT})")
                     return None, diags
                 layers = (layers or []) + [(LayerKind.UDP, None)]
                 at += 8
                 if at + 8 > size:
-                    return _cut(packet, at, f"{tunnel.value.upper()} header", 8)
+                    name = "GTP-U" if tunnel is LayerKind.GTP else tunnel.value.upper()
+                    return _cut(packet, at, f"{name} header", 8)
+                if tunnel is LayerKind.GTP:
+                    gtp = self._gtp(packet, at)
+                    if gtp is None:
+                        return None, diags
+                    if isinstance(gtp, tuple):
+                        return gtp
+                    layers.append((LayerKind.GTP, _unpack_i(data, at + 4)[0]))
+                    at = gtp
+                    kind = _IP
+                    continue
                 if tunnel is LayerKind.VXLAN:
                     # RFC 7348 section 5: flags (I = 0x08), 24 reserved bits, VNI, 8 bits.
                     vni = _unpack_i(data, at + 4)[0] >> 8
@@ -508,6 +523,48 @@ class LinkDecoder:
         self._count(("depth",), packet, at, Severity.WARNING, "packet",
                     f"nested deeper than {self.max_headers} headers, not followed")
         return None, diags
+
+    def _gtp(self, packet: Packet, at: int) -> int | Result | None:
+        """3GPP TS 29.281 section 5.1: where the G-PDU's payload starts; a result for a
+        cut header; None (counted) for what is not a G-PDU of GTP version 1."""
+        data = packet.data
+        flags, message = data[at], data[at + 1]
+        if flags >> 5 != 1 or not flags & 0x10:
+            self._count(("gtp-version", flags >> 5), packet, at, Severity.WARNING, "packet",
+                        f"of GTP version {flags >> 5} on the GTP-U port, not followed")
+            return None
+        if message != 0xFF:  # echo, error indication, end marker: no user data
+            self._count(("gtp-message",), packet, at + 1, Severity.INFO, "GTP-U packet",
+                        "without user data (not a G-PDU)")
+            return None
+        start = at
+        at += 8
+        if flags & 0x07:  # E, S or PN: sequence number, N-PDU number, next extension type
+            if at + 4 > len(data):
+                return _cut(packet, start, "GTP-U header", 12)
+            following = data[at + 3] if flags & 0x04 else 0  # E: extension headers follow
+            at += 4
+            for _ in range(_MAX_EXT_HEADERS):  # section 5.2: length in 4-octet units
+                if not following:
+                    break
+                if at >= len(data) or not data[at]:
+                    return _cut(packet, at, "GTP-U extension header", 4)
+                at += data[at] * 4
+                if at > len(data):
+                    return _cut(packet, start, "GTP-U extension headers",
+                                at - start)
+                following = data[at - 1]
+            else:
+                self._count(("gtp-extensions",), packet, start, Severity.WARNING, "packet",
+                            f"with more than {_MAX_EXT_HEADERS} GTP-U extension headers, "
+                            "not followed")
+                return None
+        if at >= len(data) or data[at] >> 4 not in (4, 6):
+            self._count(("gtp-payload",), packet, at, Severity.WARNING, "GTP-U packet",
+                        "whose payload is not IP (an Ethernet or unstructured PDU "
+                        "session?), not followed")
+            return None
+        return at
 
     # -- IP -------------------------------------------------------------------------
 

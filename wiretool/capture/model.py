@@ -134,12 +134,15 @@ class LayerKind(StrEnum):
     """VXLAN (RFC 7348) on UDP port 4789; ident: the VNI."""
     GENEVE = "geneve"
     """Geneve (RFC 8926) on UDP port 6081; ident: the VNI."""
+    GTP = "gtp"
+    """GTP-U (3GPP TS 29.281) on UDP port 2152, a G-PDU; ident: the TEID."""
 
 
 _IDENT_WORDS = {
     LayerKind.GRE: "key ",
     LayerKind.VXLAN: "vni ",
     LayerKind.GENEVE: "vni ",
+    LayerKind.GTP: "teid ",
     LayerKind.ERSPAN_II: "session ",
     LayerKind.ERSPAN_III: "session ",
 }
