@@ -123,7 +123,7 @@ def test_one_input(data: bytes) -> None:
                 assert segment.payload_length >= len(segment.payload)
                 assert segment.path.layers[-1].kind in (LayerKind.IPV4, LayerKind.IPV6)
                 assert str(segment.path).isprintable()
-                if segment.malformed:
+                if segment.header_only:
                     assert segment.payload == b"" and segment.payload_length == 0
                 events += reassembler.feed(segment)
     events += reassembler.close()

@@ -11,7 +11,8 @@ wrote what tshark 4.0 sees in each (``tests/capture/data/tshark_streams.json``).
 
 The numbering cases are the situations where tools disagree on "the same
 connection": a SYN after FIN or RST with the same or another initial sequence number,
-data after a RST, a capture that starts mid-connection, a lone RST.
+data after a RST, a capture that starts mid-connection, a lone RST, TCP headers
+quoted in ICMP errors.
 """
 
 from __future__ import annotations
@@ -278,12 +279,50 @@ def interleaved_reuse() -> list[bytes]:
             a2.send("client", b"three"), b.send("server", b"four")]
 
 
+def _icmp_error(quoted: bytes, *, v6: bool = False) -> bytes:
+    """A destination-unreachable error from a router quoting ``quoted``."""
+    if v6:  # RFC 4443 section 3.1: type 1, code 3 (address unreachable)
+        body = struct.pack("!BBHI", 1, 3, 0, 0) + quoted
+        return w.ethernet(w.ipv6("2001:db8::99", "2001:db8::1", body, final=58), 0x86DD)
+    body = struct.pack("!BBHI", 3, 1, 0, 0) + quoted  # RFC 792: host unreachable
+    return w.ethernet(w.ipv4("10.9.9.9", "10.0.0.1", body, proto=1))
+
+
+def icmp_quotes_a_new_pair() -> list[bytes]:
+    """An ICMP error quoting a whole TCP header of ports never seen: Wireshark numbers
+    it as a connection of its own; one quoting only 8 bytes of TCP (what RFC 792
+    requires) is not numbered."""
+    f = w.Flow(client_isn=100)
+    quoted = w.ipv4("10.0.0.1", "10.0.0.7", w.tcp(5555, 80, 1, 0, w.SYN))
+    return [f.send("client", flags=w.SYN), _icmp_error(quoted), _icmp_error(quoted[:28]),
+            f.send("server", flags=w.SYN | w.ACK)]
+
+
+def icmp_quotes_a_known_connection() -> list[bytes]:
+    """ICMP and ICMPv6 errors quoting a packet of an open connection: no new number."""
+    f = w.Flow(client_isn=100)
+    g = w.Flow(("2001:db8::1", 40000), ("2001:db8::2", 443), client_isn=300)
+    data = f.send("client", b"hello")
+    data6 = g.send("client", b"hello")
+    return [*f.handshake(), data, *g.handshake(), data6, _icmp_error(data[14:]),
+            _icmp_error(data6[14:], v6=True), f.send("server", b"x"), g.send("server", b"y")]
+
+
+def icmp_quotes_a_syn_with_another_isn() -> list[bytes]:
+    """An ICMP error quoting a SYN of the same ports with another ISN: Wireshark takes
+    it for a new connection, and the packets after it belong to that one."""
+    f = w.Flow(client_isn=100)
+    quoted = w.ipv4("10.0.0.1", "10.0.0.2", w.tcp(40000, 8443, 7777, 0, w.SYN))
+    return [*f.handshake(), _icmp_error(quoted), f.send("server", b"x")]
+
+
 NUMBERING: dict[str, Callable[[], list[bytes]]] = {
     f.__name__.replace("_", "-"): f for f in (
         fin_then_same_isn, fin_then_new_isn, rst_then_data, rst_then_same_isn,
         rst_then_new_isn, mid_then_syn_same, mid_then_syn_other, ack_infers_peer_isn,
         synack_other_seq, lone_rst, syn_retransmitted, reverse_syn_after_rst,
-        interleaved_reuse)
+        interleaved_reuse, icmp_quotes_a_new_pair, icmp_quotes_a_known_connection,
+        icmp_quotes_a_syn_with_another_isn)
 }
 
 

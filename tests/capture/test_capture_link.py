@@ -183,14 +183,26 @@ def test_broken_headers_give_diagnostics_with_offsets(frame: bytes, link: int,
 )
 def test_broken_tcp_header_still_numbers_its_connection(segment: bytes, words: str) -> None:
     """Wireshark gives a tcp.stream to a segment whose header length is bogus (it reads
-    ports, numbers and flags first): such a segment is returned marked ``malformed``,
+    ports, numbers and flags first): such a segment is returned marked ``header_only``,
     without payload, beside the error (suricata-verify's drop-protocol-change capture
     has one, a SYN, that starts a new tcp.stream)."""
     seg, diags = decode_segment(packet(w.ipv4("1.1.1.1", "2.2.2.2", segment), LinkType.RAW))
-    assert seg is not None and seg.malformed
+    assert seg is not None and seg.header_only
     assert (seg.src_port, seg.dst_port, seg.seq, seg.payload, seg.payload_length) == (
         40000, 443, 1234, b"", 0)
     assert [d.severity for d in diags] == [Severity.ERROR] and words in diags[0].message
+
+
+def test_a_header_length_past_the_packet_is_reported_at_its_end() -> None:
+    """hypothesis (test_damaged_tunnel_headers...): an ERSPAN III header announcing its
+    platform sub-header in a cut packet put the Ethernet header's error past the packet;
+    an IPv6 extension header longer than the packet did the same for TCP's."""
+    frame = w.ipv6("2001:db8::1", "2001:db8::2", b"", ext=[(0, bytes([200]) + bytes(6))])
+    segment, diags = decode_segment(packet(frame, LinkType.RAW))
+    assert segment is None
+    (d,) = diags
+    assert "TCP header needs 20 bytes, 0 captured" in d.message
+    assert (d.offset, d.length) == (1016 + len(frame), 0)
 
 
 def test_report_offset_is_the_next_header_byte_even_past_a_long_extension() -> None:

@@ -28,7 +28,9 @@ loop over the headers, never recursion, at most ``max_headers`` of them):
 * VXLAN (UDP port 4789, RFC 7348) and Geneve (UDP port 6081, RFC 8926, with its
   options), both carrying Ethernet (Geneve also IP); GTP-U (UDP port 2152, 3GPP TS
   29.281, with its extension headers) carrying IPv4 or IPv6 (mobile core captures);
-* TCP (RFC 9293 section 3.1) including options.
+* TCP (RFC 9293 section 3.1) including options;
+* the TCP header quoted by an ICMP or ICMPv6 error message (it names a connection,
+  which Wireshark numbers), as a ``header_only`` segment.
 
 Every segment carries its ``LayerPath`` (``vlan 100 / ipv4 / gre / erspan-i / eth /
 ipv4``). A broken header is an error diagnostic at its offset, for that packet.
@@ -84,6 +86,9 @@ _MAX_TALLY_KINDS = 256
 # AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS), 10 (Linux).
 _AF_INET6 = frozenset({10, 24, 28, 30})
 _IPPROTO_IPIP, _IPPROTO_TCP, _IPPROTO_UDP, _IPPROTO_IPV6, _IPPROTO_GRE = 4, 6, 17, 41, 47
+_IPPROTO_ICMP, _IPPROTO_ICMPV6 = 1, 58
+_ICMP_ERRORS = frozenset({3, 4, 5, 11, 12})  # RFC 792: they quote the packet that failed
+_ICMPV6_ERRORS = frozenset({1, 2, 3, 4})  # RFC 4443 section 3
 _TUNNEL_PROTOCOLS = frozenset({_IPPROTO_IPIP, _IPPROTO_UDP, _IPPROTO_IPV6, _IPPROTO_GRE})
 # IPv6 extension headers that share the "next header, length in 8-octet units" layout.
 _IPV6_EXT = frozenset({0, 43, 60, 135, 139, 140})
@@ -122,7 +127,8 @@ PATH_IPV6 = LayerPath((Layer(LayerKind.IPV6),))
 
 def _diag(packet: Packet, at: int, message: str, severity: Severity = Severity.ERROR,
           length: int = 0) -> CaptureDiagnostic:
-    offset = packet.data_offset + at
+    # A header length may point past the captured bytes: the problem is then at their end.
+    offset = packet.data_offset + min(at, len(packet.data))
     return CaptureDiagnostic(
         offset, severity,
         f"packet {packet.number} at offset {offset}: {message}", length, packet.number,
@@ -308,7 +314,8 @@ class LinkDecoder:
                                 + (f" ({name})" if name else "") + ", not IP")
                     return None, diags
             elif kind == _IPV4:
-                return_value, proto, at, src, dst, ip_end = self._ipv4(packet, at, diags)
+                return_value, proto, at, src, dst, ip_end = self._ipv4(packet, at, diags,
+                                                                       layers)
                 if return_value is not None:
                     return return_value
                 if proto == _IPPROTO_TCP:
@@ -317,7 +324,8 @@ class LinkDecoder:
                 layers = (layers or []) + [(LayerKind.IPV4, None)]
                 kind = _BY_IP_PROTOCOL[proto]
             elif kind == _IPV6:
-                return_value, proto, at, src, dst, ip_end = self._ipv6(packet, at, diags)
+                return_value, proto, at, src, dst, ip_end = self._ipv6(packet, at, diags,
+                                                                       layers)
                 if return_value is not None:
                     return return_value
                 if proto == _IPPROTO_TCP:
@@ -457,6 +465,9 @@ class LinkDecoder:
                             return _cut(packet, at, "ERSPAN type III header", 12)
                         (last,) = _unpack_h(data, at + 10)
                         frame_type = last >> 10 & 0x1F
+                        if last & 1 and at + 20 > size:
+                            return _cut(packet, at, "ERSPAN type III header with its "
+                                        "platform sub-header", 20)
                         layers.append((LayerKind.ERSPAN_III, session))
                         at += 20 if last & 1 else 12
                         if frame_type == 0:
@@ -566,9 +577,49 @@ class LinkDecoder:
             return None
         return at
 
+    def _icmp_error(self, packet: Packet, at: int, end: int, version: int,
+                    layers: list[_LayerKey] | None) -> Result | None:
+        """An ICMP (RFC 792) or ICMPv6 (RFC 4443 section 3) error quoting a TCP packet:
+        its TCP header, ``header_only``, when 16 bytes of it are there (Wireshark gives
+        it a tcp.stream: a new one for a new address and port pair). None otherwise."""
+        data = packet.data
+        if at + 8 > end or data[at] not in (_ICMP_ERRORS if version == 4 else _ICMPV6_ERRORS):
+            return None
+        inner = at + 8
+        if inner + 20 > end:
+            return None
+        if data[inner] >> 4 == 4 and version == 4:
+            ihl = (data[inner] & 0x0F) * 4
+            fragment_offset = _unpack_h(data, inner + 6)[0] & 0x1FFF
+            if ihl < 20 or data[inner + 9] != _IPPROTO_TCP or fragment_offset:
+                return None
+            src, dst = data[inner + 12:inner + 16], data[inner + 16:inner + 20]
+            tcp_at = inner + ihl
+            kinds = (LayerKind.ICMP, LayerKind.IPV4)
+        elif data[inner] >> 4 == 6 and version == 6:
+            if inner + 40 > end or data[inner + 6] != _IPPROTO_TCP:
+                return None
+            src, dst = data[inner + 8:inner + 24], data[inner + 24:inner + 40]
+            tcp_at = inner + 40
+            kinds = (LayerKind.ICMPV6, LayerKind.IPV6)
+        else:
+            return None
+        if tcp_at + 16 > end:
+            return None
+        sport, dport, seq, ack, _off, flags = _unpack_tcp(data, tcp_at)
+        outer = LayerKind.IPV4 if version == 4 else LayerKind.IPV6
+        key = (*(layers or ()), (outer, None), (kinds[0], None), (kinds[1], None))
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = LayerPath(tuple(Layer(k, i) for k, i in key))
+        return TcpSegment(packet.number, packet.time_ns, bytes(src), sport, bytes(dst), dport,
+                          seq, ack, flags, b"", 0, packet.data_offset + tcp_at, path,
+                          True), []
+
     # -- IP -------------------------------------------------------------------------
 
-    def _ipv4(self, packet: Packet, at: int, diags: list[CaptureDiagnostic]
+    def _ipv4(self, packet: Packet, at: int, diags: list[CaptureDiagnostic],
+              layers: list[_LayerKey] | None = None
               ) -> tuple[Result | None, int, int, bytes, bytes, int]:
         """RFC 791 section 3.1. Returns (a final result, or None and: the protocol, where
         its header starts, source, destination, where the IP payload ends)."""
@@ -596,6 +647,11 @@ class LinkDecoder:
             return (None, [_diag(packet, at + 2, f"IPv4 total length {total} is shorter "
                                  f"than its header ({ihl})", length=2)]), 0, 0, b"", b"", 0
         if proto != _IPPROTO_TCP and proto not in _TUNNEL_PROTOCOLS:
+            if proto == _IPPROTO_ICMP and not frag & 0x3FFF:
+                quoted = self._icmp_error(packet, at + ihl, min(at + total, len(data)), 4,
+                                          layers)
+                if quoted is not None:
+                    return quoted, 0, 0, b"", b"", 0
             name = _IP_PROTOCOL_NAMES.get(proto)
             self._count(("ip", proto), packet, at + 9, Severity.INFO, "packet",
                         f"of IP protocol {proto}" + (f" ({name})" if name else ""))
@@ -609,7 +665,8 @@ class LinkDecoder:
         # beyond it and are ignored.
         return None, proto, at + ihl, src, dst, at + total
 
-    def _ipv6(self, packet: Packet, at: int, diags: list[CaptureDiagnostic]
+    def _ipv6(self, packet: Packet, at: int, diags: list[CaptureDiagnostic],
+              layers: list[_LayerKey] | None = None
               ) -> tuple[Result | None, int, int, bytes, bytes, int]:
         """RFC 8200 sections 3 and 4; like ``_ipv4``."""
         data = packet.data
@@ -657,6 +714,10 @@ class LinkDecoder:
                 type_at = at
                 at += size
                 continue
+            if next_header == _IPPROTO_ICMPV6:
+                quoted = self._icmp_error(packet, at, min(end, len(data)), 6, layers)
+                if quoted is not None:
+                    return quoted, 0, 0, b"", b"", 0
             name = _IP_PROTOCOL_NAMES.get(next_header)
             self._count(("ip", next_header), packet, type_at, Severity.INFO, "packet",
                         f"of IP protocol {next_header}" + (f" ({name})" if name else ""))

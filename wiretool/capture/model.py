@@ -134,6 +134,10 @@ class LayerKind(StrEnum):
     """VXLAN (RFC 7348) on UDP port 4789; ident: the VNI."""
     GENEVE = "geneve"
     """Geneve (RFC 8926) on UDP port 6081; ident: the VNI."""
+    ICMP = "icmp"
+    """An ICMP error message (RFC 792) quoting the start of a packet that failed."""
+    ICMPV6 = "icmpv6"
+    """An ICMPv6 error message (RFC 4443 section 3)."""
     GTP = "gtp"
     """GTP-U (3GPP TS 29.281) on UDP port 2152, a G-PDU; ident: the TEID."""
 
@@ -241,10 +245,11 @@ class TcpSegment(NamedTuple):
     """File offset of ``payload[0]``."""
     path: LayerPath = NO_PATH
     """The headers between the link layer and TCP (VLAN tags, tunnels, IP)."""
-    malformed: bool = False
-    """The TCP header is broken (a diagnostic says how): only its ports, sequence
-    number and flags were read, so that connections are numbered as Wireshark numbers
-    them; the reassembler takes nothing else from it. ``payload`` is empty."""
+    header_only: bool = False
+    """Only the header counts: it is broken (a diagnostic says how), or it is quoted
+    in an ICMP error message. Its ports, sequence number and flags were read so that
+    connections are numbered as Wireshark numbers them (it numbers both); the
+    reassembler takes nothing else from it. ``payload`` is empty."""
 
 
 class Direction(StrEnum):

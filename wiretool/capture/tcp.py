@@ -46,7 +46,8 @@ Behaviour (RFC 9293 section 3.4 for sequence numbers):
   connection (and the numbers drift from Wireshark's from there).
 * A lone RST (or any first packet, with or without payload) opens a connection, as
   in Wireshark; a RST closes it at once. So does a segment whose TCP header is
-  broken (``TcpSegment.malformed``), which is otherwise ignored.
+  broken, or a TCP header quoted in an ICMP error (``TcpSegment.header_only``),
+  which are otherwise ignored.
 * Memory is bounded by the open connections' buffers (``max_connections`` caps
   their number, evicting the least recently active one).
 
@@ -236,13 +237,13 @@ class TcpReassembler:
                     sender = 1
                 isn = closed.isn[sender]
                 if not (syn and isn is not None and seg.seq != isn):
-                    if not seg.malformed:
+                    if not seg.header_only:
                         self._after_close(closed, sender, seg)  # still that connection
                     return out
         if conn is None:
             conn, direction = self._open(seg, key, rkey, out)
-        if seg.malformed:
-            return out  # numbered, nothing else (its header cannot be trusted)
+        if seg.header_only:
+            return out  # numbered, nothing else (a broken or quoted header)
         self._segment(conn, direction, seg, out)
         if conn.client.finished and conn.server.finished:
             self._close(conn, CloseReason.FIN, seg, out)
