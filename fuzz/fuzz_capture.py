@@ -1,13 +1,19 @@
 """Coverage-guided fuzzing of the capture reader: ``CaptureParser`` (fed in chunks),
-``decode_segment``, ``TcpReassembler`` and ``detect_http2``.
+``read_packets`` on gzip/xz input, ``LinkDecoder`` (every tunnel), ``TcpReassembler``
+and ``detect_http2``.
 
-Input: one control byte (the chunk size seed), then a capture file. Contract:
-only packets and ``CaptureDiagnostic``s, never an exception; chunking changes
-nothing; packet bytes and diagnostics lie inside the file; for pcap files,
-the file header, the records and the skipped ranges tile the file; every
-direction of every connection is delivered as contiguous ``StreamData`` and
-``Gap`` events from offset 0, and its bytes are the file's bytes at
-``file_offset``; ``detect_http2`` never raises on the first bytes.
+Input: one control byte (low 3 bits: the chunk size seed; bits 3-4: read the body
+as it is, or gzip it, or xz it first), then a capture file. Contract: only packets
+and ``CaptureDiagnostic``s, never an exception; chunking changes nothing; a capture
+compressed reads as the capture itself; a compressed body (the seeds hold some)
+reads alike in any chunks, its diagnostics inside the compressed file; packet bytes
+and diagnostics lie inside the file; for pcap files, the file header, the records and
+the skipped ranges tile the file; per-packet link diagnostics lie inside their
+packet, and the end-of-capture report of what was not followed names one kind once,
+at an offset inside a packet; every path ends with an IP header; every direction of
+every connection is delivered as contiguous ``StreamData`` and ``Gap`` events from
+offset 0, and its bytes are the file's bytes at ``file_offset``; ``detect_http2``
+never raises on the first bytes.
 
     python fuzz/fuzz_capture.py fuzz/work/corpus/capture fuzz/work/seeds/capture \
         -max_total_time=600 -rss_limit_mb=2048 -timeout=20
@@ -15,6 +21,9 @@ direction of every connection is delivered as contiguous ``StreamData`` and
 
 from __future__ import annotations
 
+import gzip
+import io
+import lzma
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,11 +38,14 @@ with atheris.instrument_imports(include=["wiretool"]):
         ConnectionClosed,
         ConnectionOpened,
         Gap,
+        LayerKind,
+        LinkDecoder,
         Packet,
         StreamData,
         TcpReassembler,
-        decode_segment,
         detect_http2,
+        read_packets,
+        sniff_compression,
     )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,10 +74,28 @@ def pcap_tiles(items: list[Packet | CaptureDiagnostic], size: int) -> None:
     assert_tiles(spans, 0, size, "pcap records")
 
 
+def compressed(body: bytes, chunk: int) -> None:
+    """A gzip/xz body: the same in any chunks, faults inside the compressed file."""
+    items = list(read_packets(io.BytesIO(body), chunk_size=chunk))
+    assert items == list(read_packets(io.BytesIO(body), chunk_size=1 << 20))
+    for item in items:
+        assert isinstance(item, Packet | CaptureDiagnostic)
+        if isinstance(item, CaptureDiagnostic) and "compressed" in item.message:
+            assert 0 <= item.offset <= len(body)
+
+
 def test_one_input(data: bytes) -> None:
     if not data:
         return
-    chunk, body = CHUNKS[data[0] % len(CHUNKS)], data[1:]
+    chunk, body = CHUNKS[data[0] % 8 % len(CHUNKS)], data[1:]
+    mode = data[0] >> 3 & 3
+    if sniff_compression(body) is not None:
+        compressed(body, chunk)
+        return
+    if mode in (1, 2):  # compressed, it must read as itself
+        packed = gzip.compress(body, mtime=0) if mode == 1 else lzma.compress(body)
+        plain = list(read_packets(io.BytesIO(body)))
+        assert list(read_packets(io.BytesIO(packed), chunk_size=chunk)) == plain
     items, parser = parse(body, chunk)
     assert items == parse(body, 1 << 20)[0], "chunking changed the result"
     for item in items:
@@ -80,16 +110,27 @@ def test_one_input(data: bytes) -> None:
     reassembler = TcpReassembler(max_buffer_bytes=4096, max_buffer_segments=16,
                                  max_connections=8, overlap_check_bytes=64)
     events: list[object] = []
+    link = LinkDecoder()
+    packets: list[tuple[int, int]] = []
     for item in items:
         if isinstance(item, Packet):
-            segment, diagnostics = decode_segment(item)
+            packets.append((item.data_offset, item.data_offset + len(item.data)))
+            segment, diagnostics = link.decode(item)
             for diagnostic in diagnostics:
                 assert item.data_offset <= diagnostic.offset
                 assert diagnostic.offset + diagnostic.length <= item.data_offset + len(item.data)
             if segment is not None:
                 assert segment.payload_length >= len(segment.payload)
+                assert segment.path.layers[-1].kind in (LayerKind.IPV4, LayerKind.IPV6)
+                assert str(segment.path).isprintable()
+                if segment.header_only:
+                    assert segment.payload == b"" and segment.payload_length == 0
                 events += reassembler.feed(segment)
     events += reassembler.close()
+    report = link.close()
+    assert len({d.message.split(" (first: ")[0].split(" ", 1)[1] for d in report}) == len(report)
+    for diagnostic in report:
+        assert any(start <= diagnostic.offset <= end for start, end in packets)
     streams: dict[tuple[int, str], int] = defaultdict(int)
     first: dict[tuple[int, str], bytes] = defaultdict(bytes)
     closed = set()

@@ -94,6 +94,23 @@ def capture_seeds() -> Iterator[bytes]:
     yield b"\x02" + w.pcap([(i, p) for i, p in enumerate(ip)], linktype=101)
     yield b"\x03" + w.pcapng_shb() + w.pcapng_idb(1) + b"".join(
         w.pcapng_epb(0, i, w.ethernet(p)) for i, p in enumerate(ip))
+    # every tunnel wiretool follows, around the first packets of the demo capture
+    from tests.capture import cases
+
+    demo = cases.read_pcap(cases.DEMO)[:6]
+    for name, wrap in cases.TUNNELS.items():
+        capture = w.pcap([(t, wrap(frame, n)) for n, (t, frame) in enumerate(demo)])
+        yield bytes([len(name) % 5]) + capture[:4000]
+    for name in cases.NUMBERING:
+        yield b"\x02" + cases.numbering_capture(name)
+    for name in cases.REAL:
+        yield b"\x04" + (cases.DATA / name).read_bytes()[:4000]
+    small = w.pcap([(i, w.ethernet(p)) for i, p in enumerate(ip)])
+    yield b"\x01" + gzip.compress(small, mtime=0)  # read as gzip
+    yield b"\x0b" + small  # control bits 3-4 = 1: gzipped by the harness
+    yield b"\x12" + small  # 2: xz
+    packed = gzip.compress(small, mtime=0)
+    yield b"\x00" + packed[:len(packed) // 2]  # truncated gzip
 
 
 def main() -> None:

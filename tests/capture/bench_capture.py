@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.capture import writer as w
-from wiretool.capture import Packet, TcpReassembler, decode_segment, read_packets
+from wiretool.capture import LinkDecoder, Packet, TcpReassembler, read_packets
 
 
 def synthetic(connections: int = 1000, segments: int = 100) -> bytes:
@@ -34,9 +34,10 @@ def ours_read(data: bytes) -> int:
 
 def ours_parse(data: bytes) -> int:
     count = 0
+    decode = LinkDecoder().decode
     for p in read_packets(io.BytesIO(data)):
         if isinstance(p, Packet):
-            seg, _ = decode_segment(p)
+            seg, _ = decode(p)
             count += seg is not None
     return count
 
@@ -44,9 +45,10 @@ def ours_parse(data: bytes) -> int:
 def ours_full(data: bytes) -> int:
     tcp = TcpReassembler()
     count = 0
+    decode = LinkDecoder().decode
     for p in read_packets(io.BytesIO(data)):
         if isinstance(p, Packet):
-            seg, _ = decode_segment(p)
+            seg, _ = decode(p)
             if seg is not None:
                 count += len(tcp.feed(seg))
     return count + len(tcp.close())
@@ -92,7 +94,7 @@ def main() -> None:
         print(f"{name}: {len(data):,} bytes, {packets:,} packets")
         measure("wiretool read_packets", ours_read, data, packets)
         measure("dpkt pcap.Reader", dpkt_read, data, packets)
-        measure("wiretool read+decode_segment", ours_parse, data, packets)
+        measure("wiretool read+LinkDecoder", ours_parse, data, packets)
         measure("dpkt Reader+Ethernet/IP/TCP", dpkt_parse, data, packets)
         measure("wiretool full (reassembly too)", ours_full, data, packets)
 

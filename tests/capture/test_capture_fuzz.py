@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.capture import cases
 from tests.capture import writer as w
 from wiretool.capture import (
     CaptureDiagnostic,
@@ -113,3 +114,26 @@ def test_a_megabyte_of_garbage_is_read_quickly() -> None:
     check_whole_pipeline(w.pcap([]) + junk)
     check_whole_pipeline(w.pcapng_shb() + w.pcapng_idb(1) + junk)
     assert time.perf_counter() - start < 30
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(cases.TUNNELS)), cut=st.integers(0, 200), flips=st.lists(
+    st.tuples(st.integers(0, 199), st.integers(1, 255)), max_size=4))
+def test_damaged_tunnel_headers_give_diagnostics_not_crashes(
+        name: str, cut: int, flips: list[tuple[int, int]]) -> None:
+    """The first packets of each tunnel case, cut anywhere and with bytes flipped in
+    their headers: only events and diagnostics inside the file, the report of what was
+    not followed at the end, every path ending in an IP header."""
+    demo = cases.read_pcap(cases.DEMO)[:4]
+    frames = []
+    for n, (_t, frame) in enumerate(demo):
+        wrapped = bytearray(cases.TUNNELS[name](frame, n))
+        for at, value in flips:
+            if at < len(wrapped):
+                wrapped[at] ^= value
+        frames.append(bytes(wrapped[:len(wrapped) - cut % len(wrapped)]))
+    data = w.pcap(list(enumerate(frames)))
+    check_whole_pipeline(data)
+    for event in follow_tcp(io.BytesIO(data)):
+        if isinstance(event, ConnectionOpened):
+            assert event.path.layers[-1].kind.value in ("ipv4", "ipv6")

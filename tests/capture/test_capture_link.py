@@ -6,6 +6,7 @@ import pytest
 
 from tests.capture import writer as w
 from wiretool.capture import LinkType, Packet, TcpSegment, decode_segment
+from wiretool.capture.link import LinkDecoder
 from wiretool.errors import Severity
 
 SEG = w.tcp(40000, 443, 1234, 99, w.ACK | w.PSH, b"payload")
@@ -95,12 +96,14 @@ def test_snaplen_cut_keeps_the_wire_length() -> None:
 
 
 @pytest.mark.parametrize("frag", [0x2000, 0x0010])  # MF set; offset 128
-def test_ipv4_fragments_are_flagged_not_reassembled(frag: int) -> None:
+def test_ipv4_fragments_are_counted_not_reassembled(frag: int) -> None:
     frame = w.ipv4("10.0.0.1", "10.0.0.2", SEG, frag=frag)
     seg, diags = decode_segment(packet(frame, LinkType.RAW))
     assert seg is None
     (d,) = diags
-    assert d.severity is Severity.WARNING and "fragment" in d.message
+    assert d.severity is Severity.WARNING
+    assert d.message.startswith("1 IPv4 fragment of TCP, UDP or a tunnel protocol, not "
+                                "reassembled")
     assert (d.offset, d.packet_number) == (1016 + 6, 7)
 
 
@@ -109,17 +112,30 @@ def test_ipv4_dont_fragment_is_not_a_fragment() -> None:
     assert segment_of(frame, LinkType.RAW).payload == b"payload"
 
 
-def test_ipv6_fragment_is_flagged() -> None:
+def test_ipv6_fragment_is_counted() -> None:
     frame = w.ipv6("2001:db8::1", "2001:db8::2", SEG, ext=[(44, w.ext_fragment(0, True))])
     seg, diags = decode_segment(packet(frame, LinkType.RAW))
-    assert seg is None and "fragment" in diags[0].message and diags[0].offset == 1016 + 40
+    assert seg is None and "IPv6 fragment" in diags[0].message and diags[0].offset == 1016 + 40
 
 
-def test_not_tcp_is_silently_skipped() -> None:
+def test_not_tcp_is_counted_once_per_kind() -> None:
     udp = w.ipv4("10.0.0.1", "10.0.0.2", b"\x00" * 16, proto=17)
-    assert decode_segment(packet(w.ethernet(udp), LinkType.ETHERNET)) == (None, [])
+    icmp = w.ipv4("10.0.0.1", "10.0.0.2", b"\x08" * 16, proto=1)
     arp = w.ethernet(bytes(28), 0x0806)
-    assert decode_segment(packet(arp, LinkType.ETHERNET)) == (None, [])
+    decoder = LinkDecoder()
+    frames = [w.ethernet(udp)] * 3 + [arp, w.ethernet(icmp)] * 2 + [w.ethernet(V4)]
+    segments = [decoder.decode(packet(f, LinkType.ETHERNET)) for f in frames]
+    assert [s is None and d == [] for s, d in segments] == [True] * 7 + [False]
+    report = decoder.close()
+    assert [(d.severity, d.message) for d in report] == [
+        (Severity.INFO, "3 UDP packets not VXLAN (port 4789), Geneve (port 6081) or "
+         "GTP-U (port 2152) "
+         "(first: packet 7 at offset 1050)"),
+        (Severity.INFO, "2 packets of ethertype 0x0806 (ARP), not IP (first: packet 7 at "
+         "offset 1028)"),
+        (Severity.INFO, "2 packets of IP protocol 1 (ICMP) (first: packet 7 at offset 1039)"),
+    ]
+    assert decoder.close() == []  # the counts start again
 
 
 def test_ipv4_total_length_zero_uses_captured_length() -> None:
@@ -134,8 +150,8 @@ def test_ipv4_total_length_zero_uses_captured_length() -> None:
     [
         (b"\x00" * 10, LinkType.ETHERNET, "14 bytes"),
         (w.ethernet(b"", 0x8100), LinkType.ETHERNET, "VLAN"),
-        (w.ethernet(b"\x00\x01\x81\x00" * 12 + b"\x00\x01\x08\x00", 0x8100),
-         LinkType.ETHERNET, "too many VLAN"),
+        (w.ethernet(b"\x00\x01\x81\x00" * 40 + b"\x00\x01\x08\x00", 0x8100),
+         LinkType.ETHERNET, "nested deeper than 32 headers"),
         (b"\x00" * 5, LinkType.LINUX_SLL, "16 bytes"),
         (b"\x00" * 5, LinkType.LINUX_SLL2, "20 bytes"),
         (b"", LinkType.RAW, "empty"),
@@ -145,10 +161,6 @@ def test_ipv4_total_length_zero_uses_captured_length() -> None:
         (b"\x4f" + bytes(25), LinkType.IPV4, "cut by the capture"),
         (b"\x60" + bytes(10), LinkType.IPV6, "40 bytes"),
         (V4[:30], LinkType.RAW, "TCP header needs 20"),
-        (w.ipv4("1.1.1.1", "2.2.2.2", SEG[:12] + b"\x10" + SEG[13:]), LinkType.RAW,
-         "less than 20"),
-        (w.ipv4("1.1.1.1", "2.2.2.2", SEG[:12] + b"\xf0" + SEG[13:]), LinkType.RAW,
-         "runs past"),
         (b"\x01\x00", LinkType.NULL, "4 bytes"),
         (b"abc", 9999, "unsupported link type"),
     ],
@@ -160,3 +172,48 @@ def test_broken_headers_give_diagnostics_with_offsets(frame: bytes, link: int,
     assert diags and words in diags[0].message, diags
     assert all(1016 <= d.offset <= 1016 + len(frame) for d in diags)
     assert all(d.packet_number == 7 for d in diags)
+
+
+@pytest.mark.parametrize(
+    ("segment", "words"),
+    [
+        (SEG[:12] + b"\x10" + SEG[13:], "less than 20"),
+        (SEG[:12] + b"\xf0" + SEG[13:], "runs past"),
+    ],
+)
+def test_broken_tcp_header_still_numbers_its_connection(segment: bytes, words: str) -> None:
+    """Wireshark gives a tcp.stream to a segment whose header length is bogus (it reads
+    ports, numbers and flags first): such a segment is returned marked ``header_only``,
+    without payload, beside the error (suricata-verify's drop-protocol-change capture
+    has one, a SYN, that starts a new tcp.stream)."""
+    seg, diags = decode_segment(packet(w.ipv4("1.1.1.1", "2.2.2.2", segment), LinkType.RAW))
+    assert seg is not None and seg.header_only
+    assert (seg.src_port, seg.dst_port, seg.seq, seg.payload, seg.payload_length) == (
+        40000, 443, 1234, b"", 0)
+    assert [d.severity for d in diags] == [Severity.ERROR] and words in diags[0].message
+
+
+def test_a_header_length_past_the_packet_is_reported_at_its_end() -> None:
+    """hypothesis (test_damaged_tunnel_headers...): an ERSPAN III header announcing its
+    platform sub-header in a cut packet put the Ethernet header's error past the packet;
+    an IPv6 extension header longer than the packet did the same for TCP's."""
+    frame = w.ipv6("2001:db8::1", "2001:db8::2", b"", ext=[(0, bytes([200]) + bytes(6))])
+    segment, diags = decode_segment(packet(frame, LinkType.RAW))
+    assert segment is None
+    (d,) = diags
+    assert "TCP header needs 20 bytes, 0 captured" in d.message
+    assert (d.offset, d.length) == (1016 + len(frame), 0)
+
+
+def test_report_offset_is_the_next_header_byte_even_past_a_long_extension() -> None:
+    """fuzz_capture: a hop-by-hop header claiming 1,608 bytes (length 200) in a short
+    packet, then a protocol that is not TCP: the end report named an offset past the
+    packet (where the walk had got to), not the byte that gave the protocol."""
+    frame = w.ipv6("2001:db8::1", "2001:db8::2", b"", ext=[(0, bytes([200]) + bytes(6))],
+                   final=255)
+    decoder = LinkDecoder()
+    assert decoder.decode(packet(frame, LinkType.RAW)) == (None, [])
+    (report,) = decoder.close()
+    assert report.message.startswith("1 packet of IP protocol 255 (first: packet 7 at offset "
+                                     f"{1016 + 40}")
+    assert report.offset == 1016 + 40  # the hop-by-hop header's next-header byte

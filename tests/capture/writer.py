@@ -83,6 +83,106 @@ def null_loopback(payload: bytes, family: int = 2, byteorder: str = "little") ->
     return family.to_bytes(4, byteorder) + payload  # type: ignore[arg-type]
 
 
+# -- tunnels (each returns the header, then the payload) ---------------------------
+
+
+def udp(sport: int, dport: int, payload: bytes) -> bytes:
+    """RFC 768; checksum 0 (none, allowed over IPv4; tshark does not check it)."""
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def mpls(labels: Sequence[int], payload: bytes) -> bytes:
+    """RFC 3032 label stack entries, the last with the bottom-of-stack bit; TTL 64."""
+    out = b""
+    for i, label in enumerate(labels):
+        out += struct.pack("!I", label << 12 | (0x100 if i == len(labels) - 1 else 0) | 64)
+    return out + payload
+
+
+def pw_control_word(payload: bytes, sequence: int = 0) -> bytes:
+    """RFC 4385 section 3: first nibble 0, flags, length 0, sequence number."""
+    return struct.pack("!HH", 0, sequence) + payload
+
+
+def gre(protocol: int, payload: bytes, *, key: int | None = None, seq: int | None = None,
+        checksum: bool = False) -> bytes:
+    """RFC 2784 with RFC 2890's key and sequence number (checksum field left 0)."""
+    flags = (0x8000 if checksum else 0) | (0x2000 if key is not None else 0) | (
+        0x1000 if seq is not None else 0)
+    out = struct.pack("!HH", flags, protocol)
+    if checksum:
+        out += bytes(4)
+    if key is not None:
+        out += struct.pack("!I", key)
+    if seq is not None:
+        out += struct.pack("!I", seq)
+    return out + payload
+
+
+def erspan2(frame: bytes, *, session: int, vlan: int = 0, index: int = 0) -> bytes:
+    """ERSPAN type II header (version 1): Ver VLAN | COS En T Session | Reserved Index."""
+    return struct.pack("!HHI", 1 << 12 | vlan, session & 0x3FF, index & 0xFFFFF) + frame
+
+
+def erspan3(frame: bytes, *, session: int, timestamp: int = 0, frame_type: int = 0,
+            platform: bytes | None = None) -> bytes:
+    """ERSPAN type III header (version 2): Ver VLAN | COS BSO T Session | Timestamp |
+    SGT P FT HwID D Gra O, then the 8-byte platform sub-header when ``platform``."""
+    last = frame_type << 10 | (1 if platform is not None else 0)
+    out = struct.pack("!HHIHH", 2 << 12, session & 0x3FF, timestamp, 0, last)
+    if platform is not None:
+        assert len(platform) == 8
+        out += platform
+    return out + frame
+
+
+def vxlan(frame: bytes, vni: int) -> bytes:
+    """RFC 7348 section 5: flags with I set, reserved, VNI, reserved."""
+    return struct.pack("!II", 0x08000000, vni << 8) + frame
+
+
+def geneve(payload: bytes, vni: int, *, protocol: int = 0x6558, options: bytes = b"") -> bytes:
+    """RFC 8926 section 3.4: Ver 0, option length in 4-byte words, protocol, VNI."""
+    assert len(options) % 4 == 0
+    return struct.pack("!BBHI", len(options) // 4, 0, protocol, vni << 8) + options + payload
+
+
+def geneve_option(option_class: int, option_type: int, data: bytes) -> bytes:
+    """RFC 8926 section 3.5: class, type, reserved and length in 4-byte words."""
+    assert len(data) % 4 == 0
+    return struct.pack("!HBB", option_class, option_type, len(data) // 4) + data
+
+
+def gtp_u(payload: bytes, teid: int, *, sequence: int | None = None,
+          pdu_session: int | None = None) -> bytes:
+    """3GPP TS 29.281 section 5.1: a G-PDU (version 1, PT 1, message type 255); with
+    ``sequence`` the S flag and the optional fields; with ``pdu_session`` (a QFI) an
+    extension header of type 0x85, the PDU Session Container (TS 38.415)."""
+    flags = 0x30 | (0x02 if sequence is not None else 0) | (0x04 if pdu_session is not None else 0)
+    optional = b""
+    if sequence is not None or pdu_session is not None:
+        optional = struct.pack("!HBB", sequence or 0, 0, 0x85 if pdu_session is not None else 0)
+        if pdu_session is not None:
+            optional += bytes([1, 0x10, pdu_session & 0x3F, 0])  # 4 octets, next type 0
+    body = optional + payload
+    return struct.pack("!BBHI", flags, 0xFF, len(body), teid) + body
+
+
+def pppoe_session(payload: bytes, *, session: int = 1, ppp: int = 0x0021) -> bytes:
+    """RFC 2516 section 4: Ver/Type 0x11, code 0, session, length; then PPP protocol."""
+    return struct.pack("!BBHHH", 0x11, 0, session, len(payload) + 2, ppp) + payload
+
+
+def ipv4_to_ipv6(packet: bytes, prefix: str = "2001:db8::") -> bytes:
+    """The same TCP segment in an IPv6 header: 10.0.0.1 becomes 2001:db8::a00:1."""
+    ihl = (packet[0] & 0x0F) * 4
+    total = struct.unpack_from("!H", packet, 2)[0]
+    src, dst = packet[12:16], packet[16:20]
+    base = ipaddress.IPv6Address(prefix)
+    return ipv6(str(base + int.from_bytes(src, "big")), str(base + int.from_bytes(dst, "big")),
+                packet[ihl:total], final=packet[9])
+
+
 # -- files --------------------------------------------------------------------------
 
 

@@ -76,6 +76,24 @@ def test_retransmission_with_other_bytes_is_still_flagged_after_the_window_moved
     assert "retransmits stream bytes 99950..99954 with different content" in warning.message
 
 
+def test_compressed_capture_reads_alike_in_any_chunks_at_a_fault() -> None:
+    """fuzz_capture: gzip whose first member's CRC is wrong (a second member glued on).
+    The decoder got each chunk read (in pieces): read a byte at a time, the packets
+    came out before the CRC failed; read in 64 KiB, the failing call returned none.
+    Now the decoder gets the file in pieces at fixed offsets."""
+    data = bytes.fromhex(
+        "1f8b0800000000000203bb7278d3422606160618f8ff9f8181910101cc"  # gzip member 1
+        "a09809c46102938c1c0cae0c0c1a20650e6c0c0c5c401120669ae3c01000"
+        "944d01290960029943a2294c2093180280e63030b70055a4060800000000"  # its trailer
+        "000203bb7278d3422606160618f8ff9f8181910101cca09809c4610208a1"  # member 2 (cut)
+        "9ae207c518a638e0")
+    results = [list(read_packets(io.BytesIO(data), chunk_size=chunk))
+               for chunk in (1, 7, 64, 1 << 20)]
+    assert all(result == results[0] for result in results)
+    assert any(isinstance(i, CaptureDiagnostic) and "incorrect data check" in i.message
+               for i in results[0])
+
+
 # -- open: protobuf/framing.py -------------------------------------------------------
 
 

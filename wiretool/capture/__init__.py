@@ -4,7 +4,9 @@ Layers, each usable alone and each sans-IO except :func:`follow_tcp` and
 :func:`read_packets`, which only add a file object:
 
 * ``pcap.py``    ``CaptureParser`` / ``read_packets``: file records -> ``Packet``
-* ``link.py``    ``decode_segment``: ``Packet`` -> ``TcpSegment`` (link, IP, TCP headers)
+* ``compression.py`` ``Inflater``: gzip / xz captures, told by their magic, streamed
+* ``link.py``    ``LinkDecoder`` / ``decode_segment``: ``Packet`` -> ``TcpSegment``
+                 (link, VLAN, MPLS, tunnels, IP, TCP headers; a ``LayerPath`` each)
 * ``tcp.py``     ``TcpReassembler``: segments -> ``ConnectionOpened``/``StreamData``/
                  ``Gap``/``ConnectionClosed`` events
 * ``follow.py``  ``follow_tcp``: the three above chained, streaming
@@ -17,8 +19,14 @@ a connection carries HTTP/2 (``wiretool.http2.detect``) and what it says are lef
 the layers above, which import this one (never the other way round).
 """
 
+from wiretool.capture.compression import (
+    Compression,
+    Inflater,
+    looks_like_capture,
+    sniff_compression,
+)
 from wiretool.capture.follow import follow_tcp, reassemble
-from wiretool.capture.link import decode_segment
+from wiretool.capture.link import LinkDecoder, decode_segment
 from wiretool.capture.model import (
     CaptureDiagnostic,
     CloseReason,
@@ -27,6 +35,9 @@ from wiretool.capture.model import (
     Endpoint,
     Gap,
     GapReason,
+    Layer,
+    LayerKind,
+    LayerPath,
     LinkType,
     Packet,
     RoleBasis,
@@ -43,12 +54,18 @@ __all__ = [
     "CaptureFormat",
     "CaptureParser",
     "CloseReason",
+    "Compression",
     "ConnectionClosed",
     "ConnectionOpened",
     "Direction",
     "Endpoint",
     "Gap",
     "GapReason",
+    "Inflater",
+    "Layer",
+    "LayerKind",
+    "LayerPath",
+    "LinkDecoder",
     "LinkType",
     "Packet",
     "RoleBasis",
@@ -58,7 +75,9 @@ __all__ = [
     "TcpSegment",
     "decode_segment",
     "follow_tcp",
+    "looks_like_capture",
     "read_packets",
     "reassemble",
     "sniff_capture_format",
+    "sniff_compression",
 ]

@@ -1,9 +1,11 @@
 """The whole capture pipeline in one call: file -> packets -> TCP segments -> events.
 
-Glue only: ``pcap.py`` reads records, ``link.py`` finds TCP segments, ``tcp.py``
-reassembles them. Everything streams: one packet at a time, nothing kept beyond the
-reassembler's bounded buffers. Deciding which connections carry HTTP/2 is left to
-``detect.py`` and the caller.
+Glue only: ``pcap.py`` reads records (from a compressed file too), ``link.py`` finds
+TCP segments under any tunnels, ``tcp.py`` reassembles them. Everything streams: one
+packet at a time, nothing kept beyond the reassembler's bounded buffers. At the end
+come the reassembler's last events, then ``LinkDecoder``'s report of what was not
+followed (once per kind). Deciding which connections carry HTTP/2 is left to the
+caller.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from wiretool.capture.link import decode_segment
+from wiretool.capture.link import LinkDecoder
 from wiretool.capture.model import CaptureDiagnostic, Packet, TcpEvent
 from wiretool.capture.pcap import CaptureParser, read_packets
 from wiretool.capture.tcp import TcpReassembler
@@ -20,18 +22,23 @@ from wiretool.capture.tcp import TcpReassembler
 def reassemble(
     packets: Iterable[Packet | CaptureDiagnostic],
     reassembler: TcpReassembler | None = None,
+    link: LinkDecoder | None = None,
 ) -> Iterator[TcpEvent]:
     """Turn packets (and pass through diagnostics) into TCP events, flushing at the end."""
     tcp = reassembler or TcpReassembler()
+    decoder = link or LinkDecoder()
+    decode = decoder.decode
     for item in packets:
         if isinstance(item, CaptureDiagnostic):
             yield item
             continue
-        segment, diagnostics = decode_segment(item)
-        yield from diagnostics
+        segment, diagnostics = decode(item)
+        if diagnostics:
+            yield from diagnostics
         if segment is not None:
             yield from tcp.feed(segment)
     yield from tcp.close()
+    yield from decoder.close()
 
 
 def follow_tcp(
@@ -40,6 +47,9 @@ def follow_tcp(
     chunk_size: int = 1 << 16,
     parser: CaptureParser | None = None,
     reassembler: TcpReassembler | None = None,
+    link: LinkDecoder | None = None,
 ) -> Iterator[TcpEvent]:
-    """Read a pcap/pcapng file object and yield every TCP event and diagnostic in order."""
-    return reassemble(read_packets(stream, chunk_size=chunk_size, parser=parser), reassembler)
+    """Read a pcap/pcapng file object (gzip- or xz-compressed too) and yield every TCP
+    event and diagnostic in order."""
+    return reassemble(read_packets(stream, chunk_size=chunk_size, parser=parser),
+                      reassembler, link)

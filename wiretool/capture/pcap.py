@@ -19,6 +19,7 @@ Formats:
   ``if_tsoffset``, Enhanced, Simple and (obsolete) Packet Blocks; other block types
   are skipped.
 
+:func:`read_packets` also reads gzip- and xz-compressed files (``compression.py``).
 What the packet bytes mean (link layer, IP, TCP) is left to ``link.py``.
 """
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO
 
+from wiretool.capture.compression import MAGIC_BYTES, READABLE, Inflater, sniff_compression
 from wiretool.capture.model import Block, CaptureDiagnostic, Packet
 from wiretool.errors import Severity
 
@@ -570,8 +572,36 @@ def read_packets(
     chunk_size: int = 1 << 16,
     parser: CaptureParser | None = None,
 ) -> Iterator[Packet | CaptureDiagnostic]:
-    """Read a capture from a binary file object, ``chunk_size`` bytes at a time."""
+    """Read a capture from a binary file object, ``chunk_size`` bytes at a time.
+
+    A gzip or xz file is inflated on the way (``compression.py``), told by its magic
+    bytes, not its name; offsets are then offsets in the inflated capture, except in
+    the diagnostic of a compression fault, which comes after the packets read before
+    it and names the compressed offset."""
     parser = parser or CaptureParser()
-    while chunk := stream.read(chunk_size):
-        yield from parser.feed(chunk)
+    chunk = stream.read(chunk_size)
+    while chunk and len(chunk) < MAGIC_BYTES and (more := stream.read(chunk_size)):
+        chunk += more
+    compression = sniff_compression(chunk)
+    if compression is None:
+        while chunk:
+            yield from parser.feed(chunk)
+            chunk = stream.read(chunk_size)
+        yield from parser.close()
+        return
+    if compression not in READABLE:
+        yield CaptureDiagnostic(0, Severity.ERROR, f"{compression}-compressed file: wiretool "
+                                "reads pcap and pcapng files, plain or compressed with gzip "
+                                f"or xz; decompress this one first", len(chunk))
+        return
+    inflater = Inflater(compression)
+    while chunk and inflater.problem is None:
+        for piece in inflater.feed(chunk):
+            yield from parser.feed(piece)
+        chunk = stream.read(chunk_size)
+    for piece in inflater.flush():
+        yield from parser.feed(piece)
+    problem = inflater.close()
+    if problem is not None:
+        yield problem
     yield from parser.close()

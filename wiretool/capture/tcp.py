@@ -30,6 +30,24 @@ Behaviour (RFC 9293 section 3.4 for sequence numbers):
   HTTP/2 client preface in the "server" direction).
 * FIN from both sides, RST, or the end of the capture close a connection; data
   still missing then becomes a ``Gap`` with ``GapReason.END``.
+* Connections are numbered as Wireshark numbers ``tcp.stream`` (plus one), and
+  announced in the order they start: a packet belongs to the last connection of its
+  addresses and ports, open or closed, unless it is a SYN (without ACK) whose
+  sequence number differs from the initial sequence number known for its sender;
+  only that starts a new connection (``CloseReason.REUSED`` for an open one). The
+  initial sequence number of a direction is the SYN's, or one less than the first
+  sequence number seen, or one less than the first acknowledgment number the peer
+  sent (Wireshark's ``base_seq``). So a SYN retransmitted or repeated with the same
+  number, and packets after a RST or a FIN, stay in their connection: nothing is
+  opened for them. A closed connection's later bytes that are not retransmissions
+  of delivered ones are not decoded; they are counted and reported once per
+  connection (a warning at the end). The last ``max_closed_connections`` closed
+  connections are remembered for this; a packet of one forgotten since opens a new
+  connection (and the numbers drift from Wireshark's from there).
+* A lone RST (or any first packet, with or without payload) opens a connection, as
+  in Wireshark; a RST closes it at once. So does a segment whose TCP header is
+  broken, or a TCP header quoted in an ICMP error (``TcpSegment.header_only``),
+  which are otherwise ignored.
 * Memory is bounded by the open connections' buffers (``max_connections`` caps
   their number, evicting the least recently active one).
 
@@ -68,7 +86,7 @@ DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_BUFFER_SEGMENTS = 4096
 DEFAULT_MAX_CONNECTIONS = 100_000
 DEFAULT_OVERLAP_CHECK_BYTES = 65_536
-_MAX_CLOSED_REMEMBERED = 4096
+DEFAULT_MAX_CLOSED_CONNECTIONS = 16_384
 
 _Key = tuple[bytes, int, bytes, int]
 
@@ -107,6 +125,10 @@ class _Half:
     the bytes compared, however small the segments were."""
     tail_start: int = 0
     """Stream offset of ``tail[0]``; ``tail`` always ends at ``next_offset``."""
+    isn: int | None = None
+    """Wireshark's ``base_seq`` of this direction: the SYN's sequence number, or one
+    less than the first sequence number seen, or than the first acknowledgment
+    number of the peer; a SYN with another number starts a new connection."""
 
     def offset_of(self, seq: int) -> int:
         """Stream offset of ``seq``, taken as the value nearest ``next_offset``."""
@@ -130,6 +152,29 @@ class _Connection:
         return self.client if direction is Direction.CLIENT else self.server
 
 
+@dataclass(slots=True)
+class _Closed:
+    """What is remembered of a closed connection: enough to number its later packets
+    and to tell retransmissions from bytes that came after the close."""
+
+    conn_id: int
+    client_key: _Key
+    reason: CloseReason
+    isn: tuple[int | None, int | None]
+    """Client's and server's ``_Half.isn``."""
+    next_seq: tuple[int | None, int | None]
+    """Sequence number after the last byte delivered, per direction (None: none seen)."""
+    late_packets: int = 0
+    """Packets with bytes after the close (not retransmissions)."""
+    late_bytes: int = 0
+    late_packet_number: int = 0
+    late_offset: int = 0
+
+
+def _next_seq(half: _Half) -> int | None:
+    return None if half.base_seq is None else (half.base_seq + half.next_offset) % _MOD
+
+
 def _endpoint(ip: bytes, port: int) -> Endpoint:
     return Endpoint(ipaddress.ip_address(ip), port)
 
@@ -144,13 +189,15 @@ class TcpReassembler:
         max_buffer_segments: int = DEFAULT_MAX_BUFFER_SEGMENTS,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         overlap_check_bytes: int = DEFAULT_OVERLAP_CHECK_BYTES,
+        max_closed_connections: int = DEFAULT_MAX_CLOSED_CONNECTIONS,
     ) -> None:
+        self.max_closed_connections = max_closed_connections
         self.max_buffer_bytes = max_buffer_bytes
         self.max_buffer_segments = max_buffer_segments
         self.max_connections = max_connections
         self.overlap_check_bytes = overlap_check_bytes
         self._conns: OrderedDict[_Key, _Connection] = OrderedDict()  # by client key, LRU
-        self._closed: OrderedDict[_Key, _Connection] = OrderedDict()
+        self._closed: OrderedDict[_Key, _Closed] = OrderedDict()  # by client key
         self._next_id = 0
         self._arrivals = 0
         self._last_packet = 0
@@ -171,18 +218,32 @@ class TcpReassembler:
             conn = self._conns.get(rkey)
             direction = Direction.SERVER
         flags = seg.flags
+        syn = flags & (_SYN | _ACK) == _SYN
         if conn is not None:
             self._conns.move_to_end(conn.client_key)
-            half = conn.half(direction)
-            if (flags & (_SYN | _ACK) == _SYN and half.base_seq is not None
-                    and (seg.seq + 1) % _MOD != half.base_seq):
+            isn = conn.half(direction).isn
+            if syn and isn is not None and seg.seq != isn:
                 # A fresh SYN with another ISN: the addresses and ports were reused.
                 self._close(conn, CloseReason.REUSED, seg, out)
                 conn = None
+        else:
+            closed = self._closed.get(key)
+            sender = 0
+            if closed is None:
+                closed = self._closed.get(rkey)
+                sender = 1
+            if closed is not None:
+                if closed.client_key != key:
+                    sender = 1
+                isn = closed.isn[sender]
+                if not (syn and isn is not None and seg.seq != isn):
+                    if not seg.header_only:
+                        self._after_close(closed, sender, seg)  # still that connection
+                    return out
         if conn is None:
             conn, direction = self._open(seg, key, rkey, out)
-            if conn is None:
-                return out
+        if seg.header_only:
+            return out  # numbered, nothing else (a broken or quoted header)
         self._segment(conn, direction, seg, out)
         if conn.client.finished and conn.server.finished:
             self._close(conn, CloseReason.FIN, seg, out)
@@ -191,31 +252,47 @@ class TcpReassembler:
         return out
 
     def close(self) -> list[TcpEvent]:
-        """End of capture: flush every open connection (missing data becomes gaps)."""
+        """End of capture: flush every open connection (missing data becomes gaps),
+        then report the bytes that came after their connection closed."""
         out: list[TcpEvent] = []
         for conn in list(self._conns.values()):
             self._close(conn, CloseReason.END_OF_CAPTURE, None, out)
+        late = sorted((c for c in self._closed.values() if c.late_packets),
+                      key=lambda c: c.conn_id)
+        out.extend(self._late_report(closed) for closed in late)
+        self._closed.clear()
         return out
 
-    @property
-    def open_connections(self) -> int:
-        return len(self._conns)
+    def _after_close(self, closed: _Closed, sender: int, seg: TcpSegment) -> None:
+        """A packet of a connection that is closed: count bytes that are not a
+        retransmission of delivered ones."""
+        length = seg.payload_length
+        if not length:
+            return  # trailing ACKs, FINs and RSTs, repeated SYNs: nothing lost
+        start = (seg.seq + 1) % _MOD if seg.flags & _SYN else seg.seq
+        next_seq = closed.next_seq[sender]
+        if next_seq is not None and ((start + length - next_seq + _HALF) % _MOD) - _HALF <= 0:
+            return  # a late retransmission of bytes already delivered
+        if not closed.late_packets:
+            closed.late_packet_number = seg.packet_number
+            closed.late_offset = seg.payload_offset
+        closed.late_packets += 1
+        closed.late_bytes += length
+
+    @staticmethod
+    def _late_report(closed: _Closed) -> CaptureDiagnostic:
+        packets = f"{closed.late_packets:,} packet" + ("s" if closed.late_packets > 1 else "")
+        return CaptureDiagnostic(
+            closed.late_offset, Severity.WARNING,
+            f"connection {closed.conn_id}: {packets} with {closed.late_bytes:,} bytes after "
+            f"the connection closed ({closed.reason}), not decoded (first: packet "
+            f"{closed.late_packet_number})", 0, closed.late_packet_number, closed.conn_id)
 
     # -- connections --------------------------------------------------------------
 
     def _open(self, seg: TcpSegment, key: _Key, rkey: _Key, out: list[TcpEvent]
-              ) -> tuple[_Connection | None, Direction]:
+              ) -> tuple[_Connection, Direction]:
         flags = seg.flags
-        old = self._closed.get(key) or self._closed.get(rkey)
-        if old is not None and not flags & _SYN:
-            # Trailing ACKs, retransmitted FINs, late retransmissions of a closed connection.
-            if not seg.payload_length or flags & _RST:
-                return None, Direction.CLIENT
-            half = old.client if old.client_key == key else old.server
-            if half.base_seq is not None and half.offset_of(seg.seq) < half.next_offset:
-                return None, Direction.CLIENT
-        if flags & _RST and not seg.payload_length:
-            return None, Direction.CLIENT  # a bare RST for a connection we never saw
         if flags & _SYN and not flags & _ACK:
             basis, sender_is_client = RoleBasis.SYN, True
         elif flags & _SYN:
@@ -236,11 +313,14 @@ class TcpReassembler:
                                   Severity.WARNING))
             self._close(victim, CloseReason.EVICTED, seg, out)
         self._conns[client_key] = conn
-        self._closed.pop(client_key, None)
+        for old_key in (key, rkey):  # a new SYN replaces the closed connection
+            old = self._closed.pop(old_key, None)
+            if old is not None and old.late_packets:
+                out.append(self._late_report(old))
         client = _endpoint(client_key[0], client_key[1])
         server = _endpoint(client_key[2], client_key[3])
         out.append(ConnectionOpened(conn.conn_id, client, server, seg.time_ns,
-                                    seg.packet_number, basis))
+                                    seg.packet_number, basis, seg.path))
         return conn, Direction.CLIENT if sender_is_client else Direction.SERVER
 
     def _close(self, conn: _Connection, reason: CloseReason, seg: TcpSegment | None,
@@ -251,11 +331,13 @@ class TcpReassembler:
         out.append(ConnectionClosed(conn.conn_id, reason, seg.time_ns if seg else None,
                                     number, conn.client.next_offset, conn.server.next_offset))
         self._conns.pop(conn.client_key, None)
-        for half in (conn.client, conn.server):
-            half.tail.clear()
-        self._closed[conn.client_key] = conn
-        if len(self._closed) > _MAX_CLOSED_REMEMBERED:
-            self._closed.popitem(last=False)
+        self._closed[conn.client_key] = _Closed(
+            conn.conn_id, conn.client_key, reason, (conn.client.isn, conn.server.isn),
+            (_next_seq(conn.client), _next_seq(conn.server)))
+        if len(self._closed) > self.max_closed_connections:
+            _key, forgotten = self._closed.popitem(last=False)
+            if forgotten.late_packets:
+                out.append(self._late_report(forgotten))
 
     # -- one direction ------------------------------------------------------------
 
@@ -263,6 +345,8 @@ class TcpReassembler:
                  out: list[TcpEvent]) -> None:
         half = conn.half(direction)
         flags = seg.flags
+        if half.isn is None:  # Wireshark's base_seq (the peer's: in ``_ack``)
+            half.isn = seg.seq if flags & _SYN else (seg.seq - 1) % _MOD
         if flags & _SYN:
             isn_next = (seg.seq + 1) % _MOD
             if half.base_seq is None:
@@ -289,6 +373,8 @@ class TcpReassembler:
              out: list[TcpEvent]) -> None:
         """The peer acknowledged ``seg.ack`` of ``direction``'s stream."""
         half = conn.half(direction)
+        if half.isn is None:  # Wireshark: the first ACK number seen, less one
+            half.isn = (seg.ack - 1) % _MOD
         if half.base_seq is None:
             return
         acked = half.offset_of(seg.ack)

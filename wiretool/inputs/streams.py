@@ -1,11 +1,11 @@
 """Byte-stream inputs (``h2-frames``): a capture file, or the bytes of a connection.
 
-``sniff_stream`` tells from the first bytes what an input is — a pcap/pcapng capture,
-the output of ``tshark -q -z follow,tcp,raw,N`` (both directions), hex text (plain
-hex, ``xxd``, ``hexdump -C``) or raw binary — and ``iter_dump_chunks`` reads the
-bytes of a connection dump incrementally, so memory is bounded by a read (and, for
-text, a line), whatever the input's size. Reading captures is ``wiretool.capture``'s
-job; what the bytes mean is left to the protocol layers.
+``sniff_stream`` tells from the first bytes what an input is — a pcap/pcapng capture
+(also gzip- or xz-compressed), the output of ``tshark -q -z follow,tcp,raw,N`` (both
+directions), hex text (plain hex, ``xxd``, ``hexdump -C``) or raw binary — and
+``iter_dump_chunks`` reads the bytes of a connection dump incrementally, so memory is
+bounded by a read (and, for text, a line), whatever the input's size. Reading
+captures is ``wiretool.capture``'s job; what the bytes mean, the protocol layers'.
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ def sniff_stream(head: bytes, forced: StreamFormat = StreamFormat.AUTO) -> Strea
     """What the input whose first bytes are ``head`` is (``forced`` unless ``AUTO``)."""
     if forced is not StreamFormat.AUTO:
         return forced
-    from wiretool.capture import sniff_capture_format  # the capture layer only when needed
+    from wiretool.capture import looks_like_capture  # the capture layer only when needed
     from wiretool.inputs.follow import looks_like_follow
 
-    if sniff_capture_format(head) is not None:
+    if looks_like_capture(head):
         return StreamFormat.CAPTURE
     if looks_like_follow(head):
         return StreamFormat.FOLLOW
