@@ -30,7 +30,7 @@ import gc
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -272,9 +272,10 @@ _KEY_ORDER = {_MESSAGE: 0, _STRING: 1, "packed:varint": 2, "packed:fixed32": 3,
 
 def _readings(buf: bytes, raw: Raw, payload: bytes | None = None
               ) -> dict[str, tuple[float, Any]]:
-    """Every reading of a LEN payload that parses: key -> (score, reading), where the
-    message reading's score is still without its children's (``_Scored`` adds them)
-    and its reading is the message's raw fields.
+    """The bytes, string and message readings of a LEN payload that parse: key ->
+    (score, reading), where the message reading's score is still without its
+    children's and its reading is the message's raw fields. The packed readings come
+    last, when the others are final (``_with_packed``).
 
     ``payload``: the payload's bytes, when the caller has them already.
     """
@@ -282,27 +283,27 @@ def _readings(buf: bytes, raw: Raw, payload: bytes | None = None
     if payload is None:
         payload = buf[start:end]
     found: dict[str, tuple[float, Any]] = {_BYTES: _BYTES_READING}
-    best = 0.0
     text = infer.score_string(payload)
     if text is not None:
         found[_STRING] = (text[1], text[0])
-        best = text[1]
     children = _is_message(buf, start, end) if end == start or _CAN_START[buf[start]] else None
     if children is not None:
         shape = [(child[_NUMBER], child[_WIRE], child[_VEND] - child[_VOFF])
                  for child in children]
-        score = infer.score_message(shape)
-        found[_MESSAGE] = (score, children)
-        if score > best:
-            best = score
-    if best <= _PACKED_WORTH:
-        # A packed reading scores PACKED_MAX at most, and the message's children only add
-        # to its score: where another reading already scores more than that plus
-        # ODD_COST, a packed reading could be neither chosen nor tallied, so its (costly)
-        # scores are not computed (and it is not an alternative).
-        for packed_type, score in infer.packed_scores(payload):
-            found[_PACKED[packed_type]] = (score, packed_type)
+        found[_MESSAGE] = (infer.score_message(shape), children)
     return found
+
+
+def _with_packed(found: dict[str, tuple[float, Any]], payload: bytes) -> None:
+    """Add the packed readings to a payload's final other readings - unless one of them
+    scores more than ``PACKED_MAX + ODD_COST``: then a packed reading (which scores
+    PACKED_MAX at most) could be neither chosen nor tallied, and its (costly) scores
+    are not computed (nor is it an alternative)."""
+    for score, _ in found.values():
+        if score > _PACKED_WORTH:
+            return
+    for packed_type, score in infer.packed_scores(payload):
+        found[_PACKED[packed_type]] = (score, packed_type)
 
 
 _PACKED_WORTH = infer.PACKED_MAX + infer.ODD_COST
@@ -436,8 +437,8 @@ def _any_type_url(buf: bytes, fields: Raw) -> str | None:
 _NO_REACH = -1
 
 # Indexes into a scored node (a list: one per LEN payload of a subtree).
-_N_RAW, _N_PATH, _N_PARENT, _N_FOUND, _N_CHILDREN, _N_REACH, _N_DONE, _N_BEST, _N_PROFILE = (
-    range(9))
+(_N_NUMBER, _N_VOFF, _N_VEND, _N_PATH, _N_DEPTH, _N_PARENT, _N_FOUND, _N_CHILDREN, _N_REACH,
+ _N_DONE, _N_BEST, _N_PROFILE) = range(12)
 
 
 class _Reader:
@@ -525,99 +526,121 @@ class _Reader:
     def _gather_subtree(self, buf: bytes, fields: Raw, seen: array[int]) -> None:
         tallies = self._tallies
         entries: list[int] = []
-        last_path: _Path | None = None
-        tallies_here: dict[int, dict[str, float]] = {}
-        for node in self._scored(buf, fields, (), 1):
-            raw, path = node[_N_RAW], node[_N_PATH]
-            if path is not last_path:
-                tallies_here = tallies.get(path) or tallies.setdefault(path, {})
-                last_path = path
-            totals = tallies_here.get(raw[_NUMBER])
+
+        def tally(node: list[Any]) -> None:
+            tallies_here = tallies.get(node[_N_PATH])
+            if tallies_here is None:
+                tallies_here = tallies[node[_N_PATH]] = {}
+            totals = tallies_here.get(node[_N_NUMBER])
             if totals is None:
-                totals = tallies_here[raw[_NUMBER]] = {}
+                totals = tallies_here[node[_N_NUMBER]] = {}
             _tally(totals, node[_N_FOUND], node[_N_BEST])
             if node[_N_PROFILE] < _PROFILE_LIMIT:
-                entries.append(raw[_VOFF] << _PROFILE_BITS | node[_N_PROFILE])
+                entries.append(node[_N_VOFF] << _PROFILE_BITS | node[_N_PROFILE])
+
+        self._scored(buf, fields, (), 1, tally)
         # Depth first is not offset order; the subtree's offsets follow the previous
         # subtree's, so sorting this subtree's entries keeps the region's ascending.
         entries.sort()
         seen.extend(entries)
 
-    def _scored(self, buf: bytes, fields: Raw, path: _Path, depth: int) -> list[list[Any]]:
-        """A node per LEN payload of ``fields`` and below (every payload that could be a
-        message is explored down to ``max_depth``), parents before their children, each
-        with its final readings, best score and profile index.
+    def _score_one(self, buf: bytes, raw: Raw, path: _Path, depth: int) -> int:
+        """The profile index of one LEN payload, scored with its subtree (not tallied)."""
+        found: list[list[Any]] = []
+        self._scored(buf, [raw], path, depth, found.append)
+        return int(found[-1][_N_PROFILE])  # the root finishes last
 
-        The message readings are finished bottom up: a message's score is its own
-        (``infer.score_message``) plus the best score of each LEN payload among its
-        fields and in its groups. A node's *reach* is the deepest level its score
-        needed (its children's level, their children's...): a score whose reach
-        passes ``max_depth`` lacks what was not explored, and is not remembered.
+    def _scored(self, buf: bytes, fields: Raw, path: _Path, depth: int,
+                sink: Callable[[list[Any]], None]) -> None:
+        """Score every LEN payload of ``fields`` and below (every payload that could be
+        a message is explored down to ``max_depth``) and pass each one's node to
+        ``sink`` when it is finished: children before their parent, in wire order.
+
+        Depth first, with an explicit stack whose frames are the levels being read.
+        A message reading is finished when the level of its fields is: its score is
+        its own (``infer.score_message``) plus the best score of each LEN payload
+        among its fields and in its groups, added as they finish. A node's *reach* is
+        the deepest level its score needed (its children's level, their children's
+        ...): a score whose reach passes ``max_depth`` lacks what was not explored,
+        and is not remembered. Only the levels on the stack are held, and a node
+        holds what the tallies and pass 2 need (not the raw records).
         """
         max_depth = self.max_depth
         known = self._known
-        nodes: list[list[Any]] = []
-        stack: list[tuple[Raw, _Path, int, int]] = [(fields, path, depth, -1)]
+        finish = self._finish
+        # A frame: [level, next index, path, depth, owner node, Any type URL, is a group].
+        stack: list[list[Any]] = [
+            [fields, 0, path, depth, None, _any_type_url(buf, fields) if len(fields) == 2
+             else None, False]]
         while stack:
-            level, path, depth, parent = stack.pop()
-            any_url = _any_type_url(buf, level) if len(level) == 2 else None
-            for raw in level:
-                wire = raw[_WIRE]
-                if wire == 2:
-                    start, end = raw[_VOFF], raw[_VEND]
-                    payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
-                    remembered = known.get(payload) if payload is not None else None
-                    if remembered is not None and depth + remembered[3] <= max_depth:
-                        found, best, profile_index, reach = remembered
-                        node = [raw, path, parent, found, 0.0, depth + reach, True, best,
-                                profile_index]
-                        message = found.get(_MESSAGE)
-                        if message is not None:
-                            message = (message[0], _scan(buf, start, end)[0])
-                            node[_N_FOUND] = {**found, _MESSAGE: message}
-                    else:
-                        found = _readings(buf, raw, payload)
-                        message = found.get(_MESSAGE)
-                        node = [raw, path, parent, found, 0.0,
-                                depth + 1 if message is not None and message[1] else _NO_REACH,
-                                False, 0.0, 0]
-                    index = len(nodes)
-                    nodes.append(node)
-                    if message is not None and message[1] and depth < max_depth:
-                        below = ((*path, raw[_NUMBER]) if any_url is None or raw[_NUMBER] != 2
-                                 else (*path, 2, any_url))
-                        stack.append((message[1], below, depth + 1, index))
-                elif wire == 3:
-                    if parent >= 0 and nodes[parent][_N_REACH] < depth + 1:
-                        nodes[parent][_N_REACH] = depth + 1
-                    if depth < max_depth:
-                        stack.append((raw[_CHILDREN], (*path, raw[_NUMBER]), depth + 1, parent))
-        for index in range(len(nodes) - 1, -1, -1):
-            node = nodes[index]
-            if not node[_N_DONE]:
-                found = node[_N_FOUND]
-                message = found.get(_MESSAGE)
-                if message is not None and node[_N_CHILDREN]:
-                    found[_MESSAGE] = (message[0] + node[_N_CHILDREN], message[1])
-                profile, best = _profile(found)
-                node[_N_BEST] = best
-                node[_N_PROFILE] = self._index_of(profile)
-                raw = node[_N_RAW]
-                start, end = raw[_VOFF], raw[_VEND]
-                if (end - start <= _KNOWN_LENGTH and node[_N_REACH] <= max_depth
-                        and len(known) < _KNOWN_COUNT):
-                    depth = len(node[_N_PATH]) + 1
-                    reach = node[_N_REACH] - depth if node[_N_REACH] != _NO_REACH else 0
-                    kept = found if message is None else {**found, _MESSAGE: (
-                        found[_MESSAGE][0], None)}
-                    known[buf[start:end]] = (kept, best, node[_N_PROFILE], reach)
-            parent = node[_N_PARENT]
-            if parent >= 0:
-                above = nodes[parent]
-                above[_N_CHILDREN] += node[_N_BEST]
-                if above[_N_REACH] < node[_N_REACH]:
-                    above[_N_REACH] = node[_N_REACH]
-        return nodes
+            frame = stack[-1]
+            level, at, path, depth, owner = frame[0], frame[1], frame[2], frame[3], frame[4]
+            if at >= len(level):
+                stack.pop()
+                if owner is not None and not frame[6]:
+                    finish(buf, owner, sink)
+                continue
+            raw = level[at]
+            frame[1] = at + 1
+            wire = raw[_WIRE]
+            if wire == 2:
+                number, start, end = raw[_NUMBER], raw[_VOFF], raw[_VEND]
+                payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
+                remembered = known.get(payload) if payload is not None else None
+                if remembered is not None and depth + remembered[3] <= max_depth:
+                    found, best, profile_index, reach = remembered
+                    node = [number, start, end, path, depth, owner, found, 0.0,
+                            depth + reach, True, best, profile_index]
+                    children = _scan(buf, start, end)[0] if _MESSAGE in found else None
+                else:
+                    found = _readings(buf, raw, payload)
+                    message = found.get(_MESSAGE)
+                    children = None
+                    if message is not None:
+                        children = message[1]
+                        found[_MESSAGE] = (message[0], None)
+                    node = [number, start, end, path, depth, owner, found, 0.0,
+                            depth + 1 if children else _NO_REACH, False, 0.0, 0]
+                if children and depth < max_depth:
+                    any_url = frame[5]
+                    below = ((*path, number) if any_url is None or number != 2
+                             else (*path, 2, any_url))
+                    stack.append([children, 0, below, depth + 1, node,
+                                  _any_type_url(buf, children) if len(children) == 2 else None,
+                                  False])
+                else:
+                    finish(buf, node, sink)
+            elif wire == 3:
+                if owner is not None and owner[_N_REACH] < depth + 1:
+                    owner[_N_REACH] = depth + 1
+                if depth < max_depth:
+                    members = raw[_CHILDREN]
+                    stack.append([members, 0, (*path, raw[_NUMBER]), depth + 1, owner,
+                                  _any_type_url(buf, members) if len(members) == 2 else None,
+                                  True])
+
+    def _finish(self, buf: bytes, node: list[Any], sink: Callable[[list[Any]], None]) -> None:
+        """Finish a node whose children are all finished (see ``_scored``)."""
+        if not node[_N_DONE]:
+            found = node[_N_FOUND]
+            message = found.get(_MESSAGE)
+            if message is not None and node[_N_CHILDREN]:
+                found[_MESSAGE] = (message[0] + node[_N_CHILDREN], None)
+            start, end = node[_N_VOFF], node[_N_VEND]
+            _with_packed(found, buf[start:end])
+            profile, best = _profile(found)
+            node[_N_BEST] = best
+            node[_N_PROFILE] = self._index_of(profile)
+            if (end - start <= _KNOWN_LENGTH and node[_N_REACH] <= self.max_depth
+                    and len(self._known) < _KNOWN_COUNT):
+                reach = node[_N_REACH] - node[_N_DEPTH] if node[_N_REACH] != _NO_REACH else 0
+                self._known[buf[start:end]] = (found, best, node[_N_PROFILE], reach)
+        sink(node)
+        above = node[_N_PARENT]
+        if above is not None:
+            above[_N_CHILDREN] += node[_N_BEST]
+            if above[_N_REACH] < node[_N_REACH]:
+                above[_N_REACH] = node[_N_REACH]
 
     def _index_of(self, profile: _Profile) -> int:
         """The number of ``profile`` in ``_profiles`` (added when new)."""
@@ -692,7 +715,7 @@ class _Reader:
             if wire == 2:
                 index = self._profile_of(voff)
                 if index is None:  # not left by pass 1: score it again
-                    index = self._scored(buf, [raw], path, depth)[0][_N_PROFILE]
+                    index = self._score_one(buf, raw, path, depth)
                 profile = profiles[index]
                 decided = decisions.get(number) or self._decided(path, number)
                 # The path's reading, unless this occurrence is an odd one (module
