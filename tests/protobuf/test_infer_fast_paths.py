@@ -1,4 +1,4 @@
-"""The scoring shortcuts of ``infer.py`` and ``wire._candidates`` change no score.
+"""The scoring shortcuts of ``infer.py`` and ``wire._readings`` change no score.
 
 Each test compares a shortcut with the plain form of its rule (as the module
 docstring states it), bit for bit: scores are added up across the input, so even

@@ -432,8 +432,15 @@ def _any_type_url(buf: bytes, fields: Raw) -> str | None:
     url, payload = fields
     if (url[_NUMBER] != 1 or url[_WIRE] != 2 or payload[_NUMBER] != 2 or payload[_WIRE] != 2):
         return None
+    if url[_VEND] - url[_VOFF] > _TYPE_URL_MAX:
+        return None
     text = buf[url[_VOFF] : url[_VEND]]
     return text.decode("ascii") if _TYPE_URL.fullmatch(text) else None
+
+
+_TYPE_URL_MAX = 1024
+"""Longer field-1 payloads are not taken for type URLs (real ones are a few dozen bytes;
+this also bounds what the pattern reads)."""
 _NO_REACH = -1
 
 # Indexes into a scored node (a list: one per LEN payload of a subtree).
