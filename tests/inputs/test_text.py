@@ -63,3 +63,45 @@ def test_forced_hex_reports_the_bad_character() -> None:
 def test_forced_base64_rejects_garbage() -> None:
     with pytest.raises(InputError):
         decode_input(b"!!!", InputFormat.BASE64)
+
+
+# Binary messages whose bytes are all ASCII text: every one of them decodes as hex or
+# base64 if whitespace is skipped. Found in the ground truth of tests/protobuf/groundtruth.
+ASCII_MESSAGES = [
+    # 0a 0c "order_sample": field 1, 12 bytes (\n, form feed) - base64url "order_sample"
+    bytes.fromhex("0a0c") + b"order_sample",
+    # 0a 0b "IRV3E2p0n32": field 1, 11 bytes (\n, vertical tab) - base64
+    bytes.fromhex("0a0b") + b"IRV3E2p0n32",
+    # 0a 0a "/task/beta": field 1, 10 bytes (\n, \n) - base64 of the text after them
+    bytes.fromhex("0a0a") + b"/task/beta",
+    # 0a 20 <32 hex digits>: field 1, a trace id as text (32 bytes: a space) - hex
+    bytes.fromhex("0a20") + b"4bf92f3577b34da6a3ce929d0e0e4736",
+    # 0d 41424344: field 1 fixed32 (\r) "ABCD" - base64
+    bytes.fromhex("0d") + b"ABCD",
+]
+
+
+@pytest.mark.parametrize("data", ASCII_MESSAGES, ids=lambda d: repr(d[:6]))
+def test_binary_messages_that_are_ascii_text_are_raw(data: bytes) -> None:
+    found = decode_input(data)
+    assert (found.data, found.format) == (data, InputFormat.RAW)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        (b"  " + PAYLOAD.hex(" ").encode() + b"\n", "hex"),  # indented
+        (b"\t" + PAYLOAD.hex().encode(), "hex"),  # indented with a tab
+        (PAYLOAD.hex("\n", 4).encode() + b"\r\n", "hex"),
+        (b"CgxBZGEgTG92ZWxhY2UQlwc=\r\n", "base64"),
+    ],
+)
+def test_text_that_starts_or_ends_with_whitespace_is_still_text(text: bytes, detail: str) -> None:
+    found = decode_input(text)
+    assert (found.data, found.detail) == (PAYLOAD, detail)
+
+
+def test_a_leading_line_break_is_read_as_binary_unless_forced() -> None:
+    text = b"\n" + PAYLOAD.hex().encode()
+    assert decode_input(text).format is InputFormat.RAW
+    assert decode_input(text, InputFormat.HEX).data == PAYLOAD

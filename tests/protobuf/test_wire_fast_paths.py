@@ -1,10 +1,10 @@
 """The decoder's shortcuts give exactly what the plain computation gives.
 
 Pass 2 of ``wire._Reader`` takes each payload's readings from what pass 1 left
-(``_ranking_of``) instead of scoring the payload again, and pass 1 reuses the
+(``_profile_of``) instead of scoring the payload again, and pass 1 reuses the
 readings of bytes it scored before (``_known``); with both switched off, every
-payload takes the plain path (``_candidates``). The two must agree on every field
-and diagnostic.
+payload takes the plain path (``_scored``, ``_readings``). The two must agree on every
+field and diagnostic.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.protobuf.test_properties import encode, scalar_fields
-from wiretool.protobuf import wire
+from wiretool.protobuf import infer, wire
 from wiretool.protobuf.model import DecodeResult, Field
 
 SAMPLES = ("person.bin", "people.grpc", "people.delimited", "addressbook.b64")
@@ -26,7 +26,7 @@ def _plain(monkeypatch: pytest.MonkeyPatch, data: bytes, **options: object) -> D
     """Decoded without the shortcuts: pass 2 scores every payload again, and pass 1
     scores every payload itself (none taken from ``_known``, the same bytes seen)."""
     with monkeypatch.context() as patched:
-        patched.setattr(wire._Reader, "_ranking_of", lambda self, voff: None)
+        patched.setattr(wire._Reader, "_profile_of", lambda self, voff: None)
         patched.setattr(wire, "_KNOWN_LENGTH", -1)
         return wire.decode(data, **options)  # type: ignore[arg-type]
 
@@ -98,10 +98,15 @@ def test_interleaved_messages_of_a_stream_are_built_alike() -> None:
 
 
 def plain_ranking(candidates: dict[str, tuple[float, object]]) -> tuple[str, ...]:
+    """Every reading but bytes, and packed only above bytes once its prior is added."""
+    def score(key: str) -> float:
+        prior = infer.PACKED_PRIOR if key.startswith("packed") else 0.0
+        return candidates[key][0] + prior
+
     return tuple(sorted(
         (key for key in candidates
-         if key != "bytes" and (not key.startswith("packed") or candidates[key][0] > 0)),
-        key=lambda key: (-candidates[key][0], wire._KEY_ORDER[key]),
+         if key != "bytes" and (not key.startswith("packed") or score(key) > 0)),
+        key=lambda key: (-score(key), wire._KEY_ORDER[key]),
     ))
 
 
@@ -148,3 +153,26 @@ def test_read_varint_is_the_plain_loop(data: list[int], start: int, cut: int) ->
     except wire._Fault as fault:
         got = "past the end" if "past the end" in fault.message else "longer than 10 bytes"
     assert got == plain_read_varint(buf, start, end)
+
+
+def test_any_payloads_and_depth_limits_equal_the_plain_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any-shaped messages (their payload's fields have paths of their own per type URL),
+    the same payload bytes at several depths (the remembered scores of ``_known`` may
+    only serve where the plain path explores as deep), and depth limits across them."""
+    def field(number: int, payload: bytes) -> bytes:
+        return encode([(number, 2, payload)])
+
+    inner = field(1, b"reason") + field(2, b"example.com")
+    anys = [field(1, b"type.googleapis.com/google.rpc.ErrorInfo") + field(2, inner),
+            field(1, b"type.googleapis.com/google.rpc.Help") + field(2, field(1, inner)),
+            field(1, b"type.googleapis.com/acme.Blob") + field(2, b"\x01\x02\x03")]
+    nested = inner
+    for _ in range(6):
+        nested = field(3, nested) + field(4, inner)
+    one = b"".join(field(3, a) for a in anys) + nested
+    stream = b"".join(bytes([len(m)]) + m for m in (*anys, field(5, anys[0])))
+    for max_depth in (1, 2, 3, 5, 100):
+        for data, framing in ((one, "none"), (stream, "delimited")):
+            assert wire.decode(data, framing=framing, max_depth=max_depth) == _plain(
+                monkeypatch, data, framing=framing, max_depth=max_depth), (max_depth, framing)

@@ -2,7 +2,8 @@
 
 Auto-detection, in order (the first that fits wins):
 
-1. not ASCII text                              -> raw binary;
+1. not ASCII text (or controls other than tab and line breaks, or a line break
+   first: a binary message starting with field 1)  -> raw binary;
 2. ``xxd`` dump (``00000000: 0a03 6162  ..ab``) -> hex dump;
 3. ``hexdump -C`` dump (``00000000  0a 03 |..|``) -> hex dump;
 4. hex digits with optional whitespace, ``0x``/``\\x`` prefixes and ``:``/``,``/``-``
@@ -57,6 +58,9 @@ _HEX_TOKEN_SEPARATORS = re.compile(rb"0[xX]|\\[xX]|[\s:,\-]")
 _HEX_DIGITS = re.compile(rb"^[0-9a-fA-F]*$")
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
 _BASE64URL = re.compile(rb"^[A-Za-z0-9\-_]*={0,2}$")
+_NOT_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Controls other than tab, line feed and carriage return."""
+_LINE_BREAKS = b"\n\r"
 
 
 def read_source(path: str) -> bytes:
@@ -92,9 +96,19 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInpu
 
 
 def _is_ascii_text(raw: bytes) -> bool:
-    if not raw.strip():
+    """Could be hex or base64 text: ASCII whose only controls are tab and line breaks,
+    and that does not start with a line break.
+
+    A binary protobuf message is ASCII text surprisingly often (its first tag is a
+    line feed for field 1, a length of 9, 10 or 13 is a tab or a line break, and 32 to
+    126 are printable), and most often starts with field 1's tag, ``\n``: so a leading
+    line break means binary, and so do vertical tab and form feed, which no text dump
+    contains (``0a 0c "order_sample"`` would otherwise be the base64url
+    ``order_sample``). ``--input-format`` reads such text anyway.
+    """
+    if not raw.strip() or raw[0] in _LINE_BREAKS:
         return False
-    return raw.isascii() and not re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", raw)
+    return raw.isascii() and _NOT_TEXT.search(raw) is None
 
 
 def _try_hex(raw: bytes) -> DecodedInput | None:

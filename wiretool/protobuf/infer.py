@@ -3,58 +3,113 @@
 A LEN payload (wire type 2) may be a nested message, a string, raw bytes or a
 packed repeated scalar; the wire does not say which. Decoders that try "message
 first" turn short strings (``hi``, ``image.png``, ``PLAYERGROUP``) into nested
-messages and never find packed numbers. wiretool scores every reading instead and
-picks the best one. The rules, each a rough log-odds of "this reading explains the
-bytes better than random data would":
+messages and never find packed numbers. wiretool scores every reading of every
+payload instead, and decides per field path by the weight of the evidence of all
+its occurrences. These are the rules; ``wire.py`` applies them (it walks the bytes,
+adds up the scores and builds the model), this module computes the scores.
+
+Scores
+------
+
+Each score is a rough log-odds (natural units) of "this reading explains the
+bytes better than random bytes would". Every reading that parses is scored,
+whatever the payload looks like.
 
 ``bytes``
-    Always possible; score 0. Every other reading must beat it.
+    Always possible; score 0.
 
 ``string``
-    Valid UTF-8 is required. With no control characters (tab, newline and
-    carriage return allowed) it scores ``3 + 0.5 * min(len, 20)``: real messages
-    almost always contain control bytes (the tags of fields 1-3 and every length
-    below 32 are control characters), so clean text is strong evidence. Each
-    control character costs 3, so text with a NUL in it is shown as bytes. A
-    string of only whitespace scores 0.5 (a lone ``\n`` is more often a byte).
+    Valid UTF-8 is required; the empty payload scores 0. With an ASCII control
+    character other than tab, line feed and carriage return (0x00-0x08, 0x0b,
+    0x0c, 0x0e-0x1f, 0x7f) it scores ``1 - 3 * controls``, so text with a NUL in
+    it is bytes. Whitespace alone scores 0.5 (a lone ``\n`` is more often a byte).
+    Otherwise ``1 + `` the evidence of each byte, without a cap: ``a-z`` +2,
+    space +2.5, ``A-Z``, digits and ``. - _ / : ,`` +1, other printable ASCII 0,
+    tab, line feed and carriage return -1 (rare in text, but field 1's tag and
+    lengths 9, 10, 13 in a message), each byte of a multi-byte UTF-8 character +1.
+    Because a message's score includes its children's (below), a message whose
+    every byte is printable is compared fairly with its text reading: its strings
+    score the same in both, and what is left is its tags and lengths against the
+    same bytes read as characters - ``0a 28 "grpc.reflection..."`` is a message
+    (a line feed starting a string is unlikely, field 1's tag is not), ``"hi"``
+    is a string (field 13 = 105 is unlikely).
 
 ``message``
     The payload must parse completely as fields: valid wire types, field numbers
-    from 1 to 2^29-1, balanced groups, every length inside the payload. It starts
-    at 2; each field adds evidence by its number (+0.4 up to 15, -0.3 up to 200,
-    then -1, -2, -4) and wire type (varint +0.2, LEN +0.3 plus ``0.5 + 0.35 *
-    ln(1 + length)``, at most 3, for a length that fit exactly - a coincidence of
-    chance about 1/length - and 1 more when that child is clean text; fixed32/fixed64
-    -0.3; groups -3, the classic false reading of short strings). Field numbers in
-    ascending order (as serializers write them) add 0.3 per pair; a step back
-    costs 1. When the payload is itself clean text, the message reading is a
-    coincidence: its score is capped at 2 and loses 4 - unless a length prefix is
-    tab/newline/carriage return (lengths 9, 10, 13), the one way a real message
-    looks like text. An empty payload scores 0.1 as a message, 0.2 as a string.
+    from 1 to 2^29-1, balanced groups, every length inside the payload. The empty
+    payload scores 0. Otherwise its own evidence starts at 2; each field adds
+    evidence by its number (+0.4 up to 15, -0.3 up to 200, then -1, -2, -4) and
+    wire type (varint +0.2, LEN +0.3 plus ``0.5 + 0.35 * ln(1 + length)``, at most
+    3, for a length that fit exactly - a coincidence of chance about 1/length -;
+    fixed32/fixed64 -0.3; groups -3, the classic false reading of short strings).
+    Field numbers in ascending order (as serializers write them) add 0.3 per
+    pair; a step back costs 1. To that is added the *best score* (see below) of
+    each of its length-delimited fields, those inside its groups included: a
+    payload whose children are clean strings and well-formed messages is a
+    message, and the evidence adds up from the leaves (a child not explored
+    because of ``--max-depth`` adds nothing).
 
 ``packed``
     varint elements: the payload must end on a byte below 0x80, with no varint
-    over 10 bytes and none overlong (no real encoder writes one: -5). Parsing
-    proves little (half of all random payloads parse), so each element adds the
-    log-odds of "real integer" against "random bytes": a one-byte element by its
-    value (+0.8 below 16, +0.3 for 0, 0 below 64, -0.7 above), a longer one by
-    its length and its last byte, which holds the top 7 bits (+0.6 below 16,
-    -0.8 from 64: real values rarely fill their range, random bytes do); a
-    10-byte sign-extended negative number adds 2.5; elements of one multi-byte
-    size add 0.5 each. Base -0.6, capped at 4. fixed32/fixed64 elements: the
-    length must be a multiple of 4/8; each element that reads as a plausible
-    float/double (magnitude between 1e-6 and 1e9) adds 2 (3 for doubles), an
-    exact zero 0.5, anything else costs 2; base -1, capped at 5.
+    over 10 bytes and none overlong (no real encoder writes one: -5). It starts
+    at 0.7 (random bytes parse as varints about half the time: ln 2), and each
+    element adds the log-odds of "real integer" against "random bytes": a
+    one-byte element by its value (+0.8 below 16, +0.3 for 0, 0 below 64, -0.7
+    above), a longer one by its length (+0.2 for 2 bytes, +0.5 for 3, +0.8 for 4
+    and 5, +0.6 beyond) and its last byte, which holds the top 7 bits (+0.6
+    below 16, -0.8 from 64: real values rarely fill their range, random bytes
+    do); a 10-byte sign-extended negative number adds 2.5 (0.5 otherwise);
+    elements of one multi-byte size add 0.5 each. Capped at 5.3.
+    fixed32/fixed64 elements: the length must be a multiple of 4/8; each element
+    that reads as a plausible float/double (magnitude between 1e-6 and 1e9) adds
+    2 (3 for doubles), an exact zero 0.5, an element whose top byte is that of a
+    neighbouring element 1 (integers of one magnitude: counts, timestamps, ids),
+    anything else -2; the last three count twice for fixed64 (they weigh by the
+    bytes they cover). At most 64 elements are looked at and the sum is scaled to
+    all of them; then 0.3 is added, and the score is capped at 6.3.
+    A packed reading also has a *prior* of -1.3 (packed fields are rarer than
+    bytes fields), counted once per field path, not once per occurrence. Packed
+    readings are only scored where no other reading scores more than 14.3 (their
+    cap plus ``ODD_COST``): above that they could neither be chosen nor tallied.
 
-Consistency: the scores of all occurrences of the same field number at the same
-path (the chain of field numbers from the root, across every message of the
-input) are added up, and the best reading that fits *every* occurrence wins.
-This is what keeps a repeated field from flipping between ``message`` and
-``string`` from one element to the next, and lets the many clear occurrences of a
-field decide the ambiguous ones. A schema hint (``KindHints``) overrides all of
-this when the payload fits the declared type.
+Per field path
+--------------
 
-This module only scores; ``wire.py`` walks the bytes and builds the model.
+A field path is the chain of field numbers from the root to a field, across
+every message of the input (all the messages of a stream share their paths).
+Below a ``google.protobuf.Any`` - a message of exactly a field 1 holding a type
+URL (printable ASCII ending in ``/`` and a dotted type name) and a field 2, both
+length-delimited - the type URL is part of the path of the fields inside field 2:
+an Any is the one place where one chain of field numbers holds messages of many
+types. A whole message (a region: one message of a stream) that is exactly those two
+fields is an Any too.
+
+For each occurrence, its *best score* is the highest of its readings' scores
+with the priors (the packed prior; 0 for the others), and its own reading is the
+reading that has it (ties: message, string, packed varint, packed fixed32,
+packed fixed64, bytes). A path decides by the weight of the evidence of all its
+occurrences: each reading that parses for an occurrence adds to the path's total
+for that reading how far its score is above ``best - ODD_COST``
+(``ODD_COST`` = 8), nothing if it is not; the reading whose total plus its prior
+is highest is the path's reading (same ties). This is a mixture: an occurrence
+is either of the path's kind, or - with a small prior chance, ``e^-8`` - an odd
+one explained by its own best reading, so one odd occurrence costs a reading at
+most ``ODD_COST`` instead of excluding it.
+
+Each occurrence is then shown as the path's reading when that reading parses for
+it and scores at least ``best - ODD_COST``; otherwise (an odd occurrence) as its
+own reading. That is what keeps a repeated field from flipping between message
+and string from one element to the next, lets the clear occurrences of a path
+decide its ambiguous ones (a short packed array of mid-size values that alone
+scores below bytes; a zero-length payload, which scores 0 as message, string and
+bytes, is what its path decides, and an empty message when the path holds
+nothing else), and lets an odd occurrence keep its reading without demoting its
+siblings. A schema hint (``KindHints``) overrides all of this when the payload
+fits the declared type.
+
+The alternatives shown beside a reading are the other readings that parse, best
+first by score with prior: ``bytes`` never (it always parses), ``packed`` only
+when its score with the prior is above 0 (nearly any text parses as varints).
 """
 
 from __future__ import annotations
@@ -65,26 +120,57 @@ import struct
 
 from wiretool.protobuf.model import PackedType, WireType
 
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONG_VARINT = re.compile(rb"[\x80-\xff]{10}")
 _OVERLONG_VARINT = re.compile(rb"[\x80-\xff]\x00")
 _VARINT_RUN = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
-PACKED_BASE = -0.6
-PACKED_CAP = 4.0
-PACKED_FIXED_CAP = 5.0
+PACKED_BASE = 0.7
+"""A payload of random bytes parses as varints about half the time: ln 2."""
+PACKED_FIXED_BASE = 0.3
+PACKED_CAP = 5.3
+PACKED_FIXED_CAP = 6.3
 """Plausible floats are rarer by chance than small varints, so they may score higher."""
+PACKED_PRIOR = -1.3
+"""Added once to a field path's total of each packed reading (see "Per field path"):
+packed fields are rarer than bytes fields, but that is said once per field, not once
+per occurrence."""
 PACKED_MAX = max(PACKED_CAP, PACKED_FIXED_CAP)
 PACKED_SAME_SIZE = 0.5
+PACKED_SAME_TOP = 1.0
 MESSAGE_BASE = 2.0
 MESSAGE_LEN_CHILD_CAP = 3.0
-MESSAGE_TEXT_CHILD = 1.0
-MESSAGE_CLEAN_TEXT_PENALTY = 4.0
 
-STRING_BASE = 3.0
-STRING_PER_CHAR = 0.5
-STRING_CHAR_CAP = 20
+STRING_BASE = 1.0
+STRING_WHITESPACE = 0.5
+"""The score of a string of whitespace only ("\n" alone is more often a byte)."""
+ODD_COST = 8.0
+"""What it costs a field path's reading that one of its occurrences is read otherwise
+(see the module docstring, "Per field path")."""
+
 STRING_CONTROL_COST = 3.0
+
+# Text evidence per byte, in half points (integers, so that sums are exact whatever
+# their order): each byte's class is found by one ``bytes.translate`` and counted.
+_TEXT_CLASSES = (
+    (b"a", 4, bytes(range(0x61, 0x7B))),                              # a-z: +2
+    (b"s", 5, b" "),                                                   # space: +2.5
+    (b"A", 2, bytes(range(0x41, 0x5B)) + b"0123456789.-_/:,"),         # A-Z 0-9 .-_/:, +1
+    (b"w", -2, b"\t\n\r"),                                            # tab, line breaks: -1
+    (b"h", 2, bytes(range(0x80, 0x100))),                              # UTF-8 sequences: +1
+)
+_TEXT_TABLE = bytearray(b"p" * 256)  # other printable ASCII (punctuation): 0
+for _code, _, _members in _TEXT_CLASSES:
+    for _byte in _members:
+        _TEXT_TABLE[_byte] = _code[0]
+_TEXT_TABLE_BYTES = bytes(_TEXT_TABLE)
+_TEXT_WEIGHTS = tuple((code, weight) for code, weight, _ in _TEXT_CLASSES)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_points(payload: bytes) -> int:
+    """The text evidence of the bytes of a payload without controls, in half points."""
+    classes = payload.translate(_TEXT_TABLE_BYTES)
+    return sum(weight * classes.count(code) for code, weight in _TEXT_WEIGHTS)
 
 
 def score_string(payload: bytes) -> tuple[str, float] | None:
@@ -94,16 +180,14 @@ def score_string(payload: bytes) -> tuple[str, float] | None:
     except UnicodeDecodeError:
         return None
     if not payload:
-        return text, 0.2
+        return text, 0.0
     # Printable text has no control characters; only other text is searched for them.
     controls = 0 if text.isprintable() else len(_CONTROL.findall(payload))
     if controls:
         return text, 1.0 - STRING_CONTROL_COST * controls
     if text.isspace():
-        return text, 0.5  # "\n" alone is more often a byte than a string
-    chars = len(payload)
-    return text, STRING_BASE + STRING_PER_CHAR * (chars if chars < STRING_CHAR_CAP
-                                                  else STRING_CHAR_CAP)
+        return text, STRING_WHITESPACE
+    return text, STRING_BASE + 0.5 * text_points(payload)
 
 
 def _number_score(number: int) -> float:
@@ -127,25 +211,17 @@ _WIRE_TYPE_SCORE: dict[int, float] = {
 }
 
 
-def score_message(
-    fields: list[tuple[int, int, int]], text_children: int, clean_text: bool
-) -> float:
-    """Score of a payload that parsed completely into these fields.
+def score_message(fields: list[tuple[int, int, int]]) -> float:
+    """Score of a payload that parsed completely into these fields, before the scores of
+    its length-delimited children are added (the caller adds them: see ``wire.py``).
 
-    ``fields``: (number, wire type, payload length) of each field; ``text_children``:
-    how many LEN children hold clean text; ``clean_text``: the payload itself is
-    clean text (then the message reading is a coincidence).
+    ``fields``: (number, wire type, payload length) of each field.
     """
-    numbers_and_types = fields
-    if not numbers_and_types:
-        return 0.1
-    score = MESSAGE_BASE + MESSAGE_TEXT_CHILD * text_children
-    if clean_text:
-        # Clean text that happens to parse: however many "fields" it makes, it stays
-        # a coincidence, so the score is capped before the penalty.
-        return min(score, MESSAGE_BASE) - MESSAGE_CLEAN_TEXT_PENALTY
+    if not fields:
+        return 0.0
+    score = MESSAGE_BASE
     previous = 0
-    for number, wire_type, size in numbers_and_types:
+    for number, wire_type, size in fields:
         if number < _TABLE_NUMBERS:
             score += _FIELD_SCORE[number << 3 | wire_type]
         else:
@@ -216,17 +292,6 @@ top 7 bits: small for real values (they rarely fill their range), uniform in ran
 bytes."""
 
 
-def is_clean_text(payload: bytes) -> bool:
-    """Valid UTF-8 with no control characters other than tab, newline, carriage return."""
-    if _CONTROL.search(payload) is not None:
-        return False
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 _FLOAT_SAMPLE = 64
 """Elements looked at to judge packed floats (enough to tell data from noise)."""
 
@@ -239,15 +304,25 @@ def score_packed_fixed(payload: bytes, width: int) -> float | None:
     sample = count if count < _FLOAT_SAMPLE else _FLOAT_SAMPLE
     floats = (_FLOATS if width == 4 else _DOUBLES)[sample].unpack_from(payload)
     per_plausible = 2.0 if width == 4 else 3.0
+    # Zeros, integers of one magnitude and noise weigh by the bytes they cover, so that
+    # [3, 5] as fixed64 is not outscored by [3, 0, 5, 0] as fixed32.
+    scale = width // 4
+    last = width - 1
     score = 0.0
-    for number in floats:
+    for index, number in enumerate(floats):
         if number == 0.0:
-            score += 0.5
+            score += 0.5 * scale
         elif 1e-6 <= abs(number) <= 1e9:  # False for NaN and infinities
             score += per_plausible
+        elif ((index and payload[index * width + last] == payload[index * width - 1])
+              or (index + 1 < count and payload[index * width + last]
+                  == payload[index * width + last + width])):
+            # Integers of one magnitude (counts, timestamps, ids): an element's top byte
+            # is its neighbour's, which random bytes manage once in 128.
+            score += PACKED_SAME_TOP * scale
         else:
-            score -= 2.0
-    return min(score * count / sample - 1.0, PACKED_FIXED_CAP)
+            score -= 2.0 * scale
+    return min(score * count / sample + PACKED_FIXED_BASE, PACKED_FIXED_CAP)
 
 
 _FLOATS = [struct.Struct(f"<{count}f") for count in range(_FLOAT_SAMPLE + 1)]

@@ -10,13 +10,14 @@ https://protobuf.dev/programming-guides/encoding/):
    end-group) stops the message with a ``Diagnostic`` and the rest is kept as
    ``Unparsed``; inside a length-delimited payload a fault just means "this
    payload is not a message".
-2. *classify*: level by level (breadth first, so depth costs no recursion
-   either), every length-delimited payload is scored as message, string, packed
-   or bytes (``infer.py``), occurrences of the same field path are decided
-   together, and the payloads read as messages become the next level. A
-   ``KindHints`` from a schema overrides the guess where the payload fits.
-   Expansion stops at ``max_depth``; the field is then marked ``expanded=False``
-   and a diagnostic says where.
+2. *classify*: with an explicit stack (so depth costs no recursion either),
+   every length-delimited payload that could be a message is explored, every
+   payload is scored as message, string, packed and bytes, bottom up (a
+   message's score includes its children's), and the occurrences of each field
+   path are tallied and decided together - the rules are ``infer.py``'s
+   docstring. A ``KindHints`` from a schema overrides the guess where the
+   payload fits. Expansion stops at ``max_depth``; the field is then marked
+   ``expanded=False`` and a diagnostic says where.
 3. *build*: turn the raw records into frozen ``Field`` dataclasses.
 
 Framing (gRPC length prefixes, varint-delimited streams) is ``framing.py``'s job;
@@ -29,10 +30,10 @@ import gc
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.protobuf import infer
@@ -269,14 +270,12 @@ _KEY_ORDER = {_MESSAGE: 0, _STRING: 1, "packed:varint": 2, "packed:fixed32": 3,
               "packed:fixed64": 4, _BYTES: 5}
 
 
-_ALWAYS_TRY_MESSAGE = 8
-"""Strings up to this length are always tried as messages too (for the alternatives)."""
-_TEXT_LENGTH_BYTES = re.compile(rb"[\t\n\r]")
-
-
-def _candidates(buf: bytes, raw: Raw, payload: bytes | None = None
-                ) -> dict[str, tuple[float, Any]]:
-    """Every reading of a LEN payload that parses: key -> (score, reading).
+def _readings(buf: bytes, raw: Raw, payload: bytes | None = None
+              ) -> dict[str, tuple[float, Any]]:
+    """The bytes, string and message readings of a LEN payload that parse: key ->
+    (score, reading), where the message reading's score is still without its
+    children's and its reading is the message's raw fields. The packed readings come
+    last, when the others are final (``_with_packed``).
 
     ``payload``: the payload's bytes, when the caller has them already.
     """
@@ -284,47 +283,30 @@ def _candidates(buf: bytes, raw: Raw, payload: bytes | None = None
     if payload is None:
         payload = buf[start:end]
     found: dict[str, tuple[float, Any]] = {_BYTES: _BYTES_READING}
-    best = 0.0
     text = infer.score_string(payload)
-    clean_text = False
     if text is not None:
         found[_STRING] = (text[1], text[0])
-        if text[1] > best:
-            best = text[1]
-        clean_text = text[1] > infer.STRING_BASE
-        if (clean_text and end - start > _ALWAYS_TRY_MESSAGE
-                and _TEXT_LENGTH_BYTES.search(payload) is None):
-            # Clean text that no message could be: a message reads as clean text only
-            # through a length prefix of 9, 10 or 13 (tab, newline, carriage return).
-            return found
     children = _is_message(buf, start, end) if end == start or _CAN_START[buf[start]] else None
     if children is not None:
-        shape = []
-        text_children = 0
-        for child in children:
-            wire, voff, vend = child[_WIRE], child[_VOFF], child[_VEND]
-            shape.append((child[_NUMBER], wire, vend - voff))
-            if wire == 2 and vend > voff and infer.is_clean_text(buf[voff:vend]):
-                text_children += 1
-        # A message reads as clean text only when its length prefixes are \t, \n or
-        # \r (lengths 9, 10, 13); then the text reading is the coincidence.
-        clean = clean_text and not any(
-            f[_WIRE] == 2 and f[_VOFF] - f[_OFFSET] - f[_TAG_LEN] == 1
-            and buf[f[_VOFF] - 1] in (9, 10, 13)
-            for f in children
-        )
-        score = infer.score_message(shape, text_children, clean)
-        found[_MESSAGE] = (score, children)
-        if score > best:
-            best = score
-    if best < infer.PACKED_MAX:
-        # A packed reading can never score above PACKED_MAX; where another reading
-        # already does, the (costly) packed scores cannot change the choice.
-        for packed_type, score in infer.packed_scores(payload):
-            found[_PACKED[packed_type]] = (score, packed_type)
+        shape = [(child[_NUMBER], child[_WIRE], child[_VEND] - child[_VOFF])
+                 for child in children]
+        found[_MESSAGE] = (infer.score_message(shape), children)
     return found
 
 
+def _with_packed(found: dict[str, tuple[float, Any]], payload: bytes) -> None:
+    """Add the packed readings to a payload's final other readings - unless one of them
+    scores more than ``PACKED_MAX + ODD_COST``: then a packed reading (which scores
+    PACKED_MAX at most) could be neither chosen nor tallied, and its (costly) scores
+    are not computed (nor is it an alternative)."""
+    for score, _ in found.values():
+        if score > _PACKED_WORTH:
+            return
+    for packed_type, score in infer.packed_scores(payload):
+        found[_PACKED[packed_type]] = (score, packed_type)
+
+
+_PACKED_WORTH = infer.PACKED_MAX + infer.ODD_COST
 _BYTES_READING = (0.0, None)
 _KNOWN_LENGTH = 256
 _KNOWN_COUNT = 4096
@@ -345,17 +327,23 @@ def _hint_key(hint: Kind | PackedType | None) -> str | None:
 
 
 def _ranking(candidates: dict[str, tuple[float, Any]]) -> tuple[str, ...]:
-    """The readings that may be shown as alternatives, best first: ``bytes`` always
-    parses and is left out; so is ``packed`` when it scores below bytes (nearly any
-    text parses as varints). It does not depend on the reading chosen."""
+    """The readings that may be shown as alternatives, best first (by ``_prior`` score):
+    ``bytes`` always parses and is left out; so is ``packed`` when it scores below
+    bytes (nearly any text parses as varints). It does not depend on the reading
+    chosen."""
     if len(candidates) == 2:  # bytes and one other reading: most payloads
         for key, (score, _) in candidates.items():
             if key != _BYTES:
-                return (key,) if score > 0 or key not in _PACKED_KEYS else ()
+                return (key,) if key not in _PACKED_KEYS or score + _PACKED_PRIOR > 0 else ()
     ranked = []
     for key, (score, _) in candidates.items():
-        if key != _BYTES and (score > 0 or key not in _PACKED_KEYS):
-            ranked.append((-score, _KEY_ORDER[key], key))
+        if key in _PACKED_KEYS:
+            score += _PACKED_PRIOR
+            if score <= 0:
+                continue
+        elif key == _BYTES:
+            continue
+        ranked.append((-score, _KEY_ORDER[key], key))
     ranked.sort()
     return tuple([key for _, _, key in ranked])
 
@@ -373,33 +361,114 @@ def _alternatives(ranking: tuple[str, ...], chosen: str) -> tuple[Kind, ...]:
     return tuple(kinds)
 
 
+class _Profile(NamedTuple):
+    """What pass 2 needs of a payload's readings (their scores stay in pass 1)."""
+
+    best: str
+    """The reading with the highest score (ties: ``_KEY_ORDER``)."""
+    acceptable: frozenset[str]
+    """The readings within ``infer.ODD_COST`` of the best: the ones this occurrence may
+    be shown as when its field path decides so."""
+    fits: frozenset[str]
+    """Every reading that parses (a schema hint must be one of them)."""
+    ranking: tuple[str, ...]
+    """``_ranking``: the alternatives, best first."""
+
+
+def _profile(found: dict[str, tuple[float, Any]]) -> tuple[_Profile, float]:
+    """The profile of a payload's final readings, and its best score with the priors
+    (``infer``: "Per field path")."""
+    best_key = _BYTES
+    best = 0.0
+    for key, (score, _) in found.items():
+        if key in _PACKED_KEYS:
+            score += _PACKED_PRIOR
+        if score > best or (score == best and _KEY_ORDER[key] < _KEY_ORDER[best_key]):
+            best_key, best = key, score
+    floor = best - infer.ODD_COST
+    acceptable = frozenset([key for key, (score, _) in found.items() if score >= floor])
+    return _Profile(best_key, acceptable, frozenset(found), _ranking(found)), best
+
+
+def _tally(totals: dict[str, float], found: dict[str, tuple[float, Any]], best: float) -> None:
+    """Add one occurrence's readings to its field path's totals (``infer``: "Per field
+    path"): each reading that parses adds how far it is above ``best - ODD_COST``."""
+    floor = best - infer.ODD_COST
+    for key, (score, _) in found.items():
+        if score > floor:
+            totals[key] = totals.get(key, 0.0) + (score - floor)
+
+
+_PACKED_PRIOR = infer.PACKED_PRIOR
+
+
+def _top_any_url(region: Region) -> str | None:
+    """The type URL of a region that is exactly an Any's two fields (``_any_type_url``)."""
+    buf, start, end = region.buffer, region.start, region.end
+    first, fault, _, pos = _scan(buf, start, end, one=True)
+    if fault is not None or pos >= end or not first or first[0][_WIRE] != 2:
+        return None
+    second, fault, _, pos = _scan(buf, pos, end, one=True)
+    if fault is not None or pos != end:
+        return None
+    return _any_type_url(buf, first + second)
+
+
 # -- pass 1: gather the scores of every field path -----------------------------------
 
-_Path = tuple[int, ...]
-_Tally = list[Any]
-"""Per (path, field number): [occurrences, {reading: [total score, occurrences it fits]}]."""
+_Path = tuple[int | str, ...]
+"""Field numbers from the root; below a ``google.protobuf.Any``, its type URL too."""
+_TYPE_URL = re.compile(rb"[!-~]*/[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _any_type_url(buf: bytes, fields: Raw) -> str | None:
+    """The type URL of a message shaped as a ``google.protobuf.Any`` - exactly a field 1
+    and a field 2, both length-delimited, field 1 a URL whose last segment is a dotted
+    type name - or None. The fields of its payload (field 2) are a field path of their
+    own per type URL: an Any is the one place where one chain of field numbers holds
+    messages of many types."""
+    if len(fields) != 2:
+        return None
+    url, payload = fields
+    if (url[_NUMBER] != 1 or url[_WIRE] != 2 or payload[_NUMBER] != 2 or payload[_WIRE] != 2):
+        return None
+    if url[_VEND] - url[_VOFF] > _TYPE_URL_MAX:
+        return None
+    text = buf[url[_VOFF] : url[_VEND]]
+    return text.decode("ascii") if _TYPE_URL.fullmatch(text) else None
+
+
+_TYPE_URL_MAX = 1024
+"""Longer field-1 payloads are not taken for type URLs (real ones are a few dozen bytes;
+this also bounds what the pattern reads)."""
+_NO_REACH = -1
+
+# Indexes into a scored node (a list: one per LEN payload of a subtree).
+(_N_NUMBER, _N_VOFF, _N_VEND, _N_PATH, _N_DEPTH, _N_PARENT, _N_FOUND, _N_CHILDREN, _N_REACH,
+ _N_DONE, _N_BEST, _N_PROFILE) = range(12)
 
 
 class _Reader:
     """The two passes over a set of regions that share one classification.
 
-    Pass 1 (``gather``) walks every region depth first and adds up, per field path,
-    the scores of each reading of its LEN payloads. It explores every payload that
-    *could* be a message, so the totals of a path are complete whichever way its
-    ancestors are decided: a path decided "message" fits as a message in every
-    occurrence, and every occurrence was explored. Nothing of the tree is kept.
+    Pass 1 (``gather``) walks every region and adds up, per field path, the tallies
+    of the readings of its LEN payloads (``_tally``). It explores every payload that
+    *could* be a message, so the tallies of a path are complete whichever way its
+    ancestors are decided. The scores are computed bottom up (``_scored``): a
+    message reading's score includes the best score of each of its children.
+    Nothing of the tree is kept.
 
     Pass 2 (``fields``) walks a region again, one top-level field at a time, and
     builds each field's subtree with the decided readings: memory stays at one
     top-level subtree, whatever the size of the input.
 
     Scoring a payload is most of the work, so pass 1 leaves pass 2 one number per
-    payload it scored (unless a schema gives hints): its payload offset and which
-    ``_ranking`` of readings it had, packed as ``offset << 16 | ranking index`` in
-    an ascending ``array`` per region. Pass 2 builds in offset order, so it finds
-    a payload's entry at a cursor, and takes the decided reading and the
-    alternatives from there without scoring again. Pass 1 itself scores each
-    different short payload once (``_scored``): the same bytes read the same.
+    payload: its payload offset and the index of its ``_Profile``, packed as
+    ``offset << 20 | profile index`` in an ascending ``array`` per region. Pass 2
+    builds in offset order, so it finds a payload's entry at a cursor, and takes
+    the reading and the alternatives from there without scoring again. Pass 1
+    itself scores each different short payload once (``_known``): the same bytes
+    read the same.
     """
 
     def __init__(self, regions: list[Region], hints: KindHints | None, max_depth: int) -> None:
@@ -408,21 +477,23 @@ class _Reader:
         self.max_depth = max_depth
         self.diagnostics: list[Diagnostic] = []
         self.faults: list[_Fault | None] = []
-        self._tallies: dict[_Path, dict[int, _Tally]] = {}
-        """Per path, per field number (looked up once per message, not per field)."""
+        self._tallies: dict[_Path, dict[int, dict[str, float]]] = {}
+        """Per path, per field number (looked up once per message, not per field):
+        reading -> total (``_tally``)."""
         self._decisions: dict[_Path, dict[int, str]] = {}
         """Per path, per field number: the reading decided (see ``_decided``)."""
         self._hints_at: dict[_Path, KindHints | None] = {(): hints}
         self._seen: list[array[int]] = []
-        """Per region: ``payload offset << 16 | ranking index``, ascending (see above)."""
-        self._ranking_index: dict[tuple[str, ...], int] = {}
-        self._rankings: list[tuple[str, ...]] = []
+        """Per region: ``payload offset << 20 | profile index``, ascending (see above)."""
+        self._profile_index: dict[_Profile, int] = {}
+        self._profiles: list[_Profile] = []
         self._alternatives: list[dict[str, tuple[Kind, ...]]] = []
-        """Per ranking index: chosen reading -> alternatives."""
+        """Per profile index: chosen reading -> alternatives."""
         self._current_seen: array[int] = array("Q")
-        self._known: dict[bytes, tuple[dict[str, tuple[float, Any]], int]] = {}
-        """Short payloads scored in pass 1: bytes -> (readings, ranking index); a
-        message reading is kept without its fields (see ``_scored``)."""
+        self._known: dict[bytes, tuple[dict[str, tuple[float, Any]], float, int, int]] = {}
+        """Short payloads scored before: bytes -> (final readings without the message's
+        fields, best score, profile index, reach below the payload's depth); see
+        ``_scored``."""
         self._cursor = 0
         """Where pass 2 is in ``_current_seen``, the entries of the region it builds."""
 
@@ -435,6 +506,11 @@ class _Reader:
 
     def _gather_region(self, region: Region, seen: array[int]) -> _Fault | None:
         buf, pos, end = region.buffer, region.start, region.end
+        if _top_any_url(region) is not None:
+            # A whole message that is an Any: its two fields together, so that _scored
+            # sees the pair (two fields: memory is no concern).
+            self._gather_subtree(buf, _scan(buf, pos, end)[0], seen)
+            return None
         while pos < end:
             fields, fault, open_groups, pos = _scan(buf, pos, end, one=True)
             self._gather_subtree(buf, fields, seen)
@@ -455,92 +531,143 @@ class _Reader:
             Diagnostic(fault.offset, Severity.ERROR, fault.message, region.end - fault.resume))
 
     def _gather_subtree(self, buf: bytes, fields: Raw, seen: array[int]) -> None:
-        stack: list[tuple[Raw, _Path, int]] = [(fields, (), 1)]
         tallies = self._tallies
-        max_depth = self.max_depth
-        remember = self.hints is None  # with hints, pass 2 scores again (see _choose)
         entries: list[int] = []
-        while stack:
-            level, path, depth = stack.pop()
-            tallies_here = tallies.get(path)
+
+        def tally(node: list[Any]) -> None:
+            tallies_here = tallies.get(node[_N_PATH])
             if tallies_here is None:
-                tallies_here = tallies[path] = {}
-            for raw in level:
-                wire = raw[_WIRE]
-                if wire == 2:
-                    candidates, ranking = self._scored(buf, raw)
-                    tally = tallies_here.get(raw[_NUMBER])
-                    if tally is None:
-                        tally = tallies_here[raw[_NUMBER]] = [0, {}]
-                    tally[0] += 1
-                    totals = tally[1]
-                    for reading, (score, _) in candidates.items():
-                        total = totals.get(reading)
-                        if total is None:
-                            totals[reading] = [0.0 + score, 1]
-                        else:
-                            total[0] += score
-                            total[1] += 1
-                    if remember:
-                        entries.append(raw[_VOFF] << 16 | ranking)
-                    message = candidates.get(_MESSAGE)
-                    if message is not None and depth < max_depth:
-                        stack.append((message[1], (*path, raw[_NUMBER]), depth + 1))
-                elif wire == 3 and depth < max_depth:
-                    stack.append((raw[_CHILDREN], (*path, raw[_NUMBER]), depth + 1))
-        # Level by level is not offset order; the subtree's offsets follow the previous
+                tallies_here = tallies[node[_N_PATH]] = {}
+            totals = tallies_here.get(node[_N_NUMBER])
+            if totals is None:
+                totals = tallies_here[node[_N_NUMBER]] = {}
+            _tally(totals, node[_N_FOUND], node[_N_BEST])
+            if node[_N_PROFILE] < _PROFILE_LIMIT:
+                entries.append(node[_N_VOFF] << _PROFILE_BITS | node[_N_PROFILE])
+
+        self._scored(buf, fields, (), 1, tally)
+        # Depth first is not offset order; the subtree's offsets follow the previous
         # subtree's, so sorting this subtree's entries keeps the region's ascending.
         entries.sort()
         seen.extend(entries)
 
-    def _scored(self, buf: bytes, raw: Raw) -> tuple[dict[str, tuple[float, Any]], int]:
-        """The readings of a LEN payload (``_candidates``) and the index of their
-        ``_ranking``; from ``_known`` when the same bytes were scored before.
+    def _score_one(self, buf: bytes, raw: Raw, path: _Path, depth: int) -> int:
+        """The profile index of one LEN payload, scored with its subtree (not tallied)."""
+        found: list[list[Any]] = []
+        self._scored(buf, [raw], path, depth, found.append)
+        return int(found[-1][_N_PROFILE])  # the root finishes last
 
-        The readings of a payload depend on its bytes alone, and short payloads
-        repeat a lot (names, enum-like strings, small packed arrays and messages).
-        Only the fields of a message reading hold offsets: they are scanned again.
+    def _scored(self, buf: bytes, fields: Raw, path: _Path, depth: int,
+                sink: Callable[[list[Any]], None]) -> None:
+        """Score every LEN payload of ``fields`` and below (every payload that could be
+        a message is explored down to ``max_depth``) and pass each one's node to
+        ``sink`` when it is finished: children before their parent, in wire order.
+
+        Depth first, with an explicit stack whose frames are the levels being read.
+        A message reading is finished when the level of its fields is: its score is
+        its own (``infer.score_message``) plus the best score of each LEN payload
+        among its fields and in its groups, added as they finish. A node's *reach* is
+        the deepest level its score needed (its children's level, their children's
+        ...): a score whose reach passes ``max_depth`` lacks what was not explored,
+        and is not remembered. Only the levels on the stack are held, and a node
+        holds what the tallies and pass 2 need (not the raw records).
         """
-        start, end = raw[_VOFF], raw[_VEND]
-        payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
-        if payload is not None:
-            known = self._known.get(payload)
-            if known is not None:
-                candidates, index = known
-                message = candidates.get(_MESSAGE)
-                if message is None:
-                    return known
-                return {**candidates, _MESSAGE: (message[0], _scan(buf, start, end)[0])}, index
-        candidates = _candidates(buf, raw, payload)
-        index = self._index_of(_ranking(candidates))
-        if payload is not None and len(self._known) < _KNOWN_COUNT:
-            message = candidates.get(_MESSAGE)
-            self._known[payload] = (
-                candidates if message is None else {**candidates, _MESSAGE: (message[0], None)},
-                index)
-        return candidates, index
+        max_depth = self.max_depth
+        known = self._known
+        finish = self._finish
+        # A frame: [level, next index, path, depth, owner node, Any type URL, is a group].
+        stack: list[list[Any]] = [
+            [fields, 0, path, depth, None, _any_type_url(buf, fields) if len(fields) == 2
+             else None, False]]
+        while stack:
+            frame = stack[-1]
+            level, at, path, depth, owner = frame[0], frame[1], frame[2], frame[3], frame[4]
+            if at >= len(level):
+                stack.pop()
+                if owner is not None and not frame[6]:
+                    finish(buf, owner, sink)
+                continue
+            raw = level[at]
+            frame[1] = at + 1
+            wire = raw[_WIRE]
+            if wire == 2:
+                number, start, end = raw[_NUMBER], raw[_VOFF], raw[_VEND]
+                payload = buf[start:end] if end - start <= _KNOWN_LENGTH else None
+                remembered = known.get(payload) if payload is not None else None
+                if remembered is not None and depth + remembered[3] <= max_depth:
+                    found, best, profile_index, reach = remembered
+                    node = [number, start, end, path, depth, owner, found, 0.0,
+                            depth + reach, True, best, profile_index]
+                    children = _scan(buf, start, end)[0] if _MESSAGE in found else None
+                else:
+                    found = _readings(buf, raw, payload)
+                    message = found.get(_MESSAGE)
+                    children = None
+                    if message is not None:
+                        children = message[1]
+                        found[_MESSAGE] = (message[0], None)
+                    node = [number, start, end, path, depth, owner, found, 0.0,
+                            depth + 1 if children else _NO_REACH, False, 0.0, 0]
+                if children and depth < max_depth:
+                    any_url = frame[5]
+                    below = ((*path, number) if any_url is None or number != 2
+                             else (*path, 2, any_url))
+                    stack.append([children, 0, below, depth + 1, node,
+                                  _any_type_url(buf, children) if len(children) == 2 else None,
+                                  False])
+                else:
+                    finish(buf, node, sink)
+            elif wire == 3:
+                if owner is not None and owner[_N_REACH] < depth + 1:
+                    owner[_N_REACH] = depth + 1
+                if depth < max_depth:
+                    members = raw[_CHILDREN]
+                    stack.append([members, 0, (*path, raw[_NUMBER]), depth + 1, owner,
+                                  _any_type_url(buf, members) if len(members) == 2 else None,
+                                  True])
 
-    def _index_of(self, ranking: tuple[str, ...]) -> int:
-        """The number of ``ranking`` in ``_rankings`` (added when new). There are 326
-        at most (orderings of subsets of the five readings other than bytes), so the
-        16 bits ``_seen`` has for it are plenty."""
-        index = self._ranking_index.get(ranking)
+    def _finish(self, buf: bytes, node: list[Any], sink: Callable[[list[Any]], None]) -> None:
+        """Finish a node whose children are all finished (see ``_scored``)."""
+        if not node[_N_DONE]:
+            found = node[_N_FOUND]
+            message = found.get(_MESSAGE)
+            if message is not None and node[_N_CHILDREN]:
+                found[_MESSAGE] = (message[0] + node[_N_CHILDREN], None)
+            start, end = node[_N_VOFF], node[_N_VEND]
+            _with_packed(found, buf[start:end])
+            profile, best = _profile(found)
+            node[_N_BEST] = best
+            node[_N_PROFILE] = self._index_of(profile)
+            if (end - start <= _KNOWN_LENGTH and node[_N_REACH] <= self.max_depth
+                    and len(self._known) < _KNOWN_COUNT):
+                reach = node[_N_REACH] - node[_N_DEPTH] if node[_N_REACH] != _NO_REACH else 0
+                self._known[buf[start:end]] = (found, best, node[_N_PROFILE], reach)
+        sink(node)
+        above = node[_N_PARENT]
+        if above is not None:
+            above[_N_CHILDREN] += node[_N_BEST]
+            if above[_N_REACH] < node[_N_REACH]:
+                above[_N_REACH] = node[_N_REACH]
+
+    def _index_of(self, profile: _Profile) -> int:
+        """The number of ``profile`` in ``_profiles`` (added when new)."""
+        index = self._profile_index.get(profile)
         if index is None:
-            index = self._ranking_index[ranking] = len(self._rankings)
-            self._rankings.append(ranking)
+            index = self._profile_index[profile] = len(self._profiles)
+            self._profiles.append(profile)
             self._alternatives.append({})
         return index
 
     # decisions -------------------------------------------------------------------
 
     def _decided(self, path: _Path, number: int) -> str:
-        """The reading that fits every occurrence of (path, number) with the best total."""
+        """The reading of (path, number) with the highest total (ties: ``_KEY_ORDER``)."""
         decisions = self._decisions.setdefault(path, {})
         decision = decisions.get(number)
         if decision is None:
-            occurrences, totals = self._tallies[path][number]
-            common = [reading for reading, (_, fits) in totals.items() if fits == occurrences]
-            decision = max(common, key=lambda r: (totals[r][0], -_KEY_ORDER[r]))
+            totals = self._tallies[path][number]
+            decision = max(totals, key=lambda r: (
+                totals[r] + (_PACKED_PRIOR if r in _PACKED_KEYS else 0.0), -_KEY_ORDER[r]))
             decisions[number] = decision
         return decision
 
@@ -548,7 +675,8 @@ class _Reader:
         if path in self._hints_at:
             return self._hints_at[path]
         parent = self._hints_for(path[:-1])
-        found = parent.child(path[-1]) if parent is not None else None
+        number = path[-1]
+        found = parent.child(number) if parent is not None and isinstance(number, int) else None
         self._hints_at[path] = found
         return found
 
@@ -561,43 +689,51 @@ class _Reader:
         buf, pos = region.buffer, region.start
         end = fault.resume if fault is not None else region.end
         seen, cursor = self._seen[index], 0
+        any_url = _top_any_url(region) if fault is None else None
         while pos < end:
             raws, _, _, pos = _scan(buf, pos, region.end, one=True)
             for raw in raws:
                 if raw[_OFFSET] < end or raw[_WIRE] == 3:
                     # Set for each field: the caller may interleave the regions' iterators.
                     self._current_seen, self._cursor = seen, cursor
-                    [field] = self._build(buf, [raw], (), 1)
+                    [field] = self._build(buf, [raw], (), 1, any_url)
                     cursor = self._cursor
                     yield field
             if not raws:
                 break
 
-    def _build(self, buf: bytes, raws: Raw, path: _Path, depth: int) -> tuple[Field, ...]:
-        """The fields of one message or group (its raw records), subtrees included."""
+    def _build(self, buf: bytes, raws: Raw, path: _Path, depth: int,
+               any_url: str | None = None) -> tuple[Field, ...]:
+        """The fields of one message or group (its raw records), subtrees included;
+        ``any_url``: the type URL of the message when it is an Any (``_any_type_url``)
+        and ``raws`` is only part of it (its top-level fields are built one at a time)."""
         built: list[Field] = []
         append = built.append
         new = tuple.__new__
         max_depth = self.max_depth
-        remembered = self.hints is None
         decisions = self._decisions.get(path)
         if decisions is None:
             decisions = self._decisions[path] = {}
+        profiles = self._profiles
+        if len(raws) == 2:
+            any_url = _any_type_url(buf, raws)
         for raw in raws:
             number, wire, offset, tag_length, voff, vend, end, value, overlong, members = raw
             if wire == 2:
-                ranking = self._ranking_of(voff) if remembered else None
-                if ranking is None:  # not remembered (a schema gives hints): score again
-                    candidates = _candidates(buf, raw)
-                    reading = self._choose(path, raw, candidates)
-                    alternatives = _alternatives(_ranking(candidates), reading)
-                else:
-                    reading = decisions.get(number) or self._decided(path, number)
-                    known = self._alternatives[ranking]
-                    cached = known.get(reading)
-                    if cached is None:
-                        cached = known[reading] = _alternatives(self._rankings[ranking], reading)
-                    alternatives = cached
+                index = self._profile_of(voff)
+                if index is None:  # not left by pass 1: score it again
+                    index = self._score_one(buf, raw, path, depth)
+                profile = profiles[index]
+                decided = decisions.get(number) or self._decided(path, number)
+                # The path's reading, unless this occurrence is an odd one (module
+                # docstring of ``infer``: "Per field path").
+                reading = decided if decided in profile.acceptable else profile.best
+                if self.hints is not None:
+                    reading = self._choose(path, raw, profile, reading)
+                known = self._alternatives[index]
+                alternatives = known.get(reading)
+                if alternatives is None:
+                    alternatives = known[reading] = _alternatives(profile.ranking, reading)
                 kind = _KEY_KIND[reading]
                 value = None
                 children: tuple[Field, ...] = ()
@@ -608,8 +744,9 @@ class _Reader:
                     value = buf[voff:vend].decode("utf-8")
                 elif kind is _MESSAGE_KIND:
                     if depth < max_depth:
-                        children = self._build(buf, _scan(buf, voff, vend)[0], (*path, number),
-                                               depth + 1)
+                        below = ((*path, number) if any_url is None or number != 2
+                                 else (*path, 2, any_url))
+                        children = self._build(buf, _scan(buf, voff, vend)[0], below, depth + 1)
                     else:
                         expanded = False
                         self.diagnostics.append(_depth_stop(raw, max_depth, "nested message"))
@@ -637,28 +774,33 @@ class _Reader:
                                    (), None, (), overlong, True, None)))
         return tuple(built)
 
-    def _ranking_of(self, voff: int) -> int | None:
-        """The ranking index pass 1 left for the payload at ``voff`` (None: not kept)."""
+    def _profile_of(self, voff: int) -> int | None:
+        """The profile index pass 1 left for the payload at ``voff`` (None: not kept)."""
         seen = self._current_seen
         at = self._cursor
-        if at >= len(seen) or seen[at] >> 16 != voff:
+        if at >= len(seen) or seen[at] >> _PROFILE_BITS != voff:
             # Payloads pass 2 skips (of messages decided otherwise) are passed over.
-            at = bisect_left(seen, voff << 16, at)
-            if at >= len(seen) or seen[at] >> 16 != voff:
+            at = bisect_left(seen, voff << _PROFILE_BITS, at)
+            if at >= len(seen) or seen[at] >> _PROFILE_BITS != voff:
                 return None
         self._cursor = at + 1
-        return seen[at] & 0xFFFF
+        return seen[at] & _PROFILE_MASK
 
-    def _choose(self, path: _Path, raw: Raw, candidates: dict[str, tuple[float, Any]]) -> str:
+    def _choose(self, path: _Path, raw: Raw, profile: _Profile, reading: str) -> str:
+        """The reading a schema hint asks for where the payload fits it; else ``reading``,
+        with a diagnostic that says the schema is contradicted."""
         hints = self._hints_for(path)
         forced = _hint_key(hints.kind_for(raw[_NUMBER], WireType.LEN)) if hints else None
-        inferred = self._decided(path, raw[_NUMBER])
-        if forced is None or forced in candidates:
-            return forced or inferred
-        used = inferred if inferred in candidates else max(
-            candidates, key=lambda r: (candidates[r][0], -_KEY_ORDER[r]))
-        self.diagnostics.append(_contradiction(raw, forced, used))
-        return used
+        if forced is None or forced in profile.fits:
+            return forced or reading
+        self.diagnostics.append(_contradiction(raw, forced, reading))
+        return reading
+
+
+_PROFILE_BITS = 20
+_PROFILE_MASK = (1 << _PROFILE_BITS) - 1
+_PROFILE_LIMIT = _PROFILE_MASK
+"""Profiles beyond this index are not left for pass 2 (it scores those payloads again)."""
 
 
 _PACKED_TYPES = {key: packed_type for packed_type, key in _PACKED.items()}
