@@ -4,6 +4,7 @@ asked for, skipped like any other block otherwise; a broken one is a diagnostic.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 from tests.capture import writer as w
 from wiretool.capture.model import CaptureDiagnostic, DecryptionSecrets, Packet
@@ -100,3 +101,11 @@ def test_short_block_is_a_diagnostic() -> None:
     items, secrets = parse(data, 1 << 16)
     assert secrets == [] and len(items) == 1 and "too short (16 bytes)" in items[0].message
 
+
+def test_editcap_inject_secrets_sample() -> None:
+    # samples/tls/curl-h2.dsb.pcapng: editcap --inject-secrets tls,curl-h2.keys
+    sample = Path(__file__).resolve().parents[2] / "samples" / "tls"
+    data = (sample / "curl-h2.dsb.pcapng").read_bytes()
+    _items, secrets = parse(data, 4096)
+    assert len(secrets) == 1 and secrets[0].secrets_type == TLSK
+    assert secrets[0].data == (sample / "curl-h2.keys").read_bytes()
