@@ -149,3 +149,17 @@ def decode_bytes(data: bytes, keylogs: list[Path], *, chunk_size: int = 1 << 16,
 def decode_capture(path: Path, keylogs: list[Path] | None = None, **kwargs: int
                    ) -> list[Decoded]:
     return decode_bytes(path.read_bytes(), keylogs or [], **kwargs)
+
+
+def steps_of(path: Path) -> list[list[tuple[Direction, bytes]]]:
+    """Each TCP connection of a capture as the (direction, bytes) it delivered, in order."""
+    from wiretool.capture import follow_tcp
+
+    conns: dict[int, list[tuple[Direction, bytes]]] = {}
+    with path.open("rb") as handle:
+        for event in follow_tcp(handle):
+            if isinstance(event, ConnectionOpened):
+                conns[event.conn_id] = []
+            elif isinstance(event, StreamData):
+                conns[event.conn_id].append((event.direction, event.data))
+    return [conns[key] for key in sorted(conns)]

@@ -118,8 +118,9 @@ class _Side:
         """Stream bytes lost since the last record decrypted (a gap, skipped bytes): the
         sequence number is unknown and is found by trial; 0 when it is known."""
         self.plain_offset = 0
-        self.last_end: int | None = None
-        """Stream offset after the last record whose content was had."""
+        self.broken_at: int | None = None
+        """Stream offset from which protected bytes were lost (a gap, skipped bytes, a
+        record that failed): the next plaintext follows a gap in the decrypted stream."""
         self.records = 0
         self.finished = False
         """This side's Finished of the current handshake was read."""
@@ -164,8 +165,12 @@ class TlsConnection:
         out: list[TlsEvent] = []
         if side.closed:
             return out
+        record = self._record
         for item in side.reader.feed(data):
-            self._item(side, item, out)
+            if type(item) is RawRecord:
+                record(side, item, out)
+            else:
+                self._skip(side, item, out)  # type: ignore[arg-type]
         return out
 
     def gap(self, direction: Direction, length: int) -> list[TlsEvent]:
@@ -231,6 +236,8 @@ class TlsConnection:
         self._flush_failures(side, out)
         if side.encrypted:
             side.uncertain += skip.length
+            if side.broken_at is None:
+                side.broken_at = skip.offset
         side.handshake.clear()
         if skip.reason is SkipReason.GAP:
             if skip.record_offset is not None:
@@ -250,19 +257,40 @@ class TlsConnection:
                                   f"({skip.length} bytes of it were captured)",
                                   skip.length, skipped=True))
         else:
-            end = skip.offset + skip.length
             out.append(self._diag(side, skip.offset, Severity.ERROR, TlsProblem.NOT_A_RECORD,
                                   f"{skip.length} bytes at offset {skip.offset} are not TLS "
-                                  f"records (no plausible record header); skipped"
-                                  + ("" if side.reader.resyncing and not side.closed
-                                     else f", reading resumes at offset {end}"),
+                                  "records (no plausible record header); skipped",
                                   skip.length, skipped=True))
 
     def _record(self, side: _Side, record: RawRecord, out: list[TlsEvent]) -> None:
         side.records += 1
         content_type = record.content_type
-        tls13 = self._version == Version.TLS_1_3
-        if side.encrypted and (not tls13 or content_type == ContentType.APPLICATION_DATA):
+        if side.encrypted and (content_type == ContentType.APPLICATION_DATA
+                               or self._version != Version.TLS_1_3):
+            protection = side.protection
+            if (protection is not None and not side.uncertain and not side.failed
+                    and len(record.body) <= self._ciphertext_limit()):
+                # The common case, kept short: the next record of a healthy direction.
+                opened = protection.open(side.seq, content_type, record.version, record.header,
+                                         record.body)
+                if opened is None:
+                    self._failed(side, record, out)
+                    return
+                side.seq += 1
+                side.key_ok += 1
+                inner, plaintext = opened
+                if (inner == ContentType.APPLICATION_DATA and plaintext and self._summary_sent
+                        and side.broken_at is None
+                        and len(plaintext) <= c.MAX_PLAINTEXT_LENGTH):
+                    offset = side.plain_offset
+                    side.plain_offset = offset + len(plaintext)
+                    out.append(TlsPlaintext(side.direction, offset, plaintext, record.offset,
+                                            c.RECORD_HEADER_LENGTH + len(record.body),
+                                            side.epoch is _Epoch.EARLY))
+                    return
+                self._decrypted_any = True
+                self._content(side, record, inner, plaintext, out)
+                return
             self._protected(side, record, out)
             return
         if (content_type == ContentType.APPLICATION_DATA and side.direction is CLIENT
@@ -428,6 +456,8 @@ class TlsConnection:
     def _failed(self, side: _Side, record: RawRecord, out: list[TlsEvent]) -> None:
         side.failed.append(record)
         out.append(self._record_event(side, record, RecordStatus.FAILED))
+        if side.broken_at is None:
+            side.broken_at = record.offset
         # A corrupted record still used its sequence number, but a record that fails may
         # also be of an epoch whose start was not seen: what follows is found by trial.
         side.seq += 1
@@ -532,22 +562,21 @@ class TlsConnection:
             if not plaintext:
                 out.append(self._record_event(side, record, RecordStatus.DECRYPTED, 0,
                                               content_type))
-                side.last_end = record.offset + c.RECORD_HEADER_LENGTH + len(record.body)
                 return
             self._emit_summary(out)
-            if side.last_end is not None and record.offset != side.last_end and \
-                    side.epoch in (_Epoch.APPLICATION, _Epoch.EARLY):
-                lost = record.offset - side.last_end
+            if side.broken_at is not None:
+                # What was lost may have held application data: say so, with an upper bound
+                # (the protected bytes lost, skipped or failed since).
+                lost = record.offset - side.broken_at
                 out.append(TlsPlaintextGap(side.direction, side.plain_offset, lost,
                                            record.offset))
                 side.plain_offset += lost
+                side.broken_at = None
             out.append(TlsPlaintext(side.direction, side.plain_offset, plaintext, record.offset,
                                     c.RECORD_HEADER_LENGTH + len(record.body),
                                     side.epoch is _Epoch.EARLY))
             side.plain_offset += len(plaintext)
-            side.last_end = record.offset + c.RECORD_HEADER_LENGTH + len(record.body)
             return
-        side.last_end = record.offset + c.RECORD_HEADER_LENGTH + len(record.body)
         out.append(self._record_event(side, record, RecordStatus.DECRYPTED, len(plaintext),
                                       content_type))
         if content_type == ContentType.HANDSHAKE:

@@ -20,6 +20,7 @@ the meaning of records are left to ``connection.py``.
 
 from __future__ import annotations
 
+import struct
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from wiretool.tls.constants import MAX_TLS12_CIPHERTEXT_LENGTH, RECORD_HEADER_LE
 
 _MIN_TYPE, _MAX_TYPE = 20, 24  # change_cipher_spec .. heartbeat (RFC 8446 §5.1, RFC 6520)
 _MIN_VERSION, _MAX_VERSION = 0x0300, 0x0304
+_HEADER = struct.Struct(">BHH")
 
 
 class RawRecord(NamedTuple):
@@ -111,9 +113,10 @@ class RecordReader:
 
     def gap(self, length: int) -> list[ReaderItem]:
         """``length`` bytes of the stream are missing right after what was fed."""
-        out = self._run(final=False)
+        # A record that ends where the gap starts needs no successor to be believed.
+        out = self._run(final=False, boundary=True)
         start = self._base
-        partial = len(self._buf)
+        held = partial = len(self._buf)
         if self.resyncing and self._skip_from is not None:
             # Bytes being skipped anyway: the skip ends where the gap starts.
             out.append(Skip(self._skip_from, self._base + partial - self._skip_from,
@@ -121,7 +124,7 @@ class RecordReader:
             partial, start = 0, self._base + partial
         out.append(Skip(start, partial + length, SkipReason.GAP, length,
                         start if partial else None))
-        self._base += partial + length
+        self._base += held + length
         self._buf = b""
         self._skip_from = None
         self._scan = 0
@@ -145,15 +148,19 @@ class RecordReader:
         self._buf = b""
         return out
 
-    def _run(self, *, final: bool) -> list[ReaderItem]:
+    def _run(self, *, final: bool, boundary: bool = False) -> list[ReaderItem]:
+        """Read what is buffered. ``final``: no more bytes will come; ``boundary``: the
+        stream is interrupted after the buffer (a gap, or the end)."""
         out: list[ReaderItem] = []
         buf = self._buf
         pos = 0
         end = len(buf)
         base = self._base
+        unpack = _HEADER.unpack_from
+        append = out.append
         while True:
             if self.resyncing:
-                found = self._resynchronise(buf, pos, final)
+                found = self._resynchronise(buf, pos, final, boundary or final)
                 if found is None:
                     # Keep the unscanned tail (and what a candidate still needs).
                     keep = self._scan
@@ -169,12 +176,10 @@ class RecordReader:
                 pos = found
             if pos + RECORD_HEADER_LENGTH > end:
                 break
-            content_type = buf[pos]
-            version = (buf[pos + 1] << 8) | buf[pos + 2]
-            length = (buf[pos + 3] << 8) | buf[pos + 4]
-            if (content_type < _MIN_TYPE or content_type > _MAX_TYPE
-                    or version < _MIN_VERSION or version > _MAX_VERSION
-                    or length > MAX_TLS12_CIPHERTEXT_LENGTH):
+            content_type, version, length = unpack(buf, pos)
+            if not (_MIN_TYPE <= content_type <= _MAX_TYPE
+                    and _MIN_VERSION <= version <= _MAX_VERSION
+                    and length <= MAX_TLS12_CIPHERTEXT_LENGTH):
                 self.resyncing = True
                 self._skip_from = base + pos
                 self._scan = pos + 1
@@ -182,15 +187,15 @@ class RecordReader:
             stop = pos + RECORD_HEADER_LENGTH + length
             if stop > end:
                 break
-            out.append(RawRecord(base + pos, content_type, version,
-                                 buf[pos:pos + RECORD_HEADER_LENGTH],
-                                 buf[pos + RECORD_HEADER_LENGTH:stop]))
+            append(RawRecord(base + pos, content_type, version,
+                             buf[pos:pos + RECORD_HEADER_LENGTH],
+                             buf[pos + RECORD_HEADER_LENGTH:stop]))
             pos = stop
         self._buf = buf[pos:] if pos else buf
         self._base = base + pos
         return out
 
-    def _resynchronise(self, buf: bytes, pos: int, final: bool) -> int | None:
+    def _resynchronise(self, buf: bytes, pos: int, final: bool, boundary: bool) -> int | None:
         """Index of the next confirmed record header at or after the scan position, or
         None (more bytes are needed, or none is left; ``self._scan`` says where to go
         on). ``pos`` is where the caller stands; the scan never goes back before it."""
@@ -202,25 +207,19 @@ class RecordReader:
         while True:
             # The second header byte is the major version, 3: jump between candidates.
             j = buf.find(b"\x03", i + 1)
-            if j < 0 or j + RECORD_HEADER_LENGTH - 1 > end:
-                i = max(i, end - RECORD_HEADER_LENGTH + 1) if not final else end
-                self._scan = max(i, pos)
-                if final:
-                    self._scan = end
+            if j < 0 or j - 1 + RECORD_HEADER_LENGTH > end:
+                # No candidate with a whole header: keep the bytes that may start one.
+                self._scan = end if final else max(i, end - RECORD_HEADER_LENGTH + 1, pos)
                 return None
             i = j - 1
-            if i + RECORD_HEADER_LENGTH > end:
-                self._scan = i
-                return None
             if plausible_header(buf, i, version):
                 following = i + RECORD_HEADER_LENGTH + ((buf[i + 3] << 8) | buf[i + 4])
                 if following + RECORD_HEADER_LENGTH <= end:
                     if plausible_header(buf, following, version):
                         return i
-                elif final:
-                    if following == end:
-                        return i  # the stream ends with this record: nothing to check
-                else:
+                elif following == end and boundary:
+                    return i  # the stream stops after this record: nothing to check
+                elif not final:
                     self._scan = i  # wait for the bytes of the next header
                     return None
             i += 1
