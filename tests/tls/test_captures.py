@@ -264,3 +264,30 @@ def test_small_pcap_chunks_change_nothing() -> None:
     path: Path = SAMPLES / spec["capture"]
     small = decode_capture(path, [SAMPLES / spec["keys"]], chunk_size=97)
     assert [c.events for c in small] == [c.events for c in decoded("keyupdate")]
+
+
+def test_record_locator_traces_every_frame_to_its_record() -> None:
+    from wiretool.http2.connection import Connection
+    from wiretool.http2.frames import Frame
+    from wiretool.tls import RecordLocator
+
+    (conn,) = decoded("grpc-tls")
+    spans = {(e.direction, e.record_offset): (e.offset, e.offset + len(e.data))
+             for e in conn.events if isinstance(e, TlsPlaintext)}
+    locator = RecordLocator()
+    h2 = Connection(both_directions=True)
+    traced = 0
+    for event in conn.events:
+        if not isinstance(event, TlsPlaintext):
+            continue
+        locator.add(event)
+        for frame in h2.feed(event.direction.value, event.data):
+            if not isinstance(frame, Frame):
+                continue
+            direction = Direction(frame.direction)
+            record = locator.record_offset(direction, frame.offset)
+            assert record is not None and record <= event.record_offset
+            start, end = spans[(direction, record)]
+            assert start <= frame.offset < end  # the record holds the frame's first byte
+            traced += 1
+    assert traced == len(conn.frames()) and len(locator) < 10

@@ -383,3 +383,18 @@ def test_not_tls_at_all() -> None:
     events = run([(C, b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"), (S, b"HTTP/1.1 200 OK\r\n")])
     skipped = diagnostics(events, TlsProblem.NOT_A_RECORD)
     assert [(d.direction, d.offset) for d in skipped] == [(C, 0), (S, 0)]
+
+
+def test_record_version_learnt_from_a_record_applies_to_the_next_in_the_same_feed() -> None:
+    # Found by fuzz/fuzz_tls.py: the ServerHello pins the record version (0x0303) for
+    # resynchronisation; records read in the same feed used to be framed before the
+    # ServerHello was processed, so one feed and byte-by-byte feeding disagreed.
+    tls10 = bytes.fromhex("1703010003") + b"abc"  # plausible, but not 0x0303
+    stream = (r.SERVER_HELLO_RECORD + b"\x99\x99\x99" + tls10 + tls10
+              + r.SERVER_FLIGHT_RECORD + r.SERVER_TICKET_RECORD)
+    steps: list[Step] = [(C, r.CLIENT_HELLO_RECORD), (S, stream)]
+    whole = run(steps)
+    assert run(steps, chunk=1) == whole
+    (skipped,) = diagnostics(whole, TlsProblem.NOT_A_RECORD)
+    assert (skipped.offset, skipped.length) == (len(r.SERVER_HELLO_RECORD), 3 + 2 * len(tls10))
+    assert [m.name for m in of(whole, TlsHandshakeMessage)][-1] == "NewSessionTicket"

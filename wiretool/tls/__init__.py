@@ -12,6 +12,8 @@ Sans-IO, between the TCP byte streams of ``wiretool.capture`` and the HTTP/2 lay
 * ``connection.py``  :class:`TlsConnection`: both directions in, events out
 * ``model.py``       the events: :class:`TlsSummary`, :class:`TlsPlaintext`, ...
 * ``detect.py``      :func:`detect_tls`: is a connection TLS, and who is the client
+* ``locate.py``      :class:`RecordLocator`: from a decrypted offset (a frame) back to
+                     its TLS record
 * ``suites.py``      cipher suite names and parameters; ``constants.py`` the rest of
                      the TLS vocabulary
 
@@ -28,6 +30,7 @@ Typical use, per TCP connection::
 from wiretool.tls.connection import TlsConnection
 from wiretool.tls.detect import TlsDetection, TlsVerdict, detect_tls
 from wiretool.tls.keylog import KeyLog, KeyLogDiagnostic, KeySource, Label, Secret
+from wiretool.tls.locate import RecordLocator
 from wiretool.tls.model import (
     RecordStatus,
     TlsDiagnostic,
@@ -47,6 +50,7 @@ __all__ = [
     "KeyLogDiagnostic",
     "KeySource",
     "Label",
+    "RecordLocator",
     "RecordStatus",
     "Secret",
     "TlsConnection",

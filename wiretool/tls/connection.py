@@ -145,7 +145,6 @@ class TlsConnection:
         self._suite_value: int | None = None
         self._version: int | None = None
         self._alpn: str | None = None
-        self._early_accepted = False
         self._key_source: KeySource | None = None
         self._summary_sent = False
         self._handshakes = 0
@@ -166,7 +165,7 @@ class TlsConnection:
         if side.closed:
             return out
         record = self._record
-        for item in side.reader.feed(data):
+        for item in side.reader.feed_iter(data):
             if type(item) is RawRecord:
                 record(side, item, out)
             else:
@@ -180,7 +179,7 @@ class TlsConnection:
         out: list[TlsEvent] = []
         if side.closed:
             return out
-        for item in side.reader.gap(length):
+        for item in side.reader.gap_iter(length):
             self._item(side, item, out)
         return out
 
@@ -190,7 +189,7 @@ class TlsConnection:
         for side in self._sides.values():
             if side.closed or (direction is not None and side.direction is not direction):
                 continue
-            for item in side.reader.close():
+            for item in side.reader.close_iter():
                 self._item(side, item, out)
             side.closed = True
             self._flush_failures(side, out)
@@ -674,7 +673,6 @@ class TlsConnection:
             extensions = parse_encrypted_extensions(body)
             if extensions.alpn is not None:
                 self._alpn = extensions.alpn
-            self._early_accepted = extensions.early_data
             client = self._sides[CLIENT]
             if client.epoch is _Epoch.EARLY and not extensions.early_data:
                 # RFC 8446 §4.2.10: 0-RTT rejected; the client's next records use its

@@ -21,6 +21,7 @@ the meaning of records are left to ``connection.py``.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -106,58 +107,68 @@ class RecordReader:
         return self._base + len(self._buf)
 
     def feed(self, data: bytes) -> list[ReaderItem]:
-        if self._closed:
-            raise ValueError("feed() after close()")
-        self._buf = self._buf + data if self._buf else bytes(data)
-        return self._run(final=False)
+        """The next bytes of the stream; the records and skips they complete."""
+        return list(self.feed_iter(data))
 
     def gap(self, length: int) -> list[ReaderItem]:
         """``length`` bytes of the stream are missing right after what was fed."""
+        return list(self.gap_iter(length))
+
+    def close(self) -> list[ReaderItem]:
+        """The end of the stream: what is left is a cut record or skipped bytes."""
+        return list(self.close_iter())
+
+    def feed_iter(self, data: bytes) -> Iterator[ReaderItem]:
+        """``feed`` one item at a time: a consumer that learns something from a record
+        (``expected_version``) before the next one is read gets the same items whatever
+        the chunking."""
+        if self._closed:
+            raise ValueError("feed() after close()")
+        self._buf = self._buf + data if self._buf else bytes(data)
+        return self._items(final=False)
+
+    def gap_iter(self, length: int) -> Iterator[ReaderItem]:
         # A record that ends where the gap starts needs no successor to be believed.
-        out = self._run(final=False, boundary=True)
+        yield from self._items(final=False, boundary=True)
         start = self._base
         held = partial = len(self._buf)
         if self.resyncing and self._skip_from is not None:
             # Bytes being skipped anyway: the skip ends where the gap starts.
-            out.append(Skip(self._skip_from, self._base + partial - self._skip_from,
-                            SkipReason.NOT_A_RECORD))
+            yield Skip(self._skip_from, self._base + partial - self._skip_from,
+                       SkipReason.NOT_A_RECORD)
             partial, start = 0, self._base + partial
-        out.append(Skip(start, partial + length, SkipReason.GAP, length,
-                        start if partial else None))
+        yield Skip(start, partial + length, SkipReason.GAP, length, start if partial else None)
         self._base += held + length
         self._buf = b""
         self._skip_from = None
         self._scan = 0
         self.resyncing = True
-        return out
 
-    def close(self) -> list[ReaderItem]:
+    def close_iter(self) -> Iterator[ReaderItem]:
         if self._closed:
-            return []
-        out = self._run(final=True)
+            return
+        yield from self._items(final=True)
         self._closed = True
         if self.resyncing:
             if self._skip_from is not None or self._buf:
                 start = self._skip_from if self._skip_from is not None else self._base
                 end = self._base + len(self._buf)
                 if end > start:
-                    out.append(Skip(start, end - start, SkipReason.NOT_A_RECORD))
+                    yield Skip(start, end - start, SkipReason.NOT_A_RECORD)
         elif self._buf:
-            out.append(Skip(self._base, len(self._buf), SkipReason.TRUNCATED, 0, self._base))
+            yield Skip(self._base, len(self._buf), SkipReason.TRUNCATED, 0, self._base)
         self._base += len(self._buf)
         self._buf = b""
-        return out
 
-    def _run(self, *, final: bool, boundary: bool = False) -> list[ReaderItem]:
+    def _items(self, *, final: bool, boundary: bool = False) -> Iterator[ReaderItem]:
         """Read what is buffered. ``final``: no more bytes will come; ``boundary``: the
-        stream is interrupted after the buffer (a gap, or the end)."""
-        out: list[ReaderItem] = []
+        stream is interrupted after the buffer (a gap, or the end). The consumer must
+        take every item (the buffer is updated when the last one has been taken)."""
         buf = self._buf
         pos = 0
         end = len(buf)
         base = self._base
         unpack = _HEADER.unpack_from
-        append = out.append
         while True:
             if self.resyncing:
                 found = self._resynchronise(buf, pos, final, boundary or final)
@@ -167,10 +178,10 @@ class RecordReader:
                     self._buf = buf[keep:]
                     self._base = base + keep
                     self._scan = 0
-                    return out
+                    return
                 if self._skip_from is not None and base + found > self._skip_from:
-                    out.append(Skip(self._skip_from, base + found - self._skip_from,
-                                    SkipReason.NOT_A_RECORD))
+                    yield Skip(self._skip_from, base + found - self._skip_from,
+                               SkipReason.NOT_A_RECORD)
                 self._skip_from = None
                 self.resyncing = False
                 pos = found
@@ -187,13 +198,12 @@ class RecordReader:
             stop = pos + RECORD_HEADER_LENGTH + length
             if stop > end:
                 break
-            append(RawRecord(base + pos, content_type, version,
-                             buf[pos:pos + RECORD_HEADER_LENGTH],
-                             buf[pos + RECORD_HEADER_LENGTH:stop]))
+            yield RawRecord(base + pos, content_type, version,
+                            buf[pos:pos + RECORD_HEADER_LENGTH],
+                            buf[pos + RECORD_HEADER_LENGTH:stop])
             pos = stop
         self._buf = buf[pos:] if pos else buf
         self._base = base + pos
-        return out
 
     def _resynchronise(self, buf: bytes, pos: int, final: bool, boundary: bool) -> int | None:
         """Index of the next confirmed record header at or after the scan position, or
