@@ -32,8 +32,10 @@ from wiretool.render.h2_jsonl import CaptureLines, capture_objects, dumps
 
 ROOT = Path(__file__).resolve().parents[2]
 STORIES = sorted((ROOT / "tests" / "corpora" / "hpack-test-case").glob("*/story_*.json"))
-CAPTURES = sorted((ROOT / "samples").rglob("*.pcap")) + sorted(
-    (ROOT / "samples").rglob("*.pcapng"))
+# samples/tls: h2-frames shows them as encrypted until the session decrypts TLS (issue 15
+# phase 2); tests/tls reads them.
+CAPTURES = [path for path in sorted((ROOT / "samples").rglob("*.pcap")) + sorted(
+    (ROOT / "samples").rglob("*.pcapng")) if "tls" not in path.parent.name]
 
 
 def _session_records(path: Path, *, summary: bool) -> list[SessionRecord]:
