@@ -144,6 +144,8 @@ class TlsConnection:
         self._suite: SuiteParameters | None = None
         self._suite_value: int | None = None
         self._version: int | None = None
+        self._limit = c.MAX_TLS12_CIPHERTEXT_LENGTH
+        """Longest protected record the version allows."""
         self._alpn: str | None = None
         self._key_source: KeySource | None = None
         self._summary_sent = False
@@ -268,7 +270,7 @@ class TlsConnection:
                                or self._version != Version.TLS_1_3):
             protection = side.protection
             if (protection is not None and not side.uncertain and not side.failed
-                    and len(record.body) <= self._ciphertext_limit()):
+                    and len(record.body) <= self._limit):
                 # The common case, kept short: the next record of a healthy direction.
                 opened = protection.open(side.seq, content_type, record.version, record.header,
                                          record.body)
@@ -364,7 +366,7 @@ class TlsConnection:
         return False
 
     def _protected(self, side: _Side, record: RawRecord, out: list[TlsEvent]) -> None:
-        limit = self._ciphertext_limit()
+        limit = self._limit
         if len(record.body) > limit:
             out.append(self._diag(side, record.offset, Severity.ERROR,
                                   TlsProblem.RECORD_OVERFLOW,
@@ -391,11 +393,6 @@ class TlsConnection:
         side.key_ok += 1
         content_type, plaintext = opened
         self._content(side, record, content_type, plaintext, out)
-
-    def _ciphertext_limit(self) -> int:
-        """RFC 8446 §5.2 (2^14 + 256) or RFC 5246 §6.2.3 (2^14 + 2048)."""
-        return (c.MAX_TLS13_CIPHERTEXT_LENGTH if self._version == Version.TLS_1_3
-                else c.MAX_TLS12_CIPHERTEXT_LENGTH)
 
     def _open(self, side: _Side, record: RawRecord) -> Opened | None:
         """Decrypt with the current key at the expected sequence number; after lost bytes,
@@ -552,7 +549,7 @@ class TlsConnection:
                  out: list[TlsEvent]) -> None:
         if content_type == ContentType.APPLICATION_DATA:
             if len(plaintext) > c.MAX_PLAINTEXT_LENGTH and \
-                    len(record.body) <= self._ciphertext_limit():  # else reported already
+                    len(record.body) <= self._limit:  # else reported already
                 out.append(self._diag(side, record.offset, Severity.ERROR,
                                       TlsProblem.RECORD_OVERFLOW,
                                       f"record at offset {record.offset} decrypts to "
@@ -746,6 +743,9 @@ class TlsConnection:
                                   f"{c.version_name(version)}, the connection runs "
                                   f"{self._version_text()}"))
         self._version = version
+        # RFC 8446 §5.2 (2^14 + 256) or RFC 5246 §6.2.3 (2^14 + 2048).
+        self._limit = (c.MAX_TLS13_CIPHERTEXT_LENGTH if version == Version.TLS_1_3
+                       else c.MAX_TLS12_CIPHERTEXT_LENGTH)
         if first and hello.alpn is not None:
             self._alpn = hello.alpn
         self._suite_value = hello.cipher_suite
