@@ -398,3 +398,16 @@ def test_record_version_learnt_from_a_record_applies_to_the_next_in_the_same_fee
     (skipped,) = diagnostics(whole, TlsProblem.NOT_A_RECORD)
     assert (skipped.offset, skipped.length) == (len(r.SERVER_HELLO_RECORD), 3 + 2 * len(tls10))
     assert [m.name for m in of(whole, TlsHandshakeMessage)][-1] == "NewSessionTicket"
+
+
+def test_bytes_framed_as_records_by_mistake_use_no_sequence_number() -> None:
+    # Two fake records (plausible headers, 20 bytes of noise) between real ones: they fail,
+    # and the next real record still has the sequence number that follows the last good one.
+    fake = bytes.fromhex("1703030014") + bytes(range(20))
+    after = forge.server_app(2, 23, b"still here")
+    events = run([*TRACE[:6], (S, fake + fake + after)])
+    (problem,) = diagnostics(events, TlsProblem.AUTHENTICATION_FAILED)
+    at = len(forge.SERVER_HANDSHAKE + r.SERVER_APP_RECORD)
+    assert problem.message == (f"2 records from offset {at} fail authentication; decryption "
+                               f"picks up again at offset {at + 2 * len(fake)}")
+    assert plaintext(events, S) == r.APP_PAYLOAD + b"still here"

@@ -117,6 +117,9 @@ class _Side:
         self.uncertain = 0
         """Stream bytes lost since the last record decrypted (a gap, skipped bytes): the
         sequence number is unknown and is found by trial; 0 when it is known."""
+        self.unconfirmed = 0
+        """Sequence numbers given to records that failed since the last one decrypted: a
+        corrupted record used one, but bytes framed as a record by mistake did not."""
         self.plain_offset = 0
         self.broken_at: int | None = None
         """Stream offset from which protected bytes were lost (a gap, skipped bytes, a
@@ -279,6 +282,7 @@ class TlsConnection:
                     return
                 side.seq += 1
                 side.key_ok += 1
+                self._decrypted_any = True
                 inner, plaintext = opened
                 if (inner == ContentType.APPLICATION_DATA and plaintext and self._summary_sent
                         and side.broken_at is None
@@ -289,7 +293,6 @@ class TlsConnection:
                                             c.RECORD_HEADER_LENGTH + len(record.body),
                                             side.epoch is _Epoch.EARLY))
                     return
-                self._decrypted_any = True
                 self._content(side, record, inner, plaintext, out)
                 return
             self._protected(side, record, out)
@@ -409,11 +412,11 @@ class TlsConnection:
             return None
         window = self._window(side, protection)
         if protection is not None:
-            for seq in range(side.seq, side.seq + window):
+            for seq in range(side.seq - side.unconfirmed, side.seq + window):
                 opened = protection.open(seq, content_type, version, header, body)
                 if opened is not None:
                     side.seq = seq + 1
-                    side.uncertain = 0
+                    side.uncertain = side.unconfirmed = 0
                     return opened
         following = self._following_epoch(side)
         if following is not None:
@@ -425,7 +428,7 @@ class TlsConnection:
                 if opened is not None:
                     self._set_tls13_key(side, secret, info, epoch)
                     side.seq = seq + 1
-                    side.uncertain = 0
+                    side.uncertain = side.unconfirmed = 0
                     return opened
         return None
 
@@ -457,6 +460,7 @@ class TlsConnection:
         # A corrupted record still used its sequence number, but a record that fails may
         # also be of an epoch whose start was not seen: what follows is found by trial.
         side.seq += 1
+        side.unconfirmed += 1
         side.uncertain += c.RECORD_HEADER_LENGTH + len(record.body)
         if (len(side.failed) >= 2 and side.key_ok == 0) or \
                 len(side.failed) >= MAX_FAILURES_IN_A_ROW:
@@ -627,7 +631,7 @@ class TlsConnection:
         side.encrypted = True
         side.protection = side.pending
         side.epoch = _Epoch.APPLICATION
-        side.seq = 0
+        side.seq = side.unconfirmed = 0
         side.key_ok = 0
         side.uncertain = 0
         side.stopped = None
@@ -845,7 +849,7 @@ class TlsConnection:
         side.secret = secret
         side.secret_info = info
         side.epoch = epoch
-        side.seq = 0
+        side.seq = side.unconfirmed = 0
         side.key_ok = 0
         side.stopped = None
         if epoch is _Epoch.APPLICATION:
