@@ -38,7 +38,7 @@ from enum import Enum
 from wiretool.capture.model import Direction
 from wiretool.errors import Severity
 from wiretool.tls import constants as c
-from wiretool.tls.constants import ContentType, HandshakeType, Version
+from wiretool.tls.constants import AlertLevel, ContentType, HandshakeType, Version
 from wiretool.tls.handshake import (
     ClientHello,
     HandshakeBuffer,
@@ -605,7 +605,8 @@ class TlsConnection:
         for at in range(0, len(body) - 1, 2):
             level, description = body[at], body[at + 1]
             name = c.alert_name(description)
-            level_name = {1: "warning", 2: "fatal"}.get(level, f"level {level}")
+            level_name = (AlertLevel(level).name.lower()
+                          if level in (AlertLevel.WARNING, AlertLevel.FATAL) else f"level {level}")
             quiet = description in (0, 90)  # close_notify, user_canceled
             how = "encrypted" if protected else "in clear"
             out.append(self._diag(side, record.offset,

@@ -128,6 +128,7 @@ class TlsRecord:
 
     @property
     def total_length(self) -> int:
+        """Header and body."""
         return 5 + self.length
 
 
@@ -204,7 +205,7 @@ def stream_span(event: TlsEvent) -> tuple[Direction, int, int] | None:
     byte fed or announced missing is in exactly one of them.
     """
     if isinstance(event, TlsRecord):
-        return event.direction, event.offset, 5 + event.length
+        return event.direction, event.offset, event.total_length
     if isinstance(event, TlsPlaintext):
         return event.direction, event.record_offset, event.record_length
     if isinstance(event, TlsDiagnostic) and event.skipped and event.direction is not None:

@@ -52,11 +52,6 @@ class SuiteParameters:
     """HMAC hash of a CBC suite: ``sha1``, ``sha256`` or ``sha384``."""
     mac_length: int = 0
 
-    @property
-    def tag_length(self) -> int:
-        """Bytes of the AEAD tag (16 for every AEAD here), or of the CBC suite's MAC."""
-        return self.mac_length if self.cipher is Cipher.AES_CBC else 16
-
 
 _HASH_LENGTHS = {"sha1": 20, "sha256": 32, "sha384": 48}
 _TLS13 = {
