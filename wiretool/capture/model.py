@@ -195,6 +195,26 @@ NO_PATH = LayerPath()
 
 
 @dataclass(frozen=True, slots=True)
+class DecryptionSecrets:
+    """A pcapng Decryption Secrets Block (pcapng draft §4.7, block type 0x0000000A): keys
+    that decrypt later packets, e.g. a TLS key log (``secrets_type`` 0x544C534B, "TLSK")
+    written by ``editcap --inject-secrets`` or Wireshark.
+
+    Reported only by ``CaptureParser(report_secrets=True)``, through ``take_secrets()``;
+    what the secrets mean is left to the layer that uses them (``wiretool.tls``).
+    """
+
+    offset: int
+    """Offset of the block in the file."""
+    secrets_type: int
+    """The block's Secrets Type (0x544C534B: TLS key log; 0x57474B4C: WireGuard...)."""
+    data: bytes
+    """The Secrets Data, without the block's padding."""
+    data_offset: int
+    """Offset of ``data[0]`` in the file."""
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """One end of a TCP connection."""
 

@@ -16,8 +16,9 @@ Formats:
 * pcapng (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/): Section
   Header Blocks in either byte order (one file may hold several sections),
   Interface Description Blocks with their own link type, ``if_tsresol`` and
-  ``if_tsoffset``, Enhanced, Simple and (obsolete) Packet Blocks; other block types
-  are skipped.
+  ``if_tsoffset``, Enhanced, Simple and (obsolete) Packet Blocks; Decryption Secrets
+  Blocks are kept for ``take_secrets()`` when asked for (``report_secrets``); other
+  block types are skipped.
 
 :func:`read_packets` also reads gzip- and xz-compressed files (``compression.py``).
 What the packet bytes mean (link layer, IP, TCP) is left to ``link.py``.
@@ -32,7 +33,7 @@ from enum import StrEnum
 from typing import BinaryIO
 
 from wiretool.capture.compression import MAGIC_BYTES, READABLE, Inflater, sniff_compression
-from wiretool.capture.model import Block, CaptureDiagnostic, Packet
+from wiretool.capture.model import Block, CaptureDiagnostic, DecryptionSecrets, Packet
 from wiretool.errors import Severity
 
 DEFAULT_MAX_PACKET_BYTES = 262_144
@@ -52,7 +53,7 @@ _PCAP_MAGICS: dict[bytes, tuple[str, int, int]] = {
 _PCAPNG_SHB = 0x0A0D0D0A
 _PCAPNG_SHB_BYTES = b"\x0a\x0d\x0d\x0a"
 _BOM = 0x1A2B3C4D
-_IDB, _OPB, _SPB, _EPB = 1, 2, 3, 6
+_IDB, _OPB, _SPB, _EPB, _DSB = 1, 2, 3, 6, 0x0A
 _BLOCK_NAMES = {_PCAPNG_SHB: "section header", _IDB: "interface description",
                 _EPB: "enhanced packet block", _SPB: "simple packet block",
                 _OPB: "obsolete packet block",
@@ -111,11 +112,15 @@ class CaptureParser:
         max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES,
         max_block_bytes: int = DEFAULT_MAX_BLOCK_BYTES,
         report_blocks: bool = False,
+        report_secrets: bool = False,
     ) -> None:
         """``report_blocks``: keep a ``Block`` for every part of the file that is not a
-        packet, for ``take_blocks()`` (accounting for every byte; off by default)."""
+        packet, for ``take_blocks()`` (accounting for every byte; off by default).
+        ``report_secrets``: keep every pcapng Decryption Secrets Block for
+        ``take_secrets()`` (off by default, so that nobody holds secrets unasked)."""
         self.max_packet_bytes = max_packet_bytes
         self._blocks: list[Block] | None = [] if report_blocks else None
+        self._secrets: list[DecryptionSecrets] | None = [] if report_secrets else None
         self.max_block_bytes = max_block_bytes
         self.format: CaptureFormat | None = None
         self.packets = 0
@@ -154,6 +159,16 @@ class CaptureParser:
             return []
         blocks, self._blocks = self._blocks, []
         return blocks
+
+    def take_secrets(self) -> list[DecryptionSecrets]:
+        """The Decryption Secrets Blocks found since the last call (``report_secrets=True``
+        only), in file order. A block is here as soon as ``feed`` has read it, that is
+        before any packet that follows it in the file is returned, which is where the
+        pcapng draft puts the secrets a packet needs."""
+        if not self._secrets:
+            return []
+        secrets, self._secrets = self._secrets, []
+        return secrets
 
     def close(self) -> list[Packet | CaptureDiagnostic]:
         """Signal the end of the file; report a truncated last record or header."""
@@ -464,6 +479,8 @@ class CaptureParser:
                 self._interface_block(pos, total, out)
             elif btype in (_EPB, _SPB, _OPB):
                 self._packet_block(pos, btype, total, out)
+            elif btype == _DSB and self._secrets is not None:
+                self._secrets_block(pos, total, out)
             if self._blocks is not None and self.packets == packets_before:
                 # Every block that gave no packet (a rejected packet block included).
                 name = _BLOCK_NAMES.get(btype, f"block {btype:#x}")
@@ -513,6 +530,25 @@ class CaptureParser:
                 return
             yield code, at + 4, length
             at += 4 + length + (-length % 4)
+
+    def _secrets_block(self, pos: int, total: int,
+                       out: list[Packet | CaptureDiagnostic]) -> None:
+        """Decryption Secrets Block (pcapng draft §4.7): Secrets Type, Secrets Length,
+        Secrets Data padded to 32 bits, options."""
+        start = self._base + pos
+        if total < 20:
+            out.append(self._diag(start, f"decryption secrets block at offset {start} is too "
+                                  f"short ({total} bytes)", total))
+            return
+        secrets_type, length = struct.unpack_from(self._endian + "II", self._buf, pos + 8)
+        if 16 + length > total - 4:
+            out.append(self._diag(start, f"decryption secrets block at offset {start} declares "
+                                  f"{length} bytes of secrets but holds {total - 20}", total))
+            return
+        assert self._secrets is not None
+        self._secrets.append(DecryptionSecrets(start, secrets_type,
+                                               bytes(self._buf[pos + 16:pos + 16 + length]),
+                                               start + 16))
 
     def _packet_block(self, pos: int, btype: int, total: int,
                       out: list[Packet | CaptureDiagnostic]) -> None:
