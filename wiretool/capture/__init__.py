@@ -19,12 +19,7 @@ a connection carries HTTP/2 (``wiretool.http2.detect``) and what it says are lef
 the layers above, which import this one (never the other way round).
 """
 
-from wiretool.capture.compression import (
-    Compression,
-    Inflater,
-    looks_like_capture,
-    sniff_compression,
-)
+from wiretool.capture.compression import Compression, Inflater, sniff_compression
 from wiretool.capture.follow import follow_tcp, reassemble
 from wiretool.capture.link import LinkDecoder, decode_segment
 from wiretool.capture.model import (
@@ -45,7 +40,13 @@ from wiretool.capture.model import (
     TcpEvent,
     TcpSegment,
 )
-from wiretool.capture.pcap import CaptureFormat, CaptureParser, read_packets, sniff_capture_format
+from wiretool.capture.pcap import (
+    CaptureFormat,
+    CaptureParser,
+    looks_like_capture,
+    read_packets,
+    sniff_capture_format,
+)
 from wiretool.capture.tcp import TcpReassembler
 from wiretool.direction import Direction
 

@@ -68,23 +68,6 @@ def sniff_compression(head: bytes) -> Compression | None:
     return None
 
 
-def looks_like_capture(head: bytes) -> bool:
-    """``head`` starts a pcap or pcapng file, or a compressed file that holds one, or
-    may (too little of it to inflate four bytes, corrupt data, a compression wiretool
-    refuses: reading it as a capture says what is wrong)."""
-    from wiretool.capture.pcap import sniff_capture_format
-
-    if sniff_capture_format(head) is not None:
-        return True
-    compression = sniff_compression(head)
-    if compression is None:
-        return False
-    if compression not in READABLE:
-        return True
-    inner = inflate_head(head)
-    return len(inner) < 4 or sniff_capture_format(inner) is not None
-
-
 def inflate_head(head: bytes, size: int = 64) -> bytes:
     """The first (at most ``size``) decompressed bytes of ``head``, which starts a
     gzip or xz file; as many as can be had (none if the data is corrupt)."""

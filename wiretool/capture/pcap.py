@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO
 
-from wiretool.capture.compression import MAGIC_BYTES, READABLE, Inflater, sniff_compression
+from wiretool.capture.compression import (
+    MAGIC_BYTES,
+    READABLE,
+    Inflater,
+    inflate_head,
+    sniff_compression,
+)
 from wiretool.capture.model import Block, CaptureDiagnostic, DecryptionSecrets, Packet
 from wiretool.errors import Severity
 
@@ -78,6 +84,21 @@ def sniff_capture_format(head: bytes) -> CaptureFormat | None:
     if head[:4] == _PCAPNG_SHB_BYTES:
         return CaptureFormat.PCAPNG
     return None
+
+
+def looks_like_capture(head: bytes) -> bool:
+    """``head`` starts a pcap or pcapng file, or a compressed file that holds one, or
+    may (too little of it to inflate four bytes, corrupt data, a compression wiretool
+    refuses: reading it as a capture says what is wrong)."""
+    if sniff_capture_format(head) is not None:
+        return True
+    compression = sniff_compression(head)
+    if compression is None:
+        return False
+    if compression not in READABLE:
+        return True
+    inner = inflate_head(head)
+    return len(inner) < 4 or sniff_capture_format(inner) is not None
 
 
 @dataclass(slots=True)
