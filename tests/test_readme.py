@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import typer.main
 
 from tests.conftest import ROOT
@@ -33,3 +34,18 @@ def test_every_option_of_every_command_is_documented() -> None:
 def test_readme_documents_the_exit_codes() -> None:
     for code in ("| 0 |", "| 1 |", "| 2 |"):
         assert code in README
+
+
+def _examples(name: str) -> tuple[str, str]:
+    """The code and the shown output of the README example ``name``."""
+    block = README.split(f"<!-- example:{name} -->")[1].split("<!-- example:end -->")[0]
+    code, output = re.findall(r"```[a-z]*\n(.*?)```", block, flags=re.S)
+    return code, output
+
+
+def test_the_decode_h2_example_prints_what_the_readme_shows(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, output = _examples("decode_h2")
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == output

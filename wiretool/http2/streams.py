@@ -41,10 +41,6 @@ class StreamStates:
         self._highest = [0, 0]
         """Highest stream id seen, even (server-initiated) and odd (client-initiated)."""
 
-    @property
-    def open_count(self) -> int:
-        return len(self._open)
-
     def frame(self, frame: Frame) -> list[int]:
         """The stream ids ``frame`` closes (usually none, or its own stream)."""
         stream_id = frame.stream_id

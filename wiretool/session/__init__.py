@@ -17,9 +17,13 @@ Layers, from the input up (each module's docstring says more):
 * ``jobs`` (with ``shard``): a capture file decoded in several processes.
 
 The session creates the caches it passes down (HPACK decodings) and knows no output
-format: ``wiretool.render`` turns the records into text.
+format: ``wiretool.render`` turns the records into text. The records' inner kinds
+(``Frame``, ``GrpcMessage``...) are re-exported here, so one import is enough.
 """
 
+from wiretool.capture.model import CaptureDiagnostic
+from wiretool.grpc.messages import GrpcMessage, GrpcStatus
+from wiretool.http2.frames import Frame, H2Diagnostic, Preface
 from wiretool.session.options import SessionOptions
 from wiretool.session.pipeline import H2Decoding, Source, decode_h2
 from wiretool.session.records import (
@@ -35,12 +39,18 @@ from wiretool.session.records import (
 from wiretool.session.summary import StreamRow, Summary, Totals
 
 __all__ = [
+    "CaptureDiagnostic",
     "ConnectionEnd",
     "ConnectionInfo",
     "ConnectionStart",
+    "Frame",
+    "GrpcMessage",
+    "GrpcStatus",
     "H2Decoding",
+    "H2Diagnostic",
     "H2cUpgrade",
     "Located",
+    "Preface",
     "SessionOptions",
     "SessionRecord",
     "Source",
