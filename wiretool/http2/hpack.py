@@ -167,6 +167,15 @@ class Representation(StrEnum):
     """§6.3 Dynamic Table Size Update (``001xxxxx``)."""
 
 
+class Table(StrEnum):
+    """RFC 7541 §2.3: the two tables an index refers to (shown as ``s2``, ``d62``)."""
+
+    STATIC = "static"
+    """Appendix A, indexes 1-61."""
+    DYNAMIC = "dynamic"
+    """The connection's own, from index 62."""
+
+
 @dataclass(frozen=True, slots=True)
 class TableEntry:
     """One entry of the dynamic table."""
@@ -198,8 +207,8 @@ class HeaderField(NamedTuple):
     """Decoded value; ``None`` likewise."""
     index: int | None = None  # type: ignore[assignment]  # shadows tuple.index, unused here
     """Indexed: the entry referenced; literal with indexed name: the name's index; else None."""
-    table: str | None = None
-    """``static`` or ``dynamic`` for ``index``."""
+    table: Table | None = None
+    """The table ``index`` refers to."""
     name_huffman: bool | None = None
     """Literal with a new name: whether the name was Huffman-coded (RFC 7541 §5.2)."""
     value_huffman: bool | None = None
@@ -560,7 +569,7 @@ class HpackContext:
         index, cursor = _read_integer(block, pos, prefix)
         name_huffman: bool | None = None
         unknown = False
-        table: str | None = None
+        table: Table | None = None
         name: bytes | None
         if index:
             name, _value, table, unknown = self._lookup(index, pos, absolute, diags)
@@ -599,17 +608,17 @@ class HpackContext:
 
     def _lookup(
         self, index: int, pos: int, absolute: _Absolute, diags: list[Diagnostic]
-    ) -> tuple[bytes | None, bytes | None, str, bool]:
+    ) -> tuple[bytes | None, bytes | None, Table, bool]:
         """``(name, value, table, unknown)`` for an index (RFC 7541 §2.3.3)."""
         if index == 0:
             raise _Problem(pos, "index 0 is not a valid table index (RFC 7541 §6.1)")
         if index <= STATIC_TABLE_LENGTH:
             name, value = STATIC_TABLE[index - 1]
-            return name, value, "static", False
+            return name, value, Table.STATIC, False
         position = index - STATIC_TABLE_LENGTH - 1
         if position < len(self.entries):
             entry = self.entries[position]
-            return entry.name, entry.value, "dynamic", entry.name is None
+            return entry.name, entry.value, Table.DYNAMIC, entry.name is None
         if self.history_complete:
             raise _Problem(
                 pos, f"index {index} is past the end of the dynamic table "
@@ -622,7 +631,7 @@ class HpackContext:
                 f"offset {absolute(pos)}",
             )
         )
-        return None, None, "dynamic", True
+        return None, None, Table.DYNAMIC, True
 
 
 def _read_integer(block: bytes, pos: int, prefix: int) -> tuple[int, int]:
