@@ -61,9 +61,11 @@ Examples:
 
   wiretool compare-json --format json samples/ | jq .summary
 
-Exit codes: 0 compared; 1 an input is invalid JSON (line/column), does not fit
-the schema (JSON path), or did not parse as the type (compared without schema);
-2 usage error, unreadable file, broken .proto, unknown --type.
+Exit codes: 0 compared; 1 an input is invalid JSON (line/column), nests deeper
+than --max-depth, repeats a key, holds a lone surrogate or a number beyond a double
+(JSON path, line/column), does not fit the schema (JSON path), or did not parse as
+the type (compared without schema); 2 usage error, unreadable file, broken .proto,
+unknown --type.
 """
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")

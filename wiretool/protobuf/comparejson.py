@@ -40,6 +40,7 @@ from wiretool.protobuf.infer_json import schema_from_json as _schema_from_json
 from wiretool.protobuf.jsonmap import (
     DEFAULT_MAX_DEPTH,
     JsonInputError,
+    NoJsonForm,
     json_to_message,
     looks_like_json,
     message_class,
@@ -166,9 +167,20 @@ def _compare_binary(
                 )
             )
         else:
-            return compare_message(
-                msg, pool=schema.pool, mapping=CANONICAL_MAPPING, input_bytes=len(data)
-            )
+            try:
+                return compare_message(
+                    msg, pool=schema.pool, mapping=CANONICAL_MAPPING, input_bytes=len(data)
+                )
+            except NoJsonForm as exc:
+                notes.append(
+                    Diagnostic(
+                        0,
+                        Severity.ERROR,
+                        f"{doc.name}: the input parses as {descriptor.full_name}, but "
+                        f"{exc.message}; compared without schema",
+                        len(data),
+                    )
+                )
     # The runtime refuses schemas and messages nested past 100 levels: the inferred
     # schema stops at INFERRED_MAX_DEPTH, and what is deeper is measured as bytes.
     depth = min(max_depth, INFERRED_MAX_DEPTH)

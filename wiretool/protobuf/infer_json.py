@@ -142,8 +142,11 @@ def _fill_json_messages(root_msg: descriptor_pb2.DescriptorProto, root: _Object)
     while work:
         msg, name, obj, scope, depth = work.pop()
         msg.name = name
-        names = _Names()
-        for number, (key, shape) in enumerate(obj.keys.items(), start=1):
+        # A descriptor string cannot hold U+0000 (the runtime cuts it there, and two keys
+        # could then clash): such a key gets no field, and the document is refused at it.
+        members = [(k, shape) for k, shape in obj.keys.items() if "\x00" not in k]
+        names = _Names(reserved={k for k, _ in members})
+        for number, (key, shape) in enumerate(members, start=1):
             fdp = msg.field.add(name=names.make(key), number=number, json_name=key)
             kinds = (shape.kinds | shape.element_kinds) - {"null"}
             if shape.repeated and shape.kinds - {"null"}:
@@ -304,17 +307,23 @@ def _varint_type(values: list[int]) -> descriptor_pb2.FieldDescriptorProto.Type.
 
 
 class _Names:
-    """Unique proto identifiers for JSON keys (the key itself stays the json_name)."""
+    """Unique proto identifiers for JSON keys (the key itself stays the json_name).
 
-    def __init__(self) -> None:
+    The runtime looks fields up by JSON name and by name in one table, so a name must
+    not be any key of the object (``"a b"`` is named ``a_b``; a key ``"a_b"`` beside it
+    would clash); protoc also refuses names that differ only in case.
+    """
+
+    def __init__(self, reserved: set[str]) -> None:
         self.used: set[str] = set()
+        self.reserved = reserved
 
     def make(self, key: str) -> str:
         base = re.sub(r"\W", "_", key, flags=re.ASCII) or "field"
         if not re.match(r"[A-Za-z_]", base):
             base = "f_" + base
         name, n = base, 1
-        while name.lower() in self.used:  # protoc treats names differing in case as clashes
+        while name.lower() in self.used or (name in self.reserved and name != key):
             n += 1
             name = f"{base}_{n}"
         self.used.add(name.lower())

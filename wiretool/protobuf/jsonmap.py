@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import Error as PbError
 from google.protobuf.message import Message as PbMessage
 
 from wiretool.protobuf.jsontext import (
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_DEPTH_LIMIT",
     "SPECIAL_JSON_TYPES",
     "JsonInputError",
+    "NoJsonForm",
     "canonical_json",
     "json_to_message",
     "looks_like_json",
@@ -171,7 +173,8 @@ def _too_deep() -> str:
             "runtime reads")
 
 
-_NESTED_FAILURE = re.compile(r"^(?:Failed to parse \S+ field: )+(?=Failed to parse )")
+_NESTED_FAILURE = re.compile(
+    r"^(?:Failed to (?:parse|serialize) \S+ field: )+(?=Fail(?:ed to (?:parse|serialize) )?)")
 
 
 def _short(exc: BaseException) -> str:
@@ -242,9 +245,26 @@ def dumps_pretty(value: Any) -> bytes:
     return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).encode()
 
 
+class NoJsonForm(JsonInputError):
+    """The message holds what proto3 JSON cannot write: a NaN or infinite
+    ``google.protobuf.Value``, an ``Any`` of an unknown type, a ``Timestamp`` or
+    ``Duration`` out of range, a ``FieldMask`` path that is not snake_case."""
+
+
+# What json_format.MessageToDict raises on such a message (an Any it cannot unpack
+# raises the runtime's DecodeError).
+_RUNTIME_CANNOT_WRITE = (json_format.Error, ValueError, TypeError, PbError)
+
+
 def canonical_json(
     msg: PbMessage, pool: descriptor_pool.DescriptorPool | None = None
 ) -> tuple[Any, bytes, bytes]:
-    """``msg`` as canonical proto3 JSON: the value, its compact bytes and its pretty bytes."""
-    value = message_to_value(msg, pool)
+    """``msg`` as canonical proto3 JSON: the value, its compact bytes and its pretty bytes.
+
+    NoJsonForm when the runtime cannot write it (see there).
+    """
+    try:
+        value = message_to_value(msg, pool)
+    except _RUNTIME_CANNOT_WRITE as exc:
+        raise NoJsonForm(f"the message has no proto3 JSON form: {_short(exc)}") from None
     return value, dumps_compact(value), dumps_pretty(value)

@@ -3,9 +3,11 @@
 * :func:`looks_like_json` tells JSON text from protobuf bytes;
 * :func:`parse_json_text` reads a document (UTF-8, BOM tolerated). Syntax errors
   give line and column; objects and arrays nested deeper than ``max_depth``, an
-  object that repeats a key, and a string with a lone surrogate (``"\\ud800"``: not
-  Unicode text, and the protobuf runtime refuses it) give the JSON path
-  (``$.a.b[3]``) as well.
+  object that repeats a key, a key holding U+0000, a string with a lone surrogate
+  (``"\\ud800"``: not
+  Unicode text, and the protobuf runtime refuses it) and a number beyond the range
+  of a double (``1e999``: proto3 JSON writes infinity as the string ``"Infinity"``)
+  give the JSON path (``$.a.b[3]``) as well.
 
 The stdlib parser recurses once per level of nesting and would exhaust the stack on
 a document of a few thousand ``[``; so the nesting is measured first, by a scan that
@@ -17,6 +19,7 @@ limits at start-up); mapping values to protobuf messages is ``jsonmap.py``'s job
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -79,17 +82,19 @@ def parse_json_text(data: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         raise JsonInputError(
             f"input is not UTF-8 (invalid byte at offset {exc.start})", offset=exc.start
         ) from None
-    # Valid UTF-8 cannot hold a surrogate: only a \uXXXX escape can make one.
-    surrogates = _LONE_SURROGATE_ESCAPE.search(text) is not None
-    if surrogates or _deeper_than(text, max_depth):
+    # Valid UTF-8 cannot hold a surrogate, nor a JSON string a raw U+0000: only a
+    # \uXXXX escape can make either.
+    escapes = _LONE_SURROGATE_ESCAPE.search(text) is not None or "\\u0000" in text
+    if escapes or _deeper_than(text, max_depth):
         problem = locate_structure_problem(text, max_depth)
         if problem is not None:
             raise problem
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-    except _DuplicateKey:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite,
+                          object_pairs_hook=_unique_keys)
+    except (_DuplicateKey, _Infinite) as exc:
         problem = locate_structure_problem(text, max_depth)
-        raise problem or JsonInputError("an object has the same key twice") from None
+        raise problem or JsonInputError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
@@ -103,6 +108,17 @@ def parse_json_text(data: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
 
 class _DuplicateKey(Exception):
     """Raised inside the stdlib parser; the key is then located by a scan."""
+
+
+class _Infinite(Exception):
+    """Raised inside the stdlib parser; the number is then located by a scan."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Infinite(f"number {text} is beyond the range of a double")
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -131,7 +147,7 @@ def _deeper_than(text: str, max_depth: int) -> bool:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > max_depth
 
 
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]', re.DOTALL)
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]|-?[0-9][0-9.eE+-]*', re.DOTALL)
 # A high surrogate escape not followed by a low one, or a low one not after a high one
 # (a cheap filter: an escaped backslash before "u" can make it match where the scan
 # then finds nothing).
@@ -144,8 +160,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def locate_structure_problem(text: str, max_depth: int) -> JsonInputError | None:
     """The first place, in text order, where nesting passes ``max_depth``, an object
-    repeats a key, or a string holds a lone surrogate, as an error naming the JSON
-    path, line and column; None if there is none.
+    repeats a key, a key holds U+0000, a string holds a lone surrogate or a number is
+    beyond the range of a double, as an error naming the JSON path, line and column;
+    None if there is none.
 
     A scan of the tokens that shape the document (strings, brackets, commas, colons),
     with an explicit stack: it does not recurse, whatever the nesting.
@@ -172,6 +189,16 @@ def locate_structure_problem(text: str, max_depth: int) -> JsonInputError | None
         elif token == ":":
             if top is not None and top[0]:
                 top[3] = False
+        elif token[0] != '"':  # a number
+            try:
+                infinite = math.isinf(float(token))
+            except ValueError:
+                continue  # not a number after all: the parser says so
+            if infinite:
+                return _structure_error(
+                    text, match.start(), _path(stack),
+                    f"number {token} is beyond the range of a double (proto3 JSON writes "
+                    'infinity as the string "Infinity")')
         else:  # a string: a key, or a value
             try:
                 string = json.loads(token)
@@ -188,6 +215,11 @@ def locate_structure_problem(text: str, max_depth: int) -> JsonInputError | None
                     f"lone surrogate \\u{ord(lone.group()):04x} in a "
                     f"{'key' if is_key else 'string'} (not Unicode text; protobuf strings "
                     "are UTF-8)")
+            if is_key and "\x00" in string:
+                return _structure_error(
+                    text, match.start(), _path(stack),
+                    "a key holding U+0000 (protobuf names cannot hold it; the runtime would "
+                    "cut the key there)")
             if is_key:
                 assert top is not None
                 if string in top[2]:
