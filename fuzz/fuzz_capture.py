@@ -19,9 +19,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_tiles, fuzz_main, instrumented
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.capture import (
         CaptureDiagnostic,
         CaptureFormat,
@@ -35,9 +36,6 @@ with atheris.instrument_imports(include=["wiretool"]):
         decode_segment,
         detect_http2,
     )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_tiles
 
 CHUNKS = (1, 7, 64, 1000, 1 << 16)
 
@@ -119,10 +117,5 @@ def test_one_input(data: bytes) -> None:
                          client_done=done, server_done=done, roles_certain=done)
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)

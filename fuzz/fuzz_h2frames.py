@@ -19,17 +19,15 @@ import random
 import sys
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_terminal_safe, assert_tiles, fuzz_main, instrumented, plain_console
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.errors import Diagnostic
     from wiretool.http2.connection import Connection
     from wiretool.http2.frames import Frame, FrameReader, Preface, Record
     from wiretool.http2.summary import Summary
     from wiretool.render import h2_jsonl, h2_table
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_terminal_safe, assert_tiles, plain_console
 
 DIRECTIONS = (None, "client", "server", None)
 
@@ -106,10 +104,5 @@ def test_one_input(data: bytes) -> None:
         assert_terminal_safe(out.getvalue(), "h2-frames table")
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)
