@@ -335,3 +335,12 @@ def test_compare_json_binary_with_mismatches_is_compared_not_crashed() -> None:
             if fmt == "json":
                 doc = run.json()
                 assert isinstance(doc, dict) and doc["protobuf"]["bytes"] > 0
+
+
+def test_views_never_read_an_element_wider_than_its_type_as_a_float() -> None:
+    from wiretool.render.protobuf_values import describe_value
+
+    field = Field(offset=0, number=1, wire_type=WireType.LEN, length=3, tag_length=1,
+                  kind=Kind.PACKED, value_offset=2, value_length=1,
+                  values=(0x3FC00000, 1 << 40), packed_type=wire.PackedType.FIXED32)
+    assert describe_value(field) == "[1.5, 1099511627776]"
