@@ -42,9 +42,19 @@ def assert_tiles(spans: Iterable[tuple[int, int]], start: int, end: int, what: s
     assert at == end, f"{what}: spans end at {at}, expected {end}"
 
 
+# What JSON must escape (RFC 8259: C0 controls) and UTF-8 cannot hold (surrogates).
+# Other characters are data in a JSON document, written as they are.
+UNSAFE_JSON = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")
+
+
 def assert_terminal_safe(text: str, what: str) -> None:
     found = UNSAFE_OUTPUT.search(text)
     assert found is None, f"{what}: unescaped {found.group(0)!r} reached the terminal output"
+
+
+def assert_json_text_safe(text: str, what: str) -> None:
+    found = UNSAFE_JSON.search(text)
+    assert found is None, f"{what}: unescaped {found.group(0)!r} in JSON output"
 
 
 def assert_json_document(text: str) -> object:
@@ -105,13 +115,14 @@ class Run:
     stderr: str
 
 
-def run_cli(args: Sequence[str], stdin: bytes, *, codes: Iterable[int] = (0, 1)) -> Run:
+def run_cli(args: Sequence[str], stdin: bytes, *, codes: Iterable[int] = (0, 1),
+            json_output: bool = False) -> Run:
     """``wiretool ARGS`` through Typer's runner, on ``stdin``; the CLI contract checked.
 
     Never an exception but the exit (an escaped one is re-raised with its traceback:
     that is the finding); the exit code is one of ``codes``; stdout and stderr are
-    UTF-8 and free of anything a terminal could interpret (JSON escapes what it holds,
-    so this holds for every format).
+    UTF-8; stderr, and stdout unless it is JSON (``json_output``), free of anything a
+    terminal could interpret; JSON free of raw C0 controls.
     """
     from typer.testing import CliRunner
 
@@ -125,7 +136,10 @@ def run_cli(args: Sequence[str], stdin: bytes, *, codes: Iterable[int] = (0, 1))
     stderr = (result.stderr_bytes or b"").decode("utf-8")
     assert "Traceback" not in stdout + stderr, stderr
     assert result.exit_code in tuple(codes), (args, result.exit_code, stderr[-500:])
-    assert_terminal_safe(stdout, f"{args[0]} stdout")
+    if json_output:
+        assert_json_text_safe(stdout, f"{args[0]} stdout")
+    else:
+        assert_terminal_safe(stdout, f"{args[0]} stdout")
     assert_terminal_safe(stderr, f"{args[0]} stderr")
     return Run(result.exit_code, stdout, stderr)
 

@@ -194,7 +194,7 @@ def test_one_input(data: bytes) -> None:
         text = b"\n".join(texts)
     args = ["compare-json", *((*SCHEMA, "-t", type_name) if with_schema else ()),
             "-f", fmt, "-i", input_format, "--max-depth", depth, "-"]
-    run = run_cli(args, text)
+    run = run_cli(args, text, json_output=fmt == "json")
     if fmt == "json":
         check_compare_document(json.loads(run.stdout))
 

@@ -178,7 +178,7 @@ def test_one_input(data: bytes) -> None:
         fmt = ("json", "table", "hexdump")[options % 3]
         args = ["decode", *schema, "-t", type_name, *FRAMINGS[path], "-f", fmt,
                 "--max-depth", DEPTHS[options >> 2 & 3], *input_format, "-"]
-        run = run_cli(args, payload)
+        run = run_cli(args, payload, json_output=fmt == "json")
         if fmt == "json" and (options & 0x80 or not payload):
             check_decode_document(json.loads(run.stdout), len(payload))
     elif path < 6:  # compare-json on binary input, with and without a schema
@@ -186,7 +186,7 @@ def test_one_input(data: bytes) -> None:
         with_schema = [*schema, "-t", type_name] if path == 4 else []
         args = ["compare-json", *with_schema, "-f", fmt, "-i", "raw",
                 "--max-depth", DEPTHS[options >> 2 & 3], "-"]
-        run = run_cli(args, payload)
+        run = run_cli(args, payload, json_output=fmt == "json")
         if fmt == "json":
             check_compare_document(json.loads(run.stdout))
     else:  # h2-frames --proto: the gRPC messages of a call decoded with its types
@@ -195,11 +195,11 @@ def test_one_input(data: bytes) -> None:
         fmt = ("jsonl", "table")[options & 1]
         if path == 6:
             args = ["h2-frames", *schema, "-f", fmt, "-"]
-            run = run_cli(args, capture(client, server))
+            run = run_cli(args, capture(client, server), json_output=fmt == "jsonl")
         else:
             args = ["h2-frames", *schema, "-f", fmt, "--direction",
                     "server" if options & 4 else "client", "-"]
-            run = run_cli(args, server if options & 4 else client)
+            run = run_cli(args, server if options & 4 else client, json_output=fmt == "jsonl")
         if fmt == "jsonl":
             for line in run.stdout.splitlines():
                 json.loads(line)

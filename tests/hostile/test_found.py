@@ -246,3 +246,19 @@ def test_binary_message_with_no_proto3_json_form_is_compared_without_schema(
     [error] = [d for d in document["diagnostics"] if d["severity"] == "error"]
     assert error["message"].startswith(
         f"-: the input parses as {type_name}, but the message has no proto3 JSON form: ")
+
+
+def test_compare_json_document_escapes_what_a_terminal_could_act_on() -> None:
+    """fuzz_json: a key ``"\\u200b\\ud83d\\ude00"`` (zero-width space, emoji) became an
+    inferred field's ``json_name``, written raw by ``json.dump(ensure_ascii=False)``; so
+    would be DEL, C1 controls (U+009B is CSI) and bidi overrides. The document now
+    writes them as ``\\uXXXX`` escapes: the same values, nothing for a terminal."""
+    text = bytes.fromhex(
+        "7b 22 5c7532303062 5c7564383364 5c7564653030 22 3a 20"  # {"\u200b\ud83d\ude00":
+        " 7b 22 5c7530303962 22 3a 20 31 7d 7d")  # {"\u009b": 1}}
+    run = cli("compare-json", "-f", "json", "-", stdin=text)
+    assert run.code == 0
+    assert not any(c in run.stdout for c in "\u200b\u009b")
+    assert '"json_name": "\\u200b\U0001f600"' in run.stdout  # the emoji is text, kept
+    document: Any = run.json()
+    assert document["fields"][0]["json_name"] == "\u200b\U0001f600"

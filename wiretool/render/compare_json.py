@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from wiretool.protobuf.sizes import Comparison, EncodedSize, FieldSize, Summary
-from wiretool.render.escape import escape_message
+from wiretool.render.escape import escape_json, escape_message
 
 SCHEMA_VERSION = 1
 
@@ -148,5 +148,5 @@ def render_json(
             "summary": summary_to_dict(summary) if summary is not None else None,
             "errors": error_list,
         }
-    json.dump(doc, out, indent=2, ensure_ascii=False)
+    out.write(escape_json(json.dumps(doc, indent=2, ensure_ascii=False)))
     out.write("\n")

@@ -20,6 +20,9 @@ Two functions, one rule:
   (``repr``, escaped text), so backslashes and newlines are left alone, and only
   what is unsafe is escaped. Every line the CLI writes to stderr and every
   diagnostic a renderer shows goes through it.
+
+:func:`escape_json` applies the same rule to a JSON document written with non-ASCII
+characters unescaped: what is unsafe becomes a ``\\uXXXX`` escape (the same value).
 """
 
 from __future__ import annotations
@@ -70,6 +73,22 @@ def escape_message(text: str) -> str:
     if _UNSAFE_IN_MESSAGE.search(text) is None:
         return text
     return _UNSAFE_IN_MESSAGE.sub(_escape_char, text)
+
+
+_UNSAFE_IN_JSON = re.compile(f"[{_UNSAFE_ABOVE_C0}]")
+
+
+def escape_json(document: str) -> str:
+    """A JSON text with what a terminal could act on written as ``\\uXXXX`` escapes.
+
+    ``json.dumps`` escapes C0 controls but writes DEL, C1 controls, bidi and
+    zero-width characters as they are (with ``ensure_ascii=False``); outside strings
+    JSON holds none of them, so escaping them keeps every value as it was. Surrogates
+    become escapes too, so the text can always be written as UTF-8.
+    """
+    if _UNSAFE_IN_JSON.search(document) is None:
+        return document
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", document)
 
 
 def shorten(text: str, limit: int) -> str:
