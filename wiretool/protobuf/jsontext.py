@@ -71,8 +71,9 @@ def parse_json_text(data: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
 
     Objects and arrays nested deeper than ``max_depth`` (the top-level value is depth 1),
     an object with the same key twice (the runtime's ``json_format.Parse`` refuses it
-    too) and a lone surrogate in a string are errors that name the JSON path, line and
-    column.
+    too), a key holding U+0000, a lone surrogate in a string and a number beyond the
+    range of a double are errors that name the JSON path, line and column
+    (:func:`locate_structure_problem`).
     """
     if not 1 <= max_depth <= MAX_DEPTH_LIMIT:
         raise ValueError(f"max_depth must be 1-{MAX_DEPTH_LIMIT}, not {max_depth}")
