@@ -47,6 +47,7 @@ from wiretool.protobuf.annotate import (
     type_name,
 )
 from wiretool.protobuf.jsonmap import SPECIAL_JSON_TYPES, canonical_json, dumps_compact
+from wiretool.protobuf.jsontext import MAX_DEPTH_LIMIT, JsonInputError, parse_json_text
 from wiretool.protobuf.model import Field, Kind, WireType
 
 FD = FieldDescriptor
@@ -549,9 +550,9 @@ def _input_defaults(input_json: bytes, descriptor: Descriptor, facts: _JsonFacts
     enum value, an empty list or map); a REST payload that spells them out pays for
     ``"key":0,`` every time.
     """
-    try:
-        value = json.loads(input_json)
-    except ValueError:
+    try:  # the reader bounds the nesting (_defaults_in recurses once per level)
+        value = parse_json_text(input_json, MAX_DEPTH_LIMIT)
+    except JsonInputError:
         return
     _defaults_in(value, descriptor, "", facts)
 
