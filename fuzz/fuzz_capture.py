@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the capture reader: ``CaptureParser`` (fed in chunks),
 ``decode_segment``, ``TcpReassembler`` and ``detect_http2``.
 

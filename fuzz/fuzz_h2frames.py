@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the HTTP/2 frame reader and the connection layer.
 
 Input: one control byte (bit 0: detect the preface; bits 1-2: direction; bit 7:

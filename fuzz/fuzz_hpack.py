@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the HPACK walker: one ``HpackContext``, several blocks.
 
 Input: one control byte (bit 0: history complete; bit 1: limit known; bits 2-3:

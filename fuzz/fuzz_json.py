@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Structure-aware fuzzing of ``compare-json`` on JSON input, with and without a schema
 (issue 19), through the real command.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the protobuf walker: ``wire.decode`` with every framing,
 with a schema (samples/person.desc, ``annotate``), and every renderer.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of every path that reads protobuf bytes with a schema, through
 the real commands (issue 19): ``decode --proto/--descriptor-set -t TYPE`` with every
 framing (auto, ``--grpc``, ``--delimited``, ``--no-grpc``), depth and output format;
