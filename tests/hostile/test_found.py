@@ -17,6 +17,7 @@ import pytest
 from tests.capture import writer as w
 from tests.hostile.helpers import (
     PREFACE,
+    ROOT,
     cli,
     frame,
     hpack_literal,
@@ -262,3 +263,29 @@ def test_compare_json_document_escapes_what_a_terminal_could_act_on() -> None:
     assert '"json_name": "\\u200b\U0001f600"' in run.stdout  # the emoji is text, kept
     document: Any = run.json()
     assert document["fields"][0]["json_name"] == "\u200b\U0001f600"
+
+
+def test_inferred_field_names_never_clash_with_keys() -> None:
+    """fuzz_json: keys ``"id"`` and ``"id\\u0000"`` made fields ``id`` (JSON name "id") and
+    ``id_`` (JSON name "id" + U+0000, which the runtime cuts at the NUL): "duplicate
+    json_name", exit 2 with a schema error. Keys ``"a b"`` and ``"a_b"`` made the name
+    ``a_b`` and the JSON name ``a_b`` of another field: the same. Inferred names now
+    avoid every key of their object; a key holding U+0000 is refused when read (with a
+    schema, the runtime would read ``"name\\u0000"`` as ``"name"``)."""
+    clash = bytes.fromhex("7b 22 61 20 62 22 3a 20 31 2c 20 22 61 5f 62 22 3a 20 32 7d")  # {"a b": 1, "a_b": 2}
+    for text in (clash, b'{"a_b": 1, "a b": 2, "A_B": 3, "a-b": 4}', b'{"1": 1, "f_1": 2}'):
+        run = cli("compare-json", "-f", "json", "-", stdin=text)
+        document: Any = run.json()
+        assert run.code == 0 and len(document["fields"]) == text.count(b":"), text
+    nul = bytes.fromhex(  # {"id": 1, "id\u0000": [[false]]}
+        "7b 22 69 64 22 3a 20 31 2c 20 22 69 64 5c 75 30 30 30 30 22 3a 20 5b 5b 66 61 6c 73 65"
+        " 5d 5d 7d")
+    run = cli("compare-json", "-f", "json", "-", stdin=nul)
+    assert run.code == 1
+    assert run.json()["errors"][0]["message"] == (  # type: ignore[index]
+        'a key holding U+0000 (protobuf names cannot hold it; the runtime would cut the key '
+        'there) at $["id\\u0000"] (line 1, column 11)')
+    alias = b'{"name": "x", "name\\u0000": "y"}'
+    run = cli("compare-json", "-f", "json", "--proto", str(ROOT / "samples" / "person.proto"),
+              "-t", "Person", "-", stdin=alias)
+    assert run.code == 1 and "a key holding U+0000" in run.stderr + run.stdout

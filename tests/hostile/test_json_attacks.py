@@ -291,25 +291,6 @@ def test_surrogate_pairs_and_escaped_backslashes_are_fine() -> None:
     assert code == 0
 
 
-def test_inferred_names_never_clash_with_keys() -> None:
-    """fuzz_json: keys "id" and "id\\u0000" made fields id (JSON name "id") and id_ (JSON
-    name "id\\0", cut at the NUL by the runtime: "duplicate json_name", exit 2); "a b" and
-    "a_b" made the name a_b and the JSON name a_b of another field. A key with U+0000 is
-    refused when read (the runtime also reads "name\\u0000" as "name")."""
-    for text in ('{"a b": 1, "a_b": 2}', '{"a_b": 1, "a b": 2, "A_B": 3, "a-b": 4}',
-                 '{"1": 1, "f_1": 2}'):
-        code, document, _ = compare(text)
-        assert code == 0, text
-        assert sum(1 for f in document["fields"]) == len(json.loads(text))  # type: ignore[arg-type]
-    code, document, _ = compare('{"id": 1, "id\\u0000": [[false]]}')
-    assert code == 1
-    assert error_of(document) == (
-        'a key holding U+0000 (protobuf names cannot hold it; the runtime would cut the key '
-        'there) at $["id\\u0000"] (line 1, column 11)')
-    code, document, _ = compare('{"name": "x", "name\\u0000": "y"}', *PERSON)  # not an alias
-    assert code == 1 and error_of(document).startswith("a key holding U+0000")
-
-
 # -- values: wrong types, huge and negative numbers, NaN and Infinity ----------------------
 
 
