@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Coverage-guided fuzzing of the capture reader: ``CaptureParser`` (fed in chunks),
-``read_packets`` on gzip/xz input, ``LinkDecoder`` (every tunnel), ``TcpReassembler``
-and ``detect_http2``.
+``read_packets`` on gzip/xz input, ``LinkDecoder`` (every tunnel), ``TcpReassembler``,
+``detect_http2`` — and the session above them: ``decode_h2`` on the capture (detection,
+CONNECT tunnels, h2c upgrades, one side, late starts, gaps, the end of the capture)
+with its JSON Lines and table renderings.
 
 Input: one control byte (low 3 bits: the chunk size seed; bits 3-4: read the body
 as it is, or gzip it, or xz it first), then a capture file. Contract: only packets
@@ -14,7 +16,10 @@ packet, and the end-of-capture report of what was not followed names one kind on
 at an offset inside a packet; every path ends with an IP header; every direction of
 every connection is delivered as contiguous ``StreamData`` and ``Gap`` events from
 offset 0, and its bytes are the file's bytes at ``file_offset``; ``detect_http2``
-never raises on the first bytes.
+never raises on the first bytes. The session: every located record follows its
+connection's verdict (a tunnel's inside after its carrier's), every verdict is
+followed by its end, a frame lies inside the bytes its direction delivered (after
+where HTTP/2 started), every JSON line parses, the table shows no control character.
 
     python fuzz/fuzz_capture.py fuzz/work/corpus/capture fuzz/work/seeds/capture \
         -max_total_time=600 -rss_limit_mb=2048 -timeout=20
@@ -30,7 +35,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_tiles, fuzz_main, instrumented
+from contract import assert_terminal_safe, assert_tiles, fuzz_main, instrumented, plain_console
 
 with instrumented(__name__ == "__main__"):
     from wiretool.capture import (
@@ -46,9 +51,14 @@ with instrumented(__name__ == "__main__"):
         StreamData,
         TcpReassembler,
         read_packets,
+        reassemble,
         sniff_compression,
     )
     from wiretool.http2.detect import detect_http2
+    from wiretool.http2.frames import Frame
+    from wiretool.render.h2_jsonl import H2Lines
+    from wiretool.render.h2_table import render_h2
+    from wiretool.session import ConnectionEnd, ConnectionStart, Located, decode_h2
 
 CHUNKS = (1, 7, 64, 1000, 1 << 16)
 
@@ -81,6 +91,54 @@ def compressed(body: bytes, chunk: int) -> None:
         assert isinstance(item, Packet | CaptureDiagnostic)
         if isinstance(item, CaptureDiagnostic) and "compressed" in item.message:
             assert 0 <= item.offset <= len(body)
+
+
+def session(body: bytes) -> None:
+    """``decode_h2`` on the capture: records in order, frames inside their streams,
+    renderings that parse or print clean."""
+    import json
+
+    lengths: dict[tuple[int, str], int] = {}  # what the session's reassembler delivers
+    for event in reassemble(read_packets(io.BytesIO(body))):
+        if isinstance(event, ConnectionClosed):
+            lengths[(event.conn_id, "client")] = event.client_bytes
+            lengths[(event.conn_id, "server")] = event.server_bytes
+
+    with decode_h2(body) as decoding:
+        records = list(decoding)
+    started: set[tuple[int, object]] = set()
+    ended: set[tuple[int, object]] = set()
+    for record in records:
+        if isinstance(record, ConnectionStart):
+            key = (record.conn.conn_id, record.conn.inside)
+            assert key not in started
+            if record.conn.inside is not None:  # a tunnel's inside: after its carrier
+                assert (record.conn.conn_id, None) in started
+            started.add(key)
+        elif isinstance(record, Located):
+            key = (record.conn.conn_id, record.conn.inside)
+            assert key in started and key not in ended
+            frame = record.record
+            if isinstance(frame, Frame) and frame.direction is not None:
+                delivered = lengths.get((record.conn.conn_id, str(frame.direction)))
+                if delivered is not None and record.conn.roles is not None:
+                    assert frame.offset >= 0 and frame.end <= max(
+                        delivered, lengths.get((record.conn.conn_id, "client"), 0),
+                        lengths.get((record.conn.conn_id, "server"), 0))
+        elif isinstance(record, ConnectionEnd):
+            key = (record.conn.conn_id, record.conn.inside)
+            assert key in started
+            ended.add(key)
+    assert started == ended
+    lines = H2Lines()
+    parts: list[str] = []
+    for record in records:
+        lines.extend(parts, record)
+    for line in "".join(parts).splitlines():
+        json.loads(line)
+    out = io.StringIO()
+    render_h2(plain_console(out), records, capture=True)
+    assert_terminal_safe(out.getvalue(), "h2-frames table of a capture")
 
 
 def test_one_input(data: bytes) -> None:
@@ -156,7 +214,10 @@ def test_one_input(data: bytes) -> None:
     for conn in conns:
         for done in (False, True):
             detect_http2(first[(conn, "client")], first[(conn, "server")],
-                         client_done=done, server_done=done, roles_certain=done)
+                         client_done=done, server_done=done, roles_certain=done,
+                         start_seen=done)
+    if parser.format is not None:
+        session(body)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,11 @@ def capture_seeds() -> Iterator[bytes]:
         yield b"\x02" + cases.numbering_capture(name)
     for name in cases.REAL:
         yield b"\x04" + (cases.DATA / name).read_bytes()[:4000]
+    # issue 16's HTTP/2 cases: CONNECT tunnels, h2c upgrades with a side missing, one
+    # side, lost segments (tests/capture/data/loopback), and the real captures with them
+    for path in [*sorted((cases.DATA / "loopback").glob("*.pcap*")),
+                 cases.DATA / "suricata-verify" / "http2-errorcode__input.pcap"]:
+        yield b"\x04" + path.read_bytes()[:16000]
     small = w.pcap([(i, w.ethernet(p)) for i, p in enumerate(ip)])
     yield b"\x01" + gzip.compress(small, mtime=0)  # read as gzip
     yield b"\x0b" + small  # control bits 3-4 = 1: gzipped by the harness

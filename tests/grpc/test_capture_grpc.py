@@ -150,7 +150,7 @@ def test_schema_from_path_names_request_and_response() -> None:
     assert [f["name"] for f in request["fields"]] == ["name", "point", "tags"]
     assert request["fields"][1]["fields"][1]["display"] == -4  # sint? no: int32 -4
     assert [f["name"] for f in reply["fields"]] == ["message", "id", "score"]
-    assert request["connection"] == {"client": request["connection"]["client"],
+    assert request["connection"] == {"number": 1, "client": request["connection"]["client"],
                                      "server": "127.0.0.1:47113"}
     assert isinstance(request["time"], float) and request["packet"] > 0
 
@@ -217,7 +217,7 @@ def test_ipv6_gzip_request_and_percent_decoded_message(tmp_path: Path) -> None:
     code, records = run(capture_file(tmp_path, _pcap(_flow_packets(flow, c, s))))
     assert code == 0
     assert _messages(records) == [("client", REQUEST.hex()), ("server", REPLY.hex())]
-    assert records[0]["connection"] == {"client": "[2001:db8::1]:40000",
+    assert records[0]["connection"] == {"number": 1, "client": "[2001:db8::1]:40000",
                                         "server": "[2001:db8::2]:9999"}
     status = next(r for r in records if r["record"] == "grpc-status")
     assert (status["name"], status["message"]) == ("OK", "all good")
@@ -320,8 +320,18 @@ def test_port_forces_a_capture_starting_inside_a_frame(tmp_path: Path) -> None:
     flow = w.Flow(("10.0.0.1", 40000), ("10.0.0.2", 8443))
     packets = _flow_packets(flow, c[30:], s[5:], pieces=1, handshake=False)
     path = capture_file(tmp_path, _pcap(packets))
+    # the runs of frames a few bytes in are found without help (issue 16)
     _code, records = run(path)
-    assert not next(r for r in records if r["record"] == "connection")["http2"]
+    start = next(r for r in records if r["record"] == "connection")
+    assert start["http2"] and start["evidence"] == "frames"
+    # one DATA frame after a cut one is no evidence: --port reads it anyway
+    last = hb.frame(hb.DATA, hb.END_STREAM, 1, hb.grpc_message(REQUEST))
+    flow = w.Flow(("10.0.0.1", 40000), ("10.0.0.2", 8443))
+    packets = _flow_packets(flow, b"\x01\x02\x03" + last, b"", pieces=1, handshake=False)
+    path = capture_file(tmp_path, _pcap(packets))
+    _code, records = run(path)
+    start = next(r for r in records if r["record"] == "connection")
+    assert not start["http2"] and start["reason"].endswith("; --port 8443 reads it as HTTP/2")
     _code, records = run("--port", "8443", path)
     start = next(r for r in records if r["record"] == "connection")
     assert start["http2"] and start["evidence"] == "port"

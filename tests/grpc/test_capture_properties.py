@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests.capture import writer as w
 from tests.grpc import h2build as hb
+from wiretool.capture import looks_like_capture
 from wiretool.cli import app
 
 REQUEST = bytes.fromhex("0a03616461") * 30  # field 1 "ada", repeated: 150 bytes
@@ -135,7 +136,13 @@ def test_segmentation_order_and_retransmission_change_nothing(
 @given(data=st.binary(max_size=600), forced=st.booleans())
 def test_any_bytes_as_a_capture_give_diagnostics_and_valid_jsonl(data: bytes,
                                                                  forced: bool) -> None:
-    h2_frames(data, *(["-i", "capture"] if forced else []))
+    if forced and not looks_like_capture(data):
+        # a forced -i capture on what is no capture is a usage error, as documented
+        result = CliRunner().invoke(app, ["h2-frames", "-f", "jsonl", "-i", "capture", "-"],
+                                    input=data)
+        assert result.exit_code == 2 and "not a pcap or pcapng capture" in result.output
+    else:
+        h2_frames(data, *(["-i", "capture"] if forced else []))
     # behind a valid pcap header the reader goes on to records and packets
     h2_frames(w.pcap([]) + data, "-i", "capture")
 

@@ -46,7 +46,8 @@ def test_a_gap_in_an_http2_connection_is_one_error_and_one_info(tmp_path: Path) 
     assert code == 1
     error, info = diagnostics(records)
     assert error["severity"] == "error" and error["direction"] == "server"
-    assert error["connection"] == {"client": "10.0.0.1:40000", "server": "10.0.0.2:8443"}
+    assert error["connection"] == {"number": 1, "client": "10.0.0.1:40000",
+                                   "server": "10.0.0.2:8443"}
     assert error["packet"] == len(packets) - 1  # the client's segment acking past the hole
     assert (error["offset"], error["length"]) == (len(s1), 20)
     assert error["message"].startswith(f"20 byte(s) missing at offset {len(s1)} (not captured)")

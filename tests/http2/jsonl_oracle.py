@@ -55,8 +55,11 @@ def plain_objects(record: SessionRecord, *, hpack_table: bool = False,
         if record.conn.client is None:  # a connection dump
             yield from objects
             return
-        where = {"connection": {"client": str(record.conn.client),
-                                "server": str(record.conn.server)},
+        connection = {"number": record.conn.conn_id, "client": str(record.conn.client),
+                      "server": str(record.conn.server)}
+        if record.conn.inside is not None:
+            connection["inside"] = str(record.conn.inside)
+        where = {"connection": connection,
                  **w.time_fields(record.time_ns), "packet": record.packet_number}
         for obj in objects:
             kind = obj.pop("record")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tests.grpc.h2build import frame as build_frame
 from wiretool.errors import Severity
 from wiretool.http2.constants import PREFACE, flag_names
 from wiretool.http2.frames import Frame, FrameReader, H2Diagnostic, Preface, decode_frame
@@ -214,3 +215,50 @@ def test_resynchronise_skips_to_a_plausible_header() -> None:
     assert reader.resynchronise() == 3
     (frame,) = frames(reader.feed(b""))
     assert frame.offset == 3 and frame.type_name == "PING"
+
+
+def test_a_gap_while_resynchronising_keeps_the_complete_frames_it_confirms() -> None:
+    """A lost segment, then one segment holding one whole DATA frame, then another lost
+    segment: no following header ever confirmed the frame, but it ends exactly where
+    the capture lost bytes again, so ``salvage`` takes it (packt's Client_Streaming
+    without its PINGs)."""
+    data = build_frame(0x0, 0x0, 1, b"\x00\x00\x00\x00\x02hi")  # DATA, a gRPC message
+    reader = FrameReader(detect_preface=False)
+    reader.gap(17)
+    assert reader.feed(data) == []  # waiting for the next header to confirm it
+    (found,) = reader.salvage()
+    assert isinstance(found, Frame) and (found.offset, found.length) == (17, 7)
+    assert reader.gap(17) == 0  # nothing dropped
+    # bytes that hold no frame ending at the gap are not taken (a DATA header whose
+    # frame runs into the lost bytes)
+    reader.feed(b"\x00\x00\x05\x00\x00\x00\x00\x00\x01ab")
+    assert reader.salvage() == [] and reader.gap(3) == 11
+    # two frames confirm each other as they come (no salvage needed); a frame followed
+    # by only the start of another header is not taken (nothing confirms it)
+    at = 17 + len(data) + 17 + 11 + 3
+    assert [f.offset for f in reader.feed(data + data) if isinstance(f, Frame)] == [
+        at, at + len(data)]
+    assert reader.salvage() == [] and reader.gap(1) == 0
+    reader.feed(data + data[:4])
+    assert reader.salvage() == [] and reader.gap(1) == len(data) + 4
+
+
+def test_a_frame_cut_by_the_end_of_a_capture_is_a_warning() -> None:
+    from wiretool.http2.frames import InputEnd
+
+    data = build_frame(0x0, 0x1, 1, b"x" * 10)
+    for end, severity in ((InputEnd.COMPLETE, Severity.ERROR),
+                          (InputEnd.CAPTURE_STOPPED, Severity.WARNING),
+                          (InputEnd.RESET, Severity.WARNING), (InputEnd.LOST, Severity.WARNING)):
+        reader = FrameReader(detect_preface=False)
+        reader.feed(data[:12])
+        (cut,) = reader.close(end)
+        assert isinstance(cut, Frame) and cut.truncated
+        assert [d.severity for d in cut.diagnostics] == [severity]
+        if not end.malformed:
+            assert cut.diagnostics[0].message == (
+                f"DATA frame at offset 0: {end.value} after 3 of its 10 payload byte(s)")
+        reader = FrameReader(detect_preface=False)
+        reader.feed(data[:5])
+        (short,) = reader.close(end)
+        assert isinstance(short, H2Diagnostic) and short.severity is severity

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wiretool.direction import Direction
 from wiretool.http2.connection import Connection
 from wiretool.http2.frames import Frame, Preface, Record
 from wiretool.inputs.follow import iter_follow_chunks
@@ -40,8 +41,9 @@ def decode_follow(name: str) -> list[Record]:
     connection = Connection(both_directions=True)
     records: list[Record] = []
     with (SAMPLES / f"{name}.follow").open() as text:
-        for direction, data, _line in iter_follow_chunks(text):
-            records += connection.feed(direction, data)
+        for node, data, _line in iter_follow_chunks(text):  # node 0 sent the preface
+            records += connection.feed(Direction.CLIENT if node == 0 else Direction.SERVER,
+                                       data)
     return records + connection.close()
 
 

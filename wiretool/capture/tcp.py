@@ -29,7 +29,8 @@ Behaviour (RFC 9293 section 3.4 for sequence numbers):
   flagged so the consumer can swap the labels (e.g. when ``detect.py`` finds the
   HTTP/2 client preface in the "server" direction).
 * FIN from both sides, RST, or the end of the capture close a connection; data
-  still missing then becomes a ``Gap`` with ``GapReason.END``.
+  still missing then becomes a ``Gap`` with ``GapReason.END``. At the end of the
+  capture the connections still open close in the order they started.
 * Connections are numbered as Wireshark numbers ``tcp.stream`` (plus one), and
   announced in the order they start: a packet belongs to the last connection of its
   addresses and ports, open or closed, unless it is a SYN (without ACK) whose
@@ -255,7 +256,8 @@ class TcpReassembler:
         """End of capture: flush every open connection (missing data becomes gaps),
         then report the bytes that came after their connection closed."""
         out: list[TcpEvent] = []
-        for conn in list(self._conns.values()):
+        # In the order they started (not of last activity), as they are numbered.
+        for conn in sorted(self._conns.values(), key=lambda conn: conn.conn_id):
             self._close(conn, CloseReason.END_OF_CAPTURE, None, out)
         late = sorted((c for c in self._closed.values() if c.late_packets),
                       key=lambda c: c.conn_id)

@@ -47,8 +47,10 @@ directions followed, and the gRPC messages decoded; other connections are listed
 and skipped. FILE can also hold the bytes of one direction of a connection (the
 client's begins with the connection preface; the server's does not - detected,
 or set --direction), as raw binary, hex, an xxd or hexdump -C dump; or the output
-of `tshark -q -z follow,tcp,raw,N` with both directions (server lines
-tab-indented). Use - or leave FILE out to read standard input.
+of `tshark -q -z follow,tcp,raw,N` (or follow,tls, or hex mode) with both directions
+(the side that sends the client preface is the client). Use - or leave FILE out to
+read standard input. In a capture, proxy tunnels (HTTP CONNECT), h2c upgrades, one
+side only and captures that start mid-connection are followed too.
 
 gRPC streams (content-type application/grpc[+suffix]): DATA is joined per stream
 and direction, split into length-prefixed messages, decompressed (grpc-encoding
@@ -99,7 +101,8 @@ def h2_frames_command(
     direction: Annotated[
         DirectionChoice,
         typer.Option("--direction", case_sensitive=False,
-        help="Direction of a one-direction input: auto (preface = client), client, server.",),
+        help="Direction of a one-direction input: auto (preface = client), client, server; "
+        "for tshark follow output, what node 0 (the lines not indented) is.",),
     ] = DirectionChoice.AUTO,
     stream: Annotated[
         list[int] | None,

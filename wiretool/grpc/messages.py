@@ -96,6 +96,10 @@ class GrpcStatus:
     """``grpc-status-details-bin`` decoded as ``google.rpc.Status``."""
     details_data: bytes | None
     diagnostics: tuple[Diagnostic, ...] = ()
+    code_unknown: str | None = None
+    """Why ``code`` is ``None`` although the trailers may well hold ``grpc-status``: they
+    reference HPACK entries the capture does not hold (``HPACK entry from before the
+    capture``, or ``lost in a capture gap``). ``None`` otherwise."""
 
 
 GrpcRecord = GrpcMessage | GrpcStatus
@@ -171,6 +175,8 @@ class GrpcTracker:
         self.streams: dict[int, StreamInfo] = {}
         self._pending: dict[tuple[Direction | None, int], _Pending] = {}
         self._types: dict[tuple[Direction | None, str | None], Descriptor | None] = {}
+        self._gaps: set[Direction | None] = set()
+        """Directions that lost bytes (their HPACK tables were forgotten)."""
         self._type_problem: dict[str, str] = {}
 
     def stream(self, stream_id: int) -> StreamInfo:
@@ -192,6 +198,7 @@ class GrpcTracker:
 
     def gap(self, direction: Direction | None) -> None:
         """Bytes of ``direction`` were lost: open messages in it lose their boundaries."""
+        self._gaps.add(direction)
         for (pending_direction, _stream), pending in self._pending.items():
             if pending_direction == direction:
                 pending.buffer.clear()
@@ -273,7 +280,14 @@ class GrpcTracker:
         at = frame.header_block.offset
         raw = headers.get("grpc-status")
         code = None if raw is None else grpc_status.parse_status(raw)
-        if raw is None:
+        unknown: str | None = None
+        if raw is None and any(f.unknown_entry and f.name is None
+                               for f in frame.header_block.fields):
+            # RFC 7541 §2.3.2: an entry inserted before the capture (or in lost bytes)
+            # may be grpc-status: unknown, not missing.
+            unknown = ("HPACK entry lost in a capture gap" if frame.direction in self._gaps
+                       else "HPACK entry from before the capture")
+        elif raw is None:
             diags.append(Diagnostic(at, Severity.ERROR, f"stream {frame.stream_id}: trailers "
                                     "without grpc-status (PROTOCOL-HTTP2.md, Trailers)"))
         elif code is None:
@@ -297,7 +311,7 @@ class GrpcTracker:
             frame.direction, frame.stream_id, info.path, at, frame.offset, code,
             grpc_status.status_name(code),
             None if message is None else grpc_status.percent_decode(message),
-            details, details_data, tuple(diags),
+            details, details_data, tuple(diags), unknown,
         )
 
     # -- data --------------------------------------------------------------------------

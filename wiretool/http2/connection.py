@@ -29,6 +29,7 @@ from wiretool.http2.frames import (
     Frame,
     FrameReader,
     H2Diagnostic,
+    InputEnd,
     Preface,
     Record,
     Settings,
@@ -144,12 +145,19 @@ class Connection:
     def gap(self, direction: Direction, length: int) -> list[Record]:
         """``length`` bytes of ``direction`` were lost (a capture gap).
 
-        The frame reader drops its partial frame and resynchronises at the next
-        plausible frame header; a header block being assembled is abandoned; the
-        HPACK context forgets its dynamic table, since a lost block may have changed
-        it (its later references are then shown as unknown).
+        First the complete frames read since the previous gap, which the reader held
+        until a following header would confirm them (``FrameReader.salvage``): they
+        ended where the capture lost bytes again. Then the reader drops its partial
+        frame and resynchronises at the next plausible frame header; a header block
+        being assembled is abandoned; the HPACK context forgets its dynamic table,
+        since a lost block may have changed it (its later references are then shown as
+        unknown). The ``GapDiagnostic`` is the last record returned.
         """
         state = self._state(direction)
+        out: list[Record] = []
+        salvaged = state.reader.salvage()
+        if salvaged:
+            out = self._resynchronised(state, self._process(state, salvaged), final=False)
         at = state.reader.offset + state.reader.buffered
         dropped = state.reader.gap(length)
         state.reader.take_skipped()
@@ -173,8 +181,8 @@ class Connection:
             message += "; HPACK dynamic table entries from before the gap are now unknown"
         state.hpack.lose_history("lost in a capture gap")
         if length == 0:
-            return [H2Diagnostic(at, Severity.WARNING, message, 0, None, state.label)]
-        return [GapDiagnostic(at, Severity.ERROR, message, length, None, state.label)]
+            return [*out, H2Diagnostic(at, Severity.WARNING, message, 0, None, state.label)]
+        return [*out, GapDiagnostic(at, Severity.ERROR, message, length, None, state.label)]
 
     def _resynchronised(self, state: _Direction, records: list[Record], *,
                         final: bool) -> list[Record]:
@@ -230,8 +238,12 @@ class Connection:
         peer = self._peer(state)
         return peer is None or not peer.started or peer.settings_seen
 
-    def close(self, direction: Direction | None = None) -> list[Record]:
-        """End of the input of ``direction`` (or of every direction when ``None``)."""
+    def close(self, direction: Direction | None = None,
+              end: InputEnd = InputEnd.COMPLETE) -> list[Record]:
+        """End of the input of ``direction`` (or of every direction when ``None``).
+
+        ``end`` says how it ended: what is cut off (a frame, a header block) is an
+        error only when the input is whole (``InputEnd.COMPLETE``)."""
         out: list[Record] = []
         keys = list(self._directions) if direction is None else [direction]
         for key in keys:
@@ -239,21 +251,35 @@ class Connection:
             if state is None:
                 continue
             state.reader.max_frame_size_known = self._peer_settings_known(state)
-            out += self._resynchronised(state, self._process(state, state.reader.close()),
+            out += self._resynchronised(state, self._process(state, state.reader.close(end)),
                                         final=True)
             if state.fragments:
                 first = state.fragments[0][0]
-                out.append(
-                    H2Diagnostic(
+                if end.malformed:
+                    out.append(H2Diagnostic(
                         first, Severity.ERROR,
                         f"input ends inside the header block of stream {state.block_stream} "
                         f"started at offset {first} (no END_HEADERS); it is not decoded",
-                        0, ErrorCode.PROTOCOL_ERROR, state.label,
-                    )
-                )
+                        0, ErrorCode.PROTOCOL_ERROR, state.label))
+                else:
+                    out.append(H2Diagnostic(
+                        first, Severity.WARNING,
+                        f"{end.value} inside the header block of stream {state.block_stream} "
+                        f"started at offset {first} (no END_HEADERS yet); it is not decoded",
+                        0, None, state.label))
                 state.fragments = []
             state.hpack.release()
         return out
+
+    def held(self, direction: Direction) -> int:
+        """Bytes of ``direction`` read but not yet part of a record (a partial frame)."""
+        state = self._directions.get(direction)
+        return 0 if state is None else state.reader.buffered
+
+    def held_from(self, direction: Direction) -> int:
+        """Stream offset of the first byte ``held`` counts."""
+        state = self._directions.get(direction)
+        return 0 if state is None else state.reader.offset
 
     def _process(self, state: _Direction, records: list[Record]) -> list[Record]:
         out: list[Record] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 from wiretool.direction import Direction
@@ -39,6 +40,35 @@ class H2Diagnostic(Diagnostic):
     """``PROTOCOL_ERROR`` (1), ``FRAME_SIZE_ERROR`` (6)...; ``None`` for warnings and notes."""
     direction: Direction | None = None
     """The side, for a diagnostic not attached to a frame, when known."""
+
+
+class InputEnd(StrEnum):
+    """How the bytes of a direction ended, which decides what a frame cut off there is.
+
+    Only an input that is all there (a dump, a connection both sides closed with FIN)
+    makes a cut frame malformed; a capture that stopped, or a connection reset or
+    otherwise ended without its FINs, simply holds no more of the frame.
+    """
+
+    COMPLETE = "the input ends"
+    """The input is whole: a frame cut off is an error."""
+    CAPTURE_STOPPED = "the capture stops"
+    """The capture ended while the connection was open: a warning."""
+    RESET = "the connection is reset"
+    """RST: the sender aborted the connection; a warning."""
+    LOST = "the connection's end is not in the capture"
+    """Its addresses were reused, or it was evicted: a warning."""
+
+    @property
+    def malformed(self) -> bool:
+        return self is InputEnd.COMPLETE
+
+
+def _cut(offset: int, message: str, end: InputEnd, length: int = 0) -> H2Diagnostic:
+    """What a frame (or header block) cut off by ``end`` is: an error, or a warning."""
+    if end.malformed:
+        return _error(offset, message, None, length)
+    return _warning(offset, message, length)
 
 
 def _error(offset: int, message: str, code: int | None, length: int = 0) -> H2Diagnostic:
@@ -346,8 +376,12 @@ class FrameReader:
             out.append(self._take_frame(length, truncated=False))
         return out
 
-    def close(self) -> list[Record]:
-        """End of input: report what is left over (a partial frame, or a stray header)."""
+    def close(self, end: InputEnd = InputEnd.COMPLETE) -> list[Record]:
+        """End of input: report what is left over (a partial frame, or a stray header).
+
+        ``end`` says how the input ended: a partial frame is an error only when the
+        input is whole (``InputEnd.COMPLETE``), else a warning that it was cut off.
+        """
         out: list[Record] = []
         if self.resyncing:
             self.skipped_bytes += self.resynchronise(final=True)
@@ -365,19 +399,54 @@ class FrameReader:
         if not self._buffer:
             return out
         if len(self._buffer) < c.FRAME_HEADER_LENGTH:
-            out.append(
-                _error(
-                    self._offset,
-                    f"{len(self._buffer)} byte(s) at offset {self._offset} are too few for a "
-                    "9-byte frame header: input ends inside a frame header",
-                    None,
-                    len(self._buffer),
-                )
-            )
+            count = len(self._buffer)
+            text = (f"{count} byte(s) at offset {self._offset} are too few for a 9-byte "
+                    "frame header: input ends inside a frame header" if end.malformed
+                    else f"{end.value} {count} byte(s) into the frame header at offset "
+                    f"{self._offset}")
+            out.append(_cut(self._offset, text, end, count))
             self._offset += len(self._buffer)
             self._buffer.clear()
             return out
-        out.append(self._take_frame(len(self._buffer) - c.FRAME_HEADER_LENGTH, truncated=True))
+        out.append(self._take_frame(len(self._buffer) - c.FRAME_HEADER_LENGTH, truncated=True,
+                                    end=end))
+        return out
+
+    def salvage(self) -> list[Record]:
+        """Before a gap, while resynchronising: the complete frames buffered since the
+        last gap, which ``feed`` was holding until the next header confirmed them.
+
+        A frame is taken when its plausible header starts the buffer (or follows skipped
+        bytes) and the frame ends exactly where the capture lost bytes again, or is
+        followed by another plausible header: segment boundaries are frame boundaries
+        far more often than not, and a frame that ends exactly at one is no accident.
+        The bytes after the last complete frame stay buffered (``gap`` drops them).
+        """
+        if not self.resyncing:
+            return []
+        buffer = self._buffer
+        size = len(buffer)
+        start = 0
+        while start + c.FRAME_HEADER_LENGTH <= size:
+            if self._plausible(start):
+                following = start + c.FRAME_HEADER_LENGTH + int.from_bytes(
+                    buffer[start : start + 3], "big")
+                if following == size or (following + c.FRAME_HEADER_LENGTH <= size
+                                         and self._plausible(following)):
+                    break
+            start += 1
+        else:
+            return []
+        del buffer[:start]
+        self._offset += start
+        self.skipped_bytes += start
+        self.resyncing = False
+        out: list[Record] = []
+        while len(buffer) >= c.FRAME_HEADER_LENGTH and self._plausible(0):
+            length = int.from_bytes(buffer[:3], "big")
+            if len(buffer) < c.FRAME_HEADER_LENGTH + length:
+                break
+            out.append(self._take_frame(length, truncated=False))
         return out
 
     def skip(self, count: int) -> None:
@@ -486,7 +555,8 @@ class FrameReader:
             )
         return True
 
-    def _take_frame(self, payload_length: int, *, truncated: bool) -> Frame:
+    def _take_frame(self, payload_length: int, *, truncated: bool,
+                    end: InputEnd = InputEnd.COMPLETE) -> Frame:
         raw = bytes(self._buffer[: c.FRAME_HEADER_LENGTH + payload_length])
         del self._buffer[: len(raw)]
         offset = self._offset
@@ -494,7 +564,7 @@ class FrameReader:
         frame = decode_frame(
             raw, offset, truncated=truncated, max_frame_size=self.max_frame_size,
             max_frame_size_known=self.max_frame_size_known,
-            open_block=self._open_block, direction=self.direction,
+            open_block=self._open_block, direction=self.direction, end=end,
         )
         if self._open_block is not None or frame.type in _BLOCK_TYPES:
             self._open_block = _next_open_block(frame, self._open_block)
@@ -525,8 +595,12 @@ def decode_frame(
     max_frame_size_known: bool = True,
     open_block: int | None = None,
     direction: Direction | None = None,
+    end: InputEnd = InputEnd.COMPLETE,
 ) -> Frame:
     """Decode one frame from ``raw`` (header + payload) found at absolute ``offset``.
+
+    A ``truncated`` frame was cut off by ``end``: an error when the input is whole,
+    else a warning.
 
     ``open_block`` is the stream of a header block awaiting CONTINUATION, if any, so
     that interleaving can be reported (RFC 9113 §6.10). Without
@@ -552,7 +626,9 @@ def decode_frame(
     if truncated:
         diags.append(
             _error(p0 + len(payload), f"{where}: length {length} runs past the end of the input "
-                   f"(only {len(payload)} payload byte(s))", None)
+                   f"(only {len(payload)} payload byte(s))", None) if end.malformed
+            else _warning(p0 + len(payload), f"{where}: {end.value} after {len(payload)} of "
+                          f"its {length} payload byte(s)")
         )
     if length > max_frame_size and max_frame_size_known:
         diags.append(

@@ -35,7 +35,7 @@ class StreamFormat(StrEnum):
     HEX = "hex"
     """Plain hex, an ``xxd`` or a ``hexdump -C`` dump."""
     FOLLOW = "follow"
-    """``tshark -q -z follow,tcp,raw,N``: both directions, the server's lines indented."""
+    """``tshark -q -z follow,tcp|tls,raw|hex,N``: both directions, node 1's lines indented."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,9 @@ class DumpChunk:
     """A piece of a connection dump, in the order it was written."""
 
     direction: Direction | None
-    """The side that sent ``data``; ``None``: not known (one direction, detected later)."""
+    """The side that sent ``data``; ``None``: not known (one direction, detected later).
+    In tshark follow output, node 0 is labelled ``CLIENT`` and node 1 ``SERVER``: a
+    label the session may swap (the side that sends the client preface is the client)."""
     data: bytes
     both_directions: bool
     """The input holds both directions (tshark follow output)."""
@@ -68,10 +70,14 @@ def looks_textual(head: bytes) -> bool:
 
 def sniff_stream(head: bytes, forced: StreamFormat = StreamFormat.AUTO) -> StreamFormat:
     """What the input whose first bytes are ``head`` is (``forced`` unless ``AUTO``)."""
-    if forced is not StreamFormat.AUTO:
-        return forced
     from wiretool.capture import looks_like_capture  # the capture layer only when needed
     from wiretool.inputs.follow import looks_like_follow
+
+    if forced is StreamFormat.CAPTURE and not looks_like_capture(head):
+        raise InputError(f"-i capture: the input is not a pcap or pcapng capture (it starts "
+                         f"with {head[:4].hex() or 'nothing'}, no capture's magic number)", 0)
+    if forced is not StreamFormat.AUTO:
+        return forced
 
     if looks_like_capture(head):
         return StreamFormat.CAPTURE
@@ -90,14 +96,15 @@ def iter_dump_chunks(stream: IO[bytes], head: bytes, fmt: StreamFormat, *,
     Auto-detected text whose first lines are not hex, or that is all in ``head``, is
     read whole, as ``decode`` reads its input (hex, else base64, else raw bytes).
     """
-    from wiretool.inputs.follow import iter_follow_chunks
+    from wiretool.inputs.follow import follow_kind, iter_follow_chunks, looks_like_follow
 
     rest = io.BufferedReader(Prefixed(head, stream))
     if fmt is StreamFormat.FOLLOW:
+        _protocol, mode = follow_kind(head) if looks_like_follow(head) else ("tcp", "raw")
         text = io.TextIOWrapper(rest, encoding="ascii", errors="replace")
         try:
-            for chunk_direction, data, _line in iter_follow_chunks(text):
-                yield DumpChunk(chunk_direction, data, True)
+            for node, data, _line in iter_follow_chunks(text, mode):
+                yield DumpChunk(Direction.SERVER if node else Direction.CLIENT, data, True)
         except ValueError as exc:
             raise InputError(str(exc)) from None
         return

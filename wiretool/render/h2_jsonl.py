@@ -55,6 +55,7 @@ from wiretool.session.records import (
     H2cUpgrade,
     Located,
     SessionRecord,
+    Tunnel,
     record_diagnostics,
 )
 from wiretool.session.summary import StreamRow, Summary, Totals
@@ -566,6 +567,8 @@ def grpc_status_json(status: GrpcStatus) -> dict[str, Any]:
         "message": status.message,
         "details": None,
     }
+    if status.code_unknown is not None:
+        out["code_unknown"] = status.code_unknown
     if status.details_data is not None:
         out["details"] = {
             "type": "google.rpc.Status",
@@ -576,9 +579,29 @@ def grpc_status_json(status: GrpcStatus) -> dict[str, Any]:
     return out
 
 
-def endpoint_json(conn: ConnectionInfo) -> dict[str, str | None]:
-    return {"client": None if conn.client is None else str(conn.client),
-            "server": None if conn.server is None else str(conn.server)}
+def endpoint_json(conn: ConnectionInfo) -> dict[str, Any]:
+    """The ``connection`` member of a capture's records: its number (Wireshark's
+    ``tcp.stream`` + 1), endpoints and, inside a CONNECT tunnel, the tunnel."""
+    out: dict[str, Any] = {"number": conn.conn_id,
+                           "client": None if conn.client is None else str(conn.client),
+                           "server": None if conn.server is None else str(conn.server)}
+    if conn.inside is not None:
+        out["inside"] = str(conn.inside)
+    return out
+
+
+def tunnel_json(tunnel: Tunnel) -> dict[str, Any]:
+    """The ``tunnel`` member of a connection that carries a CONNECT tunnel."""
+    return {"method": tunnel.method, "target": tunnel.target, "status": tunnel.status,
+            "client_offset": tunnel.client_start, "server_offset": tunnel.server_start}
+
+
+def _connection_members(out: dict[str, Any], conn: ConnectionInfo,
+                        tunnel: Tunnel | None) -> None:
+    """``path`` and, for a tunnel's carrier, ``tunnel``: after ``connection``."""
+    out["path"] = None if conn.path is None else str(conn.path)
+    if tunnel is not None:
+        out["tunnel"] = tunnel_json(tunnel)
 
 
 def time_fields(time_ns: int | None) -> dict[str, Any]:
@@ -606,10 +629,12 @@ def h2c_upgrade_json(upgrade: H2cUpgrade) -> dict[str, Any]:
 
 def connection_json(start: ConnectionStart) -> dict[str, Any]:
     """``"record": "connection"``: a capture connection's verdict."""
-    return {"record": "connection", "connection": endpoint_json(start.conn),
-            "http2": start.http2, "evidence": start.evidence, "reason": start.reason,
-            "swapped": start.swapped, "packet": start.packet_number,
-            **time_fields(start.time_ns)}
+    out: dict[str, Any] = {"record": "connection", "connection": endpoint_json(start.conn)}
+    _connection_members(out, start.conn, start.tunnel)
+    out.update({"http2": start.http2, "evidence": start.evidence, "reason": start.reason,
+                "swapped": start.swapped, "packet": start.packet_number,
+                **time_fields(start.time_ns)})
+    return out
 
 
 def capture_diagnostic_json(diag: CaptureDiagnostic) -> dict[str, Any]:
@@ -792,9 +817,10 @@ def _type_members(frame_type: int, flags: int) -> str:
 
 def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
     """``"record": "summary"`` of one connection of a capture (``--summary``)."""
-    out: dict[str, Any] = {"record": "summary", "connection": endpoint_json(end.conn),
-                           "http2": end.http2, "evidence": end.evidence, "reason": end.reason,
-                           "client_bytes": end.client_bytes, "server_bytes": end.server_bytes}
+    out: dict[str, Any] = {"record": "summary", "connection": endpoint_json(end.conn)}
+    _connection_members(out, end.conn, end.tunnel)
+    out.update({"http2": end.http2, "evidence": end.evidence, "reason": end.reason,
+                "client_bytes": end.client_bytes, "server_bytes": end.server_bytes})
     if end.summary is None:
         return out
     totals = summary_json(end.summary)

@@ -420,8 +420,11 @@ def render_grpc_message(console: Console, message: GrpcMessage, indent: int = 4)
 def render_grpc_status(console: Console, status: GrpcStatus, indent: int = 4) -> None:
     code = "?" if status.code is None else str(status.code)
     text = Text(" " * indent)
-    text.append(f"gRPC status {code} {status.name or '(unknown code)'}",
-                style="bold green" if status.code == 0 else "bold red")
+    if status.code_unknown is not None:
+        text.append(f"gRPC status unknown ({status.code_unknown})", style="bold yellow")
+    else:
+        text.append(f"gRPC status {code} {status.name or '(unknown code)'}",
+                    style="bold green" if status.code == 0 else "bold red")
     if status.message:
         text.append(": " + escape_bytes(status.message.encode()))
     console.print(text)
@@ -434,7 +437,33 @@ def render_grpc_status(console: Console, status: GrpcStatus, indent: int = 4) ->
 
 
 def connection_title(conn: ConnectionInfo) -> str:
-    return str(conn)
+    """How a connection is named in every heading: ``connection N: client → server``
+    (N is Wireshark's ``tcp.stream`` + 1), then the tunnels its packets came through when
+    there are any (``over vlan 100 / ipv4 / gre / erspan-ii / eth / ipv4``), and the
+    CONNECT tunnel it runs in (``inside CONNECT host:443``)."""
+    title = str(conn)
+    if conn.path is not None and not conn.path.plain:
+        title += f" over {conn.path}"
+    if conn.inside is not None:
+        title += f", inside {conn.inside}"
+    return title
+
+
+def _one_side(end: ConnectionEnd) -> str:
+    """``; no bytes from the server in the capture`` when an HTTP/2 connection's capture
+    holds one side only (else nothing)."""
+    from wiretool.http2.detect import one_side_text
+
+    if end.client_bytes and not end.server_bytes:
+        return "; " + one_side_text("server")
+    if end.server_bytes and not end.client_bytes:
+        return "; " + one_side_text("client")
+    return ""
+
+
+def _carrier_text(reason: str) -> str:
+    """The verdict of a connection that carries a CONNECT tunnel."""
+    return f"{reason}: a tunnel, read as the connection inside it"
 
 
 def render_frames(
@@ -473,6 +502,7 @@ def render_frames(
             flush(first=True)
             current = item.conn.conn_id
             verdict = (f"HTTP/2 ({item.reason})" if item.http2
+                       else _carrier_text(item.reason) if item.tunnel
                        else f"not HTTP/2 ({item.reason}); skipped")
             console.print(Text(f"{connection_title(item.conn)}  {verdict}", style="bold"))
             continue
@@ -480,8 +510,8 @@ def render_frames(
             if item.http2:
                 flush(first=True)
                 console.print(Text(f"{connection_title(item.conn)} ends ({item.reason}): "
-                                   f"{item.frames} frames, {item.messages} gRPC messages",
-                                   style="dim"))
+                                   f"{item.frames} frames, {item.messages} gRPC messages"
+                                   + _one_side(item), style="dim"))
                 current = None
             continue
         if isinstance(item, CaptureDiagnostic):
@@ -638,12 +668,17 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
     fit the console (paths are then shortened with an ellipsis).
     """
     title = connection_title(end.conn)
+    if end.tunnel is not None:
+        console.print(Text(f"{title}  {_carrier_text(end.reason)} "
+                           f"({end.client_bytes} + {end.server_bytes} bytes)", style="dim"))
+        return
     if not end.http2:
         console.print(Text(f"{title}  not HTTP/2: {end.reason}; skipped "
                            f"({end.client_bytes} + {end.server_bytes} bytes)", style="dim"))
         return
     console.print(Text(f"{title}  HTTP/2 ({end.evidence}); {end.reason}; "
-                       f"{end.client_bytes} bytes →, {end.server_bytes} bytes ←", style="bold"))
+                       f"{end.client_bytes} bytes →, {end.server_bytes} bytes ←"
+                       + _one_side(end), style="bold"))
     summary = end.summary
     rows = [_stream_cells(compact) for compact in end.rows]
     widths = [max([len(name)] + [cell_len(row[i]) for row in rows])

@@ -12,10 +12,11 @@ capture connection are decoded by the same code.
 
 from __future__ import annotations
 
+from wiretool.capture.model import CloseReason
 from wiretool.direction import Direction
 from wiretool.grpc.messages import GrpcMessage, GrpcTracker
-from wiretool.http2.connection import Connection
-from wiretool.http2.frames import Frame, Record
+from wiretool.http2.connection import Connection, GapDiagnostic
+from wiretool.http2.frames import Frame, H2Diagnostic, InputEnd, Record
 from wiretool.http2.hpack import BlockCache
 from wiretool.http2.streams import StreamStates
 from wiretool.session.options import SessionOptions
@@ -27,6 +28,16 @@ from wiretool.session.records import (
     SessionRecord,
 )
 from wiretool.session.summary import StreamRow, StreamRows, Summary
+
+_INPUT_ENDS = {CloseReason.FIN: InputEnd.COMPLETE, CloseReason.RST: InputEnd.RESET,
+               CloseReason.END_OF_CAPTURE: InputEnd.CAPTURE_STOPPED}
+
+
+def input_end(reason: CloseReason) -> InputEnd:
+    """How a capture connection that closed for ``reason`` ended, for what is cut off:
+    only both FINs make the input whole; the end of the capture, a RST, a reused or
+    evicted connection leave a frame cut off without fault."""
+    return _INPUT_ENDS.get(reason, InputEnd.LOST)
 
 
 class ConnectionDecoder:
@@ -52,6 +63,9 @@ class ConnectionDecoder:
         self.rows = StreamRows() if options.summary and not stream_totals else None
         self.frames = 0
         self.messages = 0
+        self._first_byte: dict[Direction | None, tuple[int, int | None, int | None]] = {}
+        """Per direction, the offset, capture time and packet of the first byte the frame
+        reader holds (a partial frame): where a frame cut off by a gap or the end began."""
 
     def begin(self, direction: Direction, offset: int, *, resync: bool = False) -> None:
         """HTTP/2 starts at ``offset`` of ``direction``'s stream; with ``resync``, in the
@@ -74,18 +88,36 @@ class ConnectionDecoder:
         """Bytes of ``direction`` (``None``: a one-direction dump, detected)."""
         for record in self.connection.feed(direction, data):
             self._located(out, record, time_ns, packet)
+        if packet is not None and direction is not None:
+            held = self.connection.held(direction)
+            if held and held <= len(data):  # the partial frame starts in this packet
+                self._first_byte[direction] = (self.connection.held_from(direction), time_ns,
+                                               packet)
 
     def gap(self, out: list[SessionRecord], direction: Direction, length: int,
             packet: int | None) -> None:
         """``length`` bytes of ``direction`` were lost (not captured)."""
-        self.tracker.gap(direction)
+        _at, time_ns, first = self._first_byte.pop(direction, (0, None, packet))
         for record in self.connection.gap(direction, length):
-            out.append(Located(self.info, record, None, packet))
+            if isinstance(record, GapDiagnostic):
+                self.tracker.gap(direction)  # after the frames read before the gap
+                out.append(Located(self.info, record, None, packet))
+            else:  # complete frames the gap confirmed, and where reading resumed
+                self._located(out, record, time_ns, first)
 
-    def close(self, out: list[SessionRecord], time_ns: int | None, packet: int | None) -> None:
-        """The input of the connection ended: what the readers still held."""
-        for record in self.connection.close():
-            self._located(out, record, time_ns, packet)
+    def close(self, out: list[SessionRecord], time_ns: int | None, packet: int | None,
+              end: InputEnd = InputEnd.COMPLETE) -> None:
+        """The input of the connection ended (``end`` says how): what the readers still
+        held. A frame cut off keeps the time and packet of its first byte."""
+        first_byte = self._first_byte
+        for record in self.connection.close(end=end):
+            held = (first_byte.get(record.direction)
+                    if isinstance(record, Frame | H2Diagnostic) else None)
+            if held is not None and record.offset == held[0]:
+                self._located(out, record, held[1], held[2])
+            else:
+                self._located(out, record, time_ns, packet)
+        first_byte.clear()
 
     def end(self, reason: str, time_ns: int | None, client_bytes: int, server_bytes: int,
             evidence: str | None) -> ConnectionEnd:

@@ -52,7 +52,11 @@ class H2Decoding:
             stream = source
         self.stream = stream
         self.head = stream.read(CHUNK)
-        self.format = sniff_stream(self.head, self.options.input_format)
+        try:
+            self.format = sniff_stream(self.head, self.options.input_format)
+        except BaseException:
+            self.close()
+            raise
         self.capture = self.format is StreamFormat.CAPTURE
         """The input is a pcap/pcapng capture (else the bytes of one connection)."""
         self.selection = Selection(self.options, capture=self.capture)

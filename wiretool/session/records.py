@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from wiretool.capture.model import CaptureDiagnostic, Endpoint, RoleBasis
+from wiretool.capture.model import CaptureDiagnostic, Endpoint, LayerPath, RoleBasis
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2.frames import Frame, Record
@@ -26,10 +26,36 @@ from wiretool.session.summary import StreamRow, Summary
 
 
 @dataclass(frozen=True, slots=True)
+class Tunnel:
+    """An HTTP/1.1 CONNECT tunnel (RFC 9110 §9.3.6): once the proxy answered 2xx, the
+    bytes of the TCP connection are another connection's, between the client and the
+    ``target`` — HTTP/2 in clear, TLS, anything."""
+
+    target: str
+    """The request target, ``host:port`` (RFC 9110 §7.1, authority-form)."""
+    client_start: int
+    """Offset in the client's TCP stream where the tunnelled bytes begin (after the
+    CONNECT request)."""
+    server_start: int
+    """Offset in the server's TCP stream where they begin (after the proxy's answer;
+    0 when the answer is not in the capture)."""
+    status: int | None
+    """The proxy's answer (200...); ``None`` when it is not in the capture."""
+    method: str = "CONNECT"
+
+    def __str__(self) -> str:
+        """``CONNECT host:port``."""
+        return f"{self.method} {self.target}"
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     """A connection, with the roles as finally decided."""
 
     conn_id: int
+    """1, 2, 3 ... in the order the TCP connections start: Wireshark's ``tcp.stream``
+    plus one. The connection inside a tunnel has the number of the one that carries
+    it (the same TCP connection)."""
     client: Endpoint | None
     """``None`` for a connection dump: its endpoints are not in the input."""
     server: Endpoint | None
@@ -39,6 +65,12 @@ class ConnectionInfo:
     time_ns: int | None
     """Capture time of the connection's first packet."""
     packet_number: int | None
+    path: LayerPath | None = None
+    """The headers its first packet's TCP segment was found under (VLAN tags, tunnels,
+    IP: ``vlan 100 / ipv4 / gre / erspan-ii / eth / ipv4``); ``None`` for a dump."""
+    inside: Tunnel | None = None
+    """The CONNECT tunnel this connection runs in (the connection ``conn_id`` carries it);
+    ``None`` for a connection of its own."""
 
     def __str__(self) -> str:
         """``connection N: client → server`` (a dump: ``connection N``)."""
@@ -62,6 +94,9 @@ class ConnectionStart:
     time_ns: int | None
     packet_number: int | None
     """The packet whose bytes decided."""
+    tunnel: Tunnel | None = None
+    """The connection carries an HTTP/1.1 CONNECT tunnel (``http2`` is false): the
+    connection inside it is announced next, with this ``Tunnel`` as its ``inside``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +147,9 @@ class ConnectionEnd:
     """Frames of the connection, both directions."""
     messages: int = 0
     """gRPC messages of the connection, both directions."""
+    tunnel: Tunnel | None = None
+    """As ``ConnectionStart.tunnel``: the connection carried a CONNECT tunnel (whose
+    inside ended just before)."""
 
 
 SessionRecord = ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
