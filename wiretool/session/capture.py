@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from wiretool.capture.model import (
     CaptureDiagnostic,
@@ -27,6 +28,10 @@ from wiretool.session.records import (
     Located,
     SessionRecord,
 )
+
+if TYPE_CHECKING:
+    from wiretool.session.tls import TlsStage
+    from wiretool.tls.keylog import KeyLog
 
 DETECT_LIMIT = 72 * 1024
 """Bytes per direction buffered for detection (more than an HTTP/1.1 head may take)."""
@@ -64,17 +69,22 @@ class _Conn:
     decoder: ConnectionDecoder | None = None
     reason: str = ""
     evidence: str | None = None
+    tls: TlsStage | None = None
+    """A TLS connection: its stage (``session/tls.py``) takes every event."""
 
 
 class CaptureSession:
     """Capture events in, connection verdicts and located HTTP/2 + gRPC records out."""
 
     def __init__(self, options: SessionOptions | None = None, *,
-                 block_cache: BlockCache | None = None) -> None:
+                 block_cache: BlockCache | None = None, keys: KeyLog | None = None) -> None:
         """``block_cache``: the HPACK decodings every connection shares (the session
-        creates it; ``None``: each connection decodes every block)."""
+        creates it; ``None``: each connection decodes every block). ``keys``: TLS
+        connections are decrypted with them (``session/tls.py``); ``None``: TLS is not
+        looked for (a TLS connection is then one that is not HTTP/2)."""
         self.options = options or SessionOptions()
         self.block_cache = block_cache
+        self.keys = keys
         self._conns: dict[int, _Conn] = {}
 
     # -- events ------------------------------------------------------------------------
@@ -90,6 +100,8 @@ class CaptureSession:
             return []
         if isinstance(event, ConnectionClosed):
             return self._close(conn, event)
+        if conn.tls is not None:
+            return conn.tls.feed(event)
         if conn.state is _State.HTTP2:
             return self._deliver(conn, event)
         if conn.state is _State.SKIPPED:
@@ -127,6 +139,9 @@ class CaptureSession:
             if len(head) >= DETECT_LIMIT:
                 conn.head_done[event.direction] = True
         detection = self._ask(conn, final=False)
+        started = self._tls(conn, detection, final=False)
+        if started is not None:
+            return started
         if detection.verdict is Verdict.NEED_MORE:
             return []
         if (detection.evidence is Evidence.SERVER_SETTINGS and not detection.swapped
@@ -145,6 +160,28 @@ class CaptureSession:
             server_done=final or conn.head_done[Direction.SERVER],
             roles_certain=conn.info.roles is not RoleBasis.PORT or conn.swapped,
         )
+
+    def _tls(self, conn: _Conn, detection: Detection, *, final: bool
+             ) -> list[SessionRecord] | None:
+        """TLS first bytes (and no HTTP/2 ones): the connection goes to a ``TlsStage``
+        with what it held. ``[]`` while they may still be TLS; None when not TLS."""
+        if self.keys is None or detection.verdict is Verdict.HTTP2:
+            return None
+        from wiretool.session.tls import TlsStage, tls_detection
+        from wiretool.tls.detect import TlsVerdict
+
+        found = tls_detection(conn.heads, conn.head_done, final=final)
+        if found.verdict is TlsVerdict.NOT_TLS:
+            return None
+        if found.verdict is TlsVerdict.NEED_MORE:
+            return []
+        stage = conn.tls = TlsStage(
+            conn.info, found, swapped=conn.swapped, forced=conn.forced, options=self.options,
+            keys=self.keys, block_cache=self.block_cache,
+            detect_session=lambda: CaptureSession(self.options, block_cache=self.block_cache))
+        pending, conn.pending = conn.pending, []
+        conn.heads = {Direction.CLIENT: bytearray(), Direction.SERVER: bytearray()}
+        return stage.feed_all(pending)
 
     def _decide(self, conn: _Conn, detection: Detection,
                 event: StreamData | Gap | None) -> list[SessionRecord]:
@@ -225,9 +262,13 @@ class CaptureSession:
 
     def _close(self, conn: _Conn, event: ConnectionClosed | None) -> list[SessionRecord]:
         out: list[SessionRecord] = []
-        if conn.state is _State.DETECTING:
+        if conn.state is _State.DETECTING and conn.tls is None:
             detection = self._ask(conn, final=True)
-            out += self._decide(conn, detection, None)
+            started = self._tls(conn, detection, final=True)
+            out += self._decide(conn, detection, None) if started is None else started
+        if conn.tls is not None:
+            del self._conns[conn.info.conn_id]
+            return out + conn.tls.close(event)
         time_ns = event.time_ns if event is not None else None
         del self._conns[conn.info.conn_id]
         client_bytes = event.client_bytes if event is not None else 0
