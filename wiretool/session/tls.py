@@ -136,6 +136,8 @@ class TlsStage:
         self._held: list[Located] = []
         """TLS diagnostics from before the ``ConnectionStart``."""
         self._problems: set[TlsProblem] = set()
+        self._packet: int | None = None
+        """The packet of the TCP event being read (``None``: the end of the capture)."""
         self.reason = ""
 
     # -- events ---------------------------------------------------------------------------
@@ -172,7 +174,6 @@ class TlsStage:
             self._inner_records(out, self.inner.close() if closed is None
                                 else self.inner.feed(closed))
             return out
-        out += self._flush()  # a connection that never had a verdict (cannot happen)
         decoder = self.decoder
         if decoder is None:
             out.append(ConnectionEnd(self.info, False, self.reason, time_ns, None, (),
@@ -188,6 +189,7 @@ class TlsStage:
     def _events(self, events: list[TlsEvent], time_ns: int | None, packet: int | None,
                 file_offset: int) -> list[SessionRecord]:
         """The records of what ``TlsConnection`` returned for one TCP event."""
+        self._packet = packet
         out: list[SessionRecord] = []
         for event in events:
             kind = type(event)
@@ -315,7 +317,8 @@ class TlsStage:
     # -- records --------------------------------------------------------------------------
 
     def _inner_records(self, out: list[SessionRecord], items: list[SessionRecord]) -> None:
-        """The inner session's records, as this connection's."""
+        """The inner session's records, as this connection's (with the packet of the
+        TCP event they came from: the inner events carry it, or 0 for none)."""
         for item in items:
             if type(item) is Located:
                 out.append(self._located(item))
@@ -325,7 +328,7 @@ class TlsStage:
                     self.mode = _Mode.SKIPPED
                 out += self._start(ConnectionStart(self.info, item.http2, item.evidence,
                                                    item.reason, self.swapped, item.time_ns,
-                                                   item.packet_number))
+                                                   self._packet))
             elif isinstance(item, ConnectionEnd):
                 out.append(replace(item, conn=self.info))
             else:
@@ -343,7 +346,7 @@ class TlsStage:
         if type(record) is GapDiagnostic:
             assert isinstance(record, GapDiagnostic)
             record = _decrypted_gap(record)
-        return Located(self.info, record, item.time_ns, item.packet_number,
+        return Located(self.info, record, item.time_ns, self._packet,
                        self._record_offset(record))
 
     def _record_offset(self, record: object) -> int | None:
