@@ -367,3 +367,15 @@ def test_direction_labels_follow_the_client_hello() -> None:
             assert conn.start["connection"]["client"].endswith(f":{port}")
             assert conn.start["swapped"] is False
             assert {f["direction"] for f in conn.of("preface")} == {Direction.CLIENT.value}
+
+
+def test_a_capture_without_tls_does_not_load_the_ciphers() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom wiretool.session import decode_h2\n"
+            "with decode_h2(sys.argv[1]) as records:\n    list(records)\n"
+            "print('cryptography' in sys.modules, 'wiretool.tls.connection' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(SAMPLES.parent / "grpc" / "demo.pcap")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

@@ -167,14 +167,18 @@ class CaptureSession:
         with what it held. ``[]`` while they may still be TLS; None when not TLS."""
         if self.keys is None or detection.verdict is Verdict.HTTP2:
             return None
-        from wiretool.session.tls import TlsStage, tls_detection
-        from wiretool.tls.detect import TlsVerdict
+        from wiretool.tls.detect import TlsVerdict, detect_tls
 
-        found = tls_detection(conn.heads, conn.head_done, final=final)
+        found = detect_tls(bytes(conn.heads[Direction.CLIENT]),
+                           bytes(conn.heads[Direction.SERVER]),
+                           client_done=final or conn.head_done[Direction.CLIENT],
+                           server_done=final or conn.head_done[Direction.SERVER])
         if found.verdict is TlsVerdict.NOT_TLS:
             return None
         if found.verdict is TlsVerdict.NEED_MORE:
             return []
+        from wiretool.session.tls import TlsStage  # the ciphers: loaded for TLS only
+
         stage = conn.tls = TlsStage(
             conn.info, found, swapped=conn.swapped, forced=conn.forced, options=self.options,
             keys=self.keys, block_cache=self.block_cache,

@@ -32,6 +32,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from wiretool.capture.model import (
+    CloseReason,
     ConnectionClosed,
     ConnectionOpened,
     Gap,
@@ -77,9 +78,6 @@ ALPN_EVIDENCE = "alpn"
 """``ConnectionStart.evidence`` of a TLS connection that ALPN says is HTTP/2."""
 
 
-# -- one connection -----------------------------------------------------------------------
-
-
 class _Mode(Enum):
     """What becomes of a TLS connection's decrypted bytes."""
 
@@ -92,16 +90,6 @@ class _Mode(Enum):
     SKIPPED = "skipped"
     """Not decrypted, or not HTTP/2: the decrypted bytes are dropped (the TLS layer is
     still read, for its diagnostics: alerts, faults, a renegotiation)."""
-
-
-def tls_detection(heads: dict[Direction, bytearray], done: dict[Direction, bool], *,
-                  final: bool) -> TlsDetection:
-    """``detect_tls`` on the bytes a capture session buffered for detection."""
-    from wiretool.tls.detect import detect_tls
-
-    return detect_tls(bytes(heads[Direction.CLIENT]), bytes(heads[Direction.SERVER]),
-                      client_done=final or done[Direction.CLIENT],
-                      server_done=final or done[Direction.SERVER])
 
 
 class TlsStage:
@@ -182,7 +170,7 @@ class TlsStage:
         start = len(out)
         decoder.close(out, time_ns, packet)
         self._relocate(out, start)
-        reason = event.reason.value if event is not None else "end-of-capture"
+        reason = (event.reason if event is not None else CloseReason.END_OF_CAPTURE).value
         out.append(decoder.end(reason, time_ns, client_bytes, server_bytes, ALPN_EVIDENCE))
         return out
 
