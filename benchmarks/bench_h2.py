@@ -4,16 +4,22 @@
     python benchmarks/bench_h2.py                     # 3 runs at 1x, 1 run at 2x and 4x
     python benchmarks/bench_h2.py --runs 1 --scales 1 --requests 20000
     python benchmarks/bench_h2.py --profile           # also py-spy on the jsonl run
+    python benchmarks/bench_h2.py --scales 1 --runs 1 --no-data-heavy --no-many-connections
 
 The inputs are made here, reproducibly, with real peers on loopback (127.0.0.1) and
 kept in benchmarks/work/ (remade when the workload changes, or with --regenerate):
 
-* header-heavy: Debian's ``h2load`` against ``nghttpd --no-tls`` (h2c: tshark and
-  wiretool cannot look inside TLS), ``--requests`` small requests (20-300 byte
+* header-heavy: Debian's ``h2load`` against ``nghttpd --no-tls`` (h2c),
+  ``--requests`` small requests (20-300 byte
   bodies) over 16 connections, 500 distinct paths, browser-like headers (user-agent,
   accept, cookie, a bearer token, x-request-id...: nghttp2 sends ``authorization``
   never-indexed, so its Huffman-coded literal is decoded again on every request),
   captured with ``tcpdump -i lo``; the same workload again at 2x and 4x requests;
+* header-heavy over TLS: the 1x header-heavy workload against ``nghttpd`` with TLS (TLS
+  1.3, TLS_AES_256_GCM_SHA384: the default of both), h2load writing its keys to
+  ``SSLKEYLOGFILE`` (``h2-tls-1x.keys``); wiretool reads them with ``--keylog`` and
+  tshark with ``-o tls.keylog_file:``, with the fields of the cleartext run. Issue 15's
+  target: its ratio to tshark at most the cleartext ratio + 0.10 (printed at the end);
 * many connections: the 1x header-heavy workload over 256 connections (only
   ``--format jsonl`` and ``tshark -T fields``): memory must not grow with their number;
 * DATA-heavy: four 12 MiB files served by nghttpd, one connection.
@@ -73,6 +79,7 @@ INSTALL = {
     "tcpdump": "apt-get install tcpdump",
     "tshark": "DEBIAN_FRONTEND=noninteractive apt-get install tshark",
     "py-spy": "pip install py-spy",
+    "openssl": "apt-get install openssl",
 }
 # Browser-like request headers. nghttp2 encodes `authorization` never-indexed, so
 # its literal is sent (and Huffman-decoded) on every request; the others are
@@ -92,7 +99,7 @@ REQUEST_HEADERS = [
     "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 ]
 SMALL_FILES = 500
-CLIENTS = {"header": 16, "connections": 256}
+CLIENTS = {"header": 16, "connections": 256, "tls": 16}
 """h2load connections of the header-heavy workloads: the usual one, and the same
 requests over many connections (memory must not grow with their number)."""
 LARGE_FILES = 4
@@ -117,6 +124,8 @@ class Capture:
     port: int
     scale: int
     meta: dict[str, Any] = field(default_factory=dict)
+    keys: Path | None = None
+    """The key log of a TLS capture (what h2load wrote to SSLKEYLOGFILE)."""
 
     @property
     def size_mb(self) -> float:
@@ -156,10 +165,20 @@ def wait_listening(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
 
 
+def certificate() -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for nghttpd over TLS (kept in benchmarks/work)."""
+    cert, key = WORK / "tls-bench.crt", WORK / "tls-bench.key"
+    if not cert.exists() or not key.exists():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                        "3650", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out",
+                        str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 def workload(kind: str, requests: int, port: int) -> tuple[list[str], Path | None]:
     """The h2load command line (and its URI list) of a capture."""
-    base = f"http://127.0.0.1:{port}"
-    if kind in ("header", "connections"):
+    base = f"{'https' if kind == 'tls' else 'http'}://127.0.0.1:{port}"
+    if kind in ("header", "connections", "tls"):
         uris = WORK / f"h2load-uris-{port}.txt"
         # 500 paths with a query string: :path is a new literal on most requests.
         uris.write_text("".join(f"{base}/static/asset-{i}.js?v={i * 7919 % 100000}\n"
@@ -175,16 +194,26 @@ def workload(kind: str, requests: int, port: int) -> tuple[list[str], Path | Non
 
 
 def make_capture(kind: str, requests: int, path: Path, log: list[str]) -> dict[str, Any]:
-    """Run nghttpd, tcpdump and h2load on loopback; write ``path``; return what happened."""
+    """Run nghttpd, tcpdump and h2load on loopback; write ``path`` (and, over TLS, the
+    key log beside it); return what happened."""
     port = free_port()
     server_argv = ["nghttpd", "--no-tls", "-a", "127.0.0.1", "-d", str(DOCROOT), str(port)]
+    env = dict(os.environ)
+    if kind == "tls":
+        cert, key = certificate()
+        server_argv = ["nghttpd", "-a", "127.0.0.1", "-d", str(DOCROOT), str(port), str(key),
+                       str(cert)]
+        keys = path.with_suffix(".keys")
+        keys.unlink(missing_ok=True)
+        env["SSLKEYLOGFILE"] = str(keys)
     dump_argv = ["tcpdump", "-i", "lo", "-B", "65536", "-s", "0", "-w", str(path)]
     if os.geteuid() == 0:
         dump_argv += ["-Z", "root"]  # write benchmarks/work as root, not as user tcpdump
     dump_argv.append(f"tcp port {port}")
     client_argv, uris = workload(kind, requests, port)
     log.extend([" ".join(server_argv), " ".join(dump_argv),
-                " ".join(a if " " not in a else repr(a) for a in client_argv)])
+                ("SSLKEYLOGFILE=" + env["SSLKEYLOGFILE"] + " " if kind == "tls" else "")
+                + " ".join(a if " " not in a else repr(a) for a in client_argv)])
     server = subprocess.Popen(server_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     dump = None
     try:
@@ -196,7 +225,8 @@ def make_capture(kind: str, requests: int, path: Path, log: list[str]) -> dict[s
         if "listening" not in line:
             raise RuntimeError(f"tcpdump did not start: {line.strip()}")
         started = time.perf_counter()
-        client = subprocess.run(client_argv, capture_output=True, text=True, check=False)
+        client = subprocess.run(client_argv, capture_output=True, text=True, check=False,
+                                env=env)
         seconds = time.perf_counter() - started
         if client.returncode != 0:
             raise RuntimeError(f"h2load failed: {client.stderr.strip() or client.stdout[-500:]}")
@@ -239,11 +269,14 @@ def workload_key(kind: str, requests: int) -> str:
 def ensure_capture(name: str, kind: str, requests: int, scale: int, path: Path,
                    regenerate: bool, log: list[str]) -> Capture | None:
     meta_path = path.with_suffix(".json")
-    if not regenerate and path.exists() and meta_path.exists():
+    keys = path.with_suffix(".keys") if kind == "tls" else None
+    if not regenerate and path.exists() and meta_path.exists() and (
+            keys is None or keys.exists()):
         meta = json.loads(meta_path.read_text())
         if meta.get("workload") == workload_key(kind, requests):
-            return Capture(name, path, int(meta["port"]), scale, meta)
-    missing = [tool for tool in ("nghttpd", "h2load", "tcpdump") if shutil.which(tool) is None]
+            return Capture(name, path, int(meta["port"]), scale, meta, keys)
+    tools = ("nghttpd", "h2load", "tcpdump") + (("openssl",) if keys else ())
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         print(f"cannot make {path.name}: {', '.join(missing)} not found; install with "
               + "; ".join(INSTALL[t] for t in missing))
@@ -252,7 +285,7 @@ def ensure_capture(name: str, kind: str, requests: int, scale: int, path: Path,
           "requests) ...", flush=True)
     meta = make_capture(kind, requests, path, log)
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
-    return Capture(name, path, int(meta["port"]), scale, meta)
+    return Capture(name, path, int(meta["port"]), scale, meta, keys)
 
 
 # ---------------------------------------------------------------- measuring
@@ -262,6 +295,19 @@ def commands(capture: Capture, wiretool: str, tshark: str | None) -> dict[str, l
     path = str(capture.path)
     decode_as = ["-d", f"tcp.port=={capture.port},http2"]
     fields = [arg for name in TSHARK_FIELDS for arg in ("-e", name)]
+    if capture.keys is not None:
+        # TLS: tshark finds TLS on any port and HTTP/2 from the ALPN; each tool is given
+        # the key log its own way.
+        keylog = ["--keylog", str(capture.keys)]
+        return {
+            "tshark -T fields": None if tshark is None else [
+                tshark, "-r", path, "-o", f"tls.keylog_file:{capture.keys}", "-Y", "http2",
+                "-T", "fields", *fields, "-E", f"aggregator={AGGREGATOR}"],
+            "wiretool h2-frames --format jsonl": [wiretool, "h2-frames", "--format", "jsonl",
+                                                  *keylog, path],
+            "wiretool ... --format jsonl --jobs 1": [wiretool, "h2-frames", "--format", "jsonl",
+                                                     "--jobs", "1", *keylog, path],
+        }
     # tshark -T fields first: every other row is a ratio to it.
     return {
         "tshark -T fields": None if tshark is None else [
@@ -486,6 +532,8 @@ def main() -> None:
     parser.add_argument("--no-data-heavy", action="store_true", help="skip the DATA-heavy capture")
     parser.add_argument("--no-many-connections", action="store_true",
                         help="skip the header-heavy workload over 256 connections")
+    parser.add_argument("--no-tls", action="store_true",
+                        help="skip the header-heavy workload over TLS")
     parser.add_argument("--profile", action="store_true",
                         help="profile the jsonl run (--jobs 1) on the smallest header-heavy "
                         "capture")
@@ -501,6 +549,11 @@ def main() -> None:
     for scale in scales:
         capture = ensure_capture(f"header-heavy {scale}x", "header", args.requests * scale,
                                  scale, WORK / f"h2-headers-{scale}x.pcap", args.regenerate, log)
+        if capture:
+            captures.append(capture)
+    if not args.no_tls:
+        capture = ensure_capture("header-heavy TLS", "tls", args.requests, 0,
+                                 WORK / "h2-tls-1x.pcap", args.regenerate, log)
         if capture:
             captures.append(capture)
     if not args.no_many_connections:
@@ -608,6 +661,28 @@ def main() -> None:
             slower = summary.seconds / jsonl.seconds
             print(f"  --summary time / jsonl time = {slower:.2f}x  (target <= 1.5x): "
                   f"{'met' if slower <= 1.5 else 'NOT met'}")
+    tls = next((c for c in captures if c.keys is not None), None)
+    if first and tls:
+        print(f"\nTLS (issue 15): the {first.name} workload over TLS 1.3 against the same over "
+              "h2c, each tool's time / tshark -T fields on the same capture:")
+        differences = []
+        for tool in ("wiretool h2-frames --format jsonl", "wiretool ... --format jsonl --jobs 1"):
+            plain, secure = results.get((first.name, tool)), results.get((tls.name, tool))
+            plain_base = results.get((first.name, "tshark -T fields"))
+            secure_base = results.get((tls.name, "tshark -T fields"))
+            if not (plain and secure and plain_base and secure_base):
+                continue
+            clear, over = plain.seconds / plain_base.seconds, secure.seconds / secure_base.seconds
+            cpu_clear, cpu_over = plain.cpu / plain_base.cpu, secure.cpu / secure_base.cpu
+            differences.append(over - clear)
+            print(f"  {tool:<38} wall: h2c {clear:.2f}x ({plain.seconds:.1f} s / "
+                  f"{plain_base.seconds:.1f} s), TLS {over:.2f}x ({secure.seconds:.1f} s / "
+                  f"{secure_base.seconds:.1f} s): {over - clear:+.2f}; CPU: h2c "
+                  f"{cpu_clear:.2f}x, TLS {cpu_over:.2f}x: {cpu_over - cpu_clear:+.2f}")
+        if differences:
+            print(f"  target: TLS ratio at most the cleartext ratio + 0.10: "
+                  f"{'met' if differences[0] <= 0.10 else 'NOT met'} (jsonl as a user runs it, "
+                  "wall time; on a busy machine the CPU ratios say more)")
     if args.profile and first:
         # One process: py-spy follows the process it started, not the --jobs workers.
         argv = commands(first, wiretool, tshark)["wiretool ... --format jsonl --jobs 1"]

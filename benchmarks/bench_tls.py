@@ -27,10 +27,10 @@ Measured, each in a fresh process, in rounds (``measure.py``):
 
 The table prints wall time, CPU, peak memory, the ratio to tshark on the same capture,
 and decrypted megabytes and records per second. Before timing, one run of each
-``--worker`` mode is checked against tshark: the same number of HTTP/2 frames. The
-session pipeline is not wired yet (issue 15 phase 2); once it is, the lead's
-bench_h2.py measures ``h2-frames`` on the same capture. This is a benchmark, not a
-test: nothing here asserts a time.
+``--worker`` mode is checked against tshark: the same number of HTTP/2 frames. This
+breaks the TLS library's cost down by stage; ``h2-frames`` itself over TLS, beside
+its cleartext run, is measured by bench_h2.py (its "header-heavy TLS" capture). This
+is a benchmark, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -48,7 +48,15 @@ from pathlib import Path
 from typing import Any
 
 import measure
-from bench_h2 import DOCROOT, REQUEST_HEADERS, SMALL_FILES, free_port, make_docroot, wait_listening
+from bench_h2 import (
+    DOCROOT,
+    REQUEST_HEADERS,
+    SMALL_FILES,
+    certificate,
+    free_port,
+    make_docroot,
+    wait_listening,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"
@@ -56,15 +64,6 @@ sys.path.insert(0, str(ROOT))
 
 
 # ---------------------------------------------------------------- making the captures
-
-
-def _certificate() -> tuple[Path, Path]:
-    cert, key = WORK / "tls-bench.crt", WORK / "tls-bench.key"
-    if not cert.exists() or not key.exists():
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                        "3650", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                       check=True, capture_output=True)
-    return cert, key
 
 
 def workload_key(tls: bool, requests: int) -> str:
@@ -76,7 +75,7 @@ def make_capture(tls: bool, requests: int, path: Path, keys: Path) -> dict[str, 
     port = free_port()
     server = ["nghttpd", "-a", "127.0.0.1", "-d", str(DOCROOT), str(port)]
     if tls:
-        cert, key = _certificate()
+        cert, key = certificate()
         server += [str(key), str(cert)]
     else:
         server.insert(1, "--no-tls")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Coverage-guided fuzzing of the TLS layer: ``TlsConnection`` (records, resynchronisation,
-handshake parsing, key changes, decryption with the keys of the samples) and
-``detect_tls``.
+handshake parsing, key changes, decryption with the keys of the samples), ``detect_tls``,
+and the session's TLS stage (``wiretool.session.tls``: the same steps as one TCP
+connection of a capture session, its records written as JSON lines and as the table).
 
 Input: one control byte (bits 0-2: the chunk size of the chunked run), then steps, each
 a header byte (bit 7: the server's; bit 6: a gap), a 2-byte length, and that many bytes
@@ -10,7 +11,9 @@ and of the RFC 8448 trace, so seeds made from the samples decrypt and mutations 
 the decrypted handshake. Contract: never an exception; feeding each step whole or in
 chunks gives the same events; the events tile each direction (``model.stream_span``);
 diagnostics lie inside the stream; plaintext offsets follow each other, with
-``TlsPlaintextGap`` accounting for every jump.
+``TlsPlaintextGap`` accounting for every jump; through the session, whole or in chunks,
+the same records, valid JSON lines, a terminal-safe table, and every
+``tls_record_offset`` a record header's offset inside the stream.
 
     python fuzz/fuzz_tls.py --make-seeds fuzz/work/seeds/tls     # from samples/tls + RFC 8448
     python fuzz/fuzz_tls.py fuzz/work/corpus/tls fuzz/work/seeds/tls \
@@ -20,6 +23,8 @@ diagnostics lie inside the stream; plaintext offsets follow each other, with
 from __future__ import annotations
 
 import hashlib
+import io
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -27,7 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contract import assert_tiles, fuzz_main, instrumented  # noqa: E402
+from contract import (  # noqa: E402
+    assert_json_lines,
+    assert_terminal_safe,
+    assert_tiles,
+    fuzz_main,
+    instrumented,
+    plain_console,
+)
 
 CHUNKS = (1, 2, 5, 17, 100, 1000, 5000, 1 << 20)
 
@@ -76,7 +88,22 @@ def make_seeds(folder: Path) -> None:
 
 
 with instrumented(__name__ == "__main__"):
+    from wiretool.capture.model import (
+        CloseReason,
+        ConnectionClosed,
+        ConnectionOpened,
+        Endpoint,
+        Gap,
+        GapReason,
+        RoleBasis,
+        StreamData,
+    )
     from wiretool.direction import Direction
+    from wiretool.render.h2_jsonl import H2Lines
+    from wiretool.render.h2_table import render_frames
+    from wiretool.session import Located, SessionOptions, SessionRecord
+    from wiretool.session.capture import CaptureSession
+    from wiretool.session.gaps import CaptureRecords
     from wiretool.tls import (
         KeyLog,
         TlsConnection,
@@ -110,6 +137,56 @@ def run(steps: list[tuple[str, bytes | int]], chunk: int) -> list[TlsEvent]:
     return out
 
 
+CLIENT = Endpoint(ipaddress.ip_address("10.0.0.1"), 40000)
+SERVER = Endpoint(ipaddress.ip_address("10.0.0.2"), 443)
+
+
+def session(steps: list[tuple[str, bytes | int]], chunk: int) -> list[SessionRecord]:
+    """The steps as the one TCP connection of a capture session with the keys."""
+    records = CaptureRecords(CaptureSession(SessionOptions(), keys=KEYS))
+    out = records.feed(ConnectionOpened(1, CLIENT, SERVER, None, 1, RoleBasis.SYN))
+    offsets = {"client": 0, "server": 0}
+    for number, (side, data) in enumerate(steps, start=2):
+        direction = Direction(side)
+        if isinstance(data, int):
+            out += records.feed(Gap(1, direction, offsets[side], data, number,
+                                    GapReason.NOT_CAPTURED))
+            offsets[side] += data
+            continue
+        for at in range(0, len(data), chunk):
+            out += records.feed(StreamData(1, direction, offsets[side],
+                                           data[at:at + chunk], None, number, 0))
+            offsets[side] += len(data[at:at + chunk])
+    out += records.feed(ConnectionClosed(1, CloseReason.FIN, None, len(steps) + 2,
+                                         offsets["client"], offsets["server"]))
+    return out
+
+
+def check_session(steps: list[tuple[str, bytes | int]], chunk: int) -> None:
+    """The session's TLS stage: alike in any chunks, every ``tls_record_offset`` an
+    application data record's header, JSON lines that parse, a table free of controls."""
+    whole = session(steps, 1 << 30)
+    assert session(steps, chunk) == whole, "chunking changed the session's records"
+    streams = {"client": b"", "server": b""}
+    for side, piece in steps:
+        streams[side] += piece if isinstance(piece, bytes) else bytes(piece)
+    for item in whole:
+        if isinstance(item, Located) and item.tls_record_offset is not None:
+            direction = getattr(item.record, "direction", None)
+            stream = streams[str(direction)]
+            at = item.tls_record_offset
+            assert at >= 0 and at + 5 <= len(stream), "TLS record offset outside"
+            assert stream[at] == 23, "TLS record offset is not an application data record"
+    lines = H2Lines()
+    parts: list[str] = []
+    for item in whole:
+        lines.extend(parts, item)
+    assert_json_lines("".join(parts))
+    text = io.StringIO()
+    render_frames(plain_console(text), whole, capture=True)
+    assert_terminal_safe(text.getvalue(), "TLS session table")
+
+
 def test_one_input(data: bytes) -> None:
     if not data:
         return
@@ -137,6 +214,7 @@ def test_one_input(data: bytes) -> None:
             heads[side] += piece
     detect_tls(heads["client"], heads["server"])
     detect_tls(heads["client"], heads["server"], client_done=True, server_done=True)
+    check_session(steps, CHUNKS[data[0] & 7])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from tests.capture.h2_cases import DATA
 from tests.grpc import h2build as hb
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.cli import app
+from wiretool.direction import Direction
 from wiretool.errors import Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2.connection import GapDiagnostic
@@ -37,6 +38,7 @@ from wiretool.session import (
     decode_h2,
     record_diagnostics,
 )
+from wiretool.tls.model import TlsDiagnostic
 
 LOOPBACK = DATA / "loopback"
 REQUEST = bytes.fromhex("0a03616461")   # field 1 "ada"
@@ -156,9 +158,23 @@ def test_the_records_of_a_tunnel_in_jsonl_and_in_the_table() -> None:
 
 
 def test_tls_inside_a_tunnel_goes_through_the_same_detection() -> None:
+    """openssl s_client through a CONNECT proxy: the capture holds the client's leg (the
+    tunnel) and the proxy's leg to the server (the same TLS bytes, without the CONNECT).
+    The tunnel's inside is read by the TLS stage as the direct leg is, and its TLS
+    offsets are in the carrier's TCP stream: the direct leg's, plus where the tunnel
+    starts."""
     records = records_of(LOOPBACK / "connect-tls.pcap")
-    inner = next(s for s in starts(records) if s.conn.inside is not None)
-    assert not inner.http2 and inner.reason == "TLS (encrypted; HTTP/2 inside cannot be seen)"
+    carrier, direct, inner = starts(records)
+    assert carrier.tunnel is not None and carrier.conn.tls is None
+    assert (inner.conn.inside, inner.conn.conn_id) == (carrier.tunnel, carrier.conn.conn_id)
+    for start in (inner, direct):
+        assert not start.http2 and start.reason == "not decrypted: no key"
+        assert start.conn.tls is not None and start.conn.tls.version == "TLS 1.3"
+    assert inner.conn.tls == direct.conn.tls  # the same handshake, relayed
+    (in_tunnel,) = [r.record for r in located(records, TlsDiagnostic) if r.conn.inside]
+    (on_leg,) = [r.record for r in located(records, TlsDiagnostic) if not r.conn.inside]
+    assert in_tunnel.direction is on_leg.direction is Direction.SERVER
+    assert in_tunnel.offset == on_leg.offset + carrier.tunnel.server_start
 
 
 def test_a_refused_connect_is_no_tunnel() -> None:

@@ -78,6 +78,60 @@ def test_bundled_captures_give_the_same_output_in_several_processes(
     assert assert_same_with_jobs(path, *args)
 
 
+TLS = ROOT / "samples" / "tls"
+TLS_NAMES = ["curl-h2", "tls13-suites", "tls12-suites", "tls12-cbc", "h2load", "missing-key",
+             "http11", "keyupdate", "renegotiation", "early-data", "grpc-tls"]
+
+
+@pytest.mark.parametrize("name", [*TLS_NAMES, "curl-h2.dsb"])
+@pytest.mark.parametrize("args", [
+    ("-f", "jsonl"),
+    ("-f", "jsonl", "--summary"),
+    ("-f", "table", "--summary"),
+], ids=["jsonl", "summary-jsonl", "summary-table"])
+def test_tls_captures_are_decrypted_alike_in_several_processes(
+        name: str, args: tuple[str, ...]) -> None:
+    """Each worker takes the key log (and the capture's Decryption Secrets Blocks) and
+    decrypts its own connections: the output is that of one process."""
+    capture = TLS / ("curl-h2.dsb.pcapng" if name.endswith(".dsb") else f"{name}.pcap")
+    keys = [] if name.endswith(".dsb") else ["--keylog", str(TLS / f"{name}.keys")]
+    out = assert_same_with_jobs(capture, *keys, *args)
+    if "jsonl" in args and "--summary" not in args:
+        starts = [json.loads(line) for line in out.decode().splitlines()
+                  if line.startswith('{"record": "connection"')]
+        assert starts and all(s["tls"] is not None for s in starts)
+        assert any(s["tls"]["decrypted"] for s in starts)
+
+
+def test_tls_faults_in_several_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    """The real tls13-suites streams replayed with a segment lost inside a record of one
+    connection and a byte flipped in another, with one-byte buffers."""
+    from tests.tls.h2cli import replay
+    from tests.tls.pipeline import steps_of
+
+    for name, value in TINY.items():
+        monkeypatch.setattr(h2_jobs, name, value)
+    conns: list[list[tuple[Direction, bytes | int]]] = [
+        list(each) for each in steps_of(TLS / "tls13-suites.pcap")]
+    server = Direction.SERVER
+    at = next(i for i, (side, data) in enumerate(conns[0])
+              if side is server and isinstance(data, bytes) and len(data) > 1000)
+    data = conns[0][at][1]
+    assert isinstance(data, bytes)
+    conns[0][at:at + 1] = [(server, data[:700]), (server, 9), (server, data[709:])]
+    at = max(i for i, (side, _data) in enumerate(conns[2]) if side is server)
+    data = conns[2][at][1]
+    assert isinstance(data, bytes)
+    conns[2][at] = (server, data[:10] + bytes([data[10] ^ 1]) + data[11:])
+    path = tmp_path / "faults.pcap"
+    path.write_bytes(replay(conns))
+    out = assert_same_with_jobs(path, "--keylog", str(TLS / "tls13-suites.keys"), "-f", "jsonl",
+                                jobs=(2, 3))
+    problems = [json.loads(line).get("tls_problem") for line in out.decode().splitlines()]
+    assert "gap" in problems and "authentication-failed" in problems
+
+
 def test_the_grpc_demo_is_shared_between_two_workers() -> None:
     """The demo has three connections: each worker owns some (the test above would
     pass trivially if one worker did everything)."""

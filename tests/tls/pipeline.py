@@ -1,6 +1,8 @@
-"""Test helper: a capture through the TCP layer, ``TlsConnection``, and the existing
-HTTP/2 ``Connection`` + ``GrpcTracker`` (the glue the session will own; here only so
-the tests can compare decrypted captures with tshark's view).
+"""Test helper: a capture through the TCP layer, ``TlsConnection``, and the HTTP/2
+``Connection`` + ``GrpcTracker``, glued here independently of the session (which owns
+the real glue, ``wiretool.session.tls``): the library-level tests compare the TLS
+events of decrypted captures with tshark's view, and the CLI tests
+(``test_h2frames_*.py``) use it to know where each record is.
 
 ``decode_capture(path, keylogs)`` returns one :class:`Decoded` per TCP connection: the
 TLS events, the plaintext of each direction, and, when the ALPN says HTTP/2, the

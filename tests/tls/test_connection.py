@@ -158,7 +158,7 @@ def test_no_key_one_line_and_the_handshake_in_clear() -> None:
     assert problem.offset == len(r.SERVER_HELLO_RECORD) and problem.direction is S
     assert problem.message == (
         "no key for client random cb34ecb1… in the key log(s) given (TLS 1.3, "
-        "TLS_AES_128_GCM_SHA256): records are listed, not decrypted")
+        "TLS_AES_128_GCM_SHA256): its records are not decrypted")
     assert of(events, TlsPlaintext) == []
     protected = [e for e in of(events, TlsRecord) if e.opaque_type == 23]
     assert len(protected) == 7 and {e.status for e in protected} == {RecordStatus.ENCRYPTED}

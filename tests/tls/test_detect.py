@@ -32,3 +32,15 @@ def test_not_tls() -> None:
         TlsVerdict.NOT_TLS
     assert detect_tls(b"", b"", client_done=True, server_done=True).verdict is \
         TlsVerdict.NOT_TLS
+
+
+def test_bytes_of_another_protocol_are_not_tls_at_once() -> None:
+    """So the session's HTTP/2 detection of a cleartext connection never waits on TLS."""
+    for client, server in [(b"PR", b""), (b"", b"\x00\x00"), (b"GET", b"H"),
+                           (b"\x16\x04", b""), (b"\x17\x03\x05", b""),
+                           (b"\x00\x00\x12\x04\x00\x00\x00\x00\x00", b"PRI")]:
+        assert detect_tls(client, server).verdict is TlsVerdict.NOT_TLS, (client, server)
+    # Only what may still become TLS waits: the start of a record, or nothing yet.
+    for client, server in [(b"\x16", b""), (b"\x16\x03\x01\x02", b""), (b"", b""),
+                           (b"", b"\x17\x03\x03\x00")]:
+        assert detect_tls(client, server).verdict is TlsVerdict.NEED_MORE, (client, server)

@@ -1,4 +1,4 @@
-"""The README's TLS library example runs and prints what the README says."""
+"""The README's TLS library examples run and print what the README says."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import contextlib
 import io
 import os
 
+import pytest
+
 from tests.conftest import ROOT
 
 
-def test_tls_example_output() -> None:
+@pytest.mark.parametrize("marker", ["tls-example", "tls-session-example"])
+def test_tls_example_output(marker: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("<!-- tls-example:begin -->")[1].split("<!-- tls-example:end -->")[0]
+    block = readme.split(f"<!-- {marker}:begin -->")[1].split(f"<!-- {marker}:end -->")[0]
     code, output = block.split("```python\n")[1].split("```\n\n```\n")
     expected = output.split("```")[0]
     out = io.StringIO()
@@ -19,7 +22,7 @@ def test_tls_example_output() -> None:
     try:
         os.chdir(ROOT)
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "README.md (TLS example)", "exec"), {})
+            exec(compile(code, f"README.md ({marker})", "exec"), {})
     finally:
         os.chdir(cwd)
     assert out.getvalue() == expected

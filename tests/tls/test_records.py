@@ -24,12 +24,42 @@ def test_a_record_spanning_feeds_and_several_in_one_feed() -> None:
     assert reader.close() == [] and reader.offset == 57
 
 
-def test_gap_inside_a_record_then_resynchronised() -> None:
+def test_gap_to_the_end_of_a_record() -> None:
     reader = RecordReader()
     items = reader.feed(A + B[:10]) + reader.gap(25) + reader.feed(D + A) + reader.close()
     assert items[0].offset == 0
-    assert items[1] == Skip(15, 35, SkipReason.GAP, 25, 15)  # the cut record and the lost bytes
+    # the cut record and the lost bytes; its header says the next record starts at 50
+    assert items[1] == Skip(15, 35, SkipReason.GAP, 25, 15, 50)
     assert [(i.offset, i.content_type) for i in items[2:]] == [(50, 21), (57, 22)]
+
+
+def test_gap_inside_a_record_skips_the_rest_of_it() -> None:
+    # B's header was captured: after 5 lost bytes, its last 20 are skipped, whatever they
+    # hold (here what looks like records), and D is read where B ends.
+    reader = RecordReader()
+    rest = (D * 3)[:20]
+    items = (reader.feed(A + B[:10]) + reader.gap(5) + reader.feed(rest[:7])
+             + reader.feed(rest[7:] + D) + reader.close())
+    assert items == [RawRecord(0, 22, 0x0303, A[:5], A[5:]),
+                     Skip(15, 15, SkipReason.GAP, 5, 15, 50),
+                     Skip(30, 20, SkipReason.RECORD_REST, 0, 15),
+                     RawRecord(50, 21, 0x0303, D[:5], D[5:])]
+
+
+def test_a_second_gap_in_a_cut_record_and_the_end() -> None:
+    reader = RecordReader()
+    items = (reader.feed(A + B[:10]) + reader.gap(5) + reader.feed(B[15:20]) + reader.gap(3)
+             + reader.feed(B[23:] + D) + reader.close())
+    assert items[:4] == [RawRecord(0, 22, 0x0303, A[:5], A[5:]),
+                         Skip(15, 15, SkipReason.GAP, 5, 15, 50),
+                         Skip(30, 5, SkipReason.RECORD_REST, 0, 15),
+                         Skip(35, 3, SkipReason.GAP, 3, None)]
+    # then resynchronisation: B's last bytes are no record; D is found
+    assert items[4] == Skip(38, 12, SkipReason.NOT_A_RECORD)
+    assert items[5] == RawRecord(50, 21, 0x0303, D[:5], D[5:])
+    reader = RecordReader()
+    items = reader.feed(A + B[:10]) + reader.gap(5) + reader.feed(B[15:20]) + reader.close()
+    assert items[2:] == [Skip(30, 5, SkipReason.RECORD_REST, 0, 15)]
 
 
 def test_gap_at_a_record_boundary_and_noise_after_it() -> None:

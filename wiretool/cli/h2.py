@@ -23,7 +23,7 @@ from wiretool.errors import ExitCode
 from wiretool.inputs.streams import StreamFormat
 
 if TYPE_CHECKING:
-    from wiretool.session import SessionOptions, SessionRecord
+    from wiretool.session import H2Decoding, SessionOptions, SessionRecord
 
 
 class H2Format(StrEnum):
@@ -58,6 +58,12 @@ gzip/deflate) and decoded like `wiretool decode` does - with --proto or
 --descriptor-set, the method in :path picks the request and response types.
 Trailers show grpc-status by name, grpc-message and grpc-status-details-bin.
 
+TLS connections are shown with what their handshake says in clear (version, cipher
+suite, SNI, ALPN); with the session keys - --keylog FILE (the NSS key log format that
+SSLKEYLOGFILE makes), Decryption Secrets Blocks in a pcapng, or, when neither is
+given, the file SSLKEYLOGFILE names - TLS 1.2 and 1.3 are decrypted and the HTTP/2
+and gRPC inside shown as in cleartext (ALPN h2: HTTP/2; http/1.1: skipped).
+
 Each header block (HEADERS/PUSH_PROMISE + CONTINUATION) is decoded with the HPACK
 context of its direction, kept for the whole connection, and shown under the frame
 that ends it: representation, index (s = static, d = dynamic table), Huffman use
@@ -68,6 +74,8 @@ Examples:
   wiretool h2-frames --summary samples/grpc/demo.pcap
 
   wiretool h2-frames --proto samples/grpc/demo.proto samples/grpc/demo.pcap
+
+  wiretool h2-frames --keylog samples/tls/grpc-tls.keys samples/tls/grpc-tls.pcap
 
   wiretool h2-frames samples/h2/basic.client.bin
 
@@ -154,6 +162,13 @@ def h2_frames_command(
         "--summary); 0 (default): one per CPU, up to 4, for files over 16 MiB; 1: one "
         "process. The output is the same either way.",
     ),
+    keylog: Annotated[
+        list[Path] | None,
+        typer.Option("--keylog", metavar="FILE",
+                     help="Capture: TLS key log (NSS format, as SSLKEYLOGFILE writes it) to "
+                     "decrypt TLS connections with (repeatable). Without it, and without "
+                     "Decryption Secrets Blocks in the capture, SSLKEYLOGFILE is used."),
+    ] = None,
     proto: list[Path] = _PROTO,
     proto_path: list[Path] = _PROTO_PATH,
     descriptor_set: list[Path] = _DESCRIPTOR_SET,
@@ -173,6 +188,9 @@ def h2_frames_command(
     if limit is not None and summary:
         raise fail("--limit applies to the frame list, not to --summary")
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
+    keylogs = tuple(str(path) for path in keylog or ())
+    # The library never reads the environment: SSLKEYLOGFILE is passed as the fallback.
+    fallback = None if keylogs else (os.environ.get("SSLKEYLOGFILE") or None)
     options = SessionOptions(
         input_format=input_format,
         direction=None if direction is DirectionChoice.AUTO else Direction(direction.value),
@@ -180,15 +198,19 @@ def h2_frames_command(
         frame_types=frozenset(wanted_types), limit=limit, summary=summary,
         schema=schema_options.load_optional(proto, proto_path, descriptor_set),
         max_header_list_size=max_header_list_size, max_message_size=max_message_size,
-        max_continuation_frames=max_continuation_frames)
+        max_continuation_frames=max_continuation_frames, keylogs=keylogs,
+        fallback_keylog=fallback)
     with decode_h2(file, options) as records:
         if port and not records.capture:
             raise fail("--port applies to pcap/pcapng captures only")
+        if keylogs and not records.capture:
+            raise fail("--keylog applies to pcap/pcapng captures only")
+        _key_notes(records, fallback)
         workers = _workers(jobs, file, records.stream if records.capture else None,
                            parallel_output=chosen == H2Format.JSONL or summary, limit=limit)
         if workers > 1:
-            malformed = _run_jobs(records.stream.fileno(), workers, options,
-                                  jsonl=chosen == H2Format.JSONL, hpack_table=hpack_table)
+            malformed = _run_jobs(records, workers, options, jsonl=chosen == H2Format.JSONL,
+                                  hpack_table=hpack_table)
         elif chosen == H2Format.JSONL:
             from wiretool.render.h2_jsonl import write_jsonl
 
@@ -204,6 +226,18 @@ def h2_frames_command(
             typer.echo(f"wiretool: stopped after {records.selection.frames_shown} frame(s) "
                        "(--limit); the rest of the input was not read", err=True)
     raise typer.Exit(int(ExitCode.MALFORMED if malformed else ExitCode.OK))
+
+
+def _key_notes(records: H2Decoding, fallback: str | None) -> None:
+    """On stderr, once: where the TLS keys come from when the user did not say, and the
+    key logs' warnings (each names its file and line)."""
+    if not records.capture:
+        return
+    if fallback is not None:
+        typer.echo(f"wiretool: no --keylog given: TLS keys from SSLKEYLOGFILE ({fallback}), "
+                   "unless the capture carries its own (Decryption Secrets Blocks)", err=True)
+    for problem in records.key_problems:
+        typer.echo(f"wiretool: {problem.severity.value}: {problem.message}", err=True)
 
 
 AUTO_JOBS_MAX = 4
@@ -235,7 +269,7 @@ def _workers(jobs: int, file: str, capture: IO[bytes] | None, *, parallel_output
                       if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def _run_jobs(capture_fd: int, workers: int, options: SessionOptions, *, jsonl: bool,
+def _run_jobs(records: H2Decoding, workers: int, options: SessionOptions, *, jsonl: bool,
               hpack_table: bool) -> bool:
     """The capture in ``workers`` processes, each rendering what it decoded."""
     from wiretool.session.jobs import MakeRender, run_jobs
@@ -253,4 +287,5 @@ def _run_jobs(capture_fd: int, workers: int, options: SessionOptions, *, jsonl: 
 
         def make_render(share: int) -> Callable[[list[SessionRecord]], str]:
             return summary_renderer(console)
-    return run_jobs(capture_fd, workers, options, make_render, sys.stdout)
+    return run_jobs(records.stream.fileno(), workers, options, make_render, sys.stdout,
+                    records.keys)

@@ -59,6 +59,7 @@ from wiretool.session.records import (
     record_diagnostics,
 )
 from wiretool.session.summary import StreamRow, Summary, Totals
+from wiretool.tls.model import TlsDiagnostic, TlsSummary
 
 
 def _text(data: bytes) -> str:
@@ -484,6 +485,9 @@ def diagnostic_json(
         if diag.error_code is not None:
             out["error_code"] = diag.error_code
             out["error_name"] = c.error_name(diag.error_code)
+    elif isinstance(diag, TlsDiagnostic):
+        out["direction"] = diag.direction
+        out["tls_problem"] = diag.problem.value
     if frame_offset is not None:
         out["frame_offset"] = frame_offset
     return out
@@ -633,8 +637,20 @@ def connection_json(start: ConnectionStart) -> dict[str, Any]:
     _connection_members(out, start.conn, start.tunnel)
     out.update({"http2": start.http2, "evidence": start.evidence, "reason": start.reason,
                 "swapped": start.swapped, "packet": start.packet_number,
-                **time_fields(start.time_ns)})
+                **time_fields(start.time_ns), "tls": tls_json(start.conn.tls)})
     return out
+
+
+def tls_json(tls: TlsSummary | None) -> dict[str, Any] | None:
+    """The ``tls`` member of a connection record: what the handshake says (``None`` for a
+    cleartext connection)."""
+    if tls is None:
+        return None
+    return {"version": tls.version, "cipher_suite": tls.cipher_suite, "sni": tls.sni,
+            "alpn": tls.alpn, "decrypted": tls.decrypted,
+            "key_source": None if tls.key_source is None else tls.key_source.value,
+            "offered_alpn": list(tls.offered_alpn),
+            "client_random": None if tls.client_random is None else tls.client_random.hex()}
 
 
 def capture_diagnostic_json(diag: CaptureDiagnostic) -> dict[str, Any]:
@@ -683,9 +699,10 @@ class H2Lines:
         self.summary = summary
         self._connections: dict[int, tuple[ConnectionInfo, str]] = {}
         self._frames = FrameLines(hpack_table=hpack_table, memo_entries=memo_entries)
-        self._where: tuple[tuple[str, int | None, int | None] | None, str] = (None, "")
-        """(connection text, time, packet) of the last located record, and the text of
-        those members."""
+        self._where: tuple[tuple[str, int | None, int | None, int | None] | None, str] = (
+            None, "")
+        """(connection text, time, packet, TLS record) of the last located record, and the
+        text of those members."""
 
     def extend(self, parts: list[str], record: SessionRecord) -> None:
         """Append the JSON lines of ``record`` to ``parts``, each line ending with a
@@ -722,17 +739,20 @@ class H2Lines:
             parts.append(dumps(capture_diagnostic_json(record)) + "\n")
 
     def _where_text(self, record: Located) -> str:
-        """``"connection": ..., "time": ..., "packet": ..., `` of a located record (a
-        packet carries many records: made once per packet)."""
+        """``"connection": ..., "time": ..., "packet": ..., `` of a located record, and
+        ``"tls_record_offset": ...`` in a TLS connection (a packet carries many records:
+        made once per packet and TLS record)."""
         conn = record.conn
         known = self._connections.get(conn.conn_id)
         if known is None or known[0] is not conn:
             known = (conn, '"connection": ' + dumps(endpoint_json(conn)))
             self._connections[conn.conn_id] = known
-        key = (known[1], record.time_ns, record.packet_number)
+        key = (known[1], record.time_ns, record.packet_number, record.tls_record_offset)
         if key != self._where[0]:
-            when = dumps({**time_fields(record.time_ns), "packet": record.packet_number})
-            self._where = (key, f"{known[1]}, {when[1:-1]}, ")
+            members = {**time_fields(record.time_ns), "packet": record.packet_number}
+            if conn.tls is not None:
+                members["tls_record_offset"] = record.tls_record_offset
+            self._where = (key, f"{known[1]}, {dumps(members)[1:-1]}, ")
         return self._where[1]
 
 

@@ -58,6 +58,8 @@ from wiretool.session.records import (
     SessionRecord,
 )
 from wiretool.session.summary import StreamRow, Summary, Totals
+from wiretool.tls.keylog import KeySource
+from wiretool.tls.model import TlsDiagnostic, TlsSummary
 
 BATCH = 64
 """Frames per printed table: bounds memory while keeping rich's layout."""
@@ -466,6 +468,36 @@ def _carrier_text(reason: str) -> str:
     return f"{reason}: a tunnel, read as the connection inside it"
 
 
+def tls_text(tls: TlsSummary) -> str:
+    """What a TLS connection's handshake says, for its connection line (frame list and
+    ``--summary``): ``TLS 1.3 TLS_AES_128_GCM_SHA256, SNI api.example, ALPN h2,
+    decrypted (key log)``."""
+    parts = [f"{tls.version} {tls.cipher_suite}" if tls.version is not None
+             else "TLS (no ServerHello)"]
+    if tls.sni is not None:
+        parts.append(f"SNI {escape_bytes(tls.sni.encode())}")
+    offered = escape_bytes(", ".join(tls.offered_alpn).encode())
+    if tls.alpn is not None:
+        parts.append(f"ALPN {escape_bytes(tls.alpn.encode())}")
+    elif tls.decrypted or tls.version is None or tls.version != "TLS 1.3":
+        parts.append(f"no ALPN (offered: {offered})" if offered else "no ALPN")
+    else:  # TLS 1.3 says it in EncryptedExtensions
+        parts.append(f"ALPN encrypted (offered: {offered})" if offered else "no ALPN offered")
+    if tls.decrypted:
+        parts.append("decrypted (" + ("Decryption Secrets Block" if tls.key_source is
+                                      KeySource.DSB else "key log") + ")")
+    else:
+        parts.append("not decrypted")
+    return ", ".join(parts)
+
+
+def connection_line(conn: ConnectionInfo, verdict: str) -> str:
+    """``connection N: client → server  [TLS ...; ]verdict``."""
+    if conn.tls is None:
+        return f"{connection_title(conn)}  {verdict}"
+    return f"{connection_title(conn)}  {tls_text(conn.tls)}; {verdict}"
+
+
 def render_frames(
     console: Console, records: Iterable[Record | SessionRecord | GrpcRecord], *,
     hpack_table: bool = False, capture: bool = False,
@@ -504,7 +536,7 @@ def render_frames(
             verdict = (f"HTTP/2 ({item.reason})" if item.http2
                        else _carrier_text(item.reason) if item.tunnel
                        else f"not HTTP/2 ({item.reason}); skipped")
-            console.print(Text(f"{connection_title(item.conn)}  {verdict}", style="bold"))
+            console.print(Text(connection_line(item.conn, verdict), style="bold"))
             continue
         if isinstance(item, ConnectionEnd):
             if item.http2:
@@ -567,8 +599,11 @@ def render_frames(
                 + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-")))
         elif isinstance(record, Diagnostic):
             flush()
-            direction = record.direction if isinstance(record, H2Diagnostic) else None
+            direction = (record.direction if isinstance(record, H2Diagnostic | TlsDiagnostic)
+                         else None)
             text = _diagnostic_text(record, 0)
+            if isinstance(record, TlsDiagnostic):
+                text = Text("TLS ") + text
             if packet and packet[0].plain:
                 text = Text(f"packet {packet[0].plain}: ") + text
             if direction:
@@ -667,18 +702,19 @@ def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
     measures every cell of every row (60x slower). The path column is narrowed to
     fit the console (paths are then shortened with an ellipsis).
     """
-    title = connection_title(end.conn)
     if end.tunnel is not None:
-        console.print(Text(f"{title}  {_carrier_text(end.reason)} "
-                           f"({end.client_bytes} + {end.server_bytes} bytes)", style="dim"))
+        console.print(Text(connection_line(end.conn, f"{_carrier_text(end.reason)} "
+                                           f"({end.client_bytes} + {end.server_bytes} bytes)"),
+                           style="dim"))
         return
     if not end.http2:
-        console.print(Text(f"{title}  not HTTP/2: {end.reason}; skipped "
-                           f"({end.client_bytes} + {end.server_bytes} bytes)", style="dim"))
+        console.print(Text(connection_line(end.conn, f"not HTTP/2: {end.reason}; skipped "
+                                           f"({end.client_bytes} + {end.server_bytes} bytes)"),
+                           style="dim"))
         return
-    console.print(Text(f"{title}  HTTP/2 ({end.evidence}); {end.reason}; "
-                       f"{end.client_bytes} bytes →, {end.server_bytes} bytes ←"
-                       + _one_side(end), style="bold"))
+    console.print(Text(connection_line(end.conn, f"HTTP/2 ({end.evidence}); {end.reason}; "
+                                       f"{end.client_bytes} bytes →, {end.server_bytes} "
+                                       "bytes ←" + _one_side(end)), style="bold"))
     summary = end.summary
     rows = [_stream_cells(compact) for compact in end.rows]
     widths = [max([len(name)] + [cell_len(row[i]) for row in rows])

@@ -11,6 +11,9 @@ Layers, from the input up (each module's docstring says more):
 * ``pipeline``: ``decode_h2`` — sniff the input; a capture goes through
   ``wiretool.capture`` into ``capture.CaptureSession`` (and ``gaps``), a dump into
   ``dump.DumpSession``; ``select`` applies the filters and the limit;
+* ``tls`` (with ``keys``): ``TlsStage`` — a connection whose first bytes are TLS,
+  decrypted with the key logs and the capture's Decryption Secrets Blocks, its
+  plaintext given to HTTP/2 as a cleartext connection's bytes are;
 * ``connection``: ``ConnectionDecoder`` — HTTP/2, HPACK, gRPC and totals of one
   connection, put together in this one place;
 * ``records``, ``summary``, ``options``: the model this package yields and takes;

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from wiretool.capture.model import (
     CaptureDiagnostic,
@@ -40,6 +41,10 @@ from wiretool.session.records import (
     SessionRecord,
     Tunnel,
 )
+
+if TYPE_CHECKING:
+    from wiretool.session.tls import TlsStage
+    from wiretool.tls.keylog import KeyLog
 
 DETECT_LIMIT = 72 * 1024
 """Bytes per direction buffered for detection (more than an HTTP/1.1 head may take)."""
@@ -90,17 +95,22 @@ class _Conn:
     """The connection inside this one's CONNECT tunnel: it gets every event from then on."""
     tunnel: Tunnel | None = None
     """The CONNECT tunnel this connection carries."""
+    tls: TlsStage | None = None
+    """A TLS connection: its stage (``session/tls.py``) takes every event."""
 
 
 class CaptureSession:
     """Capture events in, connection verdicts and located HTTP/2 + gRPC records out."""
 
     def __init__(self, options: SessionOptions | None = None, *,
-                 block_cache: BlockCache | None = None) -> None:
+                 block_cache: BlockCache | None = None, keys: KeyLog | None = None) -> None:
         """``block_cache``: the HPACK decodings every connection shares (the session
-        creates it; ``None``: each connection decodes every block)."""
+        creates it; ``None``: each connection decodes every block). ``keys``: TLS
+        connections are decrypted with them (``session/tls.py``); ``None``: TLS is not
+        looked for (a TLS connection is then one that is not HTTP/2)."""
         self.options = options or SessionOptions()
         self.block_cache = block_cache
+        self.keys = keys
         self._conns: dict[int, _Conn] = {}
 
     # -- events ------------------------------------------------------------------------
@@ -118,6 +128,9 @@ class CaptureSession:
             return self._close(conn, event)
         while conn.inner is not None:  # a tunnel: its bytes are the inner connection's
             conn = conn.inner
+        if conn.tls is not None:
+            tunnelled = self._after_origin(conn, event)
+            return [] if tunnelled is None else conn.tls.feed(tunnelled)
         if conn.state is _State.HTTP2:
             return self._deliver(conn, event)
         if conn.state is _State.SKIPPED:
@@ -165,6 +178,9 @@ class CaptureSession:
                 if len(head) >= DETECT_LIMIT:
                     conn.head_done[direction] = True
         detection = self._ask(conn, final=False)
+        started = self._tls(conn, detection, final=False)
+        if started is not None:
+            return started
         if detection.verdict is Verdict.NEED_MORE:
             return []
         if (detection.evidence is Evidence.SERVER_SETTINGS and not detection.swapped
@@ -205,6 +221,36 @@ class CaptureSession:
                            or conn.info.inside is not None),
             start_seen=conn.start_seen,
         )
+
+    def _tls(self, conn: _Conn, detection: Detection, *, final: bool
+             ) -> list[SessionRecord] | None:
+        """TLS first bytes (and no HTTP/2 ones): the connection goes to a ``TlsStage``
+        with what it held. ``[]`` while they may still be TLS; None when not TLS."""
+        if self.keys is None or detection.verdict in (Verdict.HTTP2, Verdict.TUNNEL):
+            return None
+        from wiretool.tls.detect import TlsVerdict, detect_tls
+
+        client, server = Direction.CLIENT, Direction.SERVER
+        found = detect_tls(bytes(self._real_head(conn, client)),
+                           bytes(self._real_head(conn, server)),
+                           client_done=self._done(conn, client, final=final),
+                           server_done=self._done(conn, server, final=final))
+        if found.verdict is TlsVerdict.NOT_TLS:
+            return None
+        if found.verdict is TlsVerdict.NEED_MORE:
+            return []
+        from wiretool.session.tls import TlsStage  # the ciphers: loaded for TLS only
+
+        stage = conn.tls = TlsStage(
+            conn.info, found, swapped=conn.swapped, forced=conn.forced, options=self.options,
+            keys=self.keys, block_cache=self.block_cache,
+            detect_session=lambda: CaptureSession(self.options, block_cache=self.block_cache),
+            origin=conn.origin)
+        pending = [e for e in map(lambda e: self._after_origin(conn, e), conn.pending)
+                   if e is not None]
+        conn.pending = []
+        conn.heads = {Direction.CLIENT: bytearray(), Direction.SERVER: bytearray()}
+        return stage.feed_all(pending)
 
     def _decide(self, conn: _Conn, detection: Detection,
                 event: StreamData | Gap | None) -> list[SessionRecord]:
@@ -288,7 +334,11 @@ class CaptureSession:
         out: list[SessionRecord] = [ConnectionStart(conn.info, False, None, conn.reason,
                                                     conn.swapped, time_ns, packet, found)]
         for item in pending:
-            if inner.state is _State.DETECTING:
+            if inner.tls is not None:
+                tunnelled = self._after_origin(inner, item)
+                if tunnelled is not None:
+                    out += inner.tls.feed(tunnelled)
+            elif inner.state is _State.DETECTING:
                 out += self._detect(inner, item)
             elif inner.state is _State.HTTP2:
                 out += self._deliver(inner, item)
@@ -307,6 +357,23 @@ class CaptureSession:
         return Located(decoder.info, upgrade, time_ns, packet)
 
     # -- HTTP/2 ------------------------------------------------------------------------
+
+    @staticmethod
+    def _after_origin(conn: _Conn, event: StreamData | Gap) -> StreamData | Gap | None:
+        """``event`` without the bytes before the connection's origin (a tunnel's inside
+        begins after the CONNECT request and the proxy's answer); None when nothing is
+        left."""
+        origin = conn.origin[event.direction]
+        if event.stream_offset >= origin:
+            return event
+        cut = origin - event.stream_offset
+        if isinstance(event, StreamData):
+            if cut >= len(event.data):
+                return None
+            return replace(event, stream_offset=origin, data=event.data[cut:])
+        if cut >= event.length:
+            return None
+        return replace(event, stream_offset=origin, length=event.length - cut)
 
     def _deliver(self, conn: _Conn, event: StreamData | Gap) -> list[SessionRecord]:
         decoder = conn.decoder
@@ -330,11 +397,24 @@ class CaptureSession:
         out: list[SessionRecord] = []
         if conn.inner is not None:
             out += self._close(conn.inner, event)  # the connection inside ends first
-        if conn.state is _State.DETECTING:
+        if conn.state is _State.DETECTING and conn.tls is None:
             detection = self._ask(conn, final=True)
-            out += self._decide(conn, detection, None)
-            if conn.inner is not None:  # a tunnel found at the very end
-                out += self._close(conn.inner, event)
+            started = self._tls(conn, detection, final=True)
+            if started is not None:
+                out += started
+            else:
+                out += self._decide(conn, detection, None)
+                if conn.inner is not None:  # a tunnel found at the very end
+                    out += self._close(conn.inner, event)
+        if conn.tls is not None:
+            if self._conns.get(conn.info.conn_id) is conn:
+                del self._conns[conn.info.conn_id]
+            if event is not None:  # the bytes of the TLS stream only
+                event = replace(
+                    event,
+                    client_bytes=max(event.client_bytes - conn.origin[Direction.CLIENT], 0),
+                    server_bytes=max(event.server_bytes - conn.origin[Direction.SERVER], 0))
+            return out + conn.tls.close(event)
         time_ns = event.time_ns if event is not None else None
         if self._conns.get(conn.info.conn_id) is conn:
             del self._conns[conn.info.conn_id]

@@ -10,9 +10,11 @@ Filtering is ``select.py``'s; rendering is left to ``wiretool.render``.
 from __future__ import annotations
 
 from wiretool.capture.model import CaptureDiagnostic, Gap, TcpEvent
+from wiretool.errors import Diagnostic
 from wiretool.http2.connection import GapDiagnostic
 from wiretool.session.capture import CaptureSession
 from wiretool.session.records import ConnectionEnd, ConnectionStart, Located, SessionRecord
+from wiretool.tls.model import TlsDiagnostic, TlsProblem
 
 
 class CaptureRecords:
@@ -20,9 +22,12 @@ class CaptureRecords:
 
     The reassembler reports a lost segment (``Gap`` then a ``CaptureDiagnostic``) and
     the HTTP/2 layer reports it again (``GapDiagnostic``: same packet, plus what the
-    reader dropped and where it resumes). The capture's diagnostic is kept only when
-    the HTTP/2 layer does not speak: a connection that is not HTTP/2, or bytes before
-    HTTP/2 starts. Held back while the connection's verdict is pending.
+    reader dropped and where it resumes), or the TLS layer of a TLS connection (a
+    ``TlsDiagnostic`` of problem ``gap``, with the record it cut). The capture's
+    diagnostic is kept only when neither speaks: a connection that is not HTTP/2 (nor
+    TLS read up to that point), or bytes before HTTP/2 starts. Held back while the
+    connection's verdict is pending, and for a TLS connection until it ends (its TLS
+    layer may report the gap after the verdict).
 
     Nothing here links two connections: the records of a connection depend only on
     that connection's events, which is what lets ``jobs.py`` decode
@@ -68,14 +73,18 @@ class CaptureRecords:
         out: list[SessionRecord] = []
         for item in items:
             if isinstance(item, Located):  # the commonest: checked first
-                if isinstance(item.record, GapDiagnostic):
+                record = item.record
+                if isinstance(record, Diagnostic) and (
+                        isinstance(record, GapDiagnostic) or (
+                            isinstance(record, TlsDiagnostic)
+                            and record.problem is TlsProblem.GAP)):
                     key = (item.conn.conn_id, item.packet_number)
                     self._reported.add(key)
                     waiting = self._held.get(key[0], [])
                     self._held[key[0]] = [d for d in waiting if d.packet_number != key[1]]
             elif isinstance(item, ConnectionStart):
                 self._verdicts[item.conn.conn_id] = item.http2
-                if not item.http2:
+                if not item.http2 and item.conn.tls is None:
                     out += self._held.pop(item.conn.conn_id, [])
             elif isinstance(item, ConnectionEnd):
                 conn_id = item.conn.conn_id

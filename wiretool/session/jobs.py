@@ -41,6 +41,7 @@ from wiretool.session.shard import END_KEY, Merge, Owners, Piece
 
 if TYPE_CHECKING:
     from wiretool.capture.model import TcpEvent
+    from wiretool.session.keys import SessionKeys
     from wiretool.session.options import SessionOptions
     from wiretool.session.records import SessionRecord
 
@@ -65,21 +66,31 @@ the function that renders the records of one event as text."""
 
 
 def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render: MakeRender,
-             out: TextIO) -> bool:
+             out: TextIO, keys: SessionKeys | None = None) -> bool:
     """``decode_h2`` of the capture file open as ``capture_fd``, in ``workers`` processes,
     each event's records rendered with ``make_render`` and written to ``out`` in capture
-    order; True when anything was malformed. ``options.limit`` must be None.
+    order; True when anything was malformed. ``options.limit`` must be None. ``keys``:
+    the TLS keys as read before any packet (``H2Decoding.keys``; None: read from
+    ``options``); each process takes the capture's Decryption Secrets Blocks into its own
+    copy and decrypts its own connections.
 
     Every process reads the file's first ``size`` bytes, its size now, with its own
     position (``_Snapshot``): all see the same capture, even one tcpdump is still
     writing."""
     size = os.fstat(capture_fd).st_size
     encoding, errors = out.encoding or "utf-8", out.errors or "strict"
+    if keys is None:
+        from wiretool.session.keys import SessionKeys
+
+        keys = SessionKeys(options.keylogs, options.fallback_keylog)
+    start_keys = keys
 
     def setup() -> tuple[_View, Render]:
-        """What each process decodes and renders with, its caches cut to its share."""
+        """What each process decodes and renders with, its caches cut to its share (run
+        after the fork: each process has its own copy of the keys)."""
         render = make_render(workers)
-        return _View(options, workers), lambda items: render(items).encode(encoding, errors)
+        return (_View(options, workers, start_keys),
+                lambda items: render(items).encode(encoding, errors))
 
     out.flush()  # a child must not inherit (and later write) buffered output
     sys.stderr.flush()
@@ -114,14 +125,16 @@ class _View:
     """One process's decoding: every event through its own ``CaptureRecords``, the
     records of its own connections selected."""
 
-    def __init__(self, options: SessionOptions, workers: int) -> None:
+    def __init__(self, options: SessionOptions, workers: int, keys: SessionKeys) -> None:
         from wiretool.http2.hpack import BLOCK_CACHE_ENTRIES, BlockCache
         from wiretool.session.capture import CaptureSession
         from wiretool.session.gaps import CaptureRecords
         from wiretool.session.select import Selection
 
         cache = BlockCache(BLOCK_CACHE_ENTRIES // workers)
-        self.records = CaptureRecords(CaptureSession(options, block_cache=cache))
+        self.keys = keys
+        self.records = CaptureRecords(CaptureSession(options, block_cache=cache,
+                                                     keys=keys.keys))
         self.selection = Selection(options, capture=True)
 
     @property
@@ -141,11 +154,11 @@ def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: R
     """``(key, output)`` for every event of the capture, then for each of this worker's
     connections still open at its end: ``b""`` for the events of other workers and
     those that showed nothing."""
-    from wiretool.capture import follow_tcp
+    from wiretool.session.keys import capture_events
 
     owners = Owners(workers)
     stream = io.BufferedReader(capture, 1 << 16)
-    for number, event in enumerate(follow_tcp(stream)):
+    for number, event in enumerate(capture_events(stream, view.keys)):
         items = view.feed(event) if owners.owner(event) == index else None
         yield number, render(items) if items else b""
     for conn_id, items in view.close():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,15 @@ class SessionOptions:
     (only connections, their ends and the capture's diagnostics)."""
     schema: Schema | None = None
     """Decode gRPC messages with the request/response types of their method."""
+    keylogs: tuple[str | os.PathLike[str], ...] = ()
+    """Capture: TLS key logs (NSS format, what ``SSLKEYLOGFILE`` makes), merged; the
+    capture's own Decryption Secrets Blocks are used as well. A file that cannot be
+    read raises ``InputError``; a malformed line is a warning (``H2Decoding.key_problems``)."""
+    fallback_keylog: str | os.PathLike[str] | None = None
+    """Capture: a key log read only when ``keylogs`` is empty and the capture carries no
+    Decryption Secrets Block before its first TCP packet (the CLI passes
+    ``SSLKEYLOGFILE``; the library never reads the environment). One that cannot be
+    read is a warning, not an error."""
     max_header_list_size: int = DEFAULT_MAX_HEADER_LIST_SIZE
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     max_continuation_frames: int = DEFAULT_MAX_CONTINUATION_FRAMES

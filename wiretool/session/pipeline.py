@@ -1,8 +1,10 @@
 """``decode_h2``: a capture file or a connection dump in, records out — the one pipeline.
 
 The input is sniffed once (``wiretool.inputs.streams``): a pcap/pcapng capture goes
-through ``wiretool.capture`` (packets, TCP reassembly) into a ``CaptureSession``
-(detection, then a ``ConnectionDecoder`` per HTTP/2 connection); a dump goes into a
+through ``wiretool.capture`` (packets, TCP reassembly; its Decryption Secrets Blocks
+into the session's TLS keys, ``keys.py``) into a ``CaptureSession`` (detection, TLS
+for connections that start with it, then a ``ConnectionDecoder`` per HTTP/2
+connection); a dump goes into a
 ``DumpSession`` (one ``ConnectionDecoder``). Both yield the records of
 ``records.py``, filtered by ``Selection``. The HPACK block cache every connection
 shares is created here, per decoding: no state outlives it.
@@ -13,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from wiretool.http2.hpack import BlockCache
 from wiretool.inputs.streams import (
@@ -28,6 +30,10 @@ from wiretool.session.options import SessionOptions
 from wiretool.session.records import SessionRecord
 from wiretool.session.select import Selection
 
+if TYPE_CHECKING:
+    from wiretool.session.keys import SessionKeys
+    from wiretool.tls.keylog import KeyLogDiagnostic
+
 Source = str | os.PathLike[str] | bytes | bytearray | IO[bytes]
 """A file name (``-``: standard input), the bytes themselves, or a binary stream."""
 
@@ -36,8 +42,9 @@ class H2Decoding:
     """The records of one input, read as they are iterated (once).
 
     ``capture`` is known as soon as the decoding exists (the input's first bytes were
-    read to sniff it); ``malformed`` and ``limit_reached`` once the records were read.
-    Close it (or use it as a context manager) to close a file it opened.
+    read to sniff it), and so are ``key_problems``; ``malformed`` and ``limit_reached``
+    once the records were read. Close it (or use it as a context manager) to close a
+    file it opened.
     """
 
     def __init__(self, source: Source, options: SessionOptions | None = None) -> None:
@@ -60,6 +67,28 @@ class H2Decoding:
         self.capture = self.format is StreamFormat.CAPTURE
         """The input is a pcap/pcapng capture (else the bytes of one connection)."""
         self.selection = Selection(self.options, capture=self.capture)
+        self.keys: SessionKeys | None = None
+        """A capture's TLS keys (the key logs were read when the decoding was made)."""
+        if self.capture:
+            from wiretool.errors import InputError
+            from wiretool.session.keys import SessionKeys
+
+            try:
+                self.keys = SessionKeys(self.options.keylogs, self.options.fallback_keylog)
+            except InputError:
+                self.close()  # a key log cannot be read: the decoding is not made
+                raise
+
+    @property
+    def key_problems(self) -> list[KeyLogDiagnostic]:
+        """Warnings about the key logs (malformed lines, an unreadable fallback), each
+        naming its file and line: to be shown once."""
+        return self.keys.problems if self.keys is not None else []
+
+    @property
+    def fallback_keylog_used(self) -> bool:
+        """``options.fallback_keylog``'s secrets were used (known once reading began)."""
+        return self.keys is not None and self.keys.fallback_used
 
     @property
     def malformed(self) -> bool:
@@ -82,14 +111,15 @@ class H2Decoding:
     def _produced(self) -> Iterator[list[SessionRecord]]:
         """The records each input event produced, before selection."""
         cache = BlockCache()
-        if self.capture:
-            from wiretool.capture import follow_tcp
+        if self.keys is not None:
             from wiretool.session.capture import CaptureSession
             from wiretool.session.gaps import CaptureRecords
+            from wiretool.session.keys import capture_events
 
-            records = CaptureRecords(CaptureSession(self.options, block_cache=cache))
+            records = CaptureRecords(CaptureSession(self.options, block_cache=cache,
+                                                    keys=self.keys.keys))
             file = io.BufferedReader(Prefixed(self.head, self.stream))
-            for event in follow_tcp(file):
+            for event in capture_events(file, self.keys):
                 yield records.feed(event)
             for _conn_id, items in records.close():
                 yield items

@@ -4,9 +4,12 @@ A capture and a connection dump give the same kinds of records (a dump is a capt
 of one connection whose endpoints, times and packets are unknown):
 
 * ``ConnectionStart``: a connection's verdict — HTTP/2 (and the evidence) or not (why);
+  a TLS connection's ``ConnectionInfo`` carries what its handshake says (``tls``);
 * ``Located``: one record of the HTTP/2 connection (``Preface``, ``Frame``, an
-  ``H2Diagnostic``, a ``GrpcMessage``, a ``GrpcStatus``, the ``H2cUpgrade`` request),
-  with its connection and the capture time and number of the packet that completed it;
+  ``H2Diagnostic``, a ``GrpcMessage``, a ``GrpcStatus``, the ``H2cUpgrade`` request,
+  or a ``TlsDiagnostic`` of its TLS layer), with its connection, the capture time and
+  number of the packet that completed it, and in a TLS connection the TLS record it
+  came from;
 * ``ConnectionEnd``: a connection is over, with its totals (``--summary``);
 * ``CaptureDiagnostic``: a problem of the capture file or of TCP reassembly.
 
@@ -23,6 +26,7 @@ from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2.frames import Frame, Record
 from wiretool.session.summary import StreamRow, Summary
+from wiretool.tls.model import TlsSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,9 @@ class ConnectionInfo:
     inside: Tunnel | None = None
     """The CONNECT tunnel this connection runs in (the connection ``conn_id`` carries it);
     ``None`` for a connection of its own."""
+    tls: TlsSummary | None = None
+    """A TLS connection: what its handshake says and whether it is decrypted (known when
+    its ``ConnectionStart`` is); ``None`` for a cleartext one."""
 
     def __str__(self) -> str:
         """``connection N: client → server`` (a dump: ``connection N``)."""
@@ -124,6 +131,12 @@ class Located(NamedTuple):
     record: Record | GrpcRecord | H2cUpgrade
     time_ns: int | None
     packet_number: int | None
+    tls_record_offset: int | None = None
+    """A decrypted TLS connection: offset, in the TCP stream of the record's direction,
+    of the TLS record holding the first byte of the frame the record belongs to (the
+    frame itself; for a gRPC message or status, the frame that completed it; for a
+    diagnostic outside frames, the byte at its offset). ``None`` otherwise, or when
+    that byte was not decrypted (lost in a gap)."""
 
 
 @dataclass(frozen=True, slots=True)

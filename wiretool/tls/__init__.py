@@ -27,23 +27,53 @@ Typical use, per TCP connection::
             ...  # event.data: decrypted bytes of event.direction, at event.offset
 """
 
-from wiretool.tls.connection import TlsConnection
-from wiretool.tls.detect import TlsDetection, TlsVerdict, detect_tls
-from wiretool.tls.keylog import KeyLog, KeyLogDiagnostic, KeySource, Label, Secret
-from wiretool.tls.locate import RecordLocator
-from wiretool.tls.model import (
-    RecordStatus,
-    TlsDiagnostic,
-    TlsEvent,
-    TlsHandshakeMessage,
-    TlsPlaintext,
-    TlsPlaintextGap,
-    TlsProblem,
-    TlsRecord,
-    TlsSummary,
-    stream_span,
-)
-from wiretool.tls.suites import suite_name
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wiretool.tls.connection import TlsConnection
+    from wiretool.tls.detect import TlsDetection, TlsVerdict, detect_tls
+    from wiretool.tls.keylog import KeyLog, KeyLogDiagnostic, KeySource, Label, Secret
+    from wiretool.tls.locate import RecordLocator
+    from wiretool.tls.model import (
+        RecordStatus,
+        TlsDiagnostic,
+        TlsEvent,
+        TlsHandshakeMessage,
+        TlsPlaintext,
+        TlsPlaintextGap,
+        TlsProblem,
+        TlsRecord,
+        TlsSummary,
+        stream_span,
+    )
+    from wiretool.tls.suites import suite_name
+
+_HOMES = {
+    "TlsConnection": "connection",
+    "TlsDetection": "detect", "TlsVerdict": "detect", "detect_tls": "detect",
+    "KeyLog": "keylog", "KeyLogDiagnostic": "keylog", "KeySource": "keylog", "Label": "keylog",
+    "Secret": "keylog",
+    "RecordLocator": "locate",
+    "RecordStatus": "model", "TlsDiagnostic": "model", "TlsEvent": "model",
+    "TlsHandshakeMessage": "model", "TlsPlaintext": "model", "TlsPlaintextGap": "model",
+    "TlsProblem": "model", "TlsRecord": "model", "TlsSummary": "model", "stream_span": "model",
+    "suite_name": "suites",
+}
+"""Where each public name lives: imported on first use, so that a capture without TLS
+(which only asks ``detect``) does not load the ciphers (``cryptography``)."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KeyLog",

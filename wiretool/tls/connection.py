@@ -204,7 +204,7 @@ class TlsConnection:
                     self._report_once(TlsProblem.EARLY_DATA, side, record.offset, out,
                                       "client records before any ServerHello (0-RTT early "
                                       "data, or a ServerHello that was not captured): "
-                                      "listed, not decrypted", Severity.WARNING)
+                                      "not decrypted", Severity.WARNING)
                     out.append(self._record_event(side, record, RecordStatus.ENCRYPTED))
             if side.handshake.pending:
                 out.append(self._diag(side, side.reader.offset, Severity.WARNING,
@@ -246,14 +246,23 @@ class TlsConnection:
         if skip.reason is SkipReason.GAP:
             if skip.record_offset is not None:
                 captured = skip.length - skip.missing
+                after = (f"reading goes on after it, at offset {skip.record_end}"
+                         if skip.record_end is not None
+                         else "resynchronising at the next record header")
                 message = (f"{skip.missing} bytes missing (not captured) at offset "
                            f"{skip.offset + captured}, inside the record at offset "
                            f"{skip.record_offset} ({captured} bytes of it were captured): "
-                           "the record is lost; resynchronising at the next record header")
+                           f"the record is lost; {after}")
             else:
                 message = (f"{skip.missing} bytes missing (not captured) at offset "
                            f"{skip.offset}; resynchronising at the next record header")
             out.append(self._diag(side, skip.offset, Severity.ERROR, TlsProblem.GAP, message,
+                                  skip.length, skipped=True))
+        elif skip.reason is SkipReason.RECORD_REST:
+            out.append(self._diag(side, skip.offset, Severity.INFO, TlsProblem.RESYNCHRONISED,
+                                  f"{skip.length} bytes at offset {skip.offset}, the rest of "
+                                  f"the record at offset {skip.record_offset} after the gap, "
+                                  "skipped; the next record follows",
                                   skip.length, skipped=True))
         elif skip.reason is SkipReason.TRUNCATED:
             out.append(self._diag(side, skip.offset, Severity.ERROR, TlsProblem.TRUNCATED,
@@ -335,7 +344,7 @@ class TlsConnection:
                 self._report_once(
                     TlsProblem.MALFORMED, side, record.offset, out,
                     f"{c.content_type_name(content_type)} record at offset {record.offset} "
-                    "before the handshake set up any keys: listed, not decrypted",
+                    "before the handshake set up any keys: not decrypted",
                     Severity.ERROR)
             out.append(self._record_event(side, record, RecordStatus.ENCRYPTED))
 
@@ -356,7 +365,7 @@ class TlsConnection:
                 TlsProblem.MIDSTREAM, side, record.offset, out,
                 f"the capture starts after the TLS handshake ({what} at offset "
                 f"{record.offset} comes before any ClientHello): without the client "
-                "random no key can be found; records are listed, not decrypted",
+                "random no key can be found; its records are not decrypted",
                 Severity.WARNING)
             self._emit_summary(out)
         if handshake:
@@ -519,8 +528,8 @@ class TlsConnection:
             missing = [label.value for label in wanted if label not in secrets]
             what = "no key" if not secrets else f"no {', '.join(missing)}"
             message = (f"{what} for client random {random} in the key log(s) given "
-                       f"({self._version_text()}, {self._suite_text()}): records are "
-                       "listed, not decrypted")
+                       f"({self._version_text()}, {self._suite_text()}): its records are "
+                       "not decrypted")
             self._report_once(problem, side, record.offset, out, message, Severity.WARNING)
         elif problem is TlsProblem.UNSUPPORTED:
             self._report_once(problem, side, record.offset, out, self._unsupported_text(),
@@ -951,10 +960,9 @@ class TlsConnection:
         version = self._version
         if version is not None and version not in (Version.TLS_1_2, Version.TLS_1_3):
             return (f"{c.version_name(version)} is not decrypted (wiretool decrypts TLS 1.2 "
-                    "and 1.3): records are listed, not decrypted")
+                    "and 1.3)")
         return (f"cipher suite {self._suite_text()} is not decrypted by wiretool (it decrypts "
-                "AES-GCM, ChaCha20-Poly1305 and, in TLS 1.2, AES-CBC with HMAC): records "
-                "are listed, not decrypted")
+                "AES-GCM, ChaCha20-Poly1305 and, in TLS 1.2, AES-CBC with HMAC)")
 
     def _emit_summary(self, out: list[TlsEvent]) -> None:
         if self._summary_sent:

@@ -54,11 +54,14 @@ class Label(StrEnum):
 
 
 _UNUSED_LABELS = frozenset({"EXPORTER_SECRET", "EARLY_EXPORTER_SECRET", "RSA",
-                            "ECH_SECRET", "ECH_CONFIG"})
+                            "ECH_SECRET", "ECH_CONFIG", "CLIENT_TRAFFIC_SECRET_N",
+                            "SERVER_TRAFFIC_SECRET_N"})
 """Labels stacks write that carry nothing decryption needs here: exporter secrets
-(RFC 8446 §7.5), Encrypted Client Hello secrets, and NSS's ``RSA`` lines (the premaster
+(RFC 8446 §7.5), Encrypted Client Hello secrets, NSS's ``RSA`` lines (the premaster
 secret by encrypted-premaster prefix; the ``CLIENT_RANDOM`` line of the same connection
-gives its master secret). Accepted silently."""
+gives its master secret), and the ``*_TRAFFIC_SECRET_N`` lines OpenSSL writes after each
+KeyUpdate (wiretool derives the next secret itself, RFC 8446 §7.2; see
+samples/tls/keyupdate.keys). Accepted silently."""
 
 MASTER_SECRET_LENGTH = 48
 """RFC 5246 §8.1."""
@@ -126,6 +129,14 @@ class KeyLog:
     def lookup(self, client_random: bytes) -> Mapping[str, Secret]:
         """The secrets of one connection by label (empty when there are none)."""
         return self._secrets.get(client_random, {})
+
+    def merge(self, other: KeyLog) -> None:
+        """Take ``other``'s secrets for the (label, client random) pairs this one lacks."""
+        for client_random, secrets in other._secrets.items():
+            mine = self._secrets.setdefault(client_random, {})
+            for label, secret in secrets.items():
+                mine.setdefault(label, secret)
+        self.origins += other.origins
 
     def add_file(self, path: str | os.PathLike[str]) -> list[KeyLogDiagnostic]:
         """Read a key log file; its problems come back as warnings. An unreadable file

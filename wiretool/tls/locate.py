@@ -6,7 +6,8 @@ TLS record each came from, so a frame's first byte can be traced to the record's
 offset in the TCP stream. Lookups are expected in increasing offset order per
 direction (frames come in order): pieces that end before the last lookup are
 forgotten, so memory is bounded by the plaintext between the oldest frame still open
-and the newest piece.
+and the newest piece — and by ``MAX_PIECES`` per direction, should nothing be looked up
+(a reader that finds no frame in the bytes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from collections import deque
 
 from wiretool.direction import Direction
 from wiretool.tls.model import TlsPlaintext
+
+MAX_PIECES = 4096
+"""Pieces remembered per direction (more than a 16 MiB frame spans in full records); the
+oldest goes first."""
 
 
 class RecordLocator:
@@ -27,8 +32,10 @@ class RecordLocator:
 
     def add(self, piece: TlsPlaintext) -> None:
         """A plaintext piece, in the order the connection returned it."""
-        self._pieces[piece.direction].append(
-            (piece.offset, piece.offset + len(piece.data), piece.record_offset))
+        pieces = self._pieces[piece.direction]
+        pieces.append((piece.offset, piece.offset + len(piece.data), piece.record_offset))
+        if len(pieces) > MAX_PIECES:
+            pieces.popleft()
 
     def record_offset(self, direction: Direction, offset: int) -> int | None:
         """Offset in the TCP stream of the record holding decrypted byte ``offset``; None

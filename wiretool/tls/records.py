@@ -6,8 +6,10 @@ then ``length`` bytes), and :class:`Skip` ranges for bytes that are no record. A
 record may span any number of feeds, and one feed may hold many records. ``gap(n)``
 says ``n`` bytes are missing from the capture; ``close()`` ends the stream.
 
-After a gap, or on bytes that cannot be a record header, the reader
-*resynchronises*: it scans for the next plausible header (a known content type, a
+After a gap inside a record whose header was captured, the record's length says
+where the next one starts: the rest of the cut record is skipped (``RECORD_REST``) and
+reading goes on there. After any other gap, or on bytes that cannot be a record
+header, the reader *resynchronises*: it scans for the next plausible header (a known content type, a
 TLS version, a length within RFC 5246 §6.2.3's limit) followed by another plausible
 header (or by the end of the stream), the way the HTTP/2 frame reader does. Once the
 connection knows the record version (``expected_version``), candidates must carry it,
@@ -51,6 +53,9 @@ class SkipReason(StrEnum):
     """A capture gap: the bytes of the partial record before it plus the missing ones."""
     TRUNCATED = "truncated"
     """The stream ends inside a record (or inside a header)."""
+    RECORD_REST = "record-rest"
+    """After a gap inside a record whose header was captured: the record's bytes that
+    came after the gap, skipped up to its end, where the next record starts."""
 
 
 class Skip(NamedTuple):
@@ -63,7 +68,11 @@ class Skip(NamedTuple):
     """For ``GAP``: how many of ``length`` bytes were never captured (the rest are the
     captured start of the record the gap cut)."""
     record_offset: int | None = None
-    """For ``GAP`` and ``TRUNCATED``: where the cut record started, when one was open."""
+    """For ``GAP``, ``TRUNCATED`` and ``RECORD_REST``: where the cut record started, when
+    one was open."""
+    record_end: int | None = None
+    """For ``GAP``: where the cut record ends, when its header was captured and the gap
+    ends inside it or at its end (reading goes on there, without resynchronising)."""
 
 
 ReaderItem = RawRecord | Skip
@@ -100,6 +109,10 @@ class RecordReader:
         """legacy_record_version every later record must carry (set once the connection
         knows it); used only to recognise headers while resynchronising."""
         self._closed = False
+        self._rest = 0  # bytes of a record cut by a gap still to skip (RECORD_REST)
+        self._rest_from = 0  # stream offset of the first of them
+        self._rest_taken = 0
+        self._rest_record = 0  # the cut record's offset
 
     @property
     def offset(self) -> int:
@@ -124,29 +137,63 @@ class RecordReader:
         the chunking."""
         if self._closed:
             raise ValueError("feed() after close()")
+        if self._rest:
+            return self._rest_then_items(data)
         self._buf = self._buf + data if self._buf else bytes(data)
         return self._items(final=False)
 
+    def _rest_then_items(self, data: bytes) -> Iterator[ReaderItem]:
+        """Skip what is left of a record a gap cut, then read on."""
+        take = min(self._rest, len(data))
+        self._rest -= take
+        self._rest_taken += take
+        self._base += take
+        if not self._rest:
+            yield from self._rest_skip()
+        self._buf = bytes(data[take:])
+        yield from self._items(final=False)
+
+    def _rest_skip(self) -> Iterator[ReaderItem]:
+        if self._rest_taken:
+            yield Skip(self._rest_from, self._rest_taken, SkipReason.RECORD_REST, 0,
+                       self._rest_record)
+        self._rest = self._rest_taken = 0
+
     def gap_iter(self, length: int) -> Iterator[ReaderItem]:
+        if self._rest:  # a second gap in the same cut record: resynchronise after it
+            yield from self._rest_skip()
         # A record that ends where the gap starts needs no successor to be believed.
         yield from self._items(final=False, boundary=True)
         start = self._base
         held = partial = len(self._buf)
+        record_end: int | None = None
         if self.resyncing and self._skip_from is not None:
             # Bytes being skipped anyway: the skip ends where the gap starts.
             yield Skip(self._skip_from, self._base + partial - self._skip_from,
                        SkipReason.NOT_A_RECORD)
             partial, start = 0, self._base + partial
-        yield Skip(start, partial + length, SkipReason.GAP, length, start if partial else None)
+        elif partial >= RECORD_HEADER_LENGTH:
+            # The cut record's header was captured (it was framed, so it is plausible):
+            # its length says where the next record starts, if the gap ends before.
+            total = RECORD_HEADER_LENGTH + ((self._buf[3] << 8) | self._buf[4])
+            if partial + length <= total:
+                record_end = start + total
+        yield Skip(start, partial + length, SkipReason.GAP, length, start if partial else None,
+                   record_end)
         self._base += held + length
         self._buf = b""
         self._skip_from = None
         self._scan = 0
-        self.resyncing = True
+        self.resyncing = record_end is None
+        if record_end is not None:
+            self._rest = record_end - self._base
+            self._rest_from, self._rest_record = self._base, start
 
     def close_iter(self) -> Iterator[ReaderItem]:
         if self._closed:
             return
+        if self._rest:
+            yield from self._rest_skip()
         yield from self._items(final=True)
         self._closed = True
         if self.resyncing:
