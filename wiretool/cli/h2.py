@@ -179,6 +179,8 @@ def h2_frames_command(
         max_header_list_size=max_header_list_size, max_message_size=max_message_size,
         max_continuation_frames=max_continuation_frames)
     with decode_h2(file, options) as records:
+        # A pipe (tcpdump -U -w - |): what was decoded is written before waiting for more.
+        records.on_wait = sys.stdout.flush
         if port and not records.capture:
             raise fail("--port applies to pcap/pcapng captures only")
         workers = _workers(jobs, file, records.stream if records.capture else None,
@@ -189,7 +191,8 @@ def h2_frames_command(
         elif chosen == H2Format.JSONL:
             from wiretool.render.h2_jsonl import write_jsonl
 
-            write_jsonl(sys.stdout, records, hpack_table=hpack_table, summary=summary)
+            write_jsonl(sys.stdout, records, hpack_table=hpack_table, summary=summary,
+                        live=records.live)
             malformed = records.malformed
         else:
             from wiretool.render.h2_table import render_h2

@@ -826,12 +826,15 @@ JSONL_BATCH = 32
 
 
 def write_jsonl(out: TextIO, records: Iterable[SessionRecord], *, hpack_table: bool = False,
-                summary: bool = False) -> None:
-    """``--format jsonl``: the lines of ``records`` written to ``out`` as they come."""
+                summary: bool = False, live: bool = False) -> None:
+    """``--format jsonl``: the lines of ``records`` written to ``out`` as they come
+    (``live``: the input comes as it is written, a pipe from ``tcpdump -U``: each
+    record's lines are handed to ``out`` at once, for its caller to flush when the
+    input waits)."""
     lines = H2Lines(hpack_table=hpack_table, summary=summary)
     # The pieces of a few records are joined and written at once (the lines of a
     # busy capture are 2-3 KB, mostly header text); on a terminal, each record.
-    batch = 1 if out.isatty() else JSONL_BATCH
+    batch = 1 if live or out.isatty() else JSONL_BATCH
     parts: list[str] = []
     pending = 0
     for item in records:

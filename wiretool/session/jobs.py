@@ -41,7 +41,9 @@ from wiretool.session.shard import END_KEY, Merge, Owners, Piece
 
 if TYPE_CHECKING:
     from wiretool.capture.model import TcpEvent
+    from wiretool.capture.pcap import CaptureParser
     from wiretool.session.options import SessionOptions
+    from wiretool.session.progress import ReadProgress
     from wiretool.session.records import SessionRecord
 
 _HEADER = struct.Struct("<qI")
@@ -65,10 +67,12 @@ the function that renders the records of one event as text."""
 
 
 def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render: MakeRender,
-             out: TextIO) -> bool:
+             out: TextIO, progress: Callable[[ReadProgress], None] | None = None) -> bool:
     """``decode_h2`` of the capture file open as ``capture_fd``, in ``workers`` processes,
     each event's records rendered with ``make_render`` and written to ``out`` in capture
     order; True when anything was malformed. ``options.limit`` must be None.
+    ``progress``: called a few times a second with how far this process (which writes
+    the output, and waits for the others when it is far ahead) has read the file.
 
     Every process reads the file's first ``size`` bytes, its size now, with its own
     position (``_Snapshot``): all see the same capture, even one tcpdump is still
@@ -99,7 +103,8 @@ def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render
         output = out.buffer
         view, render = setup()
         inbox = _Inbox([read_fd for _pid, read_fd in children])
-        _lead(_Snapshot(capture_fd, size), workers, view, render, inbox, output.write)
+        _lead(_Snapshot(capture_fd, size), workers, view, render, inbox, output.write,
+              progress)
         output.flush()
         return view.failed or inbox.failed
     finally:
@@ -136,8 +141,8 @@ class _View:
                 for conn_id, items in self.records.close()]
 
 
-def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: Render
-            ) -> Iterator[tuple[int, bytes]]:
+def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: Render,
+            parser: CaptureParser | None = None) -> Iterator[tuple[int, bytes]]:
     """``(key, output)`` for every event of the capture, then for each of this worker's
     connections still open at its end: ``b""`` for the events of other workers and
     those that showed nothing."""
@@ -145,7 +150,7 @@ def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: R
 
     owners = Owners(workers)
     stream = io.BufferedReader(capture, 1 << 16)
-    for number, event in enumerate(follow_tcp(stream)):
+    for number, event in enumerate(follow_tcp(stream, parser=parser)):
         items = view.feed(event) if owners.owner(event) == index else None
         yield number, render(items) if items else b""
     for conn_id, items in view.close():
@@ -246,11 +251,18 @@ class _Sender:
 # -- this process: the first worker, and the merge ------------------------------------
 
 def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: _Inbox,
-          emit: Callable[[Piece], object]) -> None:
+          emit: Callable[[Piece], object],
+          progress: Callable[[ReadProgress], None] | None = None) -> None:
     """Decode worker 0's connections and write everything in capture order."""
+    from wiretool.capture import CaptureParser
+    from wiretool.session.progress import ProgressClock
+
     merge = inbox.merge
+    parser = CaptureParser()
+    clock = (None if progress is None
+             else ProgressClock(progress, capture.size, lambda: parser.packets))
     since = 0  # bytes and events since the pipes were last read
-    for key, data in _pieces(capture, 0, workers, view, render):
+    for key, data in _pieces(capture, 0, workers, view, render, parser):
         if data:
             merge.add(0, key, data)
             since += len(data)
@@ -259,6 +271,8 @@ def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: 
         since += FLUSH_BYTES // FLUSH_EVENTS
         if since >= FLUSH_BYTES:
             since = 0
+            if clock is not None:
+                clock.tick(capture.position)
             _write(merge, emit)
             # Read what the pipes hold; when far ahead of the others, wait for them.
             while inbox.read(wait=merge.queued_bytes(0) > QUEUE_LIMIT):
@@ -268,6 +282,8 @@ def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: 
     while not merge.finished:
         inbox.read(wait=True)
         _write(merge, emit)
+    if clock is not None:
+        clock.report(capture.position)
 
 
 def _write(merge: Merge, emit: Callable[[Piece], object]) -> None:
