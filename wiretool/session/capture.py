@@ -27,6 +27,7 @@ from wiretool.session.records import (
     Located,
     SessionRecord,
 )
+from wiretool.session.summary import CaptureSummary, MethodRollup
 
 DETECT_LIMIT = 72 * 1024
 """Bytes per direction buffered for detection (more than an HTTP/1.1 head may take)."""
@@ -76,6 +77,8 @@ class CaptureSession:
         self.options = options or SessionOptions()
         self.block_cache = block_cache
         self._conns: dict[int, _Conn] = {}
+        self.rollup = MethodRollup() if self.options.summary else None
+        """``--summary``: the calls of every connection, per method."""
 
     # -- events ------------------------------------------------------------------------
 
@@ -102,6 +105,11 @@ class CaptureSession:
         for conn in list(self._conns.values()):
             out += self._close(conn, None)
         return out
+
+    def capture_summary(self) -> CaptureSummary:
+        """``--summary``: the calls of every connection so far, per method (call after
+        ``close``)."""
+        return (self.rollup or MethodRollup()).record()
 
     def _open(self, event: ConnectionOpened) -> None:
         info = ConnectionInfo(event.conn_id, event.client, event.server, event.roles,
@@ -175,7 +183,8 @@ class CaptureSession:
             conn.info = replace(info, client=info.server, server=info.client)
         conn.starts = starts
         decoder = conn.decoder = ConnectionDecoder(conn.info, self.options,
-                                                   block_cache=self.block_cache)
+                                                   block_cache=self.block_cache,
+                                                   rollup=self.rollup)
         for direction, start in starts.items():
             decoder.begin(direction, start, resync=resync)
         out: list[SessionRecord] = [ConnectionStart(conn.info, True, conn.evidence, conn.reason,

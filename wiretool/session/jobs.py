@@ -15,7 +15,11 @@ Messages on a pipe: a header ``<key: int64><length: uint32>`` and ``length`` byt
 ``key >= 0``: a piece of output (``length > 0``), or progress (``length == 0``:
 nothing more will come at or below ``key``). ``key == -1``: the worker is done, the
 byte says whether anything was malformed. ``key == -2``: the worker failed; the
-bytes say why.
+bytes say why. ``key == -3`` (``--summary``, just before ``-1``): the worker's
+per-method roll-up of its connections (``summary.MethodRollup``, pickled: the
+processes are forks of one program); this process merges them all with its own
+(the merge is exact and independent of order) and writes the ``CaptureSummary``
+last, as one process does.
 
 Memory stays bounded: a worker flushes every 256 KiB or 256 events; this process
 reads the pipes whenever it has written 256 KiB or gone through 256 events, stops
@@ -29,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pickle
 import selectors
 import signal
 import struct
@@ -45,10 +50,12 @@ if TYPE_CHECKING:
     from wiretool.session.options import SessionOptions
     from wiretool.session.progress import ReadProgress
     from wiretool.session.records import SessionRecord
+    from wiretool.session.summary import MethodRollup
 
 _HEADER = struct.Struct("<qI")
 _DONE = -1
 _FAILED = -2
+_ROLLUP = -3
 _MAX_PARTS = 512
 """Parts given to one writev (POSIX guarantees at least 16; Linux takes 1024)."""
 FLUSH_BYTES = 256 * 1024
@@ -126,7 +133,8 @@ class _View:
         from wiretool.session.select import Selection
 
         cache = BlockCache(BLOCK_CACHE_ENTRIES // workers)
-        self.records = CaptureRecords(CaptureSession(options, block_cache=cache))
+        self.session = CaptureSession(options, block_cache=cache)
+        self.records = CaptureRecords(self.session)
         self.selection = Selection(options, capture=True)
 
     @property
@@ -190,6 +198,8 @@ def _worker(capture: _Snapshot, index: int, workers: int,
             if data:
                 sender.piece(key, data)
             sender.passed(key)
+        if view.session.rollup is not None:
+            sender.rollup(pickle.dumps(view.session.rollup, pickle.HIGHEST_PROTOCOL))
         sender.end(view.failed)
     except BrokenPipeError:
         code = 1  # the parent is gone (its output was closed): nothing to tell it
@@ -226,6 +236,9 @@ class _Sender:
                 self._parts.append(_HEADER.pack(key, 0))
                 self._last = key
             self._flush()
+
+    def rollup(self, data: bytes) -> None:
+        self._parts += (_HEADER.pack(_ROLLUP, len(data)), data)
 
     def end(self, failed: bool) -> None:
         self._parts += (_HEADER.pack(_DONE, 1), b"1" if failed else b"0")
@@ -282,6 +295,11 @@ def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: 
     while not merge.finished:
         inbox.read(wait=True)
         _write(merge, emit)
+    rollup = view.session.rollup
+    if rollup is not None:  # --summary: the calls of every process's connections
+        for other in inbox.rollups:
+            rollup.merge(other)
+        emit(render([rollup.record()]))
     if clock is not None:
         clock.report(capture.position)
 
@@ -299,6 +317,8 @@ class _Inbox:
         self.merge = Merge(len(fds) + 1)
         self.failed = False
         """A worker found something malformed."""
+        self.rollups: list[MethodRollup] = []
+        """The other workers' per-method roll-ups (``--summary``)."""
         self._fds = fds
         self._selector = selectors.DefaultSelector()
         self._reading: set[int] = set()
@@ -341,6 +361,8 @@ class _Inbox:
                 self.merge.add(worker, key, body)
             else:
                 self.merge.progress(worker, key)
+        elif key == _ROLLUP:
+            self.rollups.append(pickle.loads(body))
         elif key == _DONE:
             self._ended[worker - 1] = True
             self.failed = self.failed or bytes(body) == b"1"

@@ -126,7 +126,8 @@ class H2Decoding:
             from wiretool.session.capture import CaptureSession
             from wiretool.session.gaps import CaptureRecords
 
-            records = CaptureRecords(CaptureSession(self.options, block_cache=cache))
+            session = CaptureSession(self.options, block_cache=cache)
+            records = CaptureRecords(session)
             self._parser = CaptureParser()
             # No buffering layer: each read returns what the input holds (live input).
             file = cast(BinaryIO, Prefixed(self.head, self._reader))
@@ -135,6 +136,8 @@ class H2Decoding:
             self._reported()
             for _conn_id, items in records.close():
                 yield items
+            if self.options.summary:
+                yield [session.capture_summary()]
             return
         from wiretool.session.dump import DumpSession
 

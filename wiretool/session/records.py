@@ -8,7 +8,9 @@ of one connection whose endpoints, times and packets are unknown):
   ``H2Diagnostic``, a ``GrpcMessage``, a ``GrpcStatus``, the ``H2cUpgrade`` request),
   with its connection and the capture time and number of the packet that completed it;
 * ``ConnectionEnd``: a connection is over, with its totals (``--summary``);
-* ``CaptureDiagnostic``: a problem of the capture file or of TCP reassembly.
+* ``CaptureDiagnostic``: a problem of the capture file or of TCP reassembly;
+* ``CaptureSummary`` (``summary.py``): with ``--summary`` on a capture, last, the
+  calls of every connection per method.
 
 Frozen dataclasses and named tuples, read by the renderers; nothing here decodes.
 """
@@ -22,7 +24,7 @@ from wiretool.capture.model import CaptureDiagnostic, Endpoint, RoleBasis
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2.frames import Frame, Record
-from wiretool.session.summary import StreamRow, Summary
+from wiretool.session.summary import CaptureSummary, StreamRow, Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,8 @@ class ConnectionEnd:
     """gRPC messages of the connection, both directions."""
 
 
-SessionRecord = ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
+SessionRecord = (ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
+                 | CaptureSummary)
 """Everything ``decode_h2`` yields."""
 
 
