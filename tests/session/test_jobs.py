@@ -167,12 +167,11 @@ def test_the_end_of_a_capture_is_merged_in_connection_order(
 def test_a_worker_renders_the_summary_table_as_a_terminal_would(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The tests above compare plain text; on a terminal the table is coloured, and a
-    worker's console (``console_like``) must colour it the same."""
-    from wiretool.capture import follow_tcp
+    worker's renderer (``summary_renderer``, on a ``console_like`` console) must colour
+    it the same."""
     from wiretool.cli.common import make_console
-    from wiretool.render.h2_table import console_like, render_connection_summary
-    from wiretool.session import ConnectionEnd, SessionOptions
-    from wiretool.session.capture import CaptureSession
+    from wiretool.render.h2_summary import SummaryView, summary_renderer
+    from wiretool.session import SessionOptions, decode_h2
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -180,18 +179,14 @@ def test_a_worker_renders_the_summary_table_as_a_terminal_would(
 
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    session = CaptureSession(SessionOptions(summary=True))
-    with open(ROOT / "samples/grpc/demo.pcap", "rb") as stream:
-        ends = [r for e in follow_tcp(stream) for r in session.feed(e)
-                if isinstance(r, ConnectionEnd)]
-    parent_file, worker_file = Terminal(), io.StringIO()
+    with decode_h2(str(ROOT / "samples/grpc/demo.pcap"), SessionOptions(summary=True)) as found:
+        records = list(found)
+    parent_file = Terminal()
     parent = make_console(parent_file, width=97)
-    worker = console_like(parent, worker_file)
-    for end in ends:
-        render_connection_summary(parent, end)
-        render_connection_summary(worker, end)
+    SummaryView(parent).render(records)
+    worker = summary_renderer(parent)
     assert "\x1b[1m" in parent_file.getvalue()  # bold: coloured output
-    assert worker_file.getvalue() == parent_file.getvalue()
+    assert "".join(worker([record]) for record in records) == parent_file.getvalue()
 
 
 def test_tiny_buffers_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
