@@ -293,11 +293,6 @@ def _item_text(item: Item, body: FrameBody) -> str:
     return f"{label}: {value}" if label in _COLON_LABELS else f"{label} {value}"
 
 
-def frame_summary(frame: Frame) -> str:
-    """A one-line description of what ``frame`` carries (already escaped)."""
-    return ", ".join(_item_text(item, frame.body) for item in frame_items(frame))
-
-
 # -- the rich tables of `wiretool hpack` ---------------------------------------------
 
 def _diagnostic_text(diag: Diagnostic, indent: int = 4) -> Text:
@@ -1044,24 +1039,6 @@ class FrameView:
             f"h2c ({record.request_length} bytes), answered 101 ({record.response_length} "
             "bytes); HTTP2-Settings = client SETTINGS "
             + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-"), 4)
-
-
-def render_frames(console: Console, records: Iterable[SessionRecord], *,
-                  hpack_table: bool = False, capture: bool = False) -> None:
-    """Print the records as ``FrameView`` does."""
-    FrameView(console, capture=capture, hpack_table=hpack_table).render(records)
-
-
-def render_h2(console: Console, records: Iterable[SessionRecord], *, capture: bool,
-              summary: bool = False, hpack_table: bool = False, waterfall: bool = False
-              ) -> None:
-    """``h2-frames --format table``: the frame list, or a capture's ``--summary``."""
-    if capture and summary:
-        from wiretool.render.h2_summary import SummaryView
-
-        SummaryView(console, waterfall=waterfall).render(records)
-    else:
-        render_frames(console, records, hpack_table=hpack_table, capture=capture)
 
 
 def console_like(console: Console, file: IO[str]) -> Console:
