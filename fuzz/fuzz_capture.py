@@ -57,7 +57,8 @@ with instrumented(__name__ == "__main__"):
     from wiretool.http2.detect import detect_http2
     from wiretool.http2.frames import Frame
     from wiretool.render.h2_jsonl import H2Lines
-    from wiretool.render.h2_table import render_h2
+    from wiretool.render.h2_summary import SummaryView
+    from wiretool.render.h2_table import FrameView
     from wiretool.session import ConnectionEnd, ConnectionStart, Located, decode_h2
 
 CHUNKS = (1, 7, 64, 1000, 1 << 16)
@@ -137,8 +138,11 @@ def session(body: bytes) -> None:
     for line in "".join(parts).splitlines():
         json.loads(line)
     out = io.StringIO()
-    render_h2(plain_console(out), records, capture=True)
+    FrameView(plain_console(out), capture=True).render(records)
     assert_terminal_safe(out.getvalue(), "h2-frames table of a capture")
+    out = io.StringIO()
+    SummaryView(plain_console(out), waterfall=True).render(records)
+    assert_terminal_safe(out.getvalue(), "h2-frames --summary of a capture")
 
 
 def test_one_input(data: bytes) -> None:

@@ -104,7 +104,7 @@ def test_one_input(data: bytes) -> None:
     if control & 0x80:
         out = io.StringIO()
         console = plain_console(out)
-        h2_table.render_frames(console, records, hpack_table=True)
+        h2_table.FrameView(console, capture=False, hpack_table=True).render(records)
         assert_terminal_safe(out.getvalue(), "h2-frames table")
 
 

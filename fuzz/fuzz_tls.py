@@ -100,7 +100,7 @@ with instrumented(__name__ == "__main__"):
     )
     from wiretool.direction import Direction
     from wiretool.render.h2_jsonl import H2Lines
-    from wiretool.render.h2_table import render_frames
+    from wiretool.render.h2_table import FrameView
     from wiretool.session import Located, SessionOptions, SessionRecord
     from wiretool.session.capture import CaptureSession
     from wiretool.session.gaps import CaptureRecords
@@ -183,7 +183,7 @@ def check_session(steps: list[tuple[str, bytes | int]], chunk: int) -> None:
         lines.extend(parts, item)
     assert_json_lines("".join(parts))
     text = io.StringIO()
-    render_frames(plain_console(text), whole, capture=True)
+    FrameView(plain_console(text), capture=True).render(whole)
     assert_terminal_safe(text.getvalue(), "TLS session table")
 
 

@@ -209,7 +209,7 @@ def test_hpack_table_view_of_a_reference_bomb_is_bounded() -> None:
     """``hpack -f table`` (and ``h2-frames -f table``) on a 4 KB entry referenced N times:
     peak RSS grows ~13 KB per reference (N = 60,000 in a 64 KB input: 685 MB and 49 s).
     JSON stays small because unexpanded fields are null. Fix: one summary row for the
-    fields past the limit, or print rows in batches as render_frames does."""
+    fields past the limit, or print rows in batches as FrameView does."""
     block = hpack_literal(b"x-bomb", b"v" * 4000) + b"\xbe" * 3_000  # 7 KB; ~63 MB peak
     done = subprocess_run("hpack", "-f", "table", block.hex())
     assert done.code == 0

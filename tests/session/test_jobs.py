@@ -221,12 +221,11 @@ def test_the_end_of_a_capture_is_merged_in_connection_order(
 def test_a_worker_renders_the_summary_table_as_a_terminal_would(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The tests above compare plain text; on a terminal the table is coloured, and a
-    worker's console (``console_like``) must colour it the same."""
-    from wiretool.capture import follow_tcp
+    worker's renderer (``summary_renderer``, on a ``console_like`` console) must colour
+    it the same."""
     from wiretool.cli.common import make_console
-    from wiretool.render.h2_table import console_like, render_connection_summary
-    from wiretool.session import ConnectionEnd, SessionOptions
-    from wiretool.session.capture import CaptureSession
+    from wiretool.render.h2_summary import SummaryView, summary_renderer
+    from wiretool.session import SessionOptions, decode_h2
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -234,18 +233,14 @@ def test_a_worker_renders_the_summary_table_as_a_terminal_would(
 
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    session = CaptureSession(SessionOptions(summary=True))
-    with open(ROOT / "samples/grpc/demo.pcap", "rb") as stream:
-        ends = [r for e in follow_tcp(stream) for r in session.feed(e)
-                if isinstance(r, ConnectionEnd)]
-    parent_file, worker_file = Terminal(), io.StringIO()
+    with decode_h2(str(ROOT / "samples/grpc/demo.pcap"), SessionOptions(summary=True)) as found:
+        records = list(found)
+    parent_file = Terminal()
     parent = make_console(parent_file, width=97)
-    worker = console_like(parent, worker_file)
-    for end in ends:
-        render_connection_summary(parent, end)
-        render_connection_summary(worker, end)
+    SummaryView(parent).render(records)
+    worker = summary_renderer(parent)
     assert "\x1b[1m" in parent_file.getvalue()  # bold: coloured output
-    assert worker_file.getvalue() == parent_file.getvalue()
+    assert "".join(worker([record]) for record in records) == parent_file.getvalue()
 
 
 def test_tiny_buffers_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,6 +255,63 @@ def test_tiny_buffers_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for capture in (path, ROOT / "samples/grpc/demo.pcap"):
         assert_same_with_jobs(capture, "-f", "jsonl", jobs=(2, 3, 5))
         assert_same_with_jobs(capture, "-f", "table", "--summary", jobs=(2, 3))
+
+
+def _calls_connection(number: int, calls: list[tuple[str, int, str]]) -> list[bytes]:
+    """One connection carrying gRPC ``calls`` (path, grpc-status, grpc-message)."""
+    flow = w.Flow(client=("10.0.0.1", 41000 + number), server=("10.0.0.2", 8443))
+    client, server = hb.Peer(), hb.Peer()
+    packets = flow.handshake()
+    packets.append(flow.send("client", hb.PREFACE + hb.frame(hb.SETTINGS, 0, 0, b"")))
+    packets.append(flow.send("server", hb.frame(hb.SETTINGS, 0, 0, b"")))
+    for index, (path, code, message) in enumerate(calls):
+        stream = 2 * index + 1
+        packets.append(flow.send("client", client.headers(stream, [
+            (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "x"),
+            ("content-type", "application/grpc"), ("te", "trailers")]) + hb.frame(
+            hb.DATA, hb.END_STREAM, stream, hb.grpc_message(REQUEST * (index % 3 + 1)))))
+        packets.append(flow.send("server", server.headers(stream, [
+            (":status", "200"), ("content-type", "application/grpc")]) + hb.frame(
+            hb.DATA, 0, stream, hb.grpc_message(REPLY)) + server.headers(stream, [
+                ("grpc-status", str(code)), *([("grpc-message", message)] if message else [])],
+                end=True)))
+    packets += [flow.send("client", flags=w.FIN | w.ACK), flow.send("server", flags=w.FIN | w.ACK)]
+    return packets
+
+
+def test_the_per_method_rollup_is_merged_across_processes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections calling overlapping methods, with failures, spread over the workers:
+    each sends its roll-up, the merge gives the per-method lines of one process, byte
+    for byte (small limits, so methods and failure messages are folded as well)."""
+    from wiretool.session import summary as model
+
+    monkeypatch.setattr(model, "METHODS_KEPT", 4)
+    monkeypatch.setattr(model, "FAILURES_KEPT", 2)
+    monkeypatch.setattr(model, "EXACT_DURATIONS", 3)
+    rng = random.Random(17)
+    queues = []
+    made = 0
+    for number in range(7):
+        calls = [(f"/svc.Api/M{rng.randrange(6)}", rng.choice([0, 0, 5, 14]),
+                  rng.choice(["", "no such user", "try later"])) for _ in range(rng.randrange(1, 30))]
+        queues.append(_calls_connection(number, calls))
+        made += len(calls)
+    packets = [p for group in itertools.zip_longest(*queues) for p in group if p]
+    path = tmp_path / "methods.pcap"
+    path.write_bytes(w.pcap([(1_700_000_000_000_000_000 + i * 7919, p)
+                             for i, p in enumerate(packets)]))
+    out = assert_same_with_jobs(path, "-f", "jsonl", "--summary", jobs=(2, 3, 4))
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    methods = [r for r in records if r["record"] == "method"]
+    (total,) = [r for r in records if r["record"] == "capture-summary"]
+    assert records[-1] is total and total["connections"] == 7
+    assert [m["path"] for m in methods[:-1]] == sorted(m["path"] for m in methods[:-1])
+    assert methods[-1].get("other_methods") is True  # 6 methods, 4 kept apart
+    assert sum(m["calls"] for m in methods) == total["calls"] == made
+    assert total["failed"] == sum(count for name, count in total["statuses"].items()
+                                  if name != "OK")
+    assert_same_with_jobs(path, "-f", "table", "--summary", jobs=(2, 3))
 
 
 # -- where one process is used whatever --jobs says -----------------------------------

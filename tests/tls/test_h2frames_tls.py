@@ -304,7 +304,13 @@ def test_summary_shows_tls_on_the_connection_line() -> None:
     run = h2_frames("-f", "jsonl", "--summary", *keylog_of("tls13-suites"),
                     capture_of("tls13-suites"))
     kinds = [r["record"] for r in run.records]
-    assert kinds == ["connection", "summary"] * 3
+    methods = kinds.count("method")
+    assert kinds == ["connection", "summary"] * 3 + ["method"] * methods + ["capture-summary"]
+    # the decrypted connections' calls are in the per-method roll-up and the total
+    total = run.records[-1]
+    per_connection = sum(r["calls"]["calls"] for r in run.records if r["record"] == "summary")
+    assert methods >= 1 and total["calls"] == per_connection > 0
+    assert sum(r["calls"] for r in run.records if r["record"] == "method") == per_connection
     assert all(r["tls"]["decrypted"] for r in run.records if r["record"] == "connection")
 
 

@@ -629,21 +629,25 @@ def read_packets(
     chunk_size: int = 1 << 16,
     parser: CaptureParser | None = None,
 ) -> Iterator[Packet | CaptureDiagnostic]:
-    """Read a capture from a binary file object, ``chunk_size`` bytes at a time.
+    """Read a capture from a binary file object, at most ``chunk_size`` bytes at a time
+    (what it holds: never waiting for a full chunk).
 
     A gzip or xz file is inflated on the way (``compression.py``), told by its magic
     bytes, not its name; offsets are then offsets in the inflated capture, except in
     the diagnostic of a compression fault, which comes after the packets read before
     it and names the compressed offset."""
     parser = parser or CaptureParser()
-    chunk = stream.read(chunk_size)
-    while chunk and len(chunk) < MAGIC_BYTES and (more := stream.read(chunk_size)):
+    # read1: what the stream holds, up to chunk_size; a pipe from ``tcpdump -U -w -``
+    # gives a packet at a time, and each must be decoded before the next arrives.
+    read = getattr(stream, "read1", None) or stream.read
+    chunk = read(chunk_size)
+    while chunk and len(chunk) < MAGIC_BYTES and (more := read(chunk_size)):
         chunk += more
     compression = sniff_compression(chunk)
     if compression is None:
         while chunk:
             yield from parser.feed(chunk)
-            chunk = stream.read(chunk_size)
+            chunk = read(chunk_size)
         yield from parser.close()
         return
     if compression not in READABLE:
@@ -655,7 +659,7 @@ def read_packets(
     while chunk and inflater.problem is None:
         for piece in inflater.feed(chunk):
             yield from parser.feed(piece)
-        chunk = stream.read(chunk_size)
+        chunk = read(chunk_size)
     for piece in inflater.flush():
         yield from parser.feed(piece)
     problem = inflater.close()

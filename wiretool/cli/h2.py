@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, TextIO, cast
 
 import typer
 
@@ -23,6 +23,9 @@ from wiretool.errors import ExitCode
 from wiretool.inputs.streams import StreamFormat
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from wiretool.render.progress import ProgressLine
     from wiretool.session import H2Decoding, SessionOptions, SessionRecord
 
 
@@ -124,8 +127,32 @@ def h2_frames_command(
     ] = None,
     summary: bool = typer.Option(
         False, "--summary", help="Also show totals per direction and per stream; on a "
-        "capture, show only the summary: one row per stream of each connection."
+        "capture, show only the summary: each connection's calls (statuses, duration "
+        "quantiles, bytes, HPACK), its streams when it has at most 20, then one row per "
+        "method over all connections."
     ),
+    streams: bool = typer.Option(
+        False, "--streams", help="With --summary on a capture: a row for every stream of "
+        "every connection (memory then grows with the streams)."
+    ),
+    waterfall: bool = typer.Option(
+        False, "--waterfall", help="With --summary: a timeline of every connection's "
+        "streams (a sample of 40 for a busy one); shown anyway when a connection has at "
+        "most 20 streams."
+    ),
+    width: Annotated[
+        int | None,
+        typer.Option("--width", min=40, metavar="N",
+                     help="Lay the table and the summary out for N columns (default: the "
+                     "terminal's width; 120 into a pipe or a file, or $COLUMNS)."),
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress",
+                     help="Progress on standard error (bytes and packets read, rate, time "
+                     "left). Default: when standard error is a terminal and the output is "
+                     "not (a file, a pipe) or is a --summary, after one second."),
+    ] = None,
     hpack_table: bool = typer.Option(
         False, "--hpack-table", help="Show the dynamic table after each header block."
     ),
@@ -187,6 +214,8 @@ def h2_frames_command(
             raise fail(f"unknown frame type {name!r} (known: {known}, or a number)") from None
     if limit is not None and summary:
         raise fail("--limit applies to the frame list, not to --summary")
+    if (streams or waterfall) and not summary:
+        raise fail(f"{'--streams' if streams else '--waterfall'} goes with --summary")
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
     keylogs = tuple(str(path) for path in keylog or ())
     # The library never reads the environment: SSLKEYLOGFILE is passed as the fallback.
@@ -196,6 +225,7 @@ def h2_frames_command(
         direction=None if direction is DirectionChoice.AUTO else Direction(direction.value),
         ports=tuple(port or ()), streams=frozenset(stream or ()),
         frame_types=frozenset(wanted_types), limit=limit, summary=summary,
+        stream_rows=streams,
         schema=schema_options.load_optional(proto, proto_path, descriptor_set),
         max_header_list_size=max_header_list_size, max_message_size=max_message_size,
         max_continuation_frames=max_continuation_frames, keylogs=keylogs,
@@ -208,23 +238,45 @@ def h2_frames_command(
         _key_notes(records, fallback)
         workers = _workers(jobs, file, records.stream if records.capture else None,
                            parallel_output=chosen == H2Format.JSONL or summary, limit=limit)
+        shown = _progress(progress, summary=summary and records.capture)
+        out: TextIO = sys.stdout
+        if shown is not None and shown.stdout_shared:
+            from wiretool.render.progress import ClearingOutput
+
+            out = cast(TextIO, ClearingOutput(sys.stdout, shown))
+        console = make_console(out, width=width)
         if workers > 1:
-            malformed = _run_jobs(records, workers, options, jsonl=chosen == H2Format.JSONL,
-                                  hpack_table=hpack_table)
-        elif chosen == H2Format.JSONL:
-            from wiretool.render.h2_jsonl import write_jsonl
-
-            write_jsonl(sys.stdout, records, hpack_table=hpack_table, summary=summary)
-            malformed = records.malformed
+            malformed = _run_jobs(records, workers, options, console, out,
+                                  jsonl=chosen == H2Format.JSONL, hpack_table=hpack_table,
+                                  waterfall=waterfall, progress=shown)
         else:
-            from wiretool.render.h2_table import render_h2
+            if shown is not None:
+                records.watch(shown.update)
+            if chosen == H2Format.JSONL:
+                from wiretool.render.h2_jsonl import write_jsonl
 
-            render_h2(make_console(), records, capture=records.capture, summary=summary,
-                      hpack_table=hpack_table)
+                records.on_wait = out.flush
+                write_jsonl(out, records, hpack_table=hpack_table, summary=summary,
+                            live=records.live)
+            elif summary and records.capture:
+                from wiretool.render.h2_summary import SummaryView
+
+                records.on_wait = out.flush
+                SummaryView(console, waterfall=waterfall).render(records)
+            else:
+                from wiretool.render.h2_table import FrameView
+
+                view = FrameView(console, capture=records.capture, hpack_table=hpack_table)
+                # A pipe (tcpdump -U -w - |): what was decoded is written before the
+                # input makes the decoding wait.
+                records.on_wait = view.flush
+                view.render(records)
             malformed = records.malformed
+        if shown is not None:
+            shown.close()
         if records.limit_reached:
             typer.echo(f"wiretool: stopped after {records.selection.frames_shown} frame(s) "
-                       "(--limit); the rest of the input was not read", err=True)
+                       "(--limit); the rest was not read", err=True)
     raise typer.Exit(int(ExitCode.MALFORMED if malformed else ExitCode.OK))
 
 
@@ -269,8 +321,9 @@ def _workers(jobs: int, file: str, capture: IO[bytes] | None, *, parallel_output
                       if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def _run_jobs(records: H2Decoding, workers: int, options: SessionOptions, *, jsonl: bool,
-              hpack_table: bool) -> bool:
+def _run_jobs(records: H2Decoding, workers: int, options: SessionOptions, console: Console,
+              out: TextIO, *, jsonl: bool, hpack_table: bool, waterfall: bool,
+              progress: ProgressLine | None) -> bool:
     """The capture in ``workers`` processes, each rendering what it decoded."""
     from wiretool.session.jobs import MakeRender, run_jobs
 
@@ -281,11 +334,22 @@ def _run_jobs(records: H2Decoding, workers: int, options: SessionOptions, *, jso
         def make_render(share: int) -> Callable[[list[SessionRecord]], str]:
             return jsonl_renderer(share, hpack_table=hpack_table, summary=options.summary)
     else:
-        from wiretool.render.h2_table import summary_renderer
-
-        console = make_console()
+        from wiretool.render.h2_summary import summary_renderer
 
         def make_render(share: int) -> Callable[[list[SessionRecord]], str]:
-            return summary_renderer(console)
-    return run_jobs(records.stream.fileno(), workers, options, make_render, sys.stdout,
-                    records.keys)
+            return summary_renderer(console, waterfall=waterfall)
+    return run_jobs(records.stream.fileno(), workers, options, make_render, out,
+                    records.keys, progress=None if progress is None else progress.update)
+
+
+def _progress(wanted: bool | None, *, summary: bool) -> ProgressLine | None:
+    """The progress display on standard error, if it is wanted: by default when
+    standard error is a terminal, and standard output is not one (a file, a pipe) or
+    the view is a summary (printed as connections end)."""
+    if wanted is False or not sys.stderr.isatty():
+        return None
+    if wanted is None and sys.stdout.isatty() and not summary:
+        return None  # the frames themselves show the progress
+    from wiretool.render.progress import ProgressLine
+
+    return ProgressLine(sys.stderr, stdout_shared=sys.stdout.isatty())

@@ -6,13 +6,23 @@ directions), hex text (plain hex, ``xxd``, ``hexdump -C``) or raw binary — and
 ``iter_dump_chunks`` reads the bytes of a connection dump incrementally, so memory is
 bounded by a read (and, for text, a line), whatever the input's size. Reading
 captures is ``wiretool.capture``'s job; what the bytes mean, the protocol layers'.
+
+``LiveInput`` reads an input as it arrives: each read returns what is there (never
+waits for a full buffer: ``tcpdump -U -w - |`` writes one packet at a time), counts
+the bytes read (the position a progress display shows) and, on an input that can
+block (a pipe, a terminal, a socket), tells its caller before a read that will wait,
+so output held in buffers can be written first. ``read_head`` reads just enough of
+the input to sniff it.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import select
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
@@ -59,6 +69,91 @@ def open_binary(path: str) -> IO[bytes]:
         return open(path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class LiveInput(io.RawIOBase):
+    """A binary input read as it arrives (see the module's docstring).
+
+    ``position``: bytes read so far; ``total_bytes``: the size of a regular file
+    (``None`` for a pipe or a terminal); ``on_wait``: called before a read that will
+    wait for the writer (``live`` inputs only; a call may be spurious, never missing);
+    ``on_read``: called after each read with the new position.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.position = 0
+        self.total_bytes: int | None = None
+        self.on_wait: Callable[[], None] | None = None
+        self.on_read: Callable[[int], None] | None = None
+        self._fd: int | None = None
+        try:
+            fd = stream.fileno()
+            mode = os.fstat(fd).st_mode
+        except (AttributeError, OSError, ValueError):  # BytesIO, a closed or odd stream
+            if isinstance(stream, io.BytesIO):
+                self.total_bytes = len(stream.getbuffer())
+        else:
+            if stat.S_ISREG(mode):
+                self.total_bytes = os.fstat(fd).st_size
+            else:
+                self._fd = fd
+        read1 = getattr(stream, "read1", None)
+        self._read: Callable[[int], bytes] = read1 if read1 is not None else stream.read
+
+    @property
+    def live(self) -> bool:
+        """The input is a pipe, a terminal or a socket: its bytes come as they are
+        written, and a read may wait for them."""
+        return self._fd is not None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._fd is not None and self.on_wait is not None and not _ready(self._fd):
+            self.on_wait()
+        data = self._read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.position += size
+        if self.on_read is not None:
+            self.on_read(self.position)
+        return size
+
+
+def _ready(fd: int) -> bool:
+    """Bytes (or the end) can be read from ``fd`` without waiting."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def read_head(stream: IO[bytes], forced: StreamFormat = StreamFormat.AUTO) -> bytes:
+    """The first bytes of ``stream``, enough for ``sniff_stream``: up to ``CHUNK``, but
+    no more once they are certainly a capture (a pipe from ``tcpdump -U -w -`` may hold
+    a 24-byte header and then nothing for a while); one read when ``forced`` to a
+    binary format."""
+    from wiretool.capture.compression import MAGIC_BYTES, inflate_head, sniff_compression
+    from wiretool.capture.pcap import sniff_capture_format
+
+    read = getattr(stream, "read1", None) or stream.read
+    head = b""
+    while len(head) < CHUNK:
+        data = read(CHUNK - len(head))
+        if not data:
+            break
+        head += data
+        if forced in (StreamFormat.CAPTURE, StreamFormat.RAW):
+            break  # nothing to sniff: their readers take bytes as they come
+        if forced is not StreamFormat.AUTO:
+            continue  # text: its layout is told from the first lines
+        if sniff_capture_format(head) is not None:
+            break
+        if len(head) >= MAGIC_BYTES and sniff_compression(head) is not None \
+                and sniff_capture_format(inflate_head(head)) is not None:
+            break
+    return head
 
 
 def looks_textual(head: bytes) -> bool:

@@ -58,7 +58,14 @@ from wiretool.session.records import (
     Tunnel,
     record_diagnostics,
 )
-from wiretool.session.summary import StreamRow, Summary, Totals
+from wiretool.session.summary import (
+    CallStats,
+    CaptureSummary,
+    DurationSketch,
+    StreamRow,
+    Summary,
+    Totals,
+)
 from wiretool.tls.model import TlsDiagnostic, TlsSummary
 
 
@@ -735,6 +742,8 @@ class H2Lines:
                     parts.append(dumps(summary_json(record.summary)) + "\n")
             else:
                 parts.append(dumps(connection_summary_json(record)) + "\n")
+        elif isinstance(record, CaptureSummary):
+            parts += [dumps(obj) + "\n" for obj in capture_summary_json(record)]
         else:
             parts.append(dumps(capture_diagnostic_json(record)) + "\n")
 
@@ -845,7 +854,64 @@ def connection_summary_json(end: ConnectionEnd) -> dict[str, Any]:
         return out
     totals = summary_json(end.summary)
     out["directions"] = totals["directions"]
+    calls = end.summary.calls
+    if calls is not None:
+        out["calls"] = calls_json(calls.stats)
+        out["priority_only_streams"] = calls.priority_only
     out["streams"] = [stream_row(row) for row in end.rows]
+    return out
+
+
+QUANTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
+"""The duration quantiles of a summary (``DurationSketch.quantile``)."""
+
+
+def _seconds(ns: float | None) -> float | None:
+    return None if ns is None else round(ns / 1e9, 9)
+
+
+def duration_json(sketch: DurationSketch) -> dict[str, float | None]:
+    """``{"min", "p50", "p90", "p99", "max"}`` in seconds (quantiles within
+    ``DURATION_ERROR``; min and max exact); all null without a duration."""
+    return {"min": _seconds(sketch.min_ns),
+            **{name: _seconds(sketch.quantile(q)) for name, q in QUANTILES},
+            "max": _seconds(sketch.max_ns)}
+
+
+def calls_json(stats: CallStats) -> dict[str, Any]:
+    """The members of summed calls (a connection's, a method's, all of them)."""
+    ratio = stats.hpack_ratio
+    return {
+        "calls": stats.calls, "grpc_calls": stats.grpc_calls,
+        "statuses": dict(sorted(stats.statuses.items())), "failed": stats.failed,
+        "failures": [{"status": label, "message": message or None, "calls": count}
+                     for (label, message), count in sorted(stats.failures.items())],
+        "other_failures": stats.other_failures,
+        "duration": duration_json(stats.durations),
+        "client_messages": stats.client_messages,
+        "client_message_bytes": stats.client_message_bytes,
+        "server_messages": stats.server_messages,
+        "server_message_bytes": stats.server_message_bytes,
+        "client_data_bytes": stats.client_data_bytes,
+        "server_data_bytes": stats.server_data_bytes,
+        "frames": stats.frames,
+        "hpack_wire_bytes": stats.hpack_wire_bytes,
+        "hpack_decoded_bytes": stats.hpack_decoded_bytes,
+        "hpack_ratio": None if ratio is None else round(ratio, 4),
+    }
+
+
+def capture_summary_json(summary: CaptureSummary) -> list[dict[str, Any]]:
+    """The ``method`` records (one per method, then the methods past the limit summed)
+    and the ``capture-summary`` record of ``--summary`` on a capture."""
+    out: list[dict[str, Any]] = [
+        {"record": "method", "method": method or None, "path": path or None,
+         **calls_json(stats)} for (method, path), stats in summary.methods]
+    if summary.other is not None:
+        out.append({"record": "method", "method": None, "path": None, "other_methods": True,
+                    **calls_json(summary.other)})
+    out.append({"record": "capture-summary", "connections": summary.connections,
+                "methods": len(summary.methods), **calls_json(summary.total)})
     return out
 
 
@@ -863,7 +929,8 @@ def stream_row(row: StreamRow) -> dict[str, Any]:
             "server_frames": row.server_frames, "server_data_bytes": row.server_data_bytes,
             "server_messages": row.server_messages,
             "server_message_bytes": row.server_message_bytes,
-            "duration": duration}
+            "duration": duration, "grpc_message": row.grpc_message,
+            "reset": None if row.reset is None else c.error_name(row.reset)}
 
 
 JSONL_BATCH = 32
@@ -872,12 +939,15 @@ JSONL_BATCH = 32
 
 
 def write_jsonl(out: TextIO, records: Iterable[SessionRecord], *, hpack_table: bool = False,
-                summary: bool = False) -> None:
-    """``--format jsonl``: the lines of ``records`` written to ``out`` as they come."""
+                summary: bool = False, live: bool = False) -> None:
+    """``--format jsonl``: the lines of ``records`` written to ``out`` as they come
+    (``live``: the input comes as it is written, a pipe from ``tcpdump -U``: each
+    record's lines are handed to ``out`` at once, for its caller to flush when the
+    input waits)."""
     lines = H2Lines(hpack_table=hpack_table, summary=summary)
     # The pieces of a few records are joined and written at once (the lines of a
     # busy capture are 2-3 KB, mostly header text); on a terminal, each record.
-    batch = 1 if out.isatty() else JSONL_BATCH
+    batch = 1 if live or out.isatty() else JSONL_BATCH
     parts: list[str] = []
     pending = 0
     for item in records:

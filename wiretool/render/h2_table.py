@@ -1,11 +1,29 @@
-"""Rich table view of ``h2-frames`` and ``hpack``: frames, header blocks, dynamic tables.
+"""The ``h2-frames`` frame view, drawn by hand: a table on a wide terminal, stacked
+lines on a narrow one; and the rich tables of ``wiretool hpack``.
 
-Frames are printed in batches of tables with fixed column widths, so output
-starts before the input ends and memory does not grow with the input. Under a
-frame that completes a header block comes a nested table with one row per HPACK
-representation. Every value from the wire goes through ``wiretool.render.escape``
-and into a ``rich.text.Text``: no markup is ever interpreted. This module only
-reads the model.
+``FrameView`` prints records as they come. At 120 columns and more each frame is one
+table row — packet, time, connection, direction, offset, stream, type, flags,
+length, summary (a capture has the first three; a connection dump does not) —
+with the header block of a HEADERS/PUSH_PROMISE/CONTINUATION frame that ends one
+as a nested table under it (representation, index, Huffman, name, value, size,
+wire bytes, table effect), and each gRPC message as a tree under the DATA frame
+that completed it. Below 120 columns, as ``nghttp -v`` does, each frame is one line
+and what it carries follows as indented ``name: value`` lines. Nothing is cut that
+should not be (``render.layout``): columns of numbers grow to their widest number
+(and the column headings are printed again), words and numbers wrap whole, values
+wrap at their break opportunities, long values end with an ellipsis after eight
+lines; the name, value and wire columns widen with the terminal, and from 160
+columns a header's wire bytes are shown whole.
+
+The lines are built as strings (a rich ``Table`` per batch measured every cell:
+35x slower than the JSON Lines writer) and the text of a header block is kept per
+decoding (``DecodingMemo``: 90% of the blocks of a load test decode like an
+earlier one). rich is used for the colour codes and for measuring wide characters.
+Colour says what the model says (frame type, direction, header name, gRPC status,
+severity), never what the wire says: every wire value goes through
+``render.escape`` first. ``connection_title`` writes a connection's heading: the
+one place for it, the summary view (``render.h2_summary``) uses it too. This module
+only reads the model.
 """
 
 from __future__ import annotations
@@ -14,16 +32,14 @@ from collections.abc import Callable, Iterable
 from typing import IO
 
 from rich import box
-from rich.cells import cell_len
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
-from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
+from wiretool.grpc.messages import GrpcMessage, GrpcStatus
 from wiretool.http2 import constants as c
 from wiretool.http2.frames import (
     AltSvc,
@@ -40,7 +56,6 @@ from wiretool.http2.frames import (
     Priority,
     PriorityUpdate,
     PushPromise,
-    Record,
     RstStream,
     Settings,
     Unknown,
@@ -48,7 +63,19 @@ from wiretool.http2.frames import (
 )
 from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
 from wiretool.protobuf.model import Field, Message
-from wiretool.render.escape import escape_bytes, shorten
+from wiretool.render.escape import escape_bytes, escape_text, shorten
+from wiretool.render.h2_jsonl import DecodingMemo
+from wiretool.render.layout import (
+    Styles,
+    cut_left,
+    cut_right,
+    joined,
+    pad,
+    width,
+    words,
+    wrap,
+    wrap_text,
+)
 from wiretool.session.records import (
     ConnectionEnd,
     ConnectionInfo,
@@ -57,185 +84,273 @@ from wiretool.session.records import (
     Located,
     SessionRecord,
 )
-from wiretool.session.summary import StreamRow, Summary, Totals
+from wiretool.session.summary import CaptureSummary
 from wiretool.tls.keylog import KeySource
 from wiretool.tls.model import TlsDiagnostic, TlsSummary
 
-BATCH = 64
-"""Frames per printed table: bounds memory while keeping rich's layout."""
+STACKED_BELOW = 120
+"""Terminals narrower than this get stacked lines instead of the frame table."""
+WIDE_FROM = 160
+"""From this width the flags and type columns take their longest names and a header's
+wire bytes are shown whole."""
+VALUE_LINES = 8
+"""Lines of a header value shown before an ellipsis."""
+FLUSH_PARTS = 256
+"""Pieces of text gathered before they are written (and whenever the input waits)."""
+BLOCK_MEMO = 4096
+"""Block decodings whose text is kept (``DecodingMemo``)."""
 
+STYLES = {
+    "heading": "bold", "rule": "dim", "dim": "dim", "columns": "bold",
+    "client": "cyan", "server": "yellow",
+    "DATA": "green", "HEADERS": "bold blue", "PUSH_PROMISE": "bold blue",
+    "CONTINUATION": "blue", "SETTINGS": "magenta", "PREFACE": "magenta",
+    "PING": "dim", "WINDOW_UPDATE": "dim", "PRIORITY": "dim", "PRIORITY_UPDATE": "dim",
+    "RST_STREAM": "bold red", "GOAWAY": "bold red", "UNKNOWN": "red",
+    "name": "bold", "grpc": "bold cyan", "field": "cyan",
+    "ok": "bold green", "fail": "bold red", "warn": "yellow",
+    "error": "bold red", "warning": "yellow", "info": "dim",
+}
+"""The roles of the views' text and their rich style names (``layout.Styles``)."""
+
+_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+"""``wiretool hpack``'s diagnostics (rich styles)."""
+
+
+def connection_title(conn: ConnectionInfo) -> str:
+    """How a connection is named in every heading: ``connection N: client → server``
+    (N is Wireshark's ``tcp.stream`` + 1), then the tunnels its packets came through when
+    there are any (``over vlan 100 / ipv4 / gre / erspan-ii / eth / ipv4``), and the
+    CONNECT tunnel it runs in (``inside CONNECT host:443``)."""
+    title = str(conn)
+    if conn.path is not None and not conn.path.plain:
+        title += f" over {conn.path}"
+    if conn.inside is not None:
+        title += f", inside {conn.inside}"
+    return title
+
+
+def one_side(end: ConnectionEnd) -> str:
+    """``; no bytes from the server in the capture`` when an HTTP/2 connection's capture
+    holds one side only (else nothing)."""
+    from wiretool.http2.detect import one_side_text
+
+    if end.client_bytes and not end.server_bytes:
+        return "; " + one_side_text("server")
+    if end.server_bytes and not end.client_bytes:
+        return "; " + one_side_text("client")
+    return ""
+
+
+def carrier_text(reason: str) -> str:
+    """The verdict of a connection that carries a CONNECT tunnel."""
+    return f"{reason}: a tunnel, read as the connection inside it"
+
+
+def tls_text(tls: TlsSummary) -> str:
+    """What a TLS connection's handshake says, for its connection line (frame list and
+    ``--summary``): ``TLS 1.3 TLS_AES_128_GCM_SHA256, SNI api.example, ALPN h2,
+    decrypted (key log)``."""
+    parts = [f"{tls.version} {tls.cipher_suite}" if tls.version is not None
+             else "TLS (no ServerHello)"]
+    if tls.sni is not None:
+        parts.append(f"SNI {escape_bytes(tls.sni.encode())}")
+    offered = escape_bytes(", ".join(tls.offered_alpn).encode())
+    if tls.alpn is not None:
+        parts.append(f"ALPN {escape_bytes(tls.alpn.encode())}")
+    elif tls.decrypted or tls.version is None or tls.version != "TLS 1.3":
+        parts.append(f"no ALPN (offered: {offered})" if offered else "no ALPN")
+    else:  # TLS 1.3 says it in EncryptedExtensions
+        parts.append(f"ALPN encrypted (offered: {offered})" if offered else "no ALPN offered")
+    if tls.decrypted:
+        parts.append("decrypted (" + ("Decryption Secrets Block" if tls.key_source is
+                                      KeySource.DSB else "key log") + ")")
+    else:
+        parts.append("not decrypted")
+    return ", ".join(parts)
+
+
+def connection_line(conn: ConnectionInfo, verdict: str) -> str:
+    """``connection N: client → server  [TLS ...; ]verdict``."""
+    if conn.tls is None:
+        return f"{connection_title(conn)}  {verdict}"
+    return f"{connection_title(conn)}  {tls_text(conn.tls)}; {verdict}"
+
+
+# -- what a frame carries, as (label, value) items -------------------------------------
+
+Item = tuple[str, str]
+"""A thing a frame carries: the table shows ``label value`` (``label=value`` for a
+setting, the value alone for an empty label), stacked lines ``label: value``."""
 
 
 def _show(data: bytes | None, limit: int = 60) -> str:
     return "?" if data is None else shorten(escape_bytes(data), limit)
 
 
-def frame_summary(frame: Frame) -> str:
-    """A one-line description of the type-specific fields (already escaped)."""
-    parts: list[str] = []
-    if frame.truncated:
-        parts.append(f"truncated: {len(frame.payload)} of {frame.length} payload bytes")
-    _BODY_SUMMARY[type(frame.body)](parts, frame)
-    block = frame.header_block
-    if block is not None:
-        ratio = block.ratio
-        parts.append(
-            f"header block: {block.wire_length} wire → {block.decoded_length} decoded bytes"
-            + ("" if ratio is None else f" ({ratio:.0%})")
-        )
-    return ", ".join(parts)
-
-
-def _pad(parts: list[str], pad_length: int | None) -> None:
+def _pad_items(items: list[Item], pad_length: int | None) -> None:
     if pad_length is not None:
-        parts.append(f"pad {pad_length}")
+        items.append(("pad", str(pad_length)))
 
 
-def _depends(parts: list[str], body: Headers | Priority) -> None:
+def _depends(items: list[Item], body: Headers | Priority) -> None:
     if body.stream_dependency is not None:
-        parts.append(f"depends on {body.stream_dependency}"
-                     f"{' exclusive' if body.exclusive else ''}, weight {body.weight}")
+        items.append(("depends on", f"{body.stream_dependency}"
+                      f"{' exclusive' if body.exclusive else ''}, weight {body.weight}"))
 
 
-def _fragment(parts: list[str], fragment: bytes | None) -> None:
+def _fragment(items: list[Item], fragment: bytes | None) -> None:
     if fragment is not None:
-        parts.append(f"fragment {len(fragment)} bytes")
+        items.append(("fragment", f"{len(fragment)} bytes"))
 
 
-def _data_summary(parts: list[str], frame: Frame) -> None:
+def _data_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Data
-    _pad(parts, body.pad_length)
+    _pad_items(items, body.pad_length)
     if body.data is not None:
-        parts.append(f"{body.data_length} data bytes {_show(body.data, 24)!s}")
+        preview = f" {_show(body.data, 24)}" if body.data else ""
+        items.append(("data", f"{body.data_length} bytes{preview}"))
 
 
-def _headers_summary(parts: list[str], frame: Frame) -> None:
+def _headers_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Headers
-    _pad(parts, body.pad_length)
-    _depends(parts, body)
-    _fragment(parts, body.fragment)
+    _pad_items(items, body.pad_length)
+    _depends(items, body)
+    _fragment(items, body.fragment)
 
 
-def _priority_summary(parts: list[str], frame: Frame) -> None:
+def _priority_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Priority
-    _depends(parts, body)
+    _depends(items, body)
 
 
-def _rst_stream_summary(parts: list[str], frame: Frame) -> None:
+def _rst_stream_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is RstStream
     if body.error_code is not None:
-        parts.append(c.error_name(body.error_code))
+        items.append(("error", c.error_name(body.error_code)))
 
 
-def _settings_summary(parts: list[str], frame: Frame) -> None:
+def _settings_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Settings
     if body.settings is not None:
         if frame.flags & c.ACK:
-            parts.append("ACK")
-        parts += [f"{s.name}={s.value}" for s in body.settings]
+            items.append(("", "ACK"))
+        items += [(s.name, str(s.value)) for s in body.settings]
 
 
-def _push_promise_summary(parts: list[str], frame: Frame) -> None:
+def _push_promise_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is PushPromise
-    _pad(parts, body.pad_length)
+    _pad_items(items, body.pad_length)
     if body.promised_stream_id is not None:
-        parts.append(f"promised stream {body.promised_stream_id}")
-    _fragment(parts, body.fragment)
+        items.append(("promised stream", str(body.promised_stream_id)))
+    _fragment(items, body.fragment)
 
 
-def _ping_summary(parts: list[str], frame: Frame) -> None:
+def _ping_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Ping
     if body.opaque_data is not None:
-        parts.append(f"opaque {body.opaque_data.hex()}")
+        items.append(("opaque", body.opaque_data.hex()))
 
 
-def _goaway_summary(parts: list[str], frame: Frame) -> None:
+def _goaway_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Goaway
     if body.error_code is not None:
-        parts.append(f"last stream {body.last_stream_id}")
-        parts.append(c.error_name(body.error_code))
+        items.append(("last stream", str(body.last_stream_id)))
+        items.append(("error", c.error_name(body.error_code)))
     if body.debug_data:
-        parts.append(f"debug {_show(body.debug_data, 40)}")
+        items.append(("debug", _show(body.debug_data, 120)))
 
 
-def _window_update_summary(parts: list[str], frame: Frame) -> None:
+def _window_update_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is WindowUpdate
     if body.window_size_increment is not None:
-        parts.append(f"increment {body.window_size_increment}")
+        items.append(("increment", str(body.window_size_increment)))
 
 
-def _continuation_summary(parts: list[str], frame: Frame) -> None:
+def _continuation_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Continuation
-    _fragment(parts, body.fragment)
+    _fragment(items, body.fragment)
 
 
-def _altsvc_summary(parts: list[str], frame: Frame) -> None:
+def _altsvc_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is AltSvc
     if body.origin is not None:
-        parts.append(f"origin {_show(body.origin, 40)}")
+        items.append(("origin", _show(body.origin, 120)))
     if body.field_value is not None:
-        parts.append(_show(body.field_value, 60))
+        items.append(("value", _show(body.field_value, 240)))
 
 
-def _origin_summary(parts: list[str], frame: Frame) -> None:
+def _origin_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is Origin
     if body.origins is not None:
-        parts += [_show(o, 40) for o in body.origins]
+        items += [("origin", _show(o, 120)) for o in body.origins]
 
 
-def _priority_update_summary(parts: list[str], frame: Frame) -> None:
+def _priority_update_items(items: list[Item], frame: Frame) -> None:
     body = frame.body
     assert type(body) is PriorityUpdate
     if body.prioritized_stream_id is not None:
-        parts.append(f"stream {body.prioritized_stream_id}")
+        items.append(("stream", str(body.prioritized_stream_id)))
     if body.field_value is not None:
-        parts.append(_show(body.field_value, 60))
+        items.append(("value", _show(body.field_value, 240)))
 
 
-def _unknown_summary(parts: list[str], frame: Frame) -> None:
-    parts.append(f"payload {shorten(frame.payload.hex(), 48)}")
+def _unknown_items(items: list[Item], frame: Frame) -> None:
+    items.append(("payload", shorten(frame.payload.hex(), 96)))
 
 
-_BODY_SUMMARY: dict[type[FrameBody], Callable[[list[str], Frame], None]] = {
-    Data: _data_summary, Headers: _headers_summary, Priority: _priority_summary,
-    RstStream: _rst_stream_summary, Settings: _settings_summary,
-    PushPromise: _push_promise_summary, Ping: _ping_summary, Goaway: _goaway_summary,
-    WindowUpdate: _window_update_summary, Continuation: _continuation_summary,
-    AltSvc: _altsvc_summary, Origin: _origin_summary,
-    PriorityUpdate: _priority_update_summary, Unknown: _unknown_summary,
+_BODY_ITEMS: dict[type[FrameBody], Callable[[list[Item], Frame], None]] = {
+    Data: _data_items, Headers: _headers_items, Priority: _priority_items,
+    RstStream: _rst_stream_items, Settings: _settings_items,
+    PushPromise: _push_promise_items, Ping: _ping_items, Goaway: _goaway_items,
+    WindowUpdate: _window_update_items, Continuation: _continuation_items,
+    AltSvc: _altsvc_items, Origin: _origin_items,
+    PriorityUpdate: _priority_update_items, Unknown: _unknown_items,
 }
-"""The summary column of a frame's row, one function per body record."""
+"""What each body record carries, one function per record."""
 
 
-def _frames_table(first: bool, capture: bool = False) -> Table:
-    # Same fixed widths in every batch, and expand=True so the summary column takes the
-    # rest of the line: the batches read as one table.
-    table = Table(box=box.SIMPLE_HEAD, show_header=first, show_edge=False, pad_edge=False,
-                  padding=(0, 1), expand=True)
-    if capture:
-        table.add_column("packet", justify="right", width=6, no_wrap=True)
-    table.add_column("offset", justify="right", width=8, no_wrap=True)
-    table.add_column("dir", width=6, no_wrap=True)
-    table.add_column("stream", justify="right", width=6, no_wrap=True)
-    table.add_column("type", width=15, no_wrap=True)
-    table.add_column("flags", width=24)
-    table.add_column("length", justify="right", width=6, no_wrap=True)
-    table.add_column("summary", ratio=1, overflow="fold")
-    return table
+def frame_items(frame: Frame) -> list[Item]:
+    """What ``frame`` carries (already escaped), in the order it is shown."""
+    items: list[Item] = []
+    if frame.truncated:
+        items.append(("truncated", f"{len(frame.payload)} of {frame.length} payload bytes"))
+    _BODY_ITEMS[type(frame.body)](items, frame)
+    block = frame.header_block
+    if block is not None:
+        ratio = block.ratio
+        items.append(("header block", f"{block.wire_length} wire → {block.decoded_length} "
+                      "decoded bytes" + ("" if ratio is None else f" ({ratio:.0%})")))
+    return items
 
+
+_COLON_LABELS = frozenset({"header block", "data", "truncated", "debug"})
+"""Labels the table writes with a colon (``data: 31 bytes``, not ``data 31 bytes``)."""
+
+
+def _item_text(item: Item, body: FrameBody) -> str:
+    label, value = item
+    if not label:
+        return value
+    if type(body) is Settings:
+        return f"{label}={value}"
+    return f"{label}: {value}" if label in _COLON_LABELS else f"{label} {value}"
+
+
+# -- the rich tables of `wiretool hpack` ---------------------------------------------
 
 def _diagnostic_text(diag: Diagnostic, indent: int = 4) -> Text:
     text = Text(" " * indent)
@@ -358,428 +473,634 @@ def dynamic_table(block: HeaderBlock) -> Table:
     return table
 
 
-def render_block(console: Console, block: HeaderBlock, *, hpack_table: bool, indent: int) -> None:
-    console.print(Padding(header_table(block), (0, 0, 0, indent)))
-    for diag in block.diagnostics:
-        console.print(_diagnostic_text(diag, indent))
-    if hpack_table:
-        console.print(Padding(dynamic_table_title(block), (0, 0, 0, indent)))
-        if block.table:
-            console.print(Padding(dynamic_table(block), (0, 0, 0, indent)))
 
 
-def _grpc_tree(console: Console, message: Message | None, indent: int) -> None:
-    """The fields of a decoded message as an indented tree (decode's readings)."""
-    from wiretool.render.protobuf_values import describe_also, describe_value
+# -- the frame view ------------------------------------------------------------------
 
-    if message is None:
-        return
-    width = max(console.width - indent, 40)
+class _Column:
+    """A column of the frame table; ``cells`` grows to its widest value."""
 
-    def walk(fields: tuple[Field, ...], depth: int) -> None:
-        for field in fields:
-            label = (f"{field.schema.name} = {field.number}" if field.schema is not None
-                     else str(field.number))
-            kind = (field.schema.type.rsplit(".", 1)[-1] if field.schema is not None
-                    else field.kind.value)
-            also = describe_also(field)
-            line = Text(" " * indent)
-            line.append(f"{field.offset:>5} ", style="dim")
-            line.append(f"{'  ' * depth}{label}", style="cyan")
-            line.append(f"  {kind}  ")
-            line.append(describe_value(field, max(width - 40, 24)))
-            if also:
-                line.append(f"   {also}", style="dim")
-            line.truncate(console.width, overflow="ellipsis")
-            console.print(line, no_wrap=True, overflow="ellipsis")
-            if field.fields:
-                walk(field.fields, depth + 1)
+    __slots__ = ("cells", "heading", "right")
 
-    walk(message.fields, 0)
-    if message.unparsed is not None:
-        console.print(Text(" " * indent + f"{message.unparsed.offset:>5} unparsed "
-                           f"{shorten(message.unparsed.data.hex(' '), 48)}", style="red"))
+    def __init__(self, heading: str, cells: int, right: bool) -> None:
+        self.heading = heading
+        self.cells = max(cells, len(heading))
+        self.right = right
 
 
-def render_grpc_message(console: Console, message: GrpcMessage, indent: int = 4) -> None:
-    """A gRPC message under the DATA frame that completed it: heading, then the tree."""
-    arrow = "→" if message.direction is Direction.CLIENT else "←"
-    parts = [f"gRPC message {message.index + 1} {arrow} {_show((message.path or '?').encode())}"]
-    if message.compressed:
-        size = "?" if message.data is None else str(len(message.data))
-        parts.append(f"{message.encoding or 'compressed'} {message.length} → {size} bytes")
-    else:
-        parts.append(f"{message.length} bytes")
-    if message.type_name:
-        parts.append(message.type_name)
-    parts.append(f"prefix at offset {message.offset}")
-    console.print(Text(" " * indent + ", ".join(parts), style="bold cyan"))
-    _grpc_tree(console, message.message, indent + 2)
-    for diag in message.diagnostics:
-        console.print(_diagnostic_text(diag, indent + 2))
+class FrameView:
+    """``h2-frames --format table``: records printed as they come (``feed``), as a
+    table at ``STACKED_BELOW`` columns and more, else as stacked lines.
 
-
-def render_grpc_status(console: Console, status: GrpcStatus, indent: int = 4) -> None:
-    code = "?" if status.code is None else str(status.code)
-    text = Text(" " * indent)
-    if status.code_unknown is not None:
-        text.append(f"gRPC status unknown ({status.code_unknown})", style="bold yellow")
-    else:
-        text.append(f"gRPC status {code} {status.name or '(unknown code)'}",
-                    style="bold green" if status.code == 0 else "bold red")
-    if status.message:
-        text.append(": " + escape_bytes(status.message.encode()))
-    console.print(text)
-    if status.details is not None:
-        console.print(Text(" " * (indent + 2) + "grpc-status-details-bin: google.rpc.Status",
-                           style="cyan"))
-        _grpc_tree(console, status.details, indent + 2)
-    for diag in status.diagnostics:
-        console.print(_diagnostic_text(diag, indent + 2))
-
-
-def connection_title(conn: ConnectionInfo) -> str:
-    """How a connection is named in every heading: ``connection N: client → server``
-    (N is Wireshark's ``tcp.stream`` + 1), then the tunnels its packets came through when
-    there are any (``over vlan 100 / ipv4 / gre / erspan-ii / eth / ipv4``), and the
-    CONNECT tunnel it runs in (``inside CONNECT host:443``)."""
-    title = str(conn)
-    if conn.path is not None and not conn.path.plain:
-        title += f" over {conn.path}"
-    if conn.inside is not None:
-        title += f", inside {conn.inside}"
-    return title
-
-
-def _one_side(end: ConnectionEnd) -> str:
-    """``; no bytes from the server in the capture`` when an HTTP/2 connection's capture
-    holds one side only (else nothing)."""
-    from wiretool.http2.detect import one_side_text
-
-    if end.client_bytes and not end.server_bytes:
-        return "; " + one_side_text("server")
-    if end.server_bytes and not end.client_bytes:
-        return "; " + one_side_text("client")
-    return ""
-
-
-def _carrier_text(reason: str) -> str:
-    """The verdict of a connection that carries a CONNECT tunnel."""
-    return f"{reason}: a tunnel, read as the connection inside it"
-
-
-def tls_text(tls: TlsSummary) -> str:
-    """What a TLS connection's handshake says, for its connection line (frame list and
-    ``--summary``): ``TLS 1.3 TLS_AES_128_GCM_SHA256, SNI api.example, ALPN h2,
-    decrypted (key log)``."""
-    parts = [f"{tls.version} {tls.cipher_suite}" if tls.version is not None
-             else "TLS (no ServerHello)"]
-    if tls.sni is not None:
-        parts.append(f"SNI {escape_bytes(tls.sni.encode())}")
-    offered = escape_bytes(", ".join(tls.offered_alpn).encode())
-    if tls.alpn is not None:
-        parts.append(f"ALPN {escape_bytes(tls.alpn.encode())}")
-    elif tls.decrypted or tls.version is None or tls.version != "TLS 1.3":
-        parts.append(f"no ALPN (offered: {offered})" if offered else "no ALPN")
-    else:  # TLS 1.3 says it in EncryptedExtensions
-        parts.append(f"ALPN encrypted (offered: {offered})" if offered else "no ALPN offered")
-    if tls.decrypted:
-        parts.append("decrypted (" + ("Decryption Secrets Block" if tls.key_source is
-                                      KeySource.DSB else "key log") + ")")
-    else:
-        parts.append("not decrypted")
-    return ", ".join(parts)
-
-
-def connection_line(conn: ConnectionInfo, verdict: str) -> str:
-    """``connection N: client → server  [TLS ...; ]verdict``."""
-    if conn.tls is None:
-        return f"{connection_title(conn)}  {verdict}"
-    return f"{connection_title(conn)}  {tls_text(conn.tls)}; {verdict}"
-
-
-def render_frames(
-    console: Console, records: Iterable[Record | SessionRecord | GrpcRecord], *,
-    hpack_table: bool = False, capture: bool = False,
-) -> None:
-    """Print records as they come: frame rows, nested header tables, gRPC messages as
-    trees, diagnostics. With ``capture``, records are a capture session's: connection
-    headings, and a packet column; else those of a connection dump, whose totals
-    (``--summary``) come last."""
-    table = _frames_table(first=True, capture=capture)
-    rows = 0
-    current: int | None = None
-
-    def flush(first: bool = False) -> None:
-        nonlocal table, rows
-        if rows:
-            console.print(table)
-        table = _frames_table(first=first, capture=capture)
-        rows = 0
-
-    for item in records:
-        packet: list[Text] = []
-        record: object = item
-        if not capture:  # a connection dump: its records, then its totals
-            if isinstance(item, Located):
-                record = item.record
-            elif isinstance(item, ConnectionEnd):
-                if item.summary is not None:
-                    flush()
-                    render_summary(console, item.summary)
-                continue
-            else:
-                continue
-        elif isinstance(item, ConnectionStart):
-            flush(first=True)
-            current = item.conn.conn_id
-            verdict = (f"HTTP/2 ({item.reason})" if item.http2
-                       else _carrier_text(item.reason) if item.tunnel
-                       else f"not HTTP/2 ({item.reason}); skipped")
-            console.print(Text(connection_line(item.conn, verdict), style="bold"))
-            continue
-        if isinstance(item, ConnectionEnd):
-            if item.http2:
-                flush(first=True)
-                console.print(Text(f"{connection_title(item.conn)} ends ({item.reason}): "
-                                   f"{item.frames} frames, {item.messages} gRPC messages"
-                                   + _one_side(item), style="dim"))
-                current = None
-            continue
-        if isinstance(item, CaptureDiagnostic):
-            flush()
-            where = (f"packet {item.packet_number}, " if item.packet_number else "")
-            console.print(Text(f"{where}file offset {item.offset}: ")
-                          + _diagnostic_text(item, 0))
-            continue
-        if capture and isinstance(item, Located):
-            if item.conn.conn_id != current:
-                flush(first=True)
-                current = item.conn.conn_id
-                console.print(Text(f"{connection_title(item.conn)} (continued)", style="bold"))
-            packet = [Text("" if item.packet_number is None else str(item.packet_number))]
-            record = item.record
-        if isinstance(record, Preface):
-            table.add_row(*packet, Text(str(record.offset)), Text(record.direction or "?"),
-                          Text(""), Text("PREFACE"), Text(""), Text(str(record.length)),
-                          Text("client connection preface"))
-            rows += 1
-        elif isinstance(record, Frame):
-            table.add_row(
-                *packet,
-                Text(str(record.offset)),
-                Text(record.direction or "?"),
-                Text(str(record.stream_id)),
-                Text(record.type_name),
-                Text(" ".join(record.flag_names) or "-"),
-                Text(str(record.length)),
-                Text(frame_summary(record)),
-            )
-            rows += 1
-            if record.diagnostics or record.header_block is not None or rows >= BATCH:
-                flush()
-            for diag in record.diagnostics:
-                console.print(_diagnostic_text(diag))
-            if record.header_block is not None:
-                render_block(console, record.header_block, hpack_table=hpack_table, indent=4)
-        elif isinstance(record, GrpcMessage):
-            flush()
-            render_grpc_message(console, record)
-        elif isinstance(record, GrpcStatus):
-            flush()
-            render_grpc_status(console, record)
-        elif isinstance(record, H2cUpgrade):
-            flush()
-            body = record.settings.body if record.settings is not None else None
-            settings = body.settings if isinstance(body, Settings) else None
-            console.print(Text(
-                f"    HTTP/1.1 {record.method} {record.path} with Upgrade: h2c "
-                f"({record.request_length} bytes), answered 101 ({record.response_length} "
-                "bytes); HTTP2-Settings = client SETTINGS "
-                + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-")))
-        elif isinstance(record, Diagnostic):
-            flush()
-            direction = (record.direction if isinstance(record, H2Diagnostic | TlsDiagnostic)
-                         else None)
-            text = _diagnostic_text(record, 0)
-            if isinstance(record, TlsDiagnostic):
-                text = Text("TLS ") + text
-            if packet and packet[0].plain:
-                text = Text(f"packet {packet[0].plain}: ") + text
-            if direction:
-                text = Text(f"[{direction}] ") + text
-            console.print(text)
-    flush()
-
-
-def _totals_row(table: Table, label: list[str], totals: Totals) -> None:
-    ratio = totals.hpack_ratio
-    table.add_row(
-        *[Text(x) for x in label],
-        Text(", ".join(f"{name} {count}" for name, count in sorted(totals.frames.items()))),
-        Text(str(totals.frame_bytes)),
-        Text(str(totals.data_bytes)),
-        Text(f"{totals.hpack_wire_bytes}/{totals.hpack_decoded_bytes}"
-             + ("" if ratio is None else f" ({ratio:.0%})")),
-    )
-
-
-def render_summary(console: Console, summary: Summary) -> None:
-    """``--summary``: totals per direction, then per stream."""
-    for title, items, label in (
-        ("per direction", [([str(d or "?")], t) for d, t in summary.directions.items()],
-         ["direction"]),
-        ("per stream", [([str(d or "?"), str(s)], t) for (d, s), t in sorted(
-            summary.streams.items(), key=lambda i: (str(i[0][0]), i[0][1]))],
-         ["direction", "stream"]),
-    ):
-        console.print(Text(title))
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-        for name in label:
-            table.add_column(name)
-        table.add_column("frames by type", overflow="fold")
-        table.add_column("frame bytes", justify="right")
-        table.add_column("data bytes", justify="right")
-        table.add_column("hpack wire/decoded", justify="right")
-        for row_label, totals in items:
-            _totals_row(table, row_label, totals)
-        console.print(table)
-
-
-def _duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
-_SUMMARY_COLUMNS = (("id", True), ("method", False), (":path", False), ("status", False),
-                    ("msg→", True), ("bytes→", True), ("msg←", True), ("bytes←", True),
-                    ("frames", True), ("time", True))
-"""The stream table of ``--summary``: (heading, right-aligned)."""
-_PATH = 2
-_SUMMARY_CHUNK = 2000
-"""Rows printed per ``console.print``."""
-
-
-def _stream_cells(compact: StreamRow) -> list[str]:
-    """The cells of one stream's row (the path unshortened, already escaped)."""
-    from wiretool.render.h2_jsonl import stream_row
-
-    row = stream_row(compact)
-    grpc = row["grpc"]
-    if grpc and row["grpc_status"] is not None:
-        status = f"{row['grpc_status_name'] or row['grpc_status']}"
-    else:
-        status = row["status"] or "-"
-    path = row["path"]
-    return [
-        str(compact.stream_id), row["method"] or "-",
-        "-" if path is None else escape_bytes(path.encode()), status,
-        str(row["client_messages"]) if grpc else "-",
-        str(row["client_message_bytes"] if grpc else row["client_data_bytes"]),
-        str(row["server_messages"]) if grpc else "-",
-        str(row["server_message_bytes"] if grpc else row["server_data_bytes"]),
-        str(row["client_frames"] + row["server_frames"]),
-        _duration_text(row["duration"]),
-    ]
-
-
-def render_summary_records(console: Console, records: Iterable[object]) -> None:
-    """``--summary`` on a capture: of a capture's records, each connection's summary
-    (``render_connection_summary``) and the capture's diagnostics; nothing else."""
-    for record in records:
-        if isinstance(record, ConnectionEnd):
-            render_connection_summary(console, record)
-        elif isinstance(record, CaptureDiagnostic):
-            render_frames(console, [record], capture=True)
-
-
-def render_connection_summary(console: Console, end: ConnectionEnd) -> None:
-    """``--summary`` on a capture: one block per connection, one row per stream.
-
-    The stream table is laid out here as fixed-width lines, printed a few thousand
-    at a time: a load test has a hundred thousand streams, and a rich ``Table``
-    measures every cell of every row (60x slower). The path column is narrowed to
-    fit the console (paths are then shortened with an ellipsis).
+    Text is gathered and written every ``FLUSH_PARTS`` pieces; call ``flush`` when
+    the input waits (``H2Decoding.on_wait``) and at the end.
     """
-    if end.tunnel is not None:
-        console.print(Text(connection_line(end.conn, f"{_carrier_text(end.reason)} "
-                                           f"({end.client_bytes} + {end.server_bytes} bytes)"),
-                           style="dim"))
-        return
-    if not end.http2:
-        console.print(Text(connection_line(end.conn, f"not HTTP/2: {end.reason}; skipped "
-                                           f"({end.client_bytes} + {end.server_bytes} bytes)"),
-                           style="dim"))
-        return
-    console.print(Text(connection_line(end.conn, f"HTTP/2 ({end.evidence}); {end.reason}; "
-                                       f"{end.client_bytes} bytes →, {end.server_bytes} "
-                                       "bytes ←" + _one_side(end)), style="bold"))
-    summary = end.summary
-    rows = [_stream_cells(compact) for compact in end.rows]
-    widths = [max([len(name)] + [cell_len(row[i]) for row in rows])
-              for i, (name, _right) in enumerate(_SUMMARY_COLUMNS)]
-    others = sum(widths) - widths[_PATH] + 3 * (len(widths) - 1)
-    widths[_PATH] = max(min(widths[_PATH], 60, console.width - others), len(":path"))
 
-    def line(cells: list[str]) -> str:
+    def __init__(self, console: Console, *, capture: bool, hpack_table: bool = False) -> None:
+        self.out: IO[str] = console.file
+        self.width = max(console.width, 40)
+        self.capture = capture
+        self.hpack_table = hpack_table
+        self.stacked = self.width < STACKED_BELOW
+        self.wide = self.width >= WIDE_FROM
+        self.style = Styles(console, STYLES)
+        self.parts: list[str] = []
+        self._blocks_shown: set[int] = set()
+        """Connections whose first header block had the column headings."""
+        self._memo: DecodingMemo[list[str]] = DecodingMemo(BLOCK_MEMO, BLOCK_MEMO)
+        self._fields: dict[tuple[object, ...], str] = {}
+        """The text of a header field's row, by what it shows."""
+        self._prefixes = [f"    {number:>3}  " for number in range(64)]
+        self._heading_due = True
+        wide = self.wide
+        columns = [("dir", 6, False), ("offset", 8, True), ("stream", 6, True),
+                   ("type", 15 if wide else 13, False), ("flags", 22 if wide else 11, False),
+                   ("length", 6, True)]
+        if capture:
+            columns = [("packet", 6, True), ("time", 9, True), ("conn", 4, True), *columns]
+        self.columns = [_Column(*spec) for spec in columns]
+        self._flags = next(col for col in self.columns if col.heading == "flags")
+        self._layout()
+        self._header_columns()
+
+    # -- output --
+
+    def flush(self) -> None:
+        """Write what was gathered, and flush the output."""
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+        self.out.flush()
+
+    def _emit(self, lines: list[str]) -> None:
+        self.parts.append("\n".join(lines) + "\n")
+        if len(self.parts) >= FLUSH_PARTS:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+
+    def render(self, records: Iterable[SessionRecord]) -> None:
+        for record in records:
+            self.feed(record)
+        self.flush()
+
+    def _wrapped(self, text: str, indent: int, role: str = "", hanging: int = 4) -> list[str]:
+        """``text`` (escaped) wrapped at spaces to the width, continuation lines
+        indented ``hanging`` more."""
+        lines = wrap(words(text), self.width - indent - hanging,
+                     first=self.width - indent)
+        out = [" " * indent + lines[0]] + [" " * (indent + hanging) + line
+                                           for line in lines[1:]]
+        return [self.style(role, line) for line in out] if role else out
+
+    # -- records --
+
+    def feed(self, item: SessionRecord) -> None:
+        """Print one record of ``decode_h2``."""
+        if isinstance(item, Located):
+            record = item.record
+            if isinstance(record, Frame):
+                self._frame(item, record)
+            elif isinstance(record, GrpcMessage):
+                self._emit(self._grpc_message(record))
+            elif isinstance(record, GrpcStatus):
+                self._emit(self._grpc_status(record))
+            elif isinstance(record, Preface):
+                self._preface(item, record)
+            elif isinstance(record, H2cUpgrade):
+                self._emit(self._upgrade(record))
+            else:
+                self._diagnostic(item, record)
+        elif isinstance(item, ConnectionStart):
+            if item.conn.client is None:
+                return  # a dump: one connection, nothing to say
+            verdict = (f"HTTP/2 ({item.reason})" if item.http2
+                       else carrier_text(item.reason) if item.tunnel
+                       else f"not HTTP/2 ({item.reason}); skipped")
+            self._emit(self._wrapped(connection_line(item.conn, verdict), 0, "heading"))
+            self._heading_due = True
+        elif isinstance(item, ConnectionEnd):
+            if item.conn.client is None:
+                if item.summary is not None:
+                    from wiretool.render.h2_summary import dump_summary_lines
+
+                    self._emit(dump_summary_lines(item.summary, self.width, self.style))
+                return
+            if item.http2:
+                self._emit(self._wrapped(
+                    f"{connection_title(item.conn)} ends ({item.reason}): {item.frames} "
+                    f"frames, {item.messages} gRPC messages" + one_side(item), 0, "dim"))
+                self._heading_due = True
+        elif isinstance(item, CaptureDiagnostic):
+            where = f"packet {item.packet_number}, " if item.packet_number else ""
+            self._emit(self._diagnostic_lines(item, 0, f"{where}file offset {item.offset}: "))
+        elif isinstance(item, CaptureSummary):
+            return  # the frame view has no summary (``--summary`` shows it)
+
+    @staticmethod
+    def _time(item: Located) -> str:
+        """Seconds since the connection's first packet (as ``nghttp -v`` counts from
+        its connection's start; the ``conn`` column says which)."""
+        if item.time_ns is None or item.conn.time_ns is None:
+            return ""
+        return f"{(item.time_ns - item.conn.time_ns) / 1e9:.6f}"
+
+    def _where(self, item: Located) -> list[str]:
+        """The packet, time and connection cells of a capture's record."""
+        if not self.capture:
+            return []
+        packet = "" if item.packet_number is None else str(item.packet_number)
+        return [packet, self._time(item), str(item.conn.conn_id)]
+
+    # -- table --
+
+    def _header_columns(self) -> None:
+        """The nested header table's columns for this width."""
+        fixed = 4 + 3 + 16 + 5 + 4 + 5 + (14 if self.wide else 10) + 8 * 2
+        rest = self.width - fixed
+        if self.wide:
+            wire = min(max(rest * 45 // 100, 23), 71)
+            wire -= (wire + 1) % 3  # whole bytes: "40 05 3a"
+            name = min(max(rest * 20 // 100, 16), 32)
+        else:
+            wire = min(max(rest * 25 // 100, 11), 23)
+            wire -= (wire + 1) % 3
+            name = min(max(rest * 36 // 100, 20), 26)
+        self.name_cells, self.wire_cells = name, wire
+        self.value_cells = max(rest - name - wire, 16)
+        self.table_cells = 14 if self.wide else 10
+
+    def _heading(self) -> list[str]:
+        cells = [pad(col.heading, col.cells, right=col.right) for col in self.columns]
+        line = "  ".join([*cells, "summary"])
+        return [self.style("columns", line), self.style("rule", "─" * self.width)]
+
+    def _layout(self) -> None:
+        """After the column widths changed: the format of a row's first line, the
+        widths of its continuation lines, and the cells made so far."""
+        columns = self.columns
+        parts = []
+        for col in columns:
+            if col.heading in ("dir", "type", "flags"):
+                parts.append("{}")  # padded (and styled) by ``_cell``
+            else:
+                parts.append("{:" + (">" if col.right else "<") + f"{col.cells}" + "}")
+        self._format = "  ".join(parts) + "  "
+        used = sum(col.cells for col in columns) + 2 * len(columns)
+        self._summary_cells = max(self.width - used, 20)
+        flag_at = columns.index(self._flags)
+        self._flag_indent = " " * sum(col.cells + 2 for col in columns[:flag_at])
+        self._after_flags = " " * (sum(col.cells + 2 for col in columns[flag_at + 1:]))
+        self._cells: dict[tuple[str, str], str] = {}
+        self._wrapped_cells: dict[tuple[str, int], list[str]] = {}
+
+    def _cell(self, column: _Column, role: str, text: str) -> str:
+        """A styled cell padded to its column (kept: a handful of directions, types)."""
+        key = (column.heading, text)
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = (self.style(role, text)
+                                       + " " * (column.cells - width(text)))
+        return cell
+
+    def _lines(self, text: str, cells: int, separator: str) -> list[str]:
+        """``text`` wrapped to ``cells`` at its words (items split at ``separator``),
+        remembered: the same summaries and flags come again and again."""
+        key = (text, cells)
+        lines = self._wrapped_cells.get(key)
+        if lines is None:
+            if width(text) <= cells:
+                lines = [text]
+            else:
+                tokens: list[str] = []
+                parts = text.split(separator)
+                for number, part in enumerate(parts):
+                    part_words = words(part)
+                    if number < len(parts) - 1:
+                        part_words[-1] += separator
+                    tokens += part_words
+                lines = wrap(tokens, cells)
+            if len(self._wrapped_cells) >= BLOCK_MEMO:
+                self._wrapped_cells.clear()
+            self._wrapped_cells[key] = lines
+        return lines
+
+    def _row(self, cells: list[str], flags: str, summary: str, type_role: str,
+             direction: str) -> list[str]:
+        """The lines of one frame row: ``cells`` are the columns' texts, ``flags``
+        and ``summary`` the texts that wrap."""
+        columns = self.columns
+        out: list[str] = []
+        flag_col = self._flags
+        for col, cell in zip(columns, cells, strict=True):
+            if len(cell) > col.cells and col is not flag_col:  # a wider number: widen
+                col.cells = len(cell)
+                self._layout()
+                self._heading_due = True
+        if self._heading_due:
+            self._heading_due = False
+            out += self._heading()
+        flag_lines = self._lines(flags, flag_col.cells, " ")
+        summary_lines = self._lines(summary, self._summary_cells, ", ")
+        shown = list(cells)
+        for index, col in enumerate(columns):
+            heading = col.heading
+            if heading == "dir":
+                shown[index] = self._cell(col, direction, cells[index])
+            elif heading == "type":
+                shown[index] = self._cell(col, type_role, cells[index])
+            elif heading == "flags":
+                shown[index] = self._cell(col, "", flag_lines[0])
+        out.append((self._format.format(*shown) + summary_lines[0]).rstrip())
+        if len(flag_lines) > 1 or len(summary_lines) > 1:
+            flag_cells = flag_col.cells
+            for number in range(1, max(len(flag_lines), len(summary_lines))):
+                flag = flag_lines[number] if number < len(flag_lines) else ""
+                rest = summary_lines[number] if number < len(summary_lines) else ""
+                out.append((self._flag_indent + pad(flag, flag_cells) + "  "
+                            + self._after_flags + rest).rstrip())
+        return out
+
+    def _frame(self, item: Located, frame: Frame) -> None:
+        direction = frame.direction or "?"
+        type_name = frame.type_name
+        role = type_name if not type_name.startswith("UNKNOWN") else "UNKNOWN"
+        items = frame_items(frame)
+        flags = " ".join(frame.flag_names) or "-"
+        if self.stacked:
+            lines = self._stacked_frame(item, frame, items, flags, role)
+        else:
+            body = frame.body
+            summary = ", ".join([_item_text(one, body) for one in items])
+            cells = [*self._where(item), direction, str(frame.offset), str(frame.stream_id),
+                     type_name, flags, str(frame.length)]
+            lines = self._row(cells, flags, summary, role, direction)
+        if frame.diagnostics:
+            for diag in frame.diagnostics:
+                lines += self._diagnostic_lines(diag, 4)
+        block = frame.header_block
+        if block is not None:
+            lines += self._block(item.conn.conn_id, block)
+        self._emit(lines)
+
+    def _preface(self, item: Located, preface: Preface) -> None:
+        direction = preface.direction or "client"
+        if self.stacked:
+            plain = [*self._stacked_where(item), direction, f"offset {preface.offset}",
+                     "PREFACE", f"length {preface.length}"]
+            styled = [*plain[:-2], self.style("PREFACE", "PREFACE"), plain[-1]]
+            styled[len(plain) - 4] = self.style(direction, direction)
+            self._emit([*self._styled_words(plain, styled, 0), "    client connection preface"])
+            return
+        cells = [*self._where(item), direction, str(preface.offset), "", "PREFACE", "",
+                 str(preface.length)]
+        self._emit(self._row(cells, "", "client connection preface", "PREFACE", direction))
+
+    # -- stacked --
+
+    def _stacked_where(self, item: Located) -> list[str]:
+        if not self.capture:
+            return []
+        where = [] if item.packet_number is None else [f"#{item.packet_number}"]
+        time = self._time(item)
+        return [*where, *([time] if time else []), f"conn {item.conn.conn_id}"]
+
+    def _stacked_frame(self, item: Located, frame: Frame, items: list[Item], flags: str,
+                       role: str) -> list[str]:
+        style = self.style
+        direction = frame.direction or "?"
+        head = [*self._stacked_where(item), style(direction, direction),
+                f"offset {frame.offset}", f"stream {frame.stream_id}",
+                style(role, frame.type_name), *([] if flags == "-" else flags.split()),
+                f"length {frame.length}"]
+        plain = [*self._stacked_where(item), direction, f"offset {frame.offset}",
+                 f"stream {frame.stream_id}", frame.type_name,
+                 *([] if flags == "-" else flags.split()), f"length {frame.length}"]
+        lines = self._styled_words(plain, head, 0)
+        for label, value in items:
+            lines += self._label_lines(label, value, 4)
+        return lines
+
+    def _styled_words(self, plain: list[str], styled: list[str], indent: int) -> list[str]:
+        """Tokens wrapped by their plain width (continuation lines 4 further in), each
+        printed as its styled twin."""
+        out: list[str] = []
+        line: list[str] = []
+        start = used = indent
+        for text, shown in zip(plain, styled, strict=True):
+            size = width(text)
+            if line and used + 1 + size > self.width:
+                out.append(" " * start + " ".join(line))
+                line, start = [], indent + 4
+                used = start
+            used += size + (1 if line else 0)
+            line.append(shown)
+        out.append(" " * start + " ".join(line))
+        return out
+
+    def _label_lines(self, label: str, value: str, indent: int, role: str = "") -> list[str]:
+        """``label: value``, the value wrapped under itself (or 4 further in when the
+        label is long)."""
+        head = f"{label}: " if label else ""
+        start = indent + width(head)
+        hang = start if start <= self.width // 3 else indent + 4
+        lines = wrap_text(value, self.width - hang, first=self.width - start)
+        shown_label = self.style(role, head) if role and head else head
+        return ([" " * indent + shown_label + lines[0]]
+                + [" " * hang + line for line in lines[1:]])
+
+    # -- header blocks --
+
+    def _block(self, conn_id: int, block: HeaderBlock) -> list[str]:
+        lines: list[str] = []
+        if not self.stacked and conn_id not in self._blocks_shown:
+            self._blocks_shown.add(conn_id)
+            lines += self._block_heading()
+        fields = block.fields
+        shown = self._memo.get(fields)
+        if shown is None:
+            shown = self._block_text(fields)
+            self._memo.seen(fields, shown)
+        lines += shown
+        for diag in block.diagnostics:
+            lines += self._diagnostic_lines(diag, 4)
+        if self.hpack_table:
+            lines += self._dynamic_table(block)
+        return lines
+
+    def _block_heading(self) -> list[str]:
+        cells = [pad("#", 3, right=True), pad("repr", 16), pad("index", 5, right=True),
+                 pad("huff", 4), pad("name", self.name_cells), pad("value", self.value_cells),
+                 pad("size", 5, right=True), pad("wire", self.wire_cells), "table"]
+        line = "    " + "  ".join(cells)
+        return [self.style("columns", line),
+                "    " + self.style("rule", "─" * (self.width - 4))]
+
+    def _block_text(self, fields: tuple[HeaderField, ...]) -> list[str]:
+        out: list[str] = []
+        memo = self._fields
+        prefixes = self._prefixes
+        stacked = self.stacked
+        number = 0
+        count = len(fields)
+        while number < count:
+            field = fields[number]
+            if not field.expanded and field.representation is not Representation.SIZE_UPDATE:
+                # Past --max-header-list-size: one line for the whole run, so a
+                # reference bomb (one entry indexed 60,000 times) costs one line.
+                end = number
+                while end < count and not fields[end].expanded:
+                    end += 1
+                wire = sum(len(f.wire) for f in fields[number:end])
+                numbers = f"{number}-{end - 1}" if end - number > 1 else str(number)
+                out.append(self.style("dim", f"    {numbers:>3}  {end - number} field(s) past "
+                                      f"the header list limit, {wire} wire bytes: counted, not "
+                                      "expanded (--max-header-list-size)"))
+                number = end
+                continue
+            # What a row shows depends on these alone (the representation, index and
+            # Huffman flags are in the wire bytes), not on the field's position.
+            key = (field.wire, field.name, field.value, field.inserted, len(field.evicted))
+            text = memo.get(key)
+            if text is None:
+                if stacked:
+                    text = "\n".join(self._stacked_field(field))
+                else:
+                    lines = self._field_row(field)
+                    text = lines[0] + "".join(f"\n    {'':>3}  {line}" for line in lines[1:])
+                if len(memo) >= BLOCK_MEMO * 4:
+                    memo.clear()
+                memo[key] = text
+            out.append(text if stacked else
+                       (prefixes[number] if number < len(prefixes) else f"    {number:>3}  ")
+                       + text)
+            number += 1
+        return out
+
+    def _field_texts(self, field: HeaderField) -> tuple[str, str, str]:
+        """(name, value, role of the name) of a header field, escaped."""
+        if field.representation is Representation.SIZE_UPDATE:
+            return "(table size update)", "", "dim"
+        if field.unknown_entry and field.name is None:
+            if field.representation is Representation.INDEXED:
+                return "?", f"dynamic entry {field.index} unknown (not in the capture)", "warn"
+            value = escape_bytes(field.value) if field.value is not None else "?"
+            return f"? (name of dynamic entry {field.index} unknown)", value, "warn"
+        name = "?" if field.name is None else escape_bytes(field.name)
+        value = "?" if field.value is None else escape_bytes(field.value)
+        return name, value, "name"
+
+    def _value_lines(self, name: str, value: str, cells: int, first: int | None = None
+                     ) -> list[str]:
+        lines = wrap_text(value, cells, first=first)
+        if len(lines) > VALUE_LINES:
+            lines = lines[:VALUE_LINES]
+            lines[-1] = cut_right(lines[-1] + "  ", cells - 1).rstrip("…") + "…"
+        return lines
+
+    def _field_row(self, field: HeaderField) -> list[str]:
+        """The lines of one header's row (without its ``#`` cell)."""
+        name, value, role = self._field_texts(field)
+        name_cells, value_cells, wire_cells = self.name_cells, self.value_cells, self.wire_cells
+        names = [name if width(name) <= name_cells else cut_left(name, name_cells)]
+        values = self._value_lines(name, value, value_cells)
+        effects = wrap(words(_effect_text(field)), self.table_cells)
+        rows = max(len(names), len(values), len(effects))
+        per_line = (wire_cells + 1) // 3
+        wire = field.wire
+        if self.wide:
+            rows = max(rows, -(-len(wire) // per_line))
+        wires = [wire[i:i + per_line].hex(" ") for i in range(0, len(wire), per_line)][:rows]
+        if len(wire) > per_line * rows and wires:
+            last = wires[-1]
+            wires[-1] = last[: len(last) - 3] + " …" if len(last) > 3 else "…"
+        size = "" if field.size is None else str(field.size)
+        style = self.style
         out = []
-        for cell, width, (_name, right) in zip(cells, widths, _SUMMARY_COLUMNS, strict=True):
-            pad = " " * (width - cell_len(cell))
-            out.append(pad + cell if right else cell + pad)
-        return "   ".join(out).rstrip()
+        for line in range(rows):
+            name_text = names[line] if line < len(names) else ""
+            cells = [
+                pad(field.representation.value if line == 0 else "", 16),
+                pad(_index_text(field) if line == 0 else "", 5, right=True),
+                pad(_huffman_text(field) if line == 0 else "", 4),
+                style(role, name_text) + " " * (name_cells - width(name_text)),
+                pad(values[line] if line < len(values) else "", value_cells),
+                pad(size if line == 0 else "", 5, right=True),
+                pad(wires[line] if line < len(wires) else "", wire_cells),
+                effects[line] if line < len(effects) else "",
+            ]
+            out.append("  ".join(cells).rstrip())
+        return out
 
-    console.print(Text(line([name for name, _right in _SUMMARY_COLUMNS]), style="bold"),
-                  soft_wrap=True)
-    console.print(Text("─" * sum(widths) + "─" * 3 * (len(widths) - 1), style="dim"),
-                  soft_wrap=True)
-    for start in range(0, len(rows), _SUMMARY_CHUNK):
-        chunk = rows[start : start + _SUMMARY_CHUNK]
-        for row in chunk:
-            row[_PATH] = shorten(row[_PATH], widths[_PATH])
-        console.print(Text("\n".join(line(row) for row in chunk)), soft_wrap=True)
-    if summary is None:
-        return
-    for direction in (Direction.CLIENT, Direction.SERVER):
-        totals = summary.directions.get(direction)
-        if totals is None:
-            continue
-        ratio = totals.hpack_ratio
-        frames = ", ".join(f"{name} {count}" for name, count in sorted(totals.frames.items()))
-        console.print(Text(
-            f"  {direction} HPACK: {totals.hpack_wire_bytes} bytes on the wire for "
-            f"{totals.hpack_decoded_bytes} decoded" + ("" if ratio is None else f" ({ratio:.0%})")
-            + f", {totals.header_blocks} header block"
-            + ("" if totals.header_blocks == 1 else "s")))
-        console.print(Text(f"  {direction} frames: {frames}"))
-    console.print()
+    def _stacked_field(self, field: HeaderField) -> list[str]:
+        """``name: value`` and, dim, how HPACK sent it (after the value when it fits)."""
+        name, value, role = self._field_texts(field)
+        detail = [field.representation.value]
+        index = _index_text(field)
+        detail.append(f"index {index}" if index != "-" else "new name")
+        huffman = _huffman_text(field)
+        if huffman not in ("-",):
+            detail.append("raw" if huffman == "no" else f"huffman {huffman}")
+        if field.size is not None:
+            detail.append(f"size {field.size}")
+        effect = _effect_text(field)
+        if effect:
+            detail.append(effect)
+        detail_text = ", ".join(detail)
+        indent = 4
+        head = f"{name}: " if name else ""
+        styled_head = self.style(role, head.rstrip(" ")) + " " if head else ""
+        if width(head) > self.width // 2:  # a long name: alone on its line, the value under it
+            lines = [" " * indent + self.style(role, cut_left(name, self.width - indent))]
+            values = self._value_lines(name, value, self.width - indent - 8)
+            lines += [" " * (indent + 8) + v for v in values]
+        else:
+            start = indent + width(head)
+            hang = start if start <= self.width // 3 else indent + 4
+            values = self._value_lines(name, value, self.width - hang,
+                                       first=self.width - start)
+            lines = [" " * indent + styled_head + values[0]]
+            lines += [" " * hang + v for v in values[1:]]
+        wire = f"wire {field.wire.hex(' ')}"
+        room = self.width - indent - 4
+        end = (indent + width(head) + width(values[0])) if len(values) == 1 else None
+        if end is not None and end + 2 + width(detail_text) + 2 + width(wire) <= self.width:
+            lines[-1] += "  " + self.style("dim", f"{detail_text}, {wire}")
+            return lines
+        if end is not None and end + 2 + width(detail_text) <= self.width:
+            lines[-1] += "  " + self.style("dim", detail_text)
+            tail = wire
+        else:
+            tail = f"{detail_text}, {wire}"
+        if width(tail) > room:  # whole bytes, then an ellipsis
+            tail = tail[: max(room - 2, 0)].rsplit(" ", 1)[0] + " …"
+        lines.append(" " * (indent + 4) + self.style("dim", tail))
+        return lines
 
+    def _dynamic_table(self, block: HeaderBlock) -> list[str]:
+        lines = self._wrapped(
+            f"dynamic table after the block: {len(block.table)} entries, {block.table_size}/"
+            f"{block.table_max_size} bytes; {block.insertions} inserted, {block.evictions} "
+            "evicted" + (" (older entries from before the capture may exist)"
+                         if block.table_incomplete else ""), 4, "dim")
+        for i, entry in enumerate(block.table):
+            name = "?" if entry.name is None else escape_bytes(entry.name)
+            value = escape_bytes(entry.value)
+            lines += self._label_lines(f"{62 + i:>5} {entry.size:>5}  {name}", value, 4)
+        return lines
 
-def render_h2(console: Console, records: Iterable[SessionRecord], *, capture: bool,
-              summary: bool = False, hpack_table: bool = False) -> None:
-    """``h2-frames --format table``: the frame list, or a capture's ``--summary``."""
-    if capture and summary:
-        render_summary_records(console, records)
-    else:
-        render_frames(console, records, hpack_table=hpack_table, capture=capture)
+    # -- gRPC, diagnostics, upgrade --
 
+    def _grpc_message(self, message: GrpcMessage, indent: int = 4) -> list[str]:
+        arrow = "→" if message.direction is Direction.CLIENT else "←"
+        parts = [f"gRPC message {message.index + 1} {arrow} "
+                 f"{escape_text(message.path or '?')}"]
+        if message.compressed:
+            size = "?" if message.data is None else str(len(message.data))
+            parts.append(f"{message.encoding or 'compressed'} {message.length} → {size} bytes")
+        else:
+            parts.append(f"{message.length} bytes")
+        if message.type_name:
+            parts.append(message.type_name)
+        parts.append(f"prefix at offset {message.offset}")
+        lines = self._wrapped(", ".join(parts), indent, "grpc")
+        lines += self._tree(message.message, indent + 2)
+        for diag in message.diagnostics:
+            lines += self._diagnostic_lines(diag, indent + 2)
+        return lines
 
-def summary_renderer(parent: Console) -> Callable[[list[SessionRecord]], str]:
-    """The ``--summary`` table of a few records of a capture, as ``parent`` would print
-    it (a ``--jobs`` worker renders with it)."""
-    import io
+    def _grpc_status(self, status: GrpcStatus, indent: int = 4) -> list[str]:
+        code = "?" if status.code is None else str(status.code)
+        if status.code_unknown is not None:
+            head, role = f"gRPC status unknown ({status.code_unknown})", "warn"
+        else:
+            head = f"gRPC status {code} {status.name or '(unknown code)'}"
+            role = "ok" if status.code == 0 else "fail"
+        text = head + (": " + escape_text(status.message) if status.message else "")
+        lines = wrap(words(text), self.width - indent - 4, first=self.width - indent)
+        first = lines[0]
+        shown = self.style(role, first[: len(head)]) + first[len(head):]
+        out = [" " * indent + shown] + [" " * (indent + 4) + line for line in lines[1:]]
+        if status.details is not None:
+            out += self._wrapped("grpc-status-details-bin: google.rpc.Status", indent + 2,
+                                 "field")
+            out += self._tree(status.details, indent + 2)
+        for diag in status.diagnostics:
+            out += self._diagnostic_lines(diag, indent + 2)
+        return out
 
-    text = io.StringIO()
-    console = console_like(parent, text)
+    def _tree(self, message: Message | None, indent: int) -> list[str]:
+        """The fields of a decoded message as an indented tree (decode's readings)."""
+        from wiretool.render.protobuf_values import describe_also, describe_value
 
-    def render(items: list[SessionRecord]) -> str:
-        render_summary_records(console, items)
-        shown = text.getvalue()
-        text.seek(0)
-        text.truncate()
-        return shown
+        if message is None:
+            return []
+        out: list[str] = []
+        style = self.style
 
-    return render
+        def walk(fields: tuple[Field, ...], depth: int) -> None:
+            for field in fields:
+                label = (f"{field.schema.name} = {field.number}" if field.schema is not None
+                         else str(field.number))
+                kind = (field.schema.type.rsplit(".", 1)[-1] if field.schema is not None
+                        else field.kind.value)
+                lead = f"{field.offset:>5} {'  ' * depth}"
+                start = indent + width(lead)
+                value = describe_value(field, max(self.width - start - 24, 24))
+                also = describe_also(field)
+                text = f"{label}  {kind}  {value}" + (f"   {also}" if also else "")
+                room = self.width - start
+                if width(text) <= room:
+                    line = (" " * indent + style("dim", lead[:6]) + lead[6:]
+                            + style("field", label) + f"  {kind}  {value}"
+                            + (f"   {style('dim', also)}" if also else ""))
+                    out.append(line)
+                else:
+                    tokens = words(f"{label}  {kind}  {value}   ")
+                    lines = wrap(tokens + (joined(also.split(", ")) if also else []),
+                                 room - 4, first=room)
+                    out.append(" " * indent + style("dim", lead[:6]) + lead[6:] + lines[0])
+                    out.extend(" " * (start + 4) + line for line in lines[1:])
+                if field.fields:
+                    walk(field.fields, depth + 1)
+
+        walk(message.fields, 0)
+        if message.unparsed is not None:
+            out.append(style("fail", cut_right(
+                " " * indent + f"{message.unparsed.offset:>5} unparsed "
+                f"{message.unparsed.data.hex(' ')}", self.width)))
+        return out
+
+    def _diagnostic_lines(self, diag: Diagnostic, indent: int, where: str = "") -> list[str]:
+        """``severity: message`` in the severity's colour, wrapped under itself."""
+        role = _SEVERITY[diag.severity]
+        head = f"{where}{diag.severity.value}: "
+        text = head + escape_bytes(diag.message.encode())
+        lines = wrap(words(text), self.width - indent - 4, first=self.width - indent)
+        first = lines[0]
+        out = [" " * indent + first[: len(where)]
+               + self.style(role, first[len(where): len(head)]) + first[len(head):]]
+        return out + [" " * (indent + 4) + line for line in lines[1:]]
+
+    def _diagnostic(self, item: Located, record: object) -> None:
+        if not isinstance(record, Diagnostic):
+            return
+        where = ""
+        if isinstance(record, H2Diagnostic | TlsDiagnostic) and record.direction:
+            where = f"[{record.direction}] "
+        if self.capture and item.packet_number is not None:
+            where += f"packet {item.packet_number}: "
+        if isinstance(record, TlsDiagnostic):
+            where += "TLS "
+        self._emit(self._diagnostic_lines(record, 0, where))
+
+    def _upgrade(self, record: H2cUpgrade) -> list[str]:
+        body = record.settings.body if record.settings is not None else None
+        settings = body.settings if isinstance(body, Settings) else None
+        return self._wrapped(
+            f"HTTP/1.1 {escape_text(record.method)} {escape_text(record.path)} with Upgrade: "
+            f"h2c ({record.request_length} bytes), answered 101 ({record.response_length} "
+            "bytes); HTTP2-Settings = client SETTINGS "
+            + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-"), 4)
 
 
 def console_like(console: Console, file: IO[str]) -> Console:

@@ -41,6 +41,7 @@ from wiretool.session.records import (
     SessionRecord,
     Tunnel,
 )
+from wiretool.session.summary import CaptureSummary, MethodRollup
 
 if TYPE_CHECKING:
     from wiretool.session.tls import TlsStage
@@ -112,6 +113,8 @@ class CaptureSession:
         self.block_cache = block_cache
         self.keys = keys
         self._conns: dict[int, _Conn] = {}
+        self.rollup = MethodRollup() if self.options.summary else None
+        """``--summary``: the calls of every connection, per method."""
 
     # -- events ------------------------------------------------------------------------
 
@@ -143,6 +146,11 @@ class CaptureSession:
         for conn in list(self._conns.values()):
             out += self._close(conn, None)
         return out
+
+    def capture_summary(self) -> CaptureSummary:
+        """``--summary``: the calls of every connection so far, per method (call after
+        ``close``)."""
+        return (self.rollup or MethodRollup()).record()
 
     def _open(self, event: ConnectionOpened) -> None:
         info = ConnectionInfo(event.conn_id, event.client, event.server, event.roles,
@@ -244,13 +252,19 @@ class CaptureSession:
         stage = conn.tls = TlsStage(
             conn.info, found, swapped=conn.swapped, forced=conn.forced, options=self.options,
             keys=self.keys, block_cache=self.block_cache,
-            detect_session=lambda: CaptureSession(self.options, block_cache=self.block_cache),
-            origin=conn.origin)
+            detect_session=self._plain_session, origin=conn.origin, rollup=self.rollup)
         pending = [e for e in map(lambda e: self._after_origin(conn, e), conn.pending)
                    if e is not None]
         conn.pending = []
         conn.heads = {Direction.CLIENT: bytearray(), Direction.SERVER: bytearray()}
         return stage.feed_all(pending)
+
+    def _plain_session(self) -> CaptureSession:
+        """A session for a TLS connection's decrypted bytes (no TLS inside), whose calls
+        join this one's per-method roll-up."""
+        inner = CaptureSession(self.options, block_cache=self.block_cache)
+        inner.rollup = self.rollup
+        return inner
 
     def _decide(self, conn: _Conn, detection: Detection,
                 event: StreamData | Gap | None) -> list[SessionRecord]:
@@ -296,7 +310,8 @@ class CaptureSession:
             conn.info = replace(info, client=info.server, server=info.client)
         conn.starts = starts
         decoder = conn.decoder = ConnectionDecoder(conn.info, self.options,
-                                                   block_cache=self.block_cache)
+                                                   block_cache=self.block_cache,
+                                                   rollup=self.rollup)
         for direction, start in starts.items():
             decoder.begin(direction, start, resync=resyncs[direction] or resync)
         out: list[SessionRecord] = [ConnectionStart(conn.info, True, conn.evidence, conn.reason,

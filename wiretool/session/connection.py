@@ -3,7 +3,8 @@
 A ``ConnectionDecoder`` holds, for one connection, the HTTP/2 ``Connection`` (a frame
 reader and an HPACK context per direction), the ``GrpcTracker`` (gRPC messages and
 statuses), the ``StreamStates`` (which streams are open, so per-stream state is
-dropped when a stream closes) and, with ``--summary``, the totals and stream rows.
+dropped when a stream closes) and, with ``--summary``, the totals and the calls
+(``summary.StreamRows``, which also feed the capture's per-method roll-up).
 ``feed`` takes the bytes of one direction and appends ``Located`` records: each
 record as it is completed, followed by what it completes (gRPC messages, status).
 The capture session and the connection-dump session both use it, so a dump and a
@@ -27,7 +28,7 @@ from wiretool.session.records import (
     Located,
     SessionRecord,
 )
-from wiretool.session.summary import StreamRow, StreamRows, Summary
+from wiretool.session.summary import MethodRollup, StreamRow, StreamRows, Summary
 
 _INPUT_ENDS = {CloseReason.FIN: InputEnd.COMPLETE, CloseReason.RST: InputEnd.RESET,
                CloseReason.END_OF_CAPTURE: InputEnd.CAPTURE_STOPPED}
@@ -45,11 +46,12 @@ class ConnectionDecoder:
 
     def __init__(self, info: ConnectionInfo, options: SessionOptions, *,
                  block_cache: BlockCache | None, both_directions: bool = True,
-                 stream_totals: bool = False) -> None:
+                 stream_totals: bool = False, rollup: MethodRollup | None = None) -> None:
         """``both_directions``: the input holds both sides (a capture, tshark follow
         output), so each side's SETTINGS bound the other and a stream closes when
         both sides ended it. ``stream_totals`` (a dump with ``--summary``): totals per
-        stream and direction rather than a ``StreamRow`` per stream."""
+        stream and direction rather than the calls. ``rollup``: the capture's
+        per-method roll-up, which this connection's calls are added to."""
         self.info = info
         self.connection = Connection(
             max_header_list_size=options.max_header_list_size,
@@ -60,7 +62,9 @@ class ConnectionDecoder:
                                    max_message_size=options.max_message_size)
         self.states = StreamStates(both_directions=both_directions)
         self.summary = Summary(per_stream=stream_totals) if options.summary else None
-        self.rows = StreamRows() if options.summary and not stream_totals else None
+        self.rollup = rollup
+        self.rows = (StreamRows(rollup, keep_all=options.stream_rows)
+                     if options.summary and not stream_totals else None)
         self.frames = 0
         self.messages = 0
         self._first_byte: dict[Direction | None, tuple[int, int | None, int | None]] = {}
@@ -127,6 +131,10 @@ class ConnectionDecoder:
             for stream_id in sorted(set(self.tracker.streams) | self.rows.open_streams):
                 self._closed(stream_id)  # still open at the end
             rows = self.rows.take()
+            if self.summary is not None:
+                self.summary.calls = self.rows.calls
+            if self.rollup is not None:
+                self.rollup.connections += 1
         return ConnectionEnd(self.info, True, reason, time_ns, self.summary, rows,
                              client_bytes, server_bytes, evidence, self.frames, self.messages)
 
@@ -144,6 +152,8 @@ class ConnectionDecoder:
             for grpc in self.tracker.frame(record):
                 if isinstance(grpc, GrpcMessage):
                     self.messages += 1
+                elif self.rows is not None:
+                    self.rows.grpc_message(grpc.stream_id, grpc.message)
                 out.append(Located(info, grpc, time_ns, packet))
             for stream_id in self.states.frame(record):
                 self._closed(stream_id)

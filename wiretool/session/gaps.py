@@ -14,6 +14,7 @@ from wiretool.errors import Diagnostic
 from wiretool.http2.connection import GapDiagnostic
 from wiretool.session.capture import CaptureSession
 from wiretool.session.records import ConnectionEnd, ConnectionStart, Located, SessionRecord
+from wiretool.session.summary import CaptureSummary
 from wiretool.tls.model import TlsDiagnostic, TlsProblem
 
 
@@ -61,7 +62,12 @@ class CaptureRecords:
         """End of the capture: ``(connection id, its last records)`` by connection id."""
         ends: dict[int, list[SessionRecord]] = {}
         for item in self._passed(self.session.close()):
-            conn_id = item.conn_id if isinstance(item, CaptureDiagnostic) else item.conn.conn_id
+            if isinstance(item, CaptureDiagnostic):
+                conn_id = item.conn_id
+            elif isinstance(item, CaptureSummary):  # the pipeline's, after these
+                raise TypeError("CaptureSession.close gives no CaptureSummary")
+            else:
+                conn_id = item.conn.conn_id
             ends.setdefault(conn_id or 0, []).append(item)
         for conn_id, waiting in self._held.items():
             ends.setdefault(conn_id, []).extend(waiting)

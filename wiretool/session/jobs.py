@@ -15,7 +15,11 @@ Messages on a pipe: a header ``<key: int64><length: uint32>`` and ``length`` byt
 ``key >= 0``: a piece of output (``length > 0``), or progress (``length == 0``:
 nothing more will come at or below ``key``). ``key == -1``: the worker is done, the
 byte says whether anything was malformed. ``key == -2``: the worker failed; the
-bytes say why.
+bytes say why. ``key == -3`` (``--summary``, just before ``-1``): the worker's
+per-method roll-up of its connections (``summary.MethodRollup``, pickled: the
+processes are forks of one program); this process merges them all with its own
+(the merge is exact and independent of order) and writes the ``CaptureSummary``
+last, as one process does.
 
 Memory stays bounded: a worker flushes every 256 KiB or 256 events; this process
 reads the pipes whenever it has written 256 KiB or gone through 256 events, stops
@@ -29,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pickle
 import selectors
 import signal
 import struct
@@ -41,13 +46,17 @@ from wiretool.session.shard import END_KEY, Merge, Owners, Piece
 
 if TYPE_CHECKING:
     from wiretool.capture.model import TcpEvent
+    from wiretool.capture.pcap import CaptureParser
     from wiretool.session.keys import SessionKeys
     from wiretool.session.options import SessionOptions
+    from wiretool.session.progress import ReadProgress
     from wiretool.session.records import SessionRecord
+    from wiretool.session.summary import MethodRollup
 
 _HEADER = struct.Struct("<qI")
 _DONE = -1
 _FAILED = -2
+_ROLLUP = -3
 _MAX_PARTS = 512
 """Parts given to one writev (POSIX guarantees at least 16; Linux takes 1024)."""
 FLUSH_BYTES = 256 * 1024
@@ -66,13 +75,16 @@ the function that renders the records of one event as text."""
 
 
 def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render: MakeRender,
-             out: TextIO, keys: SessionKeys | None = None) -> bool:
+             out: TextIO, keys: SessionKeys | None = None,
+             progress: Callable[[ReadProgress], None] | None = None) -> bool:
     """``decode_h2`` of the capture file open as ``capture_fd``, in ``workers`` processes,
     each event's records rendered with ``make_render`` and written to ``out`` in capture
     order; True when anything was malformed. ``options.limit`` must be None. ``keys``:
     the TLS keys as read before any packet (``H2Decoding.keys``; None: read from
     ``options``); each process takes the capture's Decryption Secrets Blocks into its own
-    copy and decrypts its own connections.
+    copy and decrypts its own connections. ``progress``: called a few times a second with
+    how far this process (which writes the output, and waits for the others when it is
+    far ahead) has read the file.
 
     Every process reads the file's first ``size`` bytes, its size now, with its own
     position (``_Snapshot``): all see the same capture, even one tcpdump is still
@@ -110,7 +122,8 @@ def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render
         output = out.buffer
         view, render = setup()
         inbox = _Inbox([read_fd for _pid, read_fd in children])
-        _lead(_Snapshot(capture_fd, size), workers, view, render, inbox, output.write)
+        _lead(_Snapshot(capture_fd, size), workers, view, render, inbox, output.write,
+              progress)
         output.flush()
         return view.failed or inbox.failed
     finally:
@@ -133,8 +146,8 @@ class _View:
 
         cache = BlockCache(BLOCK_CACHE_ENTRIES // workers)
         self.keys = keys
-        self.records = CaptureRecords(CaptureSession(options, block_cache=cache,
-                                                     keys=keys.keys))
+        self.session = CaptureSession(options, block_cache=cache, keys=keys.keys)
+        self.records = CaptureRecords(self.session)
         self.selection = Selection(options, capture=True)
 
     @property
@@ -149,8 +162,8 @@ class _View:
                 for conn_id, items in self.records.close()]
 
 
-def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: Render
-            ) -> Iterator[tuple[int, bytes]]:
+def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: Render,
+            parser: CaptureParser | None = None) -> Iterator[tuple[int, bytes]]:
     """``(key, output)`` for every event of the capture, then for each of this worker's
     connections still open at its end: ``b""`` for the events of other workers and
     those that showed nothing."""
@@ -158,7 +171,7 @@ def _pieces(capture: _Snapshot, index: int, workers: int, view: _View, render: R
 
     owners = Owners(workers)
     stream = io.BufferedReader(capture, 1 << 16)
-    for number, event in enumerate(capture_events(stream, view.keys)):
+    for number, event in enumerate(capture_events(stream, view.keys, parser=parser)):
         items = view.feed(event) if owners.owner(event) == index else None
         yield number, render(items) if items else b""
     for conn_id, items in view.close():
@@ -198,6 +211,8 @@ def _worker(capture: _Snapshot, index: int, workers: int,
             if data:
                 sender.piece(key, data)
             sender.passed(key)
+        if view.session.rollup is not None:
+            sender.rollup(pickle.dumps(view.session.rollup, pickle.HIGHEST_PROTOCOL))
         sender.end(view.failed)
     except BrokenPipeError:
         code = 1  # the parent is gone (its output was closed): nothing to tell it
@@ -235,6 +250,9 @@ class _Sender:
                 self._last = key
             self._flush()
 
+    def rollup(self, data: bytes) -> None:
+        self._parts += (_HEADER.pack(_ROLLUP, len(data)), data)
+
     def end(self, failed: bool) -> None:
         self._parts += (_HEADER.pack(_DONE, 1), b"1" if failed else b"0")
         self._flush()
@@ -259,11 +277,18 @@ class _Sender:
 # -- this process: the first worker, and the merge ------------------------------------
 
 def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: _Inbox,
-          emit: Callable[[Piece], object]) -> None:
+          emit: Callable[[Piece], object],
+          progress: Callable[[ReadProgress], None] | None = None) -> None:
     """Decode worker 0's connections and write everything in capture order."""
+    from wiretool.capture import CaptureParser
+    from wiretool.session.progress import ProgressClock
+
     merge = inbox.merge
+    parser = CaptureParser(report_secrets=True)  # as capture_events reads
+    clock = (None if progress is None
+             else ProgressClock(progress, capture.size, lambda: parser.packets))
     since = 0  # bytes and events since the pipes were last read
-    for key, data in _pieces(capture, 0, workers, view, render):
+    for key, data in _pieces(capture, 0, workers, view, render, parser):
         if data:
             merge.add(0, key, data)
             since += len(data)
@@ -272,6 +297,8 @@ def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: 
         since += FLUSH_BYTES // FLUSH_EVENTS
         if since >= FLUSH_BYTES:
             since = 0
+            if clock is not None:
+                clock.tick(capture.position)
             _write(merge, emit)
             # Read what the pipes hold; when far ahead of the others, wait for them.
             while inbox.read(wait=merge.queued_bytes(0) > QUEUE_LIMIT):
@@ -281,6 +308,13 @@ def _lead(capture: _Snapshot, workers: int, view: _View, render: Render, inbox: 
     while not merge.finished:
         inbox.read(wait=True)
         _write(merge, emit)
+    rollup = view.session.rollup
+    if rollup is not None:  # --summary: the calls of every process's connections
+        for other in inbox.rollups:
+            rollup.merge(other)
+        emit(render([rollup.record()]))
+    if clock is not None:
+        clock.report(capture.position)
 
 
 def _write(merge: Merge, emit: Callable[[Piece], object]) -> None:
@@ -296,6 +330,8 @@ class _Inbox:
         self.merge = Merge(len(fds) + 1)
         self.failed = False
         """A worker found something malformed."""
+        self.rollups: list[MethodRollup] = []
+        """The other workers' per-method roll-ups (``--summary``)."""
         self._fds = fds
         self._selector = selectors.DefaultSelector()
         self._reading: set[int] = set()
@@ -338,6 +374,8 @@ class _Inbox:
                 self.merge.add(worker, key, body)
             else:
                 self.merge.progress(worker, key)
+        elif key == _ROLLUP:
+            self.rollups.append(pickle.loads(body))
         elif key == _DONE:
             self._ended[worker - 1] = True
             self.failed = self.failed or bytes(body) == b"1"

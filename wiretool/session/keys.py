@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from wiretool.capture.model import CaptureDiagnostic, DecryptionSecrets, TcpEvent
+from wiretool.capture.pcap import CaptureParser
 from wiretool.errors import InputError, Severity
 from wiretool.tls.keylog import DSB_TYPE_TLS_KEY_LOG, KeyLog, KeyLogDiagnostic
 
@@ -81,14 +82,16 @@ class SessionKeys:
         self._fallback = None
 
 
-def capture_events(file: BinaryIO, keys: SessionKeys, *, chunk_size: int = 1 << 16
-                   ) -> Iterator[TcpEvent]:
+def capture_events(file: BinaryIO, keys: SessionKeys, *, chunk_size: int = 1 << 16,
+                   parser: CaptureParser | None = None) -> Iterator[TcpEvent]:
     """``follow_tcp`` of a capture file, its Decryption Secrets Blocks taken into ``keys``
-    on the way (a block's problems are yielded as capture diagnostics)."""
+    on the way (a block's problems are yielded as capture diagnostics). ``parser``: the
+    capture parser to read with (made with ``report_secrets=True``; a caller that
+    counts its packets passes its own)."""
     from wiretool.capture import follow_tcp
-    from wiretool.capture.pcap import CaptureParser
 
-    parser = CaptureParser(report_secrets=True)
+    if parser is None:
+        parser = CaptureParser(report_secrets=True)
     take = parser.take_secrets
     for event in follow_tcp(file, chunk_size=chunk_size, parser=parser):
         blocks = take()

@@ -37,7 +37,12 @@ class SessionOptions:
     """Stop after yielding this many frames (the input after them is not read)."""
     summary: bool = False
     """Keep totals for ``ConnectionEnd``; a capture then yields no ``Located`` record
-    (only connections, their ends and the capture's diagnostics)."""
+    (only connections, their ends, the capture's diagnostics and, last, a
+    ``CaptureSummary``)."""
+    stream_rows: bool = False
+    """With ``summary`` on a capture: keep every stream's ``StreamRow`` (by default only
+    those of a connection with at most ``summary.ROWS_KEPT`` calls: memory is then
+    bounded by the methods, not the streams)."""
     schema: Schema | None = None
     """Decode gRPC messages with the request/response types of their method."""
     keylogs: tuple[str | os.PathLike[str], ...] = ()

@@ -8,35 +8,44 @@ connection); a dump goes into a
 ``DumpSession`` (one ``ConnectionDecoder``). Both yield the records of
 ``records.py``, filtered by ``Selection``. The HPACK block cache every connection
 shares is created here, per decoding: no state outlives it.
+
+The input is read as it arrives (``inputs.streams.LiveInput``): a pipe from
+``tcpdump -U -w -`` gives each packet's records as soon as the packet is written.
+Two hooks let a caller follow the reading without the session knowing what it shows:
+``on_wait`` (called before the input makes the decoding wait: write what is
+buffered) and ``watch`` (a ``ReadProgress`` a few times a second: bytes and packets
+read, of how many).
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from wiretool.http2.hpack import BlockCache
 from wiretool.inputs.streams import (
-    CHUNK,
+    LiveInput,
     Prefixed,
     StreamFormat,
     iter_dump_chunks,
     open_binary,
+    read_head,
     sniff_stream,
 )
 from wiretool.session.options import SessionOptions
+from wiretool.session.progress import PROGRESS_EVERY_S, ProgressClock, ReadProgress
 from wiretool.session.records import SessionRecord
 from wiretool.session.select import Selection
 
 if TYPE_CHECKING:
+    from wiretool.capture.pcap import CaptureParser
     from wiretool.session.keys import SessionKeys
     from wiretool.tls.keylog import KeyLogDiagnostic
 
 Source = str | os.PathLike[str] | bytes | bytearray | IO[bytes]
 """A file name (``-``: standard input), the bytes themselves, or a binary stream."""
-
 
 class H2Decoding:
     """The records of one input, read as they are iterated (once).
@@ -58,8 +67,12 @@ class H2Decoding:
         else:
             stream = source
         self.stream = stream
-        self.head = stream.read(CHUNK)
+        self.input = LiveInput(stream)
+        # A raw stream: read(n) returns what is there, at most n bytes (typeshed types
+        # RawIOBase.read as possibly None, for non-blocking streams, which this is not).
+        self._reader = cast(IO[bytes], self.input)
         try:
+            self.head = read_head(self._reader, self.options.input_format)
             self.format = sniff_stream(self.head, self.options.input_format)
         except BaseException:
             self.close()
@@ -67,6 +80,8 @@ class H2Decoding:
         self.capture = self.format is StreamFormat.CAPTURE
         """The input is a pcap/pcapng capture (else the bytes of one connection)."""
         self.selection = Selection(self.options, capture=self.capture)
+        self._parser: CaptureParser | None = None
+        self._clock: ProgressClock | None = None
         self.keys: SessionKeys | None = None
         """A capture's TLS keys (the key logs were read when the decoding was made)."""
         if self.capture:
@@ -91,6 +106,32 @@ class H2Decoding:
         return self.keys is not None and self.keys.fallback_used
 
     @property
+    def live(self) -> bool:
+        """The input is a pipe, a terminal or a socket (its bytes come as written)."""
+        return self.input.live
+
+    @property
+    def on_wait(self) -> Callable[[], None] | None:
+        """Called before the decoding waits for a live input to say more (a pipe
+        between two packets): the moment to write what is buffered."""
+        return self.input.on_wait
+
+    @on_wait.setter
+    def on_wait(self, hook: Callable[[], None] | None) -> None:
+        self.input.on_wait = hook
+
+    def watch(self, callback: Callable[[ReadProgress], None],
+              every_s: float = PROGRESS_EVERY_S) -> None:
+        """Call ``callback`` with the reading's progress as records are read: at most
+        every ``every_s`` seconds, and once more at the end of the input."""
+        self._clock = ProgressClock(callback, self.input.total_bytes, self._packets,
+                                    every_s)
+        self.input.on_read = self._clock.tick
+
+    def _packets(self) -> int | None:
+        return None if self._parser is None else self._parser.packets
+
+    @property
     def malformed(self) -> bool:
         """A record read so far says the input is malformed (its diagnostics)."""
         return self.selection.malformed
@@ -112,27 +153,39 @@ class H2Decoding:
         """The records each input event produced, before selection."""
         cache = BlockCache()
         if self.keys is not None:
+            from wiretool.capture.pcap import CaptureParser
             from wiretool.session.capture import CaptureSession
             from wiretool.session.gaps import CaptureRecords
             from wiretool.session.keys import capture_events
 
-            records = CaptureRecords(CaptureSession(self.options, block_cache=cache,
-                                                    keys=self.keys.keys))
-            file = io.BufferedReader(Prefixed(self.head, self.stream))
-            for event in capture_events(file, self.keys):
+            session = CaptureSession(self.options, block_cache=cache, keys=self.keys.keys)
+            records = CaptureRecords(session)
+            self._parser = CaptureParser(report_secrets=True)
+            # No buffering layer: each read returns what the input holds (live input).
+            file = cast(BinaryIO, Prefixed(self.head, self._reader))
+            for event in capture_events(file, self.keys, parser=self._parser):
                 yield records.feed(event)
+            self._reported()
             for _conn_id, items in records.close():
                 yield items
+            if self.options.summary:
+                yield [session.capture_summary()]
             return
         from wiretool.session.dump import DumpSession
 
         dump = DumpSession(self.options, block_cache=cache)
         for chunk in iter_dump_chunks(
-                self.stream, self.head, self.format,
+                self._reader, self.head, self.format,
                 forced=self.options.input_format is not StreamFormat.AUTO,
                 direction=self.options.direction):
             yield dump.feed(chunk)
+        self._reported()
         yield dump.close()
+
+    def _reported(self) -> None:
+        """The input ended: the last progress (all of it read)."""
+        if self._clock is not None:
+            self._clock.report(self.input.position)
 
     def close(self) -> None:
         if self._owned:

@@ -11,7 +11,9 @@ of one connection whose endpoints, times and packets are unknown):
   number of the packet that completed it, and in a TLS connection the TLS record it
   came from;
 * ``ConnectionEnd``: a connection is over, with its totals (``--summary``);
-* ``CaptureDiagnostic``: a problem of the capture file or of TCP reassembly.
+* ``CaptureDiagnostic``: a problem of the capture file or of TCP reassembly;
+* ``CaptureSummary`` (``summary.py``): with ``--summary`` on a capture, last, the
+  calls of every connection per method.
 
 Frozen dataclasses and named tuples, read by the renderers; nothing here decodes.
 """
@@ -25,7 +27,7 @@ from wiretool.capture.model import CaptureDiagnostic, Endpoint, LayerPath, RoleB
 from wiretool.errors import Diagnostic, Severity
 from wiretool.grpc.messages import GrpcMessage, GrpcRecord, GrpcStatus
 from wiretool.http2.frames import Frame, Record
-from wiretool.session.summary import StreamRow, Summary
+from wiretool.session.summary import CaptureSummary, StreamRow, Summary
 from wiretool.tls.model import TlsSummary
 
 
@@ -165,7 +167,8 @@ class ConnectionEnd:
     inside ended just before)."""
 
 
-SessionRecord = ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
+SessionRecord = (ConnectionStart | Located | ConnectionEnd | CaptureDiagnostic
+                 | CaptureSummary)
 """Everything ``decode_h2`` yields."""
 
 

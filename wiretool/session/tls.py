@@ -71,6 +71,7 @@ from wiretool.tls.model import (
 
 if TYPE_CHECKING:
     from wiretool.session.capture import CaptureSession
+    from wiretool.session.summary import MethodRollup
 
 HTTP1_ALPN_IDS = frozenset({"http/1.1", "http/1.0"})
 """ALPN ids of HTTP/1.x (RFC 7301 §6): TLS HTTP/1.x, skipped like cleartext HTTP/1.x."""
@@ -99,13 +100,15 @@ class TlsStage:
                  forced: bool, options: SessionOptions, keys: KeyLog,
                  block_cache: BlockCache | None,
                  detect_session: Callable[[], CaptureSession],
-                 origin: dict[Direction, int] | None = None) -> None:
+                 origin: dict[Direction, int] | None = None,
+                 rollup: MethodRollup | None = None) -> None:
         """``info`` with the reassembler's labels, ``swapped`` what the session believes
         of them so far (``--port``); a ClientHello decides instead. ``forced``: ``--port``
         names the connection. ``detect_session``: a new capture session (without TLS) for
         the decrypted bytes when the ALPN does not decide. ``origin``: where the TLS bytes
         begin in each (reassembler-labelled) direction's TCP stream (a CONNECT tunnel's
-        start); the events given start there."""
+        start); the events given start there. ``rollup``: the capture's calls per method
+        (``--summary``), which this connection's calls join."""
         if detection.verdict is TlsVerdict.TLS:
             swapped = detection.swapped
         if swapped:
@@ -119,6 +122,7 @@ class TlsStage:
         self.forced = forced
         self.options = options
         self.block_cache = block_cache
+        self.rollup = rollup
         self.tls = TlsConnection(keys)
         self.locator = RecordLocator()
         self.mode = _Mode.HANDSHAKE
@@ -262,7 +266,8 @@ class TlsStage:
         if alpn in H2_ALPN_IDS:
             self.mode = _Mode.HTTP2
             decoder = self.decoder = ConnectionDecoder(info, self.options,
-                                                       block_cache=self.block_cache)
+                                                       block_cache=self.block_cache,
+                                                       rollup=self.rollup)
             for direction in (Direction.CLIENT, Direction.SERVER):
                 decoder.begin(direction, 0)
             self.reason = f"ALPN {alpn}"
