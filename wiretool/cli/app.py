@@ -6,11 +6,31 @@ import ``app`` from here, and ``wiretool.cli`` imports them: no import cycle.
 
 from __future__ import annotations
 
+import click
 import typer
+import typer.core
 
 from wiretool import __version__
 
+
+class _Group(typer.core.TyperGroup):
+    """Typer's group, saying "Did you mean" once: click 8.4+ suggests a command for a
+    typo itself (``NoSuchCommand.possibilities``), and Typer adds its own suggestion to
+    click's message."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            if getattr(error, "possibilities", None):  # click says it: Typer's goes
+                error.message = error.message.partition(" Did you mean")[0]  # type: ignore[misc]
+            raise
+
+
 app = typer.Typer(
+    cls=_Group,
     name="wiretool",
     help=(
         "Show, byte by byte, what protobuf, gRPC, HTTP/2 and HPACK put on the wire.\n\n"

@@ -316,9 +316,7 @@ def compile_protos(
             raise SchemaError(f"--proto-path {p}: not a directory")
     names: list[str] = []
     for proto in protos:
-        path = Path(proto).resolve()
-        if not path.is_file():
-            raise SchemaError(f"cannot read {proto}: no such file")
+        path = _proto_file(proto, includes)
         home = next((inc for inc in includes if path.is_relative_to(inc)), None)
         if home is None:
             home = path.parent
@@ -341,12 +339,63 @@ def compile_protos(
     return fds, names
 
 
+def _proto_file(proto: str | os.PathLike[str], includes: Sequence[Path]) -> Path:
+    """The ``.proto`` file ``--proto`` names: a path, or as protoc reads it, a path under
+    one of the ``-I`` directories (``-I api --proto v1/order.proto``). A directory or a
+    compiled descriptor set is refused with what to give instead."""
+    given = Path(proto)
+    candidates = [given] + ([inc / given for inc in includes] if not given.is_absolute() else [])
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        if given.is_dir():
+            raise SchemaError(f"{proto} is a directory: give its .proto files (--proto "
+                              f"{given / 'x.proto'}), and -I {proto} to import from it")
+        where = (" (nor under " + ", ".join(f"-I {inc}" for inc in includes) + ")"
+                 if includes and not given.is_absolute() else "")
+        raise SchemaError(f"cannot read {proto}: no such file{where}")
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError as error:
+        raise SchemaError(f"cannot read {proto}: {error.strerror or error}") from None
+    if b"\0" in head or not _is_utf8(head):
+        if _is_descriptor_set(path):
+            raise SchemaError(f"{proto} is a compiled descriptor set, not a .proto file: "
+                              f"pass it with --descriptor-set {proto}")
+        raise SchemaError(f"{proto} is not a .proto file (binary data)")
+    return path.resolve()
+
+
+def _is_utf8(head: bytes) -> bool:
+    """``head`` (the first bytes of a file) is UTF-8, but for a character cut at its end."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3
+    return True
+
+
+def _is_descriptor_set(path: Path) -> bool:
+    fds = descriptor_pb2.FileDescriptorSet()
+    try:
+        fds.ParseFromString(path.read_bytes())
+    except Exception:  # the runtime's DecodeError, or anything a hostile file provokes
+        return False
+    return len(fds.file) > 0 and all(f.name for f in fds.file)
+
+
+_PROTOC_LOG = re.compile(r"^(protoc: )?[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")
+"""The prefix of a line of protoc's own log (absl): ``protoc: W0000 00:00:17.9 19656
+parser.cc:659] ``."""
+
+
 def parse_compiler_output(stderr: str) -> list[CompileProblem]:
-    """Split protoc's stderr into located problems (lines it cannot place are kept whole)."""
+    """Split protoc's stderr into located problems (lines it cannot place are kept whole;
+    protoc's log-system notice goes, and its log lines keep only their message)."""
     problems: list[CompileProblem] = []
     for line in stderr.splitlines():
-        if not line.strip():
+        if not line.strip() or line.startswith("WARNING: All log messages before absl::"):
             continue
+        line = _PROTOC_LOG.sub("", line)
         match = _PROBLEM.match(line)
         if match is None or " " in match.group("file").strip():
             problems.append(CompileProblem(file="protoc", line=None, column=None, message=line))
