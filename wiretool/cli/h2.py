@@ -277,6 +277,14 @@ def h2_frames_command(
         if records.limit_reached:
             typer.echo(f"wiretool: stopped after {records.selection.frames_shown} frame(s) "
                        "(--limit); the rest was not read", err=True)
+        chosen_frames = records.selection
+        if workers == 1 and not summary and chosen_frames.filtered \
+                and chosen_frames.frames_matched == 0:
+            what = " and ".join(filter(None, (
+                "--stream " + ", ".join(map(str, sorted(stream))) if stream else "",
+                "--type " + ", ".join(frame_type) if frame_type else "")))
+            typer.echo(f"wiretool: no frame matched {what} "
+                       f"({chosen_frames.frames_read} frame(s) read)", err=True)
     raise typer.Exit(int(ExitCode.MALFORMED if malformed else ExitCode.OK))
 
 

@@ -215,6 +215,13 @@ def _orders(client: bytes, server: bytes, client_done: bool, server_done: bool,
     return orders
 
 
+def starts_like_http2(data: bytes) -> bool:
+    """``data``, the first bytes of one direction (at least a frame header of them),
+    begins with (a prefix of) the client preface or a plausible frame header: the test
+    a one-direction dump must pass to be read as HTTP/2 without a warning."""
+    return _could_be_preface(data) or _frame_chain(data) >= 1
+
+
 def _could_be_preface(data: bytes) -> bool:
     return PREFACE.startswith(data[: len(PREFACE)])
 

@@ -19,12 +19,15 @@ what node 0 is instead.
 from __future__ import annotations
 
 from wiretool.direction import Direction
-from wiretool.http2.detect import Verdict, detect_http2
+from wiretool.errors import Severity
+from wiretool.http2.constants import FRAME_HEADER_LENGTH
+from wiretool.http2.detect import Verdict, detect_http2, starts_like_http2
+from wiretool.http2.frames import H2Diagnostic
 from wiretool.http2.hpack import BlockCache
 from wiretool.inputs.streams import DumpChunk
 from wiretool.session.connection import ConnectionDecoder
 from wiretool.session.options import SessionOptions
-from wiretool.session.records import ConnectionInfo, ConnectionStart, SessionRecord
+from wiretool.session.records import ConnectionInfo, ConnectionStart, Located, SessionRecord
 
 DUMP_CONNECTION = ConnectionInfo(1, None, None, None, None, None)
 """The one connection of a dump."""
@@ -46,6 +49,9 @@ class DumpSession:
         self._waiting: list[DumpChunk] = []
         self._heads = {Direction.CLIENT: bytearray(), Direction.SERVER: bytearray()}
         """The first bytes of each node (labelled as ``DumpChunk`` labels them)."""
+        self._first = bytearray()
+        """A one-direction dump's first bytes, until they are judged (``_judge``)."""
+        self._judged = False
 
     def _start(self, both_directions: bool, out: list[SessionRecord]) -> ConnectionDecoder:
         decoder = self._decoder = ConnectionDecoder(
@@ -80,7 +86,26 @@ class DumpSession:
             direction = direction.peer
         if direction is not None:
             self._bytes[direction] += len(chunk.data)
+        if not self._judged and not chunk.both_directions:
+            self._first += chunk.data[:FRAME_HEADER_LENGTH - len(self._first)]
+            if len(self._first) >= FRAME_HEADER_LENGTH:
+                self._judge(out)
         decoder.feed(out, direction, chunk.data, None, None)
+
+    def _judge(self, out: list[SessionRecord]) -> None:
+        """A one-direction dump that starts with neither the client preface nor a
+        plausible frame header is probably no HTTP/2 (a capture given as raw bytes, TLS,
+        another protocol): say so at offset 0, before its bytes are read as frames."""
+        self._judged = True
+        if starts_like_http2(bytes(self._first)):
+            return
+        diag = H2Diagnostic(
+            0, Severity.ERROR,
+            "the input starts with neither the HTTP/2 connection preface nor a plausible "
+            f"frame header ({bytes(self._first).hex(' ')}): it does not look like HTTP/2 "
+            "(a capture file? TLS? another protocol?); read as frames all the same",
+            len(self._first), None, None)
+        out.append(Located(DUMP_CONNECTION, diag, None, None))
 
     def _roles(self, chunk: DumpChunk | None, *, final: bool) -> None:
         """Decide which tshark node is the client, holding ``chunk`` until then."""
@@ -112,6 +137,13 @@ class DumpSession:
                 self._feed(waiting, out)
             self._waiting = []
         decoder = self._decoder or self._start(False, out)
+        if not any(self._bytes.values()) and not self._first and not self._heads[
+                Direction.CLIENT] and not self._heads[Direction.SERVER]:
+            out.append(Located(DUMP_CONNECTION, H2Diagnostic(
+                0, Severity.WARNING, "the input is empty: no bytes to decode", 0, None, None),
+                None, None))
+        elif self._first and not self._judged:
+            self._judge(out)  # shorter than a frame header
         decoder.close(out, None, None)
         out.append(decoder.end("end-of-input", None, self._bytes[Direction.CLIENT],
                                self._bytes[Direction.SERVER], "dump"))

@@ -34,18 +34,30 @@ class Selection:
         self.frame_types = frozenset(types)
         self.limit = options.limit
         self.frames_shown = 0
+        self.filtered = bool(self.streams or self.frame_types)
+        """``--stream`` or ``--type`` chooses the frames shown."""
+        self.frames_read = 0
+        self.frames_matched = 0
+        """With a filter: the frames read, and those it kept."""
         self.limit_reached = False
         self.malformed = False
 
     def kept(self, items: list[SessionRecord]) -> list[SessionRecord]:
         """The records of ``items`` to yield, in order."""
-        filtered = bool(self.streams or self.frame_types)
+        filtered = self.filtered
         kept = []
         for item in items:
             if isinstance(item, Located):
                 if record_has_error(item.record):
                     self.malformed = True
-                if self.summary_only or (filtered and not self._shown(item.record)):
+                if filtered:
+                    shown = self._shown(item.record)
+                    if type(item.record) is Frame:
+                        self.frames_read += 1
+                        self.frames_matched += shown
+                    if not shown:
+                        continue
+                if self.summary_only:
                     continue
             elif isinstance(item, CaptureDiagnostic) and item.severity is Severity.ERROR:
                 self.malformed = True
