@@ -16,13 +16,15 @@ from rich.console import Console
 from rich.text import Text
 
 from wiretool.protobuf.model import DecodeResult, Field, Kind, Message
-from wiretool.render.escape import shorten
+from wiretool.render.layout import joined, width, words, wrap
 from wiretool.render.protobuf_table import message_heading, render_diagnostics
 from wiretool.render.protobuf_values import describe_value
 
 _PALETTE = ("cyan", "green", "magenta", "yellow", "blue", "bright_red", "bright_cyan",
             "bright_green", "bright_magenta", "bright_yellow")
 ROW = 16
+MARGIN_WIDTH = 24
+"""The least room for the labels beside the bytes; with less they go under their row."""
 _LEAF = "leaf"
 """Placeholder style of leaf fields; ``_dump`` gives consecutive leaves different colours."""
 
@@ -88,6 +90,20 @@ def render_hexdump(result: DecodeResult, data: bytes, console: Console) -> None:
     render_diagnostics(result.diagnostics, console)
 
 
+def _label_lines(labels: list[str], cells: int) -> list[str]:
+    """The labels of a row in lines of ``cells``: whole labels side by side (``; ``
+    between), a label that does not fit on a line of its own, wrapped at its spaces."""
+    lines: list[str] = []
+    for label in joined(labels, "; "):
+        if lines and width(lines[-1]) + 1 + width(label.rstrip()) <= cells:
+            lines[-1] += " " + label.rstrip()
+        elif width(label.rstrip()) <= cells:
+            lines.append(label.rstrip())
+        else:
+            lines += wrap(words(label), cells)
+    return lines
+
+
 def _dump(data: bytes, spans: list[Span], console: Console) -> None:
     """Rows of 16 bytes; offsets are decimal, like every offset wiretool prints."""
     spans.sort(key=lambda s: (s.start, s.end))
@@ -100,7 +116,13 @@ def _dump(data: bytes, spans: list[Span], console: Console) -> None:
     for span in spans:  # spans never overlap: containers contribute only their headers
         style_of[span.start : span.end] = [span.style] * (min(span.end, len(data)) - span.start)
     offset_width = max(6, len(str(len(data))))
-    margin_width = max(10, console.width - (offset_width + 2 + ROW * 3 + 1 + ROW + 2))
+    margin_column = offset_width + 2 + ROW * 3 + 1 + ROW + 2
+    margin_width = console.width - margin_column
+    if margin_width < MARGIN_WIDTH:  # the labels go under their row, across the width
+        margin_column, margin_width = offset_width + 2, max(console.width - offset_width - 2, 20)
+        beside = False
+    else:
+        beside = True
     next_span = 0
     for row_start in range(0, len(data), ROW):
         row_end = min(row_start + ROW, len(data))
@@ -117,7 +139,14 @@ def _dump(data: bytes, spans: list[Span], console: Console) -> None:
             labels.append(f"@{spans[next_span].start} {spans[next_span].label}")
             next_span += 1
         padding = ROW - (row_end - row_start)
-        console.print(Text.assemble(
+        notes = _label_lines(labels, margin_width)
+        row = Text.assemble(
             (str(row_start).rjust(offset_width), "dim"), "  ", hex_text, "   " * padding, " ",
-            ascii_text, " " * padding, "  ", (shorten("; ".join(labels), margin_width), "dim"),
-        ), no_wrap=True, overflow="ellipsis")
+            ascii_text)
+        if beside and notes:
+            row.append(" " * padding + "  ")
+            row.append(notes.pop(0), "dim")
+        console.print(row, no_wrap=True, overflow="ellipsis")
+        for note in notes:  # what the margin could not hold: never cut, never lost
+            console.print(Text(" " * margin_column + note, style="dim"), no_wrap=True,
+                          overflow="ellipsis")

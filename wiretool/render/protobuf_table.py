@@ -1,22 +1,24 @@
 """``decode --format table``: one line per field, nested fields indented.
 
-Rows are printed as they are produced (no table is built in memory), in fixed
-columns: offset, length of the whole field, field number (indented by depth, with
-the name when a schema is known), wire type, kind (or declared type), value,
-and the other readings. Wire values are escaped and printed as ``Text``, never
-markup.
+Rows are printed as they are produced (no table is built in memory), in columns
+fitted to the terminal: offset, length of the whole field, field number (indented by
+depth, with the name when a schema is known), wire type, kind (or declared type),
+value, and the other readings. A word or a number is never cut (the fitting rules of
+``render.layout``). Wire values are escaped and printed as ``Text``, never markup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 
 from rich.console import Console
 from rich.text import Text
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.protobuf.model import DecodeView, Field, Kind, Message, WireType
-from wiretool.render.escape import escape_message
+from wiretool.render.escape import escape_message, escape_text
+from wiretool.render.layout import cut_left, cut_right, pad, width, words, wrap
 from wiretool.render.protobuf_values import describe_also, describe_bytes_text, describe_value
 
 _WIRE_NAMES = {
@@ -37,7 +39,16 @@ _KIND_STYLE = {
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
 FIELD_WIDTH = 18
+"""The least room the field column gets (a name is cut to it, never its number)."""
 KIND_WIDTH = 9
+"""The least room the kind/type column gets."""
+TYPE_WIDTH = 24
+"""The most room the kind/type column takes (a declared type is cut from the left)."""
+VALUE_WIDTH = 24
+"""The room a value wants beside the columns; with less, values go on lines of their own."""
+SAMPLE_ROWS = 4096
+"""Rows of a message measured for its column widths (the rows are printed as they are
+read: a later, longer name is cut to the columns, its number never)."""
 
 
 def _walk(fields: Iterable[Field], depth: int = 0) -> Iterator[tuple[int, Field]]:
@@ -54,6 +65,19 @@ def _field_label(field: Field, depth: int) -> str:
     return f"{indent}{field.number}"
 
 
+def _fit_label(field: Field, depth: int, cells: int) -> str:
+    """The field column in ``cells``: a name is cut at its end, the number never
+    (``timezone_offs… = 13``)."""
+    label = _field_label(field, depth)
+    if len(label) <= cells or field.schema is None:
+        return label
+    suffix = f" = {field.number}"
+    room = cells - len(suffix) - 2 * depth
+    if room < 2:
+        return label  # the number wins: the row is wider than its column
+    return "  " * depth + cut_right(escape_text(field.schema.name), room) + suffix
+
+
 def _kind_label(field: Field) -> str:
     """The declared type, shortened to its last name (``.pkg.Person.PhoneNumber`` ->
     ``PhoneNumber``), or the inferred kind."""
@@ -63,10 +87,6 @@ def _kind_label(field: Field) -> str:
             return declared.rsplit(".", 1)[-1]
         return declared.replace(", ", ",")
     return field.kind.value
-
-
-def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def message_heading(index: int, message: Message, count: int) -> str:
@@ -88,45 +108,105 @@ def message_heading(index: int, message: Message, count: int) -> str:
     return ", ".join(parts)
 
 
+class _Columns:
+    """The columns of one message's rows, fitted to the width: the field and type
+    columns as wide as their widest label (up to what leaves a value ``VALUE_WIDTH``),
+    values beside them, or on lines of their own when even the least columns leave
+    too little room."""
+
+    def __init__(self, sample: list[tuple[int, Field]], width: int, offset_width: int,
+                 named: bool) -> None:
+        labels = kinds = 0
+        for depth, field in sample:
+            labels = max(labels, len(_field_label(field, depth)))
+            kinds = max(kinds, len(_kind_label(field)))
+        self.offset_width = offset_width
+        self.kind_width = max(4, min(kinds, TYPE_WIDTH))
+        fixed = offset_width + 2 + 6 + 1 + 1 + 6 + 1 + 1  # offset, length, wire, gaps
+        self.field_width = max(8, labels)
+        if fixed + self.field_width + self.kind_width + VALUE_WIDTH > width:
+            self.field_width = max(5, min(labels, width - fixed - self.kind_width
+                                          - VALUE_WIDTH, 2 * FIELD_WIDTH), FIELD_WIDTH)
+        if fixed + self.field_width + self.kind_width + VALUE_WIDTH > width:
+            self.kind_width = max(KIND_WIDTH, width - fixed - self.field_width - VALUE_WIDTH)
+        self.value_column = fixed + self.field_width + self.kind_width
+        self.stacked = width - self.value_column < VALUE_WIDTH // 2
+        if self.stacked:  # values under the field column
+            self.value_column = offset_width + 2 + 6 + 1
+        self.value_width = width - self.value_column
+        self.named = named
+
+    def heading(self) -> Text:
+        return Text.assemble(
+            ("offset".rjust(self.offset_width), "bold"), "  ", ("length", "bold"), " ",
+            ("field".ljust(self.field_width), "bold"), " ", ("wire".ljust(6), "bold"), " ",
+            (("type" if self.named else "kind").ljust(self.kind_width), "bold"),
+            *((" ", ("value", "bold")) if not self.stacked else ()),
+        )
+
+    def rows(self, depth: int, field: Field) -> list[Text]:
+        """The lines of one field: its columns and value, then what did not fit."""
+        kind_label = _kind_label(field)
+        if len(kind_label) > self.kind_width:
+            kind_label = (cut_left(kind_label, self.kind_width) if field.schema is not None
+                          else cut_right(kind_label, self.kind_width))
+        style = _KIND_STYLE.get(field.kind, "")
+        head = Text.assemble(
+            (str(field.offset).rjust(self.offset_width), "dim"), "  ",
+            (str(field.length).rjust(6), "dim"), " ",
+            (pad(_fit_label(field, depth, self.field_width), self.field_width), "cyan"), " ",
+            _WIRE_NAMES.get(field.wire_type, "?").ljust(6), " ",
+            (kind_label.ljust(self.kind_width), style),
+        )
+        value = describe_value(field, self.value_width)
+        also = describe_also(field)
+        value_style = style if field.kind is Kind.STRING else ""
+        indent = " " * self.value_column
+        lines: list[Text] = []
+        if self.stacked:
+            lines.append(head)
+            lines.append(Text.assemble(indent, (value, value_style)))
+        else:
+            lines.append(Text.assemble(head, " ", (value, value_style)))
+        if also:
+            last = lines[-1]
+            if last.cell_len + 3 + width(also) <= self.value_column + self.value_width:
+                last.append("   " + also, "dim")
+            else:
+                for line in wrap(words(also), self.value_width - 2):
+                    lines.append(Text.assemble(indent + "  ", (line, "dim")))
+        return lines
+
+
 def render_table(
     view: DecodeView, console: Console, *, header: str | None = None, named: bool = False
 ) -> None:
     """Print ``view`` as aligned rows, one per field, as the fields are decoded.
 
-    ``named``: a schema is in use (wider columns for names and declared types).
+    ``named``: a schema is in use (the column says "type", not "kind"). Each message's
+    columns are as wide as its widest field name and type allow (``_Columns``): names
+    are cut at their end and types from the left only when the terminal is narrow;
+    numbers are never cut, and other readings that do not fit go on the next line.
+    The widths come from a message's first ``SAMPLE_ROWS`` rows: rows are printed as
+    they are read.
     """
-    width = console.width
-    field_width = FIELD_WIDTH + 8 if named else FIELD_WIDTH
-    kind_width = KIND_WIDTH + 9 if named else KIND_WIDTH
+    width = max(console.width, 40)
     offset_width = max(6, len(str(view.size)))
-    value_width = max(24, width - (offset_width + 7 + field_width + 8 + kind_width + 6) - 24)
     if header:
         console.print(Text(header, style="dim"))
-    heading = Text.assemble(
-        ("offset".rjust(offset_width), "bold"), "  ", ("length", "bold"), " ",
-        ("field".ljust(field_width), "bold"), " ", ("wire".ljust(6), "bold"), " ",
-        (("type" if named else "kind").ljust(kind_width), "bold"), " ", ("value", "bold"),
-    )
     emit = line_writer(console)
     count = view.message_count
+    field_width = FIELD_WIDTH
     for index, (message, fields) in enumerate(view.parts()):
+        rows = _walk(fields)
+        sample = list(islice(rows, SAMPLE_ROWS))
+        columns = _Columns(sample, width, offset_width, named)
+        field_width = columns.field_width
         console.print(Text(message_heading(index, message, count), style="bold cyan"))
-        console.print(heading)
-        for depth, field in _walk(fields):
-            value = describe_value(field, value_width)
-            also = describe_also(field)
-            line = Text.assemble(
-                (str(field.offset).rjust(offset_width), "dim"), "  ",
-                (str(field.length).rjust(6), "dim"), " ",
-                (_cell(_field_label(field, depth), field_width).ljust(field_width), "cyan"), " ",
-                _WIRE_NAMES.get(field.wire_type, "?").ljust(6), " ",
-                (_cell(_kind_label(field), kind_width).ljust(kind_width),
-                 _KIND_STYLE.get(field.kind, "")), " ",
-                (value, _KIND_STYLE.get(field.kind, "") if field.kind is Kind.STRING else ""),
-                ("   " + also if also else "", "dim"),
-            )
-            line.truncate(width, overflow="ellipsis")
-            emit(line)
+        console.print(columns.heading())
+        for depth, field in chain(sample, rows):
+            for line in columns.rows(depth, field):
+                emit(line)
         if message.unparsed is not None:
             _print_unparsed(console, message.unparsed.offset, message.unparsed.data, offset_width,
                             field_width)

@@ -56,17 +56,31 @@ def describe_value(field: Field, limit: int = 60) -> str:
         text = _hex(field.value, limit - 10)
         return text + (f" ({field.value_length} B)" if text.endswith("…") else "")
     if kind is Kind.PACKED:
-        items = ", ".join(_packed_item(field.packed_type, v) for v in field.values)
-        text = f"[{items}]"
-        if len(text) > limit:
-            text = shorten(text, limit - 12) + f" ({len(field.values)} items)"
-        return text
+        return _packed_text(field, limit)
     if kind is Kind.MESSAGE or kind is Kind.GROUP:
         if not field.expanded:
             return f"{{not expanded: {field.value_length} B}}"
         count = len(field.fields)
         return f"{{{count} field{'s' if count != 1 else ''}, {field.value_length} B}}"
     return ""
+
+
+def _packed_text(field: Field, limit: int) -> str:
+    """``[1, 2, 3]``; when longer than ``limit``, the whole elements that fit, then
+    ``… (N items)``: an element (a number) is never cut."""
+    items = [_packed_item(field.packed_type, v) for v in field.values]
+    text = "[" + ", ".join(items) + "]"
+    if len(text) <= limit:
+        return text
+    tail = f", …] ({len(items)} items)"
+    kept: list[str] = []
+    used = 1 + len(tail)
+    for item in items:
+        if used + len(item) + 2 > limit and kept:
+            break
+        kept.append(item)
+        used += len(item) + 2
+    return "[" + ", ".join(kept) + tail
 
 
 def _packed_item(packed_type: PackedType | None, value: int) -> str:
