@@ -13,9 +13,11 @@ only there (the two printers are subclassed at those methods):
   as blocks, a non-empty length-delimited payload that parses as a message as a block
   (at most 10 levels deep), anything else as a C-escaped string;
 * both: an ``Any`` whose type is in the schema is printed expanded (``[url] { }`` /
-  ``"@type"``); one whose type is not, or whose value does not parse as its type, is
-  printed as its two plain fields (textproto: as ``protoc`` does; JSON: ``typeUrl`` and
-  base64 ``value``, which no proto3 JSON parser accepts — a warning says so).
+  ``"@type"``), as the runtime prints it when given the schema's pool (``protoc
+  --decode`` never expands one: ``expand_any=False`` prints it as protoc does); one whose
+  type is not, or whose value does not parse as its type, is printed as its two plain
+  fields (textproto: as ``protoc`` does; JSON: ``typeUrl`` and base64 ``value``, which no
+  proto3 JSON parser accepts — a warning says so).
 
 Proto3 JSON has no place for unknown fields: the runtime leaves them out, and
 :func:`render_proto_json` returns one warning per message listing each of them with its
@@ -83,20 +85,29 @@ def render_proto_json(result: RuntimeDecode, out: IO[str],
     return notes
 
 
-def render_textproto(result: RuntimeDecode, out: IO[str], pool: DescriptorPool) -> None:
-    """Write each parsed message in the text format, as ``protoc --decode`` does."""
+def render_textproto(result: RuntimeDecode, out: IO[str], pool: DescriptorPool, *,
+                     expand_any: bool = True) -> None:
+    """Write each parsed message in the text format, as ``protoc --decode`` does.
+
+    ``expand_any`` prints an ``Any`` whose type is in ``pool`` as ``[type_url] { ... }``;
+    without it, as its two plain fields, byte for byte as ``protoc --decode`` (which
+    never expands one).
+    """
     total = len(result.messages)
     for item in result.messages:
         if result.stream:
             if item.index:
                 out.write("\n")
-            out.write(f"# {_where(item)} of {total}, {item.length} bytes")
+            kind = "gRPC message" if item.framing == "grpc" else "delimited message"
+            out.write(f"# {kind} {item.index + 1} of {total} at offset {item.prefix_offset}, "
+                      f"{item.length} bytes")
             out.write(" (decompressed)" if item.compressed else "")
             out.write("\n" if item.message is not None else ": not valid, see the error\n")
         if item.message is None:
             continue
         writer = text_format.TextWriter(as_utf8=False)
-        printer = _TextPrinter(out=writer, as_utf8=False, descriptor_pool=pool,
+        printer = _TextPrinter(out=writer, as_utf8=False,
+                               descriptor_pool=pool if expand_any else None,
                                print_unknown_fields=True)
         printer.PrintMessage(item.message)
         out.write(writer.getvalue())
@@ -176,6 +187,8 @@ class _TextPrinter(_RuntimeTextPrinter):  # type: ignore[misc]
 
     def _TryPrintAsAnyMessage(self, message: Any) -> bool:
         # protoc prints an Any whose value does not parse as its plain fields.
+        if self.descriptor_pool is None:
+            return False
         try:
             packed = _build_message(message.TypeName(), self.descriptor_pool)
             if packed is not None:
