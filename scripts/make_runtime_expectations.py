@@ -1,7 +1,7 @@
 """Regenerate tests/protobuf/data/runtime/cases.json: what protoc and the protobuf runtime
 print for the bundled samples, the oracle of ``decode --format textproto|proto-json``.
 
-    python scripts/make_runtime_expectations.py      # needs protoc on PATH (Debian: protobuf-compiler)
+    python scripts/make_runtime_expectations.py   # needs protoc (Debian: protobuf-compiler)
 
 For every case (a schema, a message type, an input) it records, per message:
 
