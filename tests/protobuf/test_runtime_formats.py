@@ -300,3 +300,33 @@ def test_cli_malformed_message_exits_1_and_prints_the_others() -> None:
     assert done.returncode == 1
     assert done.stdout.decode().count('name: "') == 2
     assert b"error: offset 6: delimited message 2 (prefix at offset 5)" in done.stderr
+
+
+def test_a_timestamp_proto3_json_cannot_hold_is_an_error_for_that_message() -> None:
+    schema = load_schema([ROOT / "tests/hostile/data/hostile.proto"], [], [])
+    node = schema.resolve_type("hostile.Node")
+    far = b"\xa2\x05\x06\x08\x80\x80\x80\x80\x40"  # time { seconds: 2**34 } (year 2514: fine)
+    too_far = b"\xa2\x05\x07\x08\x80\x80\x80\x80\x80\x20"  # seconds: 2**40, past 9999
+    stream = b"".join(bytes([len(m)]) + m for m in (far, too_far))
+    result = decode_with_runtime(stream, node, framing="delimited")
+    out = io.StringIO()
+    notes = render_proto_json(result, out, schema.pool)
+    assert json.loads(out.getvalue())["time"].startswith("2514-")
+    [error] = notes
+    assert error.severity is Severity.ERROR and error.offset == 11  # its first byte
+    assert "delimited message 2 at offset 10 cannot be written as proto3 JSON" in error.message
+
+
+def test_the_decode_help_examples_with_a_runtime_format_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from wiretool.cli.decode import DECODE_HELP
+
+    examples = [line.split()[1:] for line in DECODE_HELP.splitlines()
+                if line.startswith("  wiretool decode")
+                and ("-f proto-json" in line or "-f textproto" in line)]
+    assert len(examples) == 2
+    monkeypatch.chdir(ROOT)
+    for args in examples:
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0, done.output
+        assert 'name' in done.stdout

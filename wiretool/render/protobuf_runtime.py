@@ -75,7 +75,7 @@ def render_proto_json(result: RuntimeDecode, out: IO[str],
         except json_format.SerializeToJsonError as exc:
             notes.append(Diagnostic(
                 _offset(item), Severity.ERROR,
-                f"{where} cannot be written as proto3 JSON ({exc}); not shown "
+                f"{where} cannot be written as proto3 JSON ({str(exc).rstrip('.')}); not shown "
                 f"(--format textproto shows it)"))
             continue
         out.write(escape_json(text))
