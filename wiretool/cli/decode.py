@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,10 +17,17 @@ from wiretool.cli.common import (
     exit_code_for,
     fail,
     make_console,
+    print_error,
     reports_errors,
 )
+from wiretool.errors import ExitCode
 from wiretool.inputs import InputFormat, decode_input, read_source
 from wiretool.protobuf.model import DecodeResult, DecodeView
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import Descriptor
+
+    from wiretool.protobuf.schema import Schema
 
 MAX_DEPTH_LIMIT = 250
 """Highest --max-depth accepted: deeper trees would exhaust the renderers' recursion."""
@@ -29,6 +37,12 @@ class DecodeFormat(StrEnum):
     TABLE = "table"
     HEXDUMP = "hexdump"
     JSON = "json"
+    PROTO_JSON = "proto-json"
+    TEXTPROTO = "textproto"
+
+
+RUNTIME_FORMATS = (DecodeFormat.PROTO_JSON, DecodeFormat.TEXTPROTO)
+"""Formats printed by the protobuf runtime from the schema (they need --proto/--type)."""
 
 
 DECODE_HELP = """Decode protobuf bytes field by field, with or without a schema.
@@ -54,6 +68,10 @@ Examples:
 
   wiretool decode --descriptor-set samples/person.desc -t Person samples/person.hex
 
+  wiretool decode --proto samples/person.proto -t Person -f proto-json samples/person.bin
+
+  wiretool decode --proto samples/person.proto -t Person -f textproto samples/people.grpc
+
 Exit codes: 0 decoded completely; 1 malformed input (what could be decoded is
 shown, diagnostics say what is wrong at which offset); 2 usage error or
 unreadable file.
@@ -66,7 +84,9 @@ def decode_command(
     file: str = typer.Argument("-", metavar="[FILE|-]", help="Input file; - for stdin."),
     output_format: DecodeFormat | None = typer.Option(
         None, "--format", "-f",
-        help="Output: table (default on a terminal), hexdump, or json (default otherwise).",
+        help="Output: table (default on a terminal), hexdump, json (default otherwise); "
+        "with a schema also proto-json (canonical proto3 JSON) or textproto (as protoc "
+        "--decode prints it).",
         case_sensitive=False,
     ),
     input_format: InputFormat = typer.Option(
@@ -106,11 +126,18 @@ def decode_command(
     from wiretool.protobuf.wire import decode_stream
 
     loaded = schema_options.load(proto, proto_path, descriptor_set, type_name)
+    if output_format in RUNTIME_FORMATS and loaded is None:
+        raise fail(f"--format {output_format.value} prints the message as the protobuf runtime "
+                   "does, from its schema: add --proto FILE or --descriptor-set FILE "
+                   "(and --type NAME when the schema has several messages)")
     decoded = decode_input(read_source(file), input_format)
     data = decoded.data
     if offset > len(data):
         raise fail(f"--offset {offset} is past the end of the input ({len(data)} bytes)")
     framing = "grpc" if grpc else "delimited" if delimited else "none" if no_framing else "auto"
+    if output_format in RUNTIME_FORMATS and loaded is not None:
+        raise typer.Exit(int(_print_with_runtime(
+            output_format, data, loaded[0], loaded[1], offset, framing, max_message_size)))
     chosen = default_format(output_format.value if output_format else None, "table", "json")
     view: DecodeView
     if loaded is None:
@@ -149,6 +176,32 @@ def decode_command(
 
             render_table(view, console, header=header, named=loaded is not None)
     raise typer.Exit(int(exit_code_for(view.diagnostics)))
+
+
+def _print_with_runtime(
+    output_format: DecodeFormat, data: bytes, schema: Schema, descriptor: Descriptor,
+    offset: int, framing: str, max_message_size: int,
+) -> ExitCode:
+    """proto-json / textproto: the text on stdout, the diagnostics on stderr."""
+    from wiretool.protobuf.runtime import decode_with_runtime
+    from wiretool.render.protobuf_runtime import render_proto_json, render_textproto
+
+    as_json = output_format == DecodeFormat.PROTO_JSON
+    result = decode_with_runtime(data, descriptor, start=offset, framing=framing,
+                                 max_message_size=max_message_size, find_unknown=as_json)
+    if as_json:
+        notes = render_proto_json(result, sys.stdout, schema.pool)
+    else:
+        render_textproto(result, sys.stdout, schema.pool)
+        notes = []
+    diagnostics = sorted([*result.diagnostics, *notes], key=lambda d: d.offset)
+    if result.trailing is not None:
+        print_error(f"wiretool: {result.trailing.length} bytes at offset "
+                    f"{result.trailing.offset} are outside every message")
+    for diagnostic in diagnostics:
+        print_error(f"wiretool: {diagnostic.severity.value}: offset {diagnostic.offset}: "
+                    f"{diagnostic.message}")
+    return exit_code_for(diagnostics)
 
 
 def _materialize(view: DecodeView) -> DecodeResult:
