@@ -160,3 +160,29 @@ def steps_of(path: Path) -> list[list[tuple[Direction, bytes]]]:
             elif isinstance(event, StreamData):
                 conns[event.conn_id].append((event.direction, event.data))
     return [conns[key] for key in sorted(conns)]
+
+
+GRPC_TLS_CALLS = {1: "Unary", 3: "ServerStream", 5: "ClientStream", 7: "Bidi", 9: "Fail"}
+"""The gRPC methods of samples/tls/grpc-tls.pcap by stream (grpc_tls.py calls them so)."""
+
+
+def assert_what_was_sent(got: dict[tuple[str, str], list[bytes]]) -> None:
+    """The gRPC messages decoded from grpc-tls.pcap, by (method, direction), are what
+    each side recorded sending (``grpc-tls.sent.json``: the bytes, or their length and
+    SHA-256 for big ones)."""
+    import hashlib
+    import json
+
+    sent = json.loads((SAMPLES / "grpc-tls.sent.json").read_text())
+    wanted: dict[tuple[str, str], list[dict[str, object]]] = {}
+    for message in sent["messages"]:
+        wanted.setdefault((message["call"], message["direction"]), []).append(message)
+    assert set(got) == set(wanted)
+    for key, messages in wanted.items():
+        assert len(got[key]) == len(messages), key
+        for data, message in zip(got[key], messages, strict=True):
+            if "hex" in message:
+                assert data.hex() == message["hex"], key
+            else:
+                assert (len(data), hashlib.sha256(data).hexdigest()) == (
+                    message["length"], message["sha256"]), key

@@ -5,7 +5,6 @@ by samples/tls/tshark_expect.py) and, for gRPC, against what each side sent."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -13,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.tls.pipeline import SAMPLES, Decoded, decode_capture
+from tests.tls.pipeline import (
+    GRPC_TLS_CALLS,
+    SAMPLES,
+    Decoded,
+    assert_what_was_sent,
+    decode_capture,
+)
 from wiretool.direction import Direction
 from wiretool.errors import Severity
 from wiretool.tls import KeySource, TlsHandshakeMessage, TlsPlaintext, TlsProblem, TlsRecord
@@ -126,25 +131,12 @@ def test_grpc_messages_equal_tshark_and_what_was_sent() -> None:
     ours = conn.grpc_messages()
     assert [(m.direction, m.length, m.compressed) for m in ours] == [
         (g["direction"], g["length"], g["compressed"]) for g in theirs["grpc"]]
-    sent = json.loads((SAMPLES / "grpc-tls.sent.json").read_text())
-    calls = {1: "Unary", 3: "ServerStream", 5: "ClientStream", 7: "Bidi", 9: "Fail"}
     got: dict[tuple[str, str], list[bytes]] = {}
     for message in ours:
         assert message.data is not None
-        got.setdefault((calls[message.stream_id], message.direction or ""), []).append(
+        got.setdefault((GRPC_TLS_CALLS[message.stream_id], message.direction or ""), []).append(
             message.data)
-    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for message in sent["messages"]:
-        wanted.setdefault((message["call"], message["direction"]), []).append(message)
-    assert set(got) == set(wanted)
-    for key, messages in wanted.items():
-        assert len(got[key]) == len(messages), key
-        for data, message in zip(got[key], messages, strict=True):
-            if "hex" in message:
-                assert data.hex() == message["hex"], key
-            else:
-                assert (len(data), hashlib.sha256(data).hexdigest()) == (
-                    message["length"], message["sha256"]), key
+    assert_what_was_sent(got)
     assert any(m.length > 20_000 for m in ours)
     statuses = conn.grpc_statuses()
     assert [s.name for s in statuses] == ["OK"] * 4 + ["INVALID_ARGUMENT"]

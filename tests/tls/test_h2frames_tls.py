@@ -9,7 +9,6 @@ without keys."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.tls.h2cli import SAMPLES, Connection, Run, capture_of, h2_frames, keylog_of
-from tests.tls.pipeline import decode_capture
+from tests.tls.pipeline import GRPC_TLS_CALLS, assert_what_was_sent, decode_capture
 from wiretool.direction import Direction
 from wiretool.tls import TlsPlaintext
 
@@ -105,24 +104,11 @@ def test_grpc_messages_equal_tshark_and_what_each_side_sent() -> None:
     ours = conn.of("grpc-message")
     assert [(m["direction"], m["length"], m["compressed"]) for m in ours] == [
         (g["direction"], g["length"], g["compressed"]) for g in theirs["grpc"]]
-    sent = json.loads((SAMPLES / "grpc-tls.sent.json").read_text())
-    calls = {1: "Unary", 3: "ServerStream", 5: "ClientStream", 7: "Bidi", 9: "Fail"}
     got: dict[tuple[str, str], list[bytes]] = {}
     for message in ours:
-        got.setdefault((calls[message["stream_id"]], message["direction"]), []).append(
+        got.setdefault((GRPC_TLS_CALLS[message["stream_id"]], message["direction"]), []).append(
             bytes.fromhex(message["data"]))
-    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for message in sent["messages"]:
-        wanted.setdefault((message["call"], message["direction"]), []).append(message)
-    assert set(got) == set(wanted)
-    for key, messages in wanted.items():
-        assert len(got[key]) == len(messages), key
-        for data, message in zip(got[key], messages, strict=True):
-            if "hex" in message:
-                assert data.hex() == message["hex"], key
-            else:
-                assert (len(data), hashlib.sha256(data).hexdigest()) == (
-                    message["length"], message["sha256"]), key
+    assert_what_was_sent(got)
     assert max(m["length"] for m in ours) > 20_000
     statuses = conn.of("grpc-status")
     assert [s["name"] for s in statuses] == ["OK"] * 4 + ["INVALID_ARGUMENT"]

@@ -36,6 +36,11 @@ _ENDS_STREAM = frozenset({FrameType.DATA, FrameType.HEADERS})
 """The frame types whose END_STREAM flag ends a side of a stream (RFC 9113 §6.1, §6.2)."""
 
 
+def hpack_ratio(wire_bytes: int, decoded_bytes: int) -> float | None:
+    """HPACK's wire bytes per decoded byte (``None`` when nothing was decoded)."""
+    return wire_bytes / decoded_bytes if decoded_bytes else None
+
+
 @dataclass
 class Totals:
     """Counts for one direction or one stream."""
@@ -54,9 +59,7 @@ class Totals:
 
     @property
     def hpack_ratio(self) -> float | None:
-        if not self.hpack_decoded_bytes:
-            return None
-        return self.hpack_wire_bytes / self.hpack_decoded_bytes
+        return hpack_ratio(self.hpack_wire_bytes, self.hpack_decoded_bytes)
 
     def add(self, frame: Frame) -> None:
         self.frames[frame.type_name] += 1
@@ -260,9 +263,7 @@ class CallStats:
 
     @property
     def hpack_ratio(self) -> float | None:
-        if not self.hpack_decoded_bytes:
-            return None
-        return self.hpack_wire_bytes / self.hpack_decoded_bytes
+        return hpack_ratio(self.hpack_wire_bytes, self.hpack_decoded_bytes)
 
     def add(self, row: StreamRow) -> None:
         """One call."""
