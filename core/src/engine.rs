@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::rules::{self, Candidates, Kind, Scratch, Tally, BYTES, MESSAGE, READING_NAMES};
+use crate::rules::{self, Candidates, Kind, Memo, Scratch, Tally, BYTES, MESSAGE, READING_NAMES};
 use crate::scan::{self, Fault, Fields, OpenGroup, Raw, LEN, SGROUP};
 use crate::schema::{FieldInfo, Schema};
 
@@ -84,6 +84,9 @@ const NOTE_MAX_OFFSET: usize = 1 << (64 - NOTE_SHIFT);
 /// One field of the tree as pass 2 reports it.
 pub struct FieldEvent<'a> {
     pub raw: Raw,
+    /// The field's path (numbered in the order paths are first seen): views may keep
+    /// what depends on the path alone, such as the JSON writer its path's text.
+    pub node: u32,
     pub kind: Kind,
     /// LEN: the reading chosen (`rules` number).
     pub reading: usize,
@@ -128,6 +131,7 @@ pub struct Engine {
     notes: Vec<Vec<u64>>,
     schema: Option<Schema>,
     scratch: Scratch,
+    memo: Memo,
     open: Vec<OpenGroup>,
     /// Diagnostics not yet taken by the caller, in the order found.
     pub diagnostics: Vec<Diag>,
@@ -147,6 +151,7 @@ impl Engine {
             notes: Vec::new(),
             schema,
             scratch: Scratch::default(),
+            memo: Memo::default(),
             open: Vec::new(),
             diagnostics: Vec::new(),
             annotation_diagnostics: Vec::new(),
@@ -255,16 +260,12 @@ impl Engine {
     ) {
         if raw.wire == LEN {
             let node = self.child(parent, raw.number);
-            let found = rules::candidates(buf, raw.voff, raw.vend, &mut self.scratch);
+            let (found, ranking) = self.memo.scored(buf, raw.voff, raw.vend, &mut self.scratch);
             if let Some(n) = self.nodes.get_mut(node as usize) {
                 n.tally.add(&found);
             }
             if raw.voff < NOTE_MAX_OFFSET {
-                notes.push(
-                    (raw.voff as u64) << NOTE_SHIFT
-                        | u64::from(found.present) << 15
-                        | u64::from(rules::ranking(&found)),
-                );
+                notes.push((raw.voff as u64) << NOTE_SHIFT | u64::from(found.present) << 15 | u64::from(ranking));
             }
             if found.has(MESSAGE) && depth < self.max_depth && raw.vend > raw.voff {
                 stack.push((Fields::new(raw.voff, raw.vend, false), node, depth + 1));
@@ -383,10 +384,9 @@ impl Engine {
         let mut alternatives = [Kind::Bytes; 4];
         let mut alternative_count = 0;
         let mut expanded = true;
-        let mut node = ROOT;
+        let node = self.child(parent, raw.number);
         let kind = match raw.wire {
             LEN => {
-                node = self.child(parent, raw.number);
                 let noted = self.noted(region, raw.voff, note);
                 let (present, ranking, mut found) = match noted {
                     Some((present, ranking)) => (present, ranking, None),
@@ -428,7 +428,6 @@ impl Engine {
                 kind
             }
             SGROUP => {
-                node = self.child(parent, raw.number);
                 expanded = depth < self.max_depth;
                 if !expanded {
                     self.diagnostics.push(depth_stop(&raw, self.max_depth, "group"));
@@ -458,6 +457,7 @@ impl Engine {
         let container = kind == Kind::Message || kind == Kind::Group;
         visitor.field(&FieldEvent {
             raw,
+            node,
             kind,
             reading,
             alternatives: alternatives.get(..alternative_count).unwrap_or(&[]),

@@ -32,7 +32,14 @@ pub struct JsonWriter<'s, S: Sink> {
     /// A field was written at the current level (the next one needs a comma).
     written: bool,
     values: Vec<u64>,
+    /// Per path (`FieldEvent::node`, the first [`HEAD_PATHS`]): its kind and the text
+    /// between `offset` and `length` and between `length` and `tag_length`, which
+    /// depend on the path and kind alone (`_field_texts`' `heads` in the reference).
+    heads: Vec<Option<(Kind, Vec<u8>, Vec<u8>)>>,
 }
+
+/// Paths whose head text is kept (the first ones seen; a hostile input has any number).
+const HEAD_PATHS: usize = 1 << 16;
 
 impl<'s, S: Sink> JsonWriter<'s, S> {
     pub fn new(sink: &'s mut S) -> Self {
@@ -43,6 +50,7 @@ impl<'s, S: Sink> JsonWriter<'s, S> {
             levels: Vec::new(),
             written: false,
             values: Vec::new(),
+            heads: Vec::new(),
         }
     }
 
@@ -132,19 +140,47 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             self.path.push(b'.');
         }
         push_u64(&mut self.path, u64::from(raw.number));
-        out.extend_from_slice(b"{\"offset\":");
-        push_u64(out, raw.offset as u64);
-        out.extend_from_slice(b",\"number\":");
-        push_u64(out, u64::from(raw.number));
-        out.extend_from_slice(b",\"wire_type\":");
-        push_u64(out, u64::from(raw.wire));
-        out.extend_from_slice(b",\"length\":");
-        push_u64(out, (raw.end - raw.offset) as u64);
-        out.extend_from_slice(b",\"kind\":\"");
-        out.extend_from_slice(event.kind.name().as_bytes());
-        out.extend_from_slice(b"\",\"path\":\"");
-        out.extend_from_slice(&self.path);
-        out.extend_from_slice(b"\",\"tag_length\":");
+        let node = event.node as usize;
+        if node < HEAD_PATHS && self.heads.len() <= node {
+            self.heads.resize(node + 1, None);
+        }
+        let cached = self.heads.get_mut(node);
+        let fresh = match &cached {
+            Some(Some((kind, _, _))) => *kind != event.kind,
+            _ => true,
+        };
+        if fresh {
+            let mut after_offset = Vec::with_capacity(48);
+            after_offset.extend_from_slice(b",\"number\":");
+            push_u64(&mut after_offset, u64::from(raw.number));
+            after_offset.extend_from_slice(b",\"wire_type\":");
+            push_u64(&mut after_offset, u64::from(raw.wire));
+            after_offset.extend_from_slice(b",\"length\":");
+            let mut after_length = Vec::with_capacity(48 + self.path.len());
+            after_length.extend_from_slice(b",\"kind\":\"");
+            after_length.extend_from_slice(event.kind.name().as_bytes());
+            after_length.extend_from_slice(b"\",\"path\":\"");
+            after_length.extend_from_slice(&self.path);
+            after_length.extend_from_slice(b"\",\"tag_length\":");
+            match cached {
+                Some(slot) => *slot = Some((event.kind, after_offset, after_length)),
+                None => {
+                    // Not kept: write it out directly.
+                    out.extend_from_slice(b"{\"offset\":");
+                    push_u64(out, raw.offset as u64);
+                    out.extend_from_slice(&after_offset);
+                    push_u64(out, (raw.end - raw.offset) as u64);
+                    out.extend_from_slice(&after_length);
+                }
+            }
+        }
+        if let Some(Some((_, after_offset, after_length))) = self.heads.get(node) {
+            out.extend_from_slice(b"{\"offset\":");
+            push_u64(out, raw.offset as u64);
+            out.extend_from_slice(after_offset);
+            push_u64(out, (raw.end - raw.offset) as u64);
+            out.extend_from_slice(after_length);
+        }
         push_u64(out, u64::from(raw.tag_len));
         out.extend_from_slice(b",\"value_offset\":");
         push_u64(out, raw.voff as u64);

@@ -55,8 +55,18 @@ const FLOAT_SAMPLE: usize = 64;
 
 /// `infer._CONTROL`: control bytes other than tab, newline and carriage return.
 fn is_control(byte: u8) -> bool {
-    matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F)
+    CONTROL[usize::from(byte)]
 }
+
+const CONTROL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F);
+        byte += 1;
+    }
+    table
+};
 
 /// Python's `str.isspace` for one character (Unicode White_Space plus the
 /// separators U+001C-U+001F).
@@ -75,7 +85,7 @@ pub fn score_string(payload: &[u8]) -> Option<f64> {
     if payload.is_empty() {
         return Some(0.2);
     }
-    let controls = payload.iter().filter(|&&b| is_control(b)).count();
+    let controls = payload.iter().map(|&b| usize::from(is_control(b))).sum::<usize>();
     if controls > 0 {
         return Some(1.0 - STRING_CONTROL_COST * controls as f64);
     }
@@ -112,6 +122,17 @@ fn wire_type_score(wire: u8) -> f64 {
 }
 
 fn len_fit_score(size: usize) -> f64 {
+    // The common sizes from a table computed once (`infer._LEN_FIT_SCORE`): the same
+    // numbers, without a logarithm per field.
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..4096).map(compute_len_fit_score).collect());
+    match table.get(size) {
+        Some(&score) => score,
+        None => compute_len_fit_score(size),
+    }
+}
+
+fn compute_len_fit_score(size: usize) -> f64 {
     let score = 0.5 + 0.35 * (size as f64).ln_1p();
     if score < MESSAGE_LEN_CHILD_CAP { score } else { MESSAGE_LEN_CHILD_CAP }
 }
@@ -359,6 +380,79 @@ pub fn candidates(buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -
     found
 }
 
+/// The readings of short payloads seen before: the same bytes read the same, and
+/// names, keys and small values repeat (`_Reader._known` in the reference). A
+/// direct-mapped table: a collision replaces the entry, so no input can make a
+/// lookup cost more than one comparison.
+pub struct Memo {
+    slots: Vec<MemoSlot>,
+}
+
+const MEMO_SLOTS: usize = 4096;
+/// Payloads up to this length are remembered.
+pub const MEMO_LENGTH: usize = 48;
+
+#[derive(Clone, Copy)]
+struct MemoSlot {
+    length: u8,
+    key: [u8; MEMO_LENGTH],
+    found: Candidates,
+    ranking: u16,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        let empty = MemoSlot {
+            length: u8::MAX,
+            key: [0; MEMO_LENGTH],
+            found: Candidates { scores: [0.0; READINGS], present: 0 },
+            ranking: 0,
+        };
+        Memo { slots: vec![empty; MEMO_SLOTS] }
+    }
+}
+
+fn memo_hash(payload: &[u8]) -> usize {
+    let mut hash = payload.len() as u64;
+    for chunk in payload.chunks(8) {
+        let mut word = [0u8; 8];
+        if let Some(head) = word.get_mut(..chunk.len()) {
+            head.copy_from_slice(chunk);
+        }
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+    (hash >> 52) as usize % MEMO_SLOTS
+}
+
+impl Memo {
+    /// [`candidates`] and [`ranking`] of `buf[voff..vend]`, from the table when the
+    /// same short payload was scored before.
+    pub fn scored(&mut self, buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -> (Candidates, u16) {
+        let payload = buf.get(voff..vend).unwrap_or(&[]);
+        if payload.len() > MEMO_LENGTH {
+            let found = candidates(buf, voff, vend, scratch);
+            return (found, ranking(&found));
+        }
+        let index = memo_hash(payload);
+        if let Some(slot) = self.slots.get(index) {
+            if usize::from(slot.length) == payload.len() && slot.key.get(..payload.len()) == Some(payload) {
+                return (slot.found, slot.ranking);
+            }
+        }
+        let found = candidates(buf, voff, vend, scratch);
+        let ranked = ranking(&found);
+        if let Some(slot) = self.slots.get_mut(index) {
+            slot.length = payload.len() as u8;
+            if let Some(key) = slot.key.get_mut(..payload.len()) {
+                key.copy_from_slice(payload);
+            }
+            slot.found = found;
+            slot.ranking = ranked;
+        }
+        (found, ranked)
+    }
+}
+
 /// Read `buf[start..end]` as a message into `scratch.fields`; false when it does not
 /// parse completely.
 fn parse_message(buf: &[u8], start: usize, end: usize, scratch: &mut Scratch) -> bool {
@@ -563,6 +657,26 @@ mod tests {
         tally.add(&found(&[0x08, 0x01, 0x10, 0x02]));
         tally.add(&found(&[0x08, 0x05]));
         assert_eq!(tally.decide(), MESSAGE);
+    }
+
+    #[test]
+    fn the_memo_gives_what_scoring_gives() {
+        let mut memo = Memo::default();
+        let mut scratch = Scratch::default();
+        // Every 1- and 2-byte payload, twice (the second time from the table), and
+        // payloads that share a slot replace each other.
+        for round in 0..2 {
+            for first in 0..=255u8 {
+                for second in [None, Some(0x01), Some(0x80), Some(b'i')] {
+                    let mut payload = vec![first];
+                    payload.extend(second);
+                    let expected = candidates(&payload, 0, payload.len(), &mut scratch);
+                    let (found, ranked) = memo.scored(&payload, 0, payload.len(), &mut scratch);
+                    assert_eq!(found, expected, "round {round}, payload {payload:?}");
+                    assert_eq!(ranked, ranking(&expected));
+                }
+            }
+        }
     }
 
     #[test]
