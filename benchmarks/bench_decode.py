@@ -252,24 +252,45 @@ def main() -> None:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--size", type=int, default=4_000_000, help="bytes at scale 1")
+    parser.add_argument("--peer-runs", type=int, default=2,
+                        help="runs of protobuf-inspector and bbpb (slow) per input")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1],
+                        help="AddressBook sizes, in multiples of --size (0: none)")
+    parser.add_argument("--size", type=int, default=4_000_000, help="AddressBook bytes at scale 1")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the Python reference engine (WIRETOOL_ENGINE=python)")
+    parser.add_argument("--no-peers", action="store_true", help="leave out inspector and bbpb")
     args = parser.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
     wiretool = shutil.which("wiretool") or sys.exit("wiretool is not installed: pip install .")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(wiretool).parent.parent)],
+                   check=False, capture_output=True)
     protoc = shutil.which("protoc")
     peers = python_peers()
-    inputs: list[tuple[str, Path]] = []
-    for scale in args.scales:
+    if args.no_peers:
+        peers = {}
+    # (name, input, schema options for wiretool or None)
+    inputs: list[tuple[str, Path, list[str] | None]] = []
+    schema = WORK / "otlp-trace.desc"
+    for label, target, resources in (("trace export 3.5MB", 3_500_000, 4),
+                                     ("trace export 16MB", 16_000_000, 1)):
+        path = WORK / f"otlp-trace-{target // 100_000}.bin"
+        if not path.exists() and not make_trace_export(path, schema, target, resources):
+            print(f"{label}: cannot be made (pip install opentelemetry-proto in {WORK / 'peers'})")
+            continue
+        inputs.append((label, path, ["--descriptor-set", str(schema), "-t", OTLP_TYPE]))
+    for scale in [s for s in args.scales if s > 0]:
         path = WORK / f"addressbook-{scale}x.bin"
         if not path.exists():
             path.write_bytes(make_addressbook(args.size * scale))
-        inputs.append((f"AddressBook {scale}x", path))
+        inputs.append((f"AddressBook {scale}x", path,
+                       ["--proto", str(ROOT / "samples" / "person.proto"),
+                        "-t", "wiretool.samples.AddressBook"]))
     fds_path = WORK / "descriptor-set.bin"
     if not fds_path.exists():
         fds_path.write_bytes(make_descriptor_set(args.size))
-    inputs.append(("FileDescriptorSet", fds_path))
+    inputs.append(("FileDescriptorSet", fds_path, None))
     tiny = WORK / "tiny.bin"
     tiny.write_bytes(b"\x08\x96\x01\x12\x02hi")
 
@@ -278,30 +299,47 @@ def main() -> None:
     if protoc is None:
         print("protoc not found: install it with `apt-get install protobuf-compiler` "
               "(measuring wiretool alone)")
-    print(f"median of {args.runs} runs, in rounds (each round runs every tool once, so the "
-          "machine's drift hits all alike); RSS = peak resident memory of the program (VmHWM)\n")
-    header = f"{'input':<20} {'size MB':>8} {'tool':<34} {'median s':>9} {'RSS MiB':>8} {'vs protoc':>10}"
+    print(f"median of {args.runs} runs ({args.peer_runs} for protobuf-inspector and bbpb), in "
+          "rounds (each round runs every tool once, so the machine's drift hits all alike); "
+          "RSS = peak resident memory of the program (VmHWM)\n")
+    header = (f"{'input':<20} {'size MB':>8} {'tool':<40} {'median s':>9} {'RSS MiB':>8} "
+              f"{'vs protoc':>10}")
     print(header)
     print("-" * len(header))
-    for name, path in inputs:
+    ours_name = "wiretool decode --format json"
+    schema_name = "wiretool ... with schema"
+    reference_name = "wiretool (Python reference engine)"
+    measured: list[tuple[str, float, dict[str, measure.Result]]] = []
+    for name, path, schema_options in inputs:
         size = path.stat().st_size / 1e6
-        wiretool_name = "wiretool decode --format json"
         commands: dict[str, tuple[list[str], Path | None]] = {}
         if protoc:
             commands["protoc --decode_raw"] = ([protoc, "--decode_raw"], path)
-        commands[wiretool_name] = ([wiretool, "decode", "--format", "json", str(path)], None)
+        commands[ours_name] = ([wiretool, "decode", "--format", "json", str(path)], None)
+        if schema_options is not None:
+            commands[schema_name] = ([wiretool, "decode", "--format", "json", *schema_options,
+                                      str(path)], None)
+        if args.reference:
+            commands[reference_name] = (["env", "WIRETOOL_ENGINE=python", wiretool, "decode",
+                                         "--format", "json", str(path)], None)
         commands.update({peer: (argv, path) for peer, argv in peers.items()})
-        results = measure.rounds(commands, args.runs, measure.to_stderr)
+        limits = {peer: args.peer_runs for peer in peers}
+        if args.reference:
+            limits[reference_name] = args.peer_runs
+        results = measure.rounds(commands, args.runs, measure.to_stderr, limits)
         measure.to_stderr("")
+        measured.append((name, size, results))
         base = results.get("protoc --decode_raw")
-        ours = results[wiretool_name]
+        ours = results[ours_name]
         for tool, result in results.items():
             ratio = f"{result.seconds / base.seconds:.2f}x" if base else "-"
-            note = "" if result.code == 0 else f"  (exit {result.code})"
-            if tool in peers:
+            note = "" if result.code in (0, 1) else f"  (exit {result.code})"
+            if tool in peers or tool == reference_name:
                 note = f"  wiretool is {result.seconds / ours.seconds:.1f}x faster{note}"
-            print(f"{name:<20} {size:>8.2f} {tool:<34} {result.seconds:>9.3f} "
-                  f"{result.rss_mib:>8.1f} {ratio:>10}{note}")
+            if tool == schema_name:
+                note = f"  {result.seconds / ours.seconds:.2f}x the schemaless run{note}"
+            print(f"{name:<20} {size:>8.2f} {tool:<40} {result.seconds:>9.3f} "
+                  f"{result.rss_mib:>8.1f} {ratio:>10}{note}", flush=True)
     print()
     tiny_argv = [wiretool, "decode", "--format", "json", str(tiny)]
     measure.run(tiny_argv)  # writes bytecode
@@ -309,11 +347,50 @@ def main() -> None:
     small_name = "wiretool decode (7-byte message)"
     startup = measure.rounds({bare_name: ([sys.executable, "-c", "import typer, rich.console"],
                                           None),
-                              small_name: (tiny_argv, None)}, args.runs)
+                              small_name: (tiny_argv, None)}, max(args.runs, 10))
     bare, small = startup[bare_name], startup[small_name]
-    print(f"{'start-up':<20} {'':>8} {bare_name:<34} {bare.seconds:>9.3f} {bare.rss_mib:>8.1f}")
-    print(f"{'start-up':<20} {'':>8} {small_name:<34} {small.seconds:>9.3f} "
+    print(f"{'start-up':<20} {'':>8} {bare_name:<40} {bare.seconds:>9.3f} {bare.rss_mib:>8.1f}")
+    print(f"{'start-up':<20} {'':>8} {small_name:<40} {small.seconds:>9.3f} "
           f"{small.rss_mib:>8.1f} {small.seconds / bare.seconds:>9.2f}x of the bare import")
+    print_targets(measured, bare, small, peers)
+
+
+def print_targets(measured: list[tuple[str, float, dict[str, measure.Result]]],
+                  bare: measure.Result, small: measure.Result, peers: dict[str, list[str]]) -> None:
+    """Issue 18's targets, each with the figures it compares."""
+    ours_name, schema_name = "wiretool decode --format json", "wiretool ... with schema"
+
+    def verdict(met: bool) -> str:
+        return "met" if met else "NOT MET"
+
+    print("\ntargets (issue 18):")
+    for name, _, results in measured:
+        ours, base = results[ours_name], results.get("protoc --decode_raw")
+        if base is not None and name.startswith("trace export"):
+            bound = 2.0 if "3.5" in name else 1.0
+            ratio = ours.seconds / base.seconds
+            print(f"  {name}: decode --format json {ratio:.2f}x protoc --decode_raw "
+                  f"(target <= {bound:g}x): {verdict(ratio <= bound)}")
+    for peer in peers:
+        factors = [(results[peer].seconds / results[ours_name].seconds, name)
+                   for name, _, results in measured if peer in results]
+        if factors:
+            worst, where = min(factors)
+            print(f"  faster than {peer.split()[0]}: at least {worst:.1f}x ({where}; "
+                  f"target >= 20x): {verdict(worst >= 20)}")
+    for name, size, results in measured:
+        rss = results[ours_name].rss_mib
+        bound = 2 * size * 1e6 / 2**20 + small.rss_mib
+        print(f"  {name}: peak memory {rss:.1f} MiB (target < 2 x {size * 1e6 / 2**20:.1f} MiB "
+              f"input + {small.rss_mib:.1f} MiB interpreter = {bound:.1f}): {verdict(rss < bound)}")
+    ratio = small.seconds / bare.seconds
+    print(f"  start-up: {ratio:.2f}x the bare import (target <= 1.5x): {verdict(ratio <= 1.5)}")
+    for name, _, results in measured:
+        if schema_name in results:
+            ratio = results[schema_name].seconds / results[ours_name].seconds
+            print(f"  {name}: with schema {ratio:.2f}x the schemaless time (target <= 1.5x): "
+                  f"{verdict(ratio <= 1.5)}")
+
 
 if __name__ == "__main__":
     main()

@@ -92,9 +92,11 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInpu
 
 
 def _is_ascii_text(raw: bytes) -> bool:
-    if not raw.strip():
+    # Binary input is told at its first byte above 0x7f, before ``strip`` copies a
+    # multi-megabyte message that happens to start or end with a whitespace byte.
+    if not raw.isascii() or not raw.strip():
         return False
-    return raw.isascii() and not re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", raw)
+    return not re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", raw)
 
 
 def _try_hex(raw: bytes) -> DecodedInput | None:

@@ -44,7 +44,7 @@ const HEAD_PATHS: usize = 1 << 16;
 impl<'s, S: Sink> JsonWriter<'s, S> {
     pub fn new(sink: &'s mut S) -> Self {
         JsonWriter {
-            out: Vec::with_capacity(CHUNK + 4096),
+            out: Vec::with_capacity(1 << 16),
             sink,
             path: Vec::new(),
             levels: Vec::new(),

@@ -386,9 +386,14 @@ pub fn candidates(buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -
 /// lookup cost more than one comparison.
 pub struct Memo {
     slots: Vec<MemoSlot>,
+    /// Lookups that missed since the table last grew.
+    misses: usize,
 }
 
+/// The table starts small (a gRPC message of a few fields should not pay for a big
+/// one) and grows, emptied, by four when it missed four times its size, up to this.
 const MEMO_SLOTS: usize = 4096;
+const MEMO_FIRST_SLOTS: usize = 64;
 /// Payloads up to this length are remembered.
 pub const MEMO_LENGTH: usize = 48;
 
@@ -400,15 +405,16 @@ struct MemoSlot {
     ranking: u16,
 }
 
+const EMPTY_SLOT: MemoSlot = MemoSlot {
+    length: u8::MAX,
+    key: [0; MEMO_LENGTH],
+    found: Candidates { scores: [0.0; READINGS], present: 0 },
+    ranking: 0,
+};
+
 impl Default for Memo {
     fn default() -> Self {
-        let empty = MemoSlot {
-            length: u8::MAX,
-            key: [0; MEMO_LENGTH],
-            found: Candidates { scores: [0.0; READINGS], present: 0 },
-            ranking: 0,
-        };
-        Memo { slots: vec![empty; MEMO_SLOTS] }
+        Memo { slots: Vec::new(), misses: 0 }
     }
 }
 
@@ -421,7 +427,7 @@ fn memo_hash(payload: &[u8]) -> usize {
         }
         hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
     }
-    (hash >> 52) as usize % MEMO_SLOTS
+    (hash >> 52) as usize
 }
 
 impl Memo {
@@ -433,12 +439,18 @@ impl Memo {
             let found = candidates(buf, voff, vend, scratch);
             return (found, ranking(&found));
         }
-        let index = memo_hash(payload);
+        if self.slots.is_empty() || (self.misses > 4 * self.slots.len() && self.slots.len() < MEMO_SLOTS) {
+            let size = (self.slots.len() * 4).clamp(MEMO_FIRST_SLOTS, MEMO_SLOTS);
+            self.slots = vec![EMPTY_SLOT; size];
+            self.misses = 0;
+        }
+        let index = memo_hash(payload) % self.slots.len().max(1);
         if let Some(slot) = self.slots.get(index) {
             if usize::from(slot.length) == payload.len() && slot.key.get(..payload.len()) == Some(payload) {
                 return (slot.found, slot.ranking);
             }
         }
+        self.misses += 1;
         let found = candidates(buf, voff, vend, scratch);
         let ranked = ranking(&found);
         if let Some(slot) = self.slots.get_mut(index) {

@@ -2,6 +2,24 @@
 //! `str(int)`, and JSON strings as `json.dumps(..., ensure_ascii=False)` escapes them.
 #![forbid(unsafe_code)]
 
+use std::fmt::Write;
+
+/// A few bytes of text on the stack (`write!` without an allocation).
+struct StackText {
+    bytes: [u8; 40],
+    length: usize,
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.length + text.len();
+        let slot = self.bytes.get_mut(self.length..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.length = end;
+        Ok(())
+    }
+}
+
 /// Append `repr(number)` (finite or not: `nan`, `inf`, `-inf`).
 ///
 /// Python's repr is the shortest digit string that reads back to the same double,
@@ -16,17 +34,37 @@ pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
         out.extend_from_slice(if number > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
-    let text = format!("{number:e}");
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa),
-    };
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let count = digits.len() as i32;
+    // Rust's `{:e}` writes the shortest digits that read back (`1.2345e-7`): into a
+    // buffer on the stack, then laid out as Python lays them out.
+    let mut text = StackText { bytes: [0; 40], length: 0 };
+    let _ = write!(text, "{:e}", number.abs());
+    let written = text.bytes.get(..text.length).unwrap_or(&[]);
+    let split = written.iter().position(|&b| b == b'e').unwrap_or(written.len());
+    let (mantissa, exponent) = written.split_at(split);
+    let mut exponent_value: i32 = 0;
+    let mut exponent_negative = false;
+    for &byte in exponent.iter().skip(1) {
+        match byte {
+            b'-' => exponent_negative = true,
+            b'0'..=b'9' => exponent_value = exponent_value * 10 + i32::from(byte - b'0'),
+            _ => {}
+        }
+    }
+    let exponent = if exponent_negative { -exponent_value } else { exponent_value };
+    let mut digit_buffer = [0u8; 40];
+    let mut count = 0usize;
+    for &byte in mantissa {
+        if byte.is_ascii_digit() {
+            if let Some(slot) = digit_buffer.get_mut(count) {
+                *slot = byte;
+                count += 1;
+            }
+        }
+    }
+    let digits = digit_buffer.get(..count).unwrap_or(&[]);
+    let count = count as i32;
     let point = exponent + 1; // digits are 0.d1d2... * 10^point
-    if negative {
+    if number.is_sign_negative() {
         out.push(b'-');
     }
     if -4 < point && point <= 16 {
