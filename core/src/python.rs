@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
@@ -181,6 +181,24 @@ impl Reader {
         writer.finish()
     }
 
+    /// `write_json` straight to the process's standard output (file descriptor 1),
+    /// without a Python object per chunk. The caller has flushed what Python wrote.
+    fn write_json_stdout(&mut self, py: Python<'_>, region: usize, annotate: bool) -> PyResult<()> {
+        use std::io::Write;
+
+        let (buffer, start, end) = self.region(py, region)?;
+        let stop = self.stops.get(region).copied().unwrap_or(end);
+        let bytes = buffer.bind(py);
+        let buf = bytes.as_bytes();
+        let stdout = std::io::stdout();
+        let mut sink = StdoutSink { out: stdout.lock() };
+        let mut writer = JsonWriter::new(&mut sink);
+        let mut cursor = Cursor { pos: start, note: 0 };
+        while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
+        writer.finish()?;
+        sink.out.flush().map_err(os_error)
+    }
+
     /// An iterator over the top-level fields of region `region`, as model `Field`s.
     fn fields(slf: Bound<'_, Self>, region: usize, annotate: bool) -> PyResult<FieldIter> {
         let py = slf.py();
@@ -210,6 +228,27 @@ impl Sink for PySink<'_> {
     fn write(&mut self, chunk: &[u8]) -> PyResult<()> {
         self.write.call1((PyBytes::new(self.write.py(), chunk),))?;
         Ok(())
+    }
+}
+
+struct StdoutSink<'a> {
+    out: std::io::StdoutLock<'a>,
+}
+
+impl Sink for StdoutSink<'_> {
+    type Error = PyErr;
+    fn write(&mut self, chunk: &[u8]) -> PyResult<()> {
+        use std::io::Write;
+        self.out.write_all(chunk).map_err(os_error)
+    }
+}
+
+/// An io::Error as Python's `OSError(errno, strerror)`, which is the matching subclass
+/// with its `errno` set (click turns a BrokenPipeError with EPIPE into a quiet exit).
+fn os_error(error: std::io::Error) -> PyErr {
+    match error.raw_os_error() {
+        Some(code) => PyOSError::new_err((code, error.to_string())),
+        None => PyErr::from(error),
     }
 }
 

@@ -392,3 +392,29 @@ def test_json_written_through_a_closed_pipe_raises_the_writers_error() -> None:
 
     with pytest.raises(BrokenPipeError):
         fields.write_json(broken)  # type: ignore[attr-defined]
+
+
+def test_the_installed_command_writes_the_same_bytes_to_a_real_stdout(tmp_path: Any) -> None:
+    """A real process: the core writes its chunks to file descriptor 1 itself."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    wiretool = shutil.which("wiretool") or sys.exit("wiretool is not installed")
+    cases = [["samples/person.bin"], ["samples/people.grpc"], ["samples/people.delimited"],
+             ["--proto", "samples/person.proto", "-t", "wiretool.samples.Person",
+              "samples/person.bin"],
+             ["--max-depth", "1", "samples/addressbook.b64"]]
+    hostile = tmp_path / "hostile.bin"
+    hostile.write_bytes(bytes.fromhex("0a0508960112ff0b08011a05616263"))
+    cases.append([str(hostile)])
+    for args in cases:
+        outputs = []
+        for engine in ("native", "python"):
+            done = subprocess.run([wiretool, "decode", "--format", "json", *args],
+                                  cwd=ROOT, capture_output=True, check=False,
+                                  env={**os.environ, native.ENGINE_VARIABLE: engine})
+            outputs.append((done.returncode, done.stdout, done.stderr))
+        assert outputs[0] == outputs[1], args
+        assert outputs[0][1].startswith(b'{"input":')

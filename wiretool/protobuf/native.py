@@ -176,6 +176,12 @@ class NativeFields:
         self._reader._reader.write_json(self._index, write, self._annotate)
         self._done()
 
+    def write_json_stdout(self) -> None:
+        """``write_json`` straight to file descriptor 1, the process's standard output
+        (flush what Python wrote there first): no Python object per chunk."""
+        self._reader._reader.write_json_stdout(self._index, self._annotate)
+        self._done()
+
     def _done(self) -> None:
         self._reader._take()
         if self._found is not None:

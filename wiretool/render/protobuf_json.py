@@ -145,7 +145,7 @@ def render_json(
     A message decoded by the native core (``native.NativeFields``) has its FIELD
     objects written by the core itself, without a Python object per field.
     """
-    write, write_bytes = _writers(out)
+    write, write_bytes, to_stdout = _writers(out)
     write("{")
     if input_info is not None:
         write('"input":' + _dumps(input_info) + ",")
@@ -157,7 +157,10 @@ def render_json(
         del head["unparsed"]
         write(_dumps(head)[:-1] + ',"fields":[')
         native_json = getattr(fields, "write_json", None)
-        if native_json is not None:
+        if native_json is not None and to_stdout is not None:
+            to_stdout()  # what Python wrote goes out first
+            fields.write_json_stdout()  # type: ignore[attr-defined]
+        elif native_json is not None:
             native_json(write_bytes)
         else:
             _write_fields(fields, "", write)
@@ -170,12 +173,15 @@ def render_json(
     write("}\n")
 
 
-def _writers(out: TextIO) -> tuple[Callable[[str], Any], Callable[[bytes], Any]]:
-    """``(write text, write UTF-8 bytes)`` for ``out``.
+def _writers(
+    out: TextIO,
+) -> tuple[Callable[[str], Any], Callable[[bytes], Any], Callable[[], Any] | None]:
+    """``(write text, write UTF-8 bytes, flush before the core writes to fd 1)``.
 
     A text stream over a byte buffer (standard output) that encodes UTF-8 gets both
     written to its buffer, so the core's chunks go out without being decoded and
-    encoded again; any other stream gets text.
+    encoded again; when that buffer is file descriptor 1, the core writes there
+    itself (the third item flushes the buffer first). Any other stream gets text.
     """
     buffer = getattr(out, "buffer", None)
     encoding = getattr(out, "encoding", None)
@@ -186,9 +192,13 @@ def _writers(out: TextIO) -> tuple[Callable[[str], Any], Callable[[bytes], Any]]
         def write_text(text: str) -> Any:
             return write_bytes(text.encode())
 
-        return write_text, write_bytes
+        try:
+            to_stdout = buffer.flush if buffer.fileno() == 1 else None
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+            to_stdout = None
+        return write_text, write_bytes, to_stdout
     write = out.write
-    return write, lambda chunk: write(chunk.decode())
+    return write, lambda chunk: write(chunk.decode()), None
 
 
 _HEX_CHUNK = 1 << 16
