@@ -5,9 +5,10 @@
 //! then depth first, and adds up per field path the scores of each reading of its
 //! LEN payloads ([`rules::Tally`]); it explores every payload that *could* be a
 //! message, so a path's totals are complete whichever way its ancestors are
-//! decided. It keeps, per payload scored, one number for pass 2 (its offset, which
-//! readings parse and their ranking), and nothing of the tree: the walk holds the
-//! ranges still to visit, never the fields.
+//! decided. It keeps, per payload longer than the memo's (`rules::MEMO_LENGTH`), one
+//! number for pass 2 (its offset, which readings parse and their ranking; short
+//! payloads are found in the memo or scored again), and nothing of the tree: the
+//! walk holds the ranges still to visit, never the fields.
 //!
 //! Pass 2 ([`Engine::walk_field`]) walks a region again, one top-level field per
 //! call, and reports each field of its subtree with the decided reading to a
@@ -264,7 +265,9 @@ impl Engine {
             if let Some(n) = self.nodes.get_mut(node as usize) {
                 n.tally.add(&found);
             }
-            if raw.voff < NOTE_MAX_OFFSET {
+            // Short payloads are found again in the memo (or scored again: the same
+            // bytes read the same); a note is kept for the long ones only.
+            if raw.vend - raw.voff > rules::MEMO_LENGTH && raw.voff < NOTE_MAX_OFFSET {
                 notes.push((raw.voff as u64) << NOTE_SHIFT | u64::from(found.present) << 15 | u64::from(ranking));
             }
             if found.has(MESSAGE) && depth < self.max_depth && raw.vend > raw.voff {
@@ -387,12 +390,12 @@ impl Engine {
         let node = self.child(parent, raw.number);
         let kind = match raw.wire {
             LEN => {
-                let noted = self.noted(region, raw.voff, note);
+                let noted = if payload.len() > rules::MEMO_LENGTH { self.noted(region, raw.voff, note) } else { None };
                 let (present, ranking, mut found) = match noted {
                     Some((present, ranking)) => (present, ranking, None),
                     None => {
-                        let found = rules::candidates(buf, raw.voff, raw.vend, &mut self.scratch);
-                        (found.present, rules::ranking(&found), Some(found))
+                        let (found, ranking) = self.memo.scored(buf, raw.voff, raw.vend, &mut self.scratch);
+                        (found.present, ranking, Some(found))
                     }
                 };
                 reading = self.decided(node);

@@ -20,7 +20,7 @@ pub trait Sink {
 }
 
 /// Text is handed to the sink in pieces of about this size.
-pub const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 1 << 18;
 
 /// A [`Visitor`] writing the FIELD objects of one message.
 pub struct JsonWriter<'s, S: Sink> {
@@ -44,7 +44,7 @@ const HEAD_PATHS: usize = 1 << 16;
 impl<'s, S: Sink> JsonWriter<'s, S> {
     pub fn new(sink: &'s mut S) -> Self {
         JsonWriter {
-            out: Vec::with_capacity(1 << 16),
+            out: Vec::with_capacity(2 * CHUNK),
             sink,
             path: Vec::new(),
             levels: Vec::new(),

@@ -172,7 +172,7 @@ class NativeFields:
 
     def write_json(self, write: Callable[[bytes], object]) -> None:
         """Write the FIELD objects (comma-separated, the content of the message's
-        ``"fields"`` list) through ``write``, in chunks of about 1 MiB."""
+        ``"fields"`` list) through ``write``, in chunks of about 256 KiB."""
         self._reader._reader.write_json(self._index, write, self._annotate)
         self._done()
 
