@@ -31,5 +31,10 @@ fn main() {
     let mut cursor = Cursor::default();
     while engine.walk_field(0, &data, data.len(), stop, false, &mut cursor, &mut writer).unwrap_or(false) {}
     let _ = writer.finish();
-    println!("pass 1 {:?}, pass 2 + JSON {:?}, {} bytes of JSON", gathered, start.elapsed() - gathered, sink.0);
+    println!(
+        "pass 1 {:?}, pass 2 + JSON {:?}, {} bytes of JSON",
+        gathered,
+        start.elapsed() - gathered,
+        sink.0
+    );
 }

@@ -268,7 +268,9 @@ impl Engine {
             // Short payloads are found again in the memo (or scored again: the same
             // bytes read the same); a note is kept for the long ones only.
             if raw.vend - raw.voff > rules::MEMO_LENGTH && raw.voff < NOTE_MAX_OFFSET {
-                notes.push((raw.voff as u64) << NOTE_SHIFT | u64::from(found.present) << 15 | u64::from(ranking));
+                notes.push(
+                    (raw.voff as u64) << NOTE_SHIFT | u64::from(found.present) << 15 | u64::from(ranking),
+                );
             }
             if found.has(MESSAGE) && depth < self.max_depth && raw.vend > raw.voff {
                 stack.push((Fields::new(raw.voff, raw.vend, false), node, depth + 1));
@@ -358,7 +360,17 @@ impl Engine {
             self.open = open;
             match next {
                 Some(raw) => {
-                    self.emit(region, buf, raw, node, depth, annotate_type, &mut cursor.note, &mut stack, visitor)?;
+                    self.emit(
+                        region,
+                        buf,
+                        raw,
+                        node,
+                        depth,
+                        annotate_type,
+                        &mut cursor.note,
+                        &mut stack,
+                        visitor,
+                    )?;
                 }
                 None => {
                     stack.pop();
@@ -390,7 +402,11 @@ impl Engine {
         let node = self.child(parent, raw.number);
         let kind = match raw.wire {
             LEN => {
-                let noted = if payload.len() > rules::MEMO_LENGTH { self.noted(region, raw.voff, note) } else { None };
+                let noted = if payload.len() > rules::MEMO_LENGTH {
+                    self.noted(region, raw.voff, note)
+                } else {
+                    None
+                };
                 let (present, ranking, mut found) = match noted {
                     Some((present, ranking)) => (present, ranking, None),
                     None => {
@@ -533,12 +549,13 @@ fn wire_contradiction(raw: &Raw, field: &FieldInfo) -> Diag {
 pub fn unpack(payload: &[u8], reading: usize, out: &mut Vec<u64>) {
     out.clear();
     match reading {
-        rules::PACKED_FIXED32 => out.extend(
-            payload.chunks_exact(4).map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+        rules::PACKED_FIXED32 => out
+            .extend(payload.chunks_exact(4).map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
+        rules::PACKED_FIXED64 => out.extend(
+            payload
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
         ),
-        rules::PACKED_FIXED64 => out.extend(payload.chunks_exact(8).map(|c| {
-            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-        })),
         _ => {
             let mut value = 0u64;
             let mut shift = 0u32;

@@ -35,8 +35,12 @@ pub struct JsonWriter<'s, S: Sink> {
     /// Per path (`FieldEvent::node`, the first [`HEAD_PATHS`]): its kind and the text
     /// between `offset` and `length` and between `length` and `tag_length`, which
     /// depend on the path and kind alone (`_field_texts`' `heads` in the reference).
-    heads: Vec<Option<(Kind, Vec<u8>, Vec<u8>)>>,
+    heads: Vec<Option<Head>>,
 }
+
+/// A path's kind, and its FIELD text after `offset` (to `length`) and after `length`
+/// (to `tag_length`).
+type Head = (Kind, Vec<u8>, Vec<u8>);
 
 /// Paths whose head text is kept (the first ones seen; a hostile input has any number).
 const HEAD_PATHS: usize = 1 << 16;
@@ -290,5 +294,50 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             self.written = written;
         }
         self.flush_if_full()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Cursor, Engine};
+
+    use super::*;
+
+    struct Text(Vec<u8>);
+
+    impl Sink for Text {
+        type Error = ();
+        fn write(&mut self, chunk: &[u8]) -> Result<(), ()> {
+            self.0.extend_from_slice(chunk);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn fields_are_written_as_the_python_reference_writes_them() {
+        // 08 96 01: 1 varint 150; 12 02 68 69: 2 "hi"; 1d 0000c07f: 3 fixed32 NaN;
+        // 2a 03 01 02 03: 5 packed 1, 2, 3 (expected text from wire.py + protobuf_json.py)
+        let data = [
+            0x08, 0x96, 0x01, 0x12, 0x02, 0x68, 0x69, 0x1D, 0x00, 0x00, 0xC0, 0x7F, 0x2A, 0x03, 0x01, 0x02, 0x03,
+        ];
+        let mut engine = Engine::new(100, None);
+        assert!(engine.gather(&data, 0, data.len()).is_none());
+        let mut text = Text(Vec::new());
+        let mut writer = JsonWriter::new(&mut text);
+        let mut cursor = Cursor::default();
+        while engine.walk_field(0, &data, data.len(), data.len(), false, &mut cursor, &mut writer).unwrap() {}
+        writer.finish().unwrap();
+        let expected = concat!(
+            r#"{"offset":0,"number":1,"wire_type":0,"length":3,"kind":"varint","path":"1","tag_length":1,"#,
+            r#""value_offset":1,"value_length":2,"overlong":false,"value":150,"signed":150,"zigzag":75,"#,
+            r#""bool":null},{"offset":3,"number":2,"wire_type":2,"length":4,"kind":"string","path":"2","#,
+            r#""tag_length":1,"value_offset":5,"value_length":2,"overlong":false,"value":"hi","#,
+            r#""alternatives":["message"]},{"offset":7,"number":3,"wire_type":5,"length":5,"kind":"fixed32","#,
+            r#""path":"3","tag_length":1,"value_offset":8,"value_length":4,"overlong":false,"#,
+            r#""value":2143289344,"signed":2143289344,"float":"NaN"},{"offset":12,"number":5,"wire_type":2,"#,
+            r#""length":5,"kind":"packed","path":"5","tag_length":1,"value_offset":14,"value_length":3,"#,
+            r#""overlong":false,"packed_type":"varint","values":[1,2,3],"alternatives":["string"]}"#
+        );
+        assert_eq!(String::from_utf8(text.0).unwrap(), expected);
     }
 }

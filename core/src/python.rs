@@ -37,19 +37,14 @@ struct Reader {
     alternatives: HashMap<u16, Py<PyTuple>>,
 }
 
-type FieldSpec = (
-    u32,
-    String,
-    String,
-    String,
-    Option<String>,
-    Vec<i64>,
-    i64,
-    u8,
-    u8,
-    Option<HashMap<i64, String>>,
-    i64,
-);
+/// `(Field, SchemaInfo, wire types, kinds, packed types)` from `native._MODEL`.
+type ModelSpec = (Py<PyAny>, Py<PyAny>, Vec<Py<PyAny>>, Vec<Py<PyAny>>, Vec<Py<PyAny>>);
+
+/// The items of a `Field` being built, and its children so far.
+type Open<'py> = (Vec<Bound<'py, PyAny>>, Vec<Bound<'py, PyAny>>);
+
+type FieldSpec =
+    (u32, String, String, String, Option<String>, Vec<i64>, i64, u8, u8, Option<HashMap<i64, String>>, i64);
 
 fn schema_from(types: Vec<Vec<FieldSpec>>) -> Schema {
     let index = |value: i64| usize::try_from(value).ok();
@@ -59,7 +54,19 @@ fn schema_from(types: Vec<Vec<FieldSpec>>) -> Schema {
             fields: fields
                 .into_iter()
                 .map(
-                    |(number, name, type_name, json_name, oneof, expected, len_reading, scalar, declared_wire, enum_names, child)| {
+                    |(
+                        number,
+                        name,
+                        type_name,
+                        json_name,
+                        oneof,
+                        expected,
+                        len_reading,
+                        scalar,
+                        declared_wire,
+                        enum_names,
+                        child,
+                    )| {
                         let mut kinds = [None; 6];
                         for (slot, code) in kinds.iter_mut().zip(expected) {
                             *slot = Kind::from_code(code);
@@ -112,7 +119,7 @@ impl Reader {
         regions: Vec<(Py<PyBytes>, usize, usize)>,
         max_depth: u32,
         schema: Option<Vec<Vec<FieldSpec>>>,
-        model: (Py<PyAny>, Py<PyAny>, Vec<Py<PyAny>>, Vec<Py<PyAny>>, Vec<Py<PyAny>>),
+        model: ModelSpec,
     ) -> PyResult<Self> {
         let (field, schema_info, wire_types, kinds, packed_types) = model;
         if wire_types.len() != 6 || kinds.len() != 8 || packed_types.len() != 3 {
@@ -169,7 +176,13 @@ impl Reader {
 
     /// Write the FIELD objects of region `region` (comma-separated, the content of its
     /// `"fields"` list) through `write(bytes)`.
-    fn write_json(&mut self, py: Python<'_>, region: usize, write: Bound<'_, PyAny>, annotate: bool) -> PyResult<()> {
+    fn write_json(
+        &mut self,
+        py: Python<'_>,
+        region: usize,
+        write: Bound<'_, PyAny>,
+        annotate: bool,
+    ) -> PyResult<()> {
         let (buffer, start, end) = self.region(py, region)?;
         let stop = self.stops.get(region).copied().unwrap_or(end);
         let bytes = buffer.bind(py);
@@ -284,7 +297,15 @@ impl FieldIter {
             values: Vec::new(),
         };
         // A field pass 2 passes over (none before the fault) leaves `done` empty: go on.
-        while reader.engine.walk_field(self.region, buf, end, stop, self.annotate, &mut self.cursor, &mut builder)? {
+        while reader.engine.walk_field(
+            self.region,
+            buf,
+            end,
+            stop,
+            self.annotate,
+            &mut self.cursor,
+            &mut builder,
+        )? {
             if let Some(field) = builder.done.take() {
                 return Ok(Some(field.unbind()));
             }
@@ -299,7 +320,7 @@ struct ModelBuilder<'a, 'py> {
     model: &'a Model,
     alternatives: &'a mut HashMap<u16, Py<PyTuple>>,
     /// Open containers: the items of their `Field` and their children so far.
-    stack: Vec<(Vec<Bound<'py, PyAny>>, Vec<Bound<'py, PyAny>>)>,
+    stack: Vec<Open<'py>>,
     done: Option<Bound<'py, PyAny>>,
     values: Vec<u64>,
 }
@@ -308,7 +329,11 @@ const FIELDS_SLOT: usize = 9;
 
 impl<'py> ModelBuilder<'_, 'py> {
     fn finish(&mut self, items: Vec<Bound<'py, PyAny>>) -> PyResult<()> {
-        let field = self.model.tuple_new.bind(self.py).call1((self.model.field.bind(self.py), PyTuple::new(self.py, items)?))?;
+        let field = self
+            .model
+            .tuple_new
+            .bind(self.py)
+            .call1((self.model.field.bind(self.py), PyTuple::new(self.py, items)?))?;
         match self.stack.last_mut() {
             Some((_, children)) => children.push(field),
             None => self.done = Some(field),
@@ -317,7 +342,10 @@ impl<'py> ModelBuilder<'_, 'py> {
     }
 
     fn kind(&self, kind: Kind) -> Bound<'py, PyAny> {
-        self.model.kinds.get(kind as usize).map_or_else(|| self.py.None().into_bound(self.py), |k| k.bind(self.py).clone())
+        self.model
+            .kinds
+            .get(kind as usize)
+            .map_or_else(|| self.py.None().into_bound(self.py), |k| k.bind(self.py).clone())
     }
 
     fn alternatives(&mut self, kinds: &[Kind]) -> PyResult<Bound<'py, PyAny>> {
@@ -365,7 +393,9 @@ impl<'py> ModelBuilder<'_, 'py> {
                 text.push(b']');
                 PyString::new(py, &String::from_utf8_lossy(&text)).into_any()
             }
-            Kind::Varint | Kind::Fixed32 | Kind::Fixed64 => self.scalar(read_scalar(field, event.raw.value))?,
+            Kind::Varint | Kind::Fixed32 | Kind::Fixed64 => {
+                self.scalar(read_scalar(field, event.raw.value))?
+            }
             _ => py.None().into_bound(py),
         };
         let oneof = match &field.oneof {
@@ -406,12 +436,14 @@ impl Visitor for ModelBuilder<'_, '_> {
             }
             Kind::Message | Kind::Group => {}
         }
-        let alternatives = if raw.wire == crate::scan::LEN { self.alternatives(event.alternatives)? } else { empty() };
+        let alternatives =
+            if raw.wire == crate::scan::LEN { self.alternatives(event.alternatives)? } else { empty() };
         let schema = match event.schema {
             Some(field) => self.schema_info(field, event)?,
             None => none(),
         };
-        let wire_type = self.model.wire_types.get(usize::from(raw.wire)).map_or_else(none, |w| w.bind(py).clone());
+        let wire_type =
+            self.model.wire_types.get(usize::from(raw.wire)).map_or_else(none, |w| w.bind(py).clone());
         let items = vec![
             int(raw.offset)?,
             u64::from(raw.number).into_pyobject(py)?.into_any(),

@@ -134,7 +134,11 @@ fn len_fit_score(size: usize) -> f64 {
 
 fn compute_len_fit_score(size: usize) -> f64 {
     let score = 0.5 + 0.35 * (size as f64).ln_1p();
-    if score < MESSAGE_LEN_CHILD_CAP { score } else { MESSAGE_LEN_CHILD_CAP }
+    if score < MESSAGE_LEN_CHILD_CAP {
+        score
+    } else {
+        MESSAGE_LEN_CHILD_CAP
+    }
 }
 
 /// `infer.score_message` over the direct fields of a payload that parsed completely.
@@ -177,7 +181,14 @@ const PACKED_LENGTH_SCORE: [f64; 10] = [0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 
 
 fn multi_byte_score(size: usize, top: u8) -> f64 {
     let length = PACKED_LENGTH_SCORE.get(size).copied().unwrap_or(0.0);
-    length + if top < 16 { 0.6 } else if top < 64 { 0.0 } else { -0.8 }
+    length
+        + if top < 16 {
+            0.6
+        } else if top < 64 {
+            0.0
+        } else {
+            -0.8
+        }
 }
 
 /// `infer.score_packed_varints`.
@@ -222,7 +233,11 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
             1 => one_byte_score(byte),
             10 => {
                 // A negative int32/int64: sign-extended, so 0xff bytes and a final 0x01.
-                if byte == 1 && run.get(5..9) == Some(&[0xFF, 0xFF, 0xFF, 0xFF][..]) { 2.5 } else { 0.5 }
+                if byte == 1 && run.get(5..9) == Some(&[0xFF, 0xFF, 0xFF, 0xFF][..]) {
+                    2.5
+                } else {
+                    0.5
+                }
             }
             _ => multi_byte_score(size, byte),
         };
@@ -384,6 +399,7 @@ pub fn candidates(buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -
 /// names, keys and small values repeat (`_Reader._known` in the reference). A
 /// direct-mapped table: a collision replaces the entry, so no input can make a
 /// lookup cost more than one comparison.
+#[derive(Default)]
 pub struct Memo {
     slots: Vec<MemoSlot>,
     /// Lookups that missed since the table last grew.
@@ -412,12 +428,6 @@ const EMPTY_SLOT: MemoSlot = MemoSlot {
     ranking: 0,
 };
 
-impl Default for Memo {
-    fn default() -> Self {
-        Memo { slots: Vec::new(), misses: 0 }
-    }
-}
-
 fn memo_hash(payload: &[u8]) -> usize {
     let mut hash = payload.len() as u64;
     for chunk in payload.chunks(8) {
@@ -433,7 +443,13 @@ fn memo_hash(payload: &[u8]) -> usize {
 impl Memo {
     /// [`candidates`] and [`ranking`] of `buf[voff..vend]`, from the table when the
     /// same short payload was scored before.
-    pub fn scored(&mut self, buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -> (Candidates, u16) {
+    pub fn scored(
+        &mut self,
+        buf: &[u8],
+        voff: usize,
+        vend: usize,
+        scratch: &mut Scratch,
+    ) -> (Candidates, u16) {
         let payload = buf.get(voff..vend).unwrap_or(&[]);
         if payload.len() > MEMO_LENGTH {
             let found = candidates(buf, voff, vend, scratch);

@@ -105,9 +105,9 @@ impl Fault {
             FaultKind::FieldNumberZero { tag_offset } => {
                 format!("field number 0 in tag at offset {tag_offset}")
             }
-            FaultKind::FieldNumberTooBig { number, tag_offset } => format!(
-                "field number {number} in tag at offset {tag_offset} exceeds {MAX_FIELD_NUMBER}"
-            ),
+            FaultKind::FieldNumberTooBig { number, tag_offset } => {
+                format!("field number {number} in tag at offset {tag_offset} exceeds {MAX_FIELD_NUMBER}")
+            }
             FaultKind::LengthPastEnd { number, tag_offset, size, remain } => {
                 format!("field {number} at offset {tag_offset} declares {size} bytes, {remain} remain")
             }
@@ -115,9 +115,9 @@ impl Fault {
                 "field {number} at offset {tag_offset} (fixed{}) needs {width} bytes, {remain} remain",
                 width * 8
             ),
-            FaultKind::StrayEndGroup { number, tag_offset } => format!(
-                "end-group tag for field {number} at offset {tag_offset} has no matching start-group"
-            ),
+            FaultKind::StrayEndGroup { number, tag_offset } => {
+                format!("end-group tag for field {number} at offset {tag_offset} has no matching start-group")
+            }
             FaultKind::MismatchedEndGroup { number, tag_offset, group_number, group_offset } => {
                 format!(
                     "end-group tag for field {number} at offset {tag_offset} does not match the \
@@ -181,12 +181,7 @@ fn varint_fault(kind: FaultKind, tag_offset: usize) -> Fault {
 /// On a fault, `open` holds the groups still open at that point, outermost first
 /// (empty when the fault is in a top-level field of the range); they end at
 /// `fault.resume` (see [`OpenGroup::closed_at`]).
-pub fn read_field(
-    buf: &[u8],
-    pos: usize,
-    end: usize,
-    open: &mut Vec<OpenGroup>,
-) -> Result<Raw, Fault> {
+pub fn read_field(buf: &[u8], pos: usize, end: usize, open: &mut Vec<OpenGroup>) -> Result<Raw, Fault> {
     open.clear();
     let end = end.min(buf.len());
     let mut pos = pos;
@@ -285,7 +280,13 @@ pub fn read_field(
                 }
             }
             SGROUP => {
-                open.push(OpenGroup { number, offset: tag_offset, tag_len, voff: pos, overlong: tag_overlong });
+                open.push(OpenGroup {
+                    number,
+                    offset: tag_offset,
+                    tag_len,
+                    voff: pos,
+                    overlong: tag_overlong,
+                });
                 continue;
             }
             EGROUP => {
@@ -326,11 +327,9 @@ pub fn read_field(
             kind: FaultKind::GroupNotClosed { number: outermost.number, offset: outermost.offset, end },
         }),
         // Only reached when `pos >= end` on entry: callers never ask for that.
-        None => Err(Fault {
-            offset: end,
-            resume: end,
-            kind: FaultKind::VarintPastEnd { start: end, remain: 0 },
-        }),
+        None => {
+            Err(Fault { offset: end, resume: end, kind: FaultKind::VarintPastEnd { start: end, remain: 0 } })
+        }
     }
 }
 
@@ -427,7 +426,10 @@ mod tests {
             fault.message(),
             "end-group tag for field 2 at offset 1 does not match the start-group of field 1 at offset 0"
         );
-        assert_eq!(one(&[0x0D, 0x01]).unwrap_err().message(), "field 1 at offset 0 (fixed32) needs 4 bytes, 1 remain");
+        assert_eq!(
+            one(&[0x0D, 0x01]).unwrap_err().message(),
+            "field 1 at offset 0 (fixed32) needs 4 bytes, 1 remain"
+        );
         let big = one(&[0xF8, 0xFF, 0xFF, 0xFF, 0x7F]).unwrap_err();
         assert_eq!(big.message(), "field number 4294967295 in tag at offset 0 exceeds 536870911");
     }

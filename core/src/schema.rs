@@ -86,7 +86,11 @@ fn to_signed(value: u64, bits: u32) -> i64 {
         value as i64
     } else {
         let masked = value & ((1u64 << bits) - 1);
-        if masked >> (bits - 1) != 0 { masked as i64 - (1i64 << bits) } else { masked as i64 }
+        if masked >> (bits - 1) != 0 {
+            masked as i64 - (1i64 << bits)
+        } else {
+            masked as i64
+        }
     }
 }
 

@@ -71,9 +71,9 @@ pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
         if point <= 0 {
             out.extend_from_slice(b"0.");
             out.extend(std::iter::repeat_n(b'0', (-point) as usize));
-            out.extend_from_slice(&digits);
+            out.extend_from_slice(digits);
         } else if point >= count {
-            out.extend_from_slice(&digits);
+            out.extend_from_slice(digits);
             out.extend(std::iter::repeat_n(b'0', (point - count) as usize));
             out.extend_from_slice(b".0");
         } else {

@@ -52,7 +52,14 @@ impl Visitor for Spans {
     }
 }
 
-fn field(name: &str, scalar_type: u8, declared_wire: u8, expected: [Option<Kind>; 6], len_reading: Option<usize>, child: Option<usize>) -> FieldInfo {
+fn field(
+    name: &str,
+    scalar_type: u8,
+    declared_wire: u8,
+    expected: [Option<Kind>; 6],
+    len_reading: Option<usize>,
+    child: Option<usize>,
+) -> FieldInfo {
     FieldInfo {
         name: name.into(),
         type_name: name.into(),
@@ -117,17 +124,20 @@ fuzz_target!(|data: &[u8]| {
     let mut engine = Engine::new(max_depth, with_schema.then(schema));
     let stops: Vec<usize> = regions
         .iter()
-        .map(|&(start, end)| engine.gather(body, start, end).map_or(end, |fault| {
-            assert!(fault.resume >= start && fault.resume <= end);
-            assert!(!fault.message().is_empty());
-            fault.resume
-        }))
+        .map(|&(start, end)| {
+            engine.gather(body, start, end).map_or(end, |fault| {
+                assert!(fault.resume >= start && fault.resume <= end);
+                assert!(!fault.message().is_empty());
+                fault.resume
+            })
+        })
         .collect();
     for (index, (&(start, end), &stop)) in regions.iter().zip(&stops).enumerate() {
         let mut text = Text(Vec::new());
         let mut writer = JsonWriter::new(&mut text);
         let mut cursor = Cursor { pos: start, note: 0 };
-        while engine.walk_field(index, body, end, stop, annotate, &mut cursor, &mut writer).unwrap_or(false) {}
+        while engine.walk_field(index, body, end, stop, annotate, &mut cursor, &mut writer).unwrap_or(false) {
+        }
         writer.finish().unwrap_or(());
         let text = std::str::from_utf8(&text.0).expect("JSON is UTF-8");
         let mut depth = 0i64;
