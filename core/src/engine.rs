@@ -78,6 +78,7 @@ struct Node {
 }
 
 const ROOT: u32 = 0;
+const RECENT_PATHS: usize = 256;
 /// Pass 1's note on a payload for pass 2: `offset << NOTE_SHIFT | readings << 15 | ranking`.
 const NOTE_SHIFT: u32 = 21;
 const NOTE_MAX_OFFSET: usize = 1 << (64 - NOTE_SHIFT);
@@ -129,6 +130,8 @@ pub struct Engine {
     max_depth: u32,
     nodes: Vec<Node>,
     index: PathIndex,
+    /// Recent `(parent, number, node)` lookups of `child` (number 0 never occurs).
+    recent: Vec<(u32, u32, u32)>,
     notes: Vec<Vec<u64>>,
     schema: Option<Schema>,
     scratch: Scratch,
@@ -149,6 +152,7 @@ impl Engine {
             max_depth,
             nodes: vec![Node { message_type: root_type, ..Node::default() }],
             index: PathIndex::default(),
+            recent: vec![(0, 0, 0); RECENT_PATHS],
             notes: Vec::new(),
             schema,
             scratch: Scratch::default(),
@@ -164,6 +168,22 @@ impl Engine {
     }
 
     fn child(&mut self, parent: u32, number: u32) -> u32 {
+        // Most lookups repeat a recent one (the fields of a repeated message): a small
+        // direct-mapped table in front of the hash map.
+        let slot = (parent.wrapping_mul(0x9E37_79B9) ^ number.wrapping_mul(0x85EB_CA6B)) as usize % RECENT_PATHS;
+        if let Some(&(p, n, node)) = self.recent.get(slot) {
+            if p == parent && n == number {
+                return node;
+            }
+        }
+        let node = self.child_slow(parent, number);
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (parent, number, node);
+        }
+        node
+    }
+
+    fn child_slow(&mut self, parent: u32, number: u32) -> u32 {
         if let Some(&node) = self.index.get(&(parent, number)) {
             return node;
         }
