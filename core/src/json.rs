@@ -259,13 +259,11 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             push_kinds(out, event.alternatives);
         }
         if let Some(field) = event.schema {
-            out.extend_from_slice(b",\"name\":");
-            push_json_string(out, field.name.as_bytes());
-            out.extend_from_slice(b",\"type\":");
-            push_json_string(out, field.type_name.as_bytes());
-            out.extend_from_slice(b",\"json_name\":");
-            push_json_string(out, field.json_name.as_bytes());
-            out.extend_from_slice(b",\"display\":");
+            if field.json_head.is_empty() {
+                out.extend_from_slice(&field.clone().prepare().json_head);
+            } else {
+                out.extend_from_slice(&field.json_head);
+            }
             push_display(out, field, event, &self.values);
             if let Some(oneof) = &field.oneof {
                 out.extend_from_slice(b",\"oneof\":");

@@ -50,43 +50,31 @@ fn schema_from(types: Vec<Vec<FieldSpec>>) -> Schema {
     let index = |value: i64| usize::try_from(value).ok();
     let types = types
         .into_iter()
-        .map(|fields| MessageType {
-            fields: fields
-                .into_iter()
-                .map(
-                    |(
-                        number,
-                        name,
-                        type_name,
-                        json_name,
-                        oneof,
-                        expected,
-                        len_reading,
-                        scalar,
-                        declared_wire,
-                        enum_names,
-                        child,
-                    )| {
-                        let mut kinds = [None; 6];
-                        for (slot, code) in kinds.iter_mut().zip(expected) {
-                            *slot = Kind::from_code(code);
-                        }
-                        let info = FieldInfo {
-                            name,
-                            type_name,
-                            json_name,
-                            oneof,
-                            expected: kinds,
-                            len_reading: index(len_reading).filter(|&r| r < rules::READINGS),
-                            scalar,
-                            declared_wire,
-                            enum_names,
-                            child: index(child),
-                        };
-                        (number, info)
-                    },
-                )
-                .collect(),
+        .map(|fields| {
+            let mut message = MessageType::default();
+            for (number, name, type_name, json_name, oneof, expected, len_reading, scalar, declared_wire, enum_names, child) in
+                fields
+            {
+                let mut kinds = [None; 6];
+                for (slot, code) in kinds.iter_mut().zip(expected) {
+                    *slot = Kind::from_code(code);
+                }
+                let info = FieldInfo {
+                    name,
+                    type_name,
+                    json_name,
+                    oneof,
+                    expected: kinds,
+                    len_reading: index(len_reading).filter(|&r| r < rules::READINGS),
+                    scalar,
+                    declared_wire,
+                    enum_names,
+                    child: index(child),
+                    json_head: Vec::new(),
+                };
+                message.insert(number, info.prepare());
+            }
+            message
         })
         .collect();
     Schema { types }

@@ -51,12 +51,78 @@ pub struct FieldInfo {
     pub enum_names: Option<HashMap<i64, String>>,
     /// The message or group type of the field, as an index into `Schema::types`.
     pub child: Option<usize>,
+    /// The JSON members `,"name":..,"type":..,"json_name":..,"display":` (set by
+    /// [`FieldInfo::prepare`]; written before each display value).
+    pub json_head: Vec<u8>,
+}
+
+impl FieldInfo {
+    /// Compute the text the JSON writer repeats for every occurrence.
+    pub fn prepare(mut self) -> Self {
+        use crate::text::push_json_string;
+        let mut head = Vec::with_capacity(64);
+        head.extend_from_slice(b",\"name\":");
+        push_json_string(&mut head, self.name.as_bytes());
+        head.extend_from_slice(b",\"type\":");
+        push_json_string(&mut head, self.type_name.as_bytes());
+        head.extend_from_slice(b",\"json_name\":");
+        push_json_string(&mut head, self.json_name.as_bytes());
+        head.extend_from_slice(b",\"display\":");
+        self.json_head = head;
+        self
+    }
 }
 
 /// One message type: its fields by number.
 #[derive(Clone, Debug, Default)]
 pub struct MessageType {
-    pub fields: HashMap<u32, FieldInfo>,
+    fields: Vec<FieldInfo>,
+    /// Index into `fields` by field number, for the numbers below [`DENSE_NUMBERS`]
+    /// (every real schema's common fields): one array read per field on the wire.
+    dense: Vec<Option<u32>>,
+    /// The other numbers (extension ranges and other huge numbers).
+    sparse: HashMap<u32, u32>,
+}
+
+const DENSE_NUMBERS: u32 = 1024;
+
+impl MessageType {
+    /// Add (or replace) the field numbered `number`.
+    pub fn insert(&mut self, number: u32, field: FieldInfo) {
+        let index = match self.get_index(number) {
+            Some(index) => {
+                if let Some(slot) = self.fields.get_mut(index as usize) {
+                    *slot = field;
+                }
+                return;
+            }
+            None => self.fields.len() as u32,
+        };
+        self.fields.push(field);
+        if number < DENSE_NUMBERS {
+            let at = number as usize;
+            if self.dense.len() <= at {
+                self.dense.resize(at + 1, None);
+            }
+            if let Some(slot) = self.dense.get_mut(at) {
+                *slot = Some(index);
+            }
+        } else {
+            self.sparse.insert(number, index);
+        }
+    }
+
+    fn get_index(&self, number: u32) -> Option<u32> {
+        if number < DENSE_NUMBERS {
+            self.dense.get(number as usize).copied().flatten()
+        } else {
+            self.sparse.get(&number).copied()
+        }
+    }
+
+    pub fn get(&self, number: u32) -> Option<&FieldInfo> {
+        self.fields.get(self.get_index(number)? as usize)
+    }
 }
 
 /// A root message type (index 0) and every type reachable from it.
@@ -67,7 +133,7 @@ pub struct Schema {
 
 impl Schema {
     pub fn field(&self, message_type: usize, number: u32) -> Option<&FieldInfo> {
-        self.types.get(message_type)?.fields.get(&number)
+        self.types.get(message_type)?.get(number)
     }
 }
 

@@ -71,7 +71,9 @@ fn field(
         declared_wire,
         enum_names: Some(HashMap::from([(1, "ONE".to_string()), (-1, "MINUS".to_string())])),
         child,
+        json_head: Vec::new(),
     }
+    .prepare()
 }
 
 /// A recursive schema touching every rule: messages, strings, packed, enums, groups.
@@ -80,25 +82,25 @@ fn schema() -> Schema {
     let mut message = MessageType::default();
     let mut expect = none;
     expect[2] = Some(Kind::Message);
-    message.fields.insert(1, field("child", 11, 2, expect, Some(0), Some(0)));
+    message.insert(1, field("child", 11, 2, expect, Some(0), Some(0)));
     let mut expect = none;
     expect[2] = Some(Kind::String);
-    message.fields.insert(2, field("name", 9, 2, expect, Some(1), None));
+    message.insert(2, field("name", 9, 2, expect, Some(1), None));
     let mut expect = none;
     expect[0] = Some(Kind::Varint);
     expect[2] = Some(Kind::Packed);
-    message.fields.insert(3, field("numbers", scalar::SINT32, 0, expect, Some(2), None));
-    message.fields.insert(4, field("color", scalar::ENUM, 0, expect, Some(2), None));
+    message.insert(3, field("numbers", scalar::SINT32, 0, expect, Some(2), None));
+    message.insert(4, field("color", scalar::ENUM, 0, expect, Some(2), None));
     let mut expect = none;
     expect[5] = Some(Kind::Fixed32);
     expect[2] = Some(Kind::Packed);
-    message.fields.insert(5, field("weights", scalar::FLOAT, 5, expect, Some(3), None));
+    message.insert(5, field("weights", scalar::FLOAT, 5, expect, Some(3), None));
     let mut expect = none;
     expect[3] = Some(Kind::Group);
-    message.fields.insert(6, field("group", 10, 3, expect, None, Some(0)));
+    message.insert(6, field("group", 10, 3, expect, None, Some(0)));
     let mut expect = none;
     expect[1] = Some(Kind::Fixed64);
-    message.fields.insert(7, field("score", scalar::DOUBLE, 1, expect, None, None));
+    message.insert(7, field("score", scalar::DOUBLE, 1, expect, None, None));
     Schema { types: vec![message] }
 }
 
