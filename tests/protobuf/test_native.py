@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SAMPLES
 from tests.protobuf.test_properties import encode, scalar_fields
-from wiretool import _core
 from wiretool.inputs import decode_input
 from wiretool.protobuf import native, wire
 from wiretool.protobuf.annotate import AnnotatedView, DescriptorHints
@@ -351,10 +350,11 @@ SPECIAL = [0.0, -0.0, 1.0, 1.5, 0.1, 1e16, 1e15, 123456789012345678.0, 1e-4, 1e-
     st.integers(0, 2**32 - 1).map(
     lambda bits: struct.unpack("<f", bits.to_bytes(4, "little"))[0])))
 def test_float_text_is_pythons_repr(number: float) -> None:
+    core = native._core_module()
     expected = repr(number)
-    assert _core.float_repr(number) == expected
+    assert core.float_repr(number) == expected
     for special in SPECIAL:
-        assert _core.float_repr(special) == repr(special)
+        assert core.float_repr(special) == repr(special)
     assert math.isnan(number) or float(expected) == number
 
 

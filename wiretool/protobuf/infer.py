@@ -54,7 +54,9 @@ This is what keeps a repeated field from flipping between ``message`` and
 field decide the ambiguous ones. A schema hint (``KindHints``) overrides all of
 this when the payload fits the declared type.
 
-This module only scores; ``wire.py`` walks the bytes and builds the model.
+This module only scores; ``wire.py`` walks the bytes and builds the model. These
+are the reference rules: the native core runs them from ``core/src/rules.rs``, and
+``tests/protobuf/test_native.py`` holds the two to the same results.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ command that never decodes protobuf pays nothing for it at start-up.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from wiretool.errors import Diagnostic, Severity
@@ -59,13 +59,41 @@ class NativeUnavailable(RuntimeError):
     """``engine="native"`` was asked for and the core cannot serve it."""
 
 
+@functools.cache
 def _core_module() -> Any:
-    """The extension, or None when it is not built (a source tree without an install)."""
+    """The extension, or None when it is not built (a source tree without an install).
+
+    ``pip install .`` puts it in site-packages; a source checkout imported from its
+    root (``pytest`` there, after that install) has the Python files but not the
+    compiled module, which is then loaded from the installed distribution.
+    """
     try:
         from wiretool import _core as core
     except ImportError:
-        return None
+        return _installed_core()
     return core
+
+
+def _installed_core() -> Any:
+    import importlib.metadata
+    import importlib.util
+    import sys
+
+    # Every installed copy's record (a source tree may hold stale metadata of its own).
+    files = [file for dist in importlib.metadata.distributions(name="wiretool")
+             for file in dist.files or ()]
+    for file in files:
+        if file.parts[:1] == ("wiretool",) and file.name.startswith("_core."):
+            if file.suffix not in (".so", ".pyd"):
+                continue
+            spec = importlib.util.spec_from_file_location("wiretool._core", file.locate())
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules["wiretool._core"] = module
+            return module
+    return None
 
 
 def wants_native(engine: str, hints: KindHints | None) -> bool:
@@ -209,7 +237,7 @@ members by number (wire types) or declaration order (kinds, packed types)."""
 SchemaTable = list[list[tuple[Any, ...]]]
 
 
-@lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def schema_table(root: Descriptor) -> SchemaTable:
     """The message types reachable from ``root`` (root first) as the core reads them:
     per field ``(number, name, declared type, JSON name, oneof, expected kind code per

@@ -389,7 +389,8 @@ _Tally = list[Any]
 
 
 class _Reader:
-    """The two passes over a set of regions that share one classification.
+    """The two passes over a set of regions that share one classification (the
+    reference implementation; ``core/src/engine.rs`` is its native port).
 
     Pass 1 (``gather``) walks every region depth first and adds up, per field path,
     the scores of each reading of its LEN payloads. It explores every payload that
