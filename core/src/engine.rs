@@ -170,7 +170,8 @@ impl Engine {
     fn child(&mut self, parent: u32, number: u32) -> u32 {
         // Most lookups repeat a recent one (the fields of a repeated message): a small
         // direct-mapped table in front of the hash map.
-        let slot = (parent.wrapping_mul(0x9E37_79B9) ^ number.wrapping_mul(0x85EB_CA6B)) as usize % RECENT_PATHS;
+        let slot =
+            (parent.wrapping_mul(0x9E37_79B9) ^ number.wrapping_mul(0x85EB_CA6B)) as usize % RECENT_PATHS;
         if let Some(&(p, n, node)) = self.recent.get(slot) {
             if p == parent && n == number {
                 return node;

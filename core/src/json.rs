@@ -42,13 +42,40 @@ pub struct JsonWriter<'s, S: Sink> {
 /// (to `tag_length`).
 type Head = (Kind, Vec<u8>, Vec<u8>);
 
+/// The per-path text a [`JsonWriter`] keeps, passed from one message's writer to the
+/// next of the same decode.
+#[derive(Default)]
+pub struct Heads(Vec<Option<Head>>);
+
 /// Paths whose head text is kept (the first ones seen; a hostile input has any number).
 const HEAD_PATHS: usize = 1 << 16;
 
 impl<'s, S: Sink> JsonWriter<'s, S> {
     pub fn new(sink: &'s mut S) -> Self {
+        Self::with_capacity(sink, 2 * CHUNK)
+    }
+
+    /// A writer whose buffer starts at `capacity` bytes (at most two chunks): a small
+    /// message of a stream should not allocate half a megabyte. `heads`: the per-path
+    /// text kept by the writer of the previous message of the same decode
+    /// ([`JsonWriter::finish_keeping_heads`]), or empty.
+    pub fn with_heads(sink: &'s mut S, capacity: usize, heads: Heads) -> Self {
+        let mut writer = Self::with_capacity(sink, capacity);
+        writer.heads = heads.0;
+        writer
+    }
+
+    /// Hand the rest of the text to the sink, and return the per-path text for the
+    /// writer of the next message (paths are numbered per decode, not per message).
+    pub fn finish_keeping_heads(mut self) -> Result<Heads, S::Error> {
+        let heads = std::mem::take(&mut self.heads);
+        self.finish()?;
+        Ok(Heads(heads))
+    }
+
+    pub fn with_capacity(sink: &'s mut S, capacity: usize) -> Self {
         JsonWriter {
-            out: Vec::with_capacity(2 * CHUNK),
+            out: Vec::with_capacity(capacity.min(2 * CHUNK)),
             sink,
             path: Vec::new(),
             levels: Vec::new(),
@@ -316,7 +343,8 @@ mod tests {
         // 08 96 01: 1 varint 150; 12 02 68 69: 2 "hi"; 1d 0000c07f: 3 fixed32 NaN;
         // 2a 03 01 02 03: 5 packed 1, 2, 3 (expected text from wire.py + protobuf_json.py)
         let data = [
-            0x08, 0x96, 0x01, 0x12, 0x02, 0x68, 0x69, 0x1D, 0x00, 0x00, 0xC0, 0x7F, 0x2A, 0x03, 0x01, 0x02, 0x03,
+            0x08, 0x96, 0x01, 0x12, 0x02, 0x68, 0x69, 0x1D, 0x00, 0x00, 0xC0, 0x7F, 0x2A, 0x03, 0x01, 0x02,
+            0x03,
         ];
         let mut engine = Engine::new(100, None);
         assert!(engine.gather(&data, 0, data.len()).is_none());

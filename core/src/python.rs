@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::engine::{unpack, Cursor, Diag, Engine, FieldEvent, Severity, Visitor};
-use crate::json::{JsonWriter, Sink};
+use crate::json::{Heads, JsonWriter, Sink};
 use crate::rules::{self, Kind};
 use crate::schema::{read_scalar, Display, FieldInfo, MessageType, Schema};
 use crate::text::push_float_repr;
@@ -35,6 +35,8 @@ struct Reader {
     engine: Engine,
     model: Model,
     alternatives: HashMap<u16, Py<PyTuple>>,
+    /// The JSON writer's per-path text, kept from one message to the next.
+    heads: Heads,
 }
 
 /// `(Field, SchemaInfo, wire types, kinds, packed types)` from `native._MODEL`.
@@ -52,8 +54,19 @@ fn schema_from(types: Vec<Vec<FieldSpec>>) -> Schema {
         .into_iter()
         .map(|fields| {
             let mut message = MessageType::default();
-            for (number, name, type_name, json_name, oneof, expected, len_reading, scalar, declared_wire, enum_names, child) in
-                fields
+            for (
+                number,
+                name,
+                type_name,
+                json_name,
+                oneof,
+                expected,
+                len_reading,
+                scalar,
+                declared_wire,
+                enum_names,
+                child,
+            ) in fields
             {
                 let mut kinds = [None; 6];
                 for (slot, code) in kinds.iter_mut().zip(expected) {
@@ -128,6 +141,7 @@ impl Reader {
             engine: Engine::new(max_depth, schema.map(schema_from)),
             model: Model { field, schema_info, tuple_new, wire_types, kinds, packed_types },
             alternatives: HashMap::new(),
+            heads: Heads::default(),
         })
     }
 
@@ -176,10 +190,12 @@ impl Reader {
         let bytes = buffer.bind(py);
         let buf = bytes.as_bytes();
         let mut sink = PySink { write };
-        let mut writer = JsonWriter::new(&mut sink);
+        let heads = std::mem::take(&mut self.heads);
+        let mut writer = JsonWriter::with_heads(&mut sink, json_capacity(start, end), heads);
         let mut cursor = Cursor { pos: start, note: 0 };
         while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
-        writer.finish()
+        self.heads = writer.finish_keeping_heads()?;
+        Ok(())
     }
 
     /// `write_json` straight to the process's standard output (file descriptor 1),
@@ -193,10 +209,11 @@ impl Reader {
         let buf = bytes.as_bytes();
         let stdout = std::io::stdout();
         let mut sink = StdoutSink { out: stdout.lock() };
-        let mut writer = JsonWriter::new(&mut sink);
+        let heads = std::mem::take(&mut self.heads);
+        let mut writer = JsonWriter::with_heads(&mut sink, json_capacity(start, end), heads);
         let mut cursor = Cursor { pos: start, note: 0 };
         while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
-        writer.finish()?;
+        self.heads = writer.finish_keeping_heads()?;
         sink.out.flush().map_err(os_error)
     }
 
@@ -218,6 +235,11 @@ impl Reader {
             None => Err(PyValueError::new_err("no such region")),
         }
     }
+}
+
+/// A first guess of a region's JSON size (about 20 bytes of text per byte of input).
+fn json_capacity(start: usize, end: usize) -> usize {
+    end.saturating_sub(start).saturating_mul(24).saturating_add(256)
 }
 
 struct PySink<'py> {

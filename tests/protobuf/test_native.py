@@ -409,6 +409,12 @@ def test_the_installed_command_writes_the_same_bytes_to_a_real_stdout(tmp_path: 
     hostile = tmp_path / "hostile.bin"
     hostile.write_bytes(bytes.fromhex("0a0508960112ff0b08011a05616263"))
     cases.append([str(hostile)])
+    # Past render_json's _DIRECT_BYTES: the core writes to file descriptor 1 itself.
+    person = (SAMPLES / "person.bin").read_bytes()
+    book = tmp_path / "book.bin"
+    book.write_bytes((b"\x0a" + _varint(len(person)) + person) * 500)
+    cases += [[str(book)], ["--proto", "samples/person.proto", "-t", "wiretool.samples.AddressBook",
+                            str(book)]]
     for args in cases:
         outputs = []
         for engine in ("native", "python"):

@@ -204,6 +204,12 @@ class NativeFields:
         self._reader._reader.write_json(self._index, write, self._annotate)
         self._done()
 
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the message the fields are read from."""
+        region = self._reader.regions[self._index]
+        return max(0, region.end - region.start)
+
     def write_json_stdout(self) -> None:
         """``write_json`` straight to file descriptor 1, the process's standard output
         (flush what Python wrote there first): no Python object per chunk."""

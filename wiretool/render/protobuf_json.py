@@ -157,7 +157,8 @@ def render_json(
         del head["unparsed"]
         write(_dumps(head)[:-1] + ',"fields":[')
         native_json = getattr(fields, "write_json", None)
-        if native_json is not None and to_stdout is not None:
+        if (native_json is not None and to_stdout is not None
+                and fields.size_bytes >= _DIRECT_BYTES):  # type: ignore[attr-defined]
             to_stdout()  # what Python wrote goes out first
             fields.write_json_stdout()  # type: ignore[attr-defined]
         elif native_json is not None:
@@ -171,6 +172,12 @@ def render_json(
     _write_unparsed(view.trailing, write)
     write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
+
+
+_DIRECT_BYTES = 64 * 1024
+"""Messages at least this large have the core write their JSON to file descriptor 1
+itself; smaller ones (a stream of many) go through the buffer, which saves the two
+flushes a direct write needs."""
 
 
 def _writers(
