@@ -79,6 +79,10 @@ struct Node {
 
 const ROOT: u32 = 0;
 const RECENT_PATHS: usize = 256;
+/// Paths made for scalar fields only while there are fewer than this many paths.
+const SCALAR_PATHS: usize = 1 << 16;
+/// The path of a field that has none (see `scalar_path`).
+pub const NO_PATH: u32 = u32::MAX;
 /// Pass 1's note on a payload for pass 2: `offset << NOTE_SHIFT | readings << 15 | ranking`.
 const NOTE_SHIFT: u32 = 21;
 const NOTE_MAX_OFFSET: usize = 1 << (64 - NOTE_SHIFT);
@@ -88,6 +92,7 @@ pub struct FieldEvent<'a> {
     pub raw: Raw,
     /// The field's path (numbered in the order paths are first seen): views may keep
     /// what depends on the path alone, such as the JSON writer its path's text.
+    /// [`NO_PATH`] for a scalar field when an input has very many paths.
     pub node: u32,
     pub kind: Kind,
     /// LEN: the reading chosen (`rules` number).
@@ -182,6 +187,17 @@ impl Engine {
             *entry = (parent, number, node);
         }
         node
+    }
+
+    /// The path of a scalar field, for views that keep text per path: scalars have no
+    /// tally, so past [`SCALAR_PATHS`] paths a new one gets [`NO_PATH`] rather than
+    /// a node (a hostile input can hold a different field number every few bytes).
+    fn scalar_path(&mut self, parent: u32, number: u32) -> u32 {
+        if self.nodes.len() < SCALAR_PATHS || self.index.contains_key(&(parent, number)) {
+            self.child(parent, number)
+        } else {
+            NO_PATH
+        }
     }
 
     fn child_slow(&mut self, parent: u32, number: u32) -> u32 {
@@ -420,7 +436,10 @@ impl Engine {
         let mut alternatives = [Kind::Bytes; 4];
         let mut alternative_count = 0;
         let mut expanded = true;
-        let node = self.child(parent, raw.number);
+        let node = match raw.wire {
+            LEN | SGROUP => self.child(parent, raw.number),
+            _ => self.scalar_path(parent, raw.number),
+        };
         let kind = match raw.wire {
             LEN => {
                 let noted = if payload.len() > rules::MEMO_LENGTH {
@@ -668,6 +687,27 @@ mod tests {
             messages,
             ["group 1 at offset 3 is not closed", "invalid wire type 6 in tag at offset 6 (field 1)"]
         );
+    }
+
+    #[test]
+    fn scalar_paths_are_bounded() {
+        // 100,000 varint fields, each of another number: no path kept past the bound.
+        let mut data = Vec::new();
+        for number in 1..=100_000u32 {
+            let mut tag = number << 3;
+            while tag >= 0x80 {
+                data.push((tag as u8 & 0x7F) | 0x80);
+                tag >>= 7;
+            }
+            data.extend_from_slice(&[tag as u8, 0x01]);
+        }
+        let mut engine = Engine::new(100, None);
+        assert!(engine.gather(&data, 0, data.len()).is_none());
+        let mut cursor = Cursor::default();
+        let mut out = Trace(String::new());
+        while engine.walk_field(0, &data, data.len(), data.len(), false, &mut cursor, &mut out).unwrap() {}
+        assert_eq!(out.0.matches(":varint").count(), 100_000);
+        assert!(engine.nodes.len() <= SCALAR_PATHS + 1);
     }
 
     #[test]

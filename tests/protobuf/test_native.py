@@ -424,3 +424,11 @@ def test_the_installed_command_writes_the_same_bytes_to_a_real_stdout(tmp_path: 
             outputs.append((done.returncode, done.stdout, done.stderr))
         assert outputs[0] == outputs[1], args
         assert outputs[0][1].startswith(b'{"input":')
+
+
+def test_an_input_with_more_scalar_paths_than_the_core_keeps_writes_alike() -> None:
+    """Past 65,536 paths the core keeps no path for a scalar field (a hostile input can
+    have a new field number every few bytes); its JSON is written all the same."""
+    data = b"".join(_varint(number << 3) + b"\x01" for number in range(1, 70_001))
+    data += b"\x0a\x02\x08\x01"  # and a message after them
+    same_everywhere(data, framing="none")
