@@ -4,7 +4,8 @@ Pass 2 of ``wire._Reader`` takes each payload's readings from what pass 1 left
 (``_profile_of``) instead of scoring the payload again, and pass 1 reuses the
 readings of bytes it scored before (``_known``); with both switched off, every
 payload takes the plain path (``_scored``, ``_readings``). The two must agree on every
-field and diagnostic.
+field and diagnostic. These are the reference's (Python) shortcuts: every decode here
+runs with ``engine="python"`` (``test_native.py`` compares the native core with it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _plain(monkeypatch: pytest.MonkeyPatch, data: bytes, **options: object) -> D
     with monkeypatch.context() as patched:
         patched.setattr(wire._Reader, "_profile_of", lambda self, voff: None)
         patched.setattr(wire, "_KNOWN_LENGTH", -1)
-        return wire.decode(data, **options)  # type: ignore[arg-type]
+        return wire.decode(data, engine="python", **options)  # type: ignore[arg-type]
 
 
 def _nested(fields: list[tuple[int, int, object]], depth: int) -> bytes:
@@ -46,7 +47,7 @@ def test_remembered_readings_equal_the_plain_path(data: bytes, framing: str,
                                                   max_depth: int) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         plain = _plain(monkeypatch, data, framing=framing, max_depth=max_depth)
-    assert wire.decode(data, framing=framing, max_depth=max_depth) == plain
+    assert wire.decode(data, framing=framing, max_depth=max_depth, engine="python") == plain
 
 
 def test_remembered_readings_equal_the_plain_path_on_the_samples(
@@ -56,7 +57,7 @@ def test_remembered_readings_equal_the_plain_path_on_the_samples(
 
     for name in SAMPLES:
         data = decode_input((ROOT / name).read_bytes()).data
-        assert wire.decode(data) == _plain(monkeypatch, data), name
+        assert wire.decode(data, engine="python") == _plain(monkeypatch, data), name
 
 
 def test_schema_hinted_decodes_equal_the_plain_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +69,8 @@ def test_schema_hinted_decodes_equal_the_plain_path(monkeypatch: pytest.MonkeyPa
     data = (ROOT / "person.bin").read_bytes()
     for payload in (data, data + data[:40], data[::-1], b"\x0a\x02hi" * 50):
         hints = DescriptorHints(person)
-        assert wire.decode(payload, hints=hints) == _plain(monkeypatch, payload, hints=hints)
+        assert (wire.decode(payload, hints=hints, engine="python")
+                == _plain(monkeypatch, payload, hints=hints))
 
 
 def test_interleaved_messages_of_a_stream_are_built_alike() -> None:
@@ -80,9 +82,9 @@ def test_interleaved_messages_of_a_stream_are_built_alike() -> None:
                 encode([(1, 2, b"abcd"), (2, 2, b"\x01\x02\x03\x04")])]
     data = b"".join(b"\x01" + len(body).to_bytes(4, "big") + body
                     for body in map(gzip.compress, payloads))
-    whole = wire.decode(data)
+    whole = wire.decode(data, engine="python")
     assert len(whole.messages) > 1
-    stream = wire.decode_stream(data)
+    stream = wire.decode_stream(data, engine="python")
     iterators = [iter(fields) for _, fields in stream.parts()]
     built: list[list[Field]] = [[] for _ in iterators]
     while True:  # one field of each message in turn
@@ -174,5 +176,6 @@ def test_any_payloads_and_depth_limits_equal_the_plain_path(
     stream = b"".join(bytes([len(m)]) + m for m in (*anys, field(5, anys[0])))
     for max_depth in (1, 2, 3, 5, 100):
         for data, framing in ((one, "none"), (stream, "delimited")):
-            assert wire.decode(data, framing=framing, max_depth=max_depth) == _plain(
+            decoded = wire.decode(data, framing=framing, max_depth=max_depth, engine="python")
+            assert decoded == _plain(
                 monkeypatch, data, framing=framing, max_depth=max_depth), (max_depth, framing)

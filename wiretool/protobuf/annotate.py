@@ -230,7 +230,12 @@ class AnnotatedView:
 
     def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]:
         for message, fields in self._view.parts():
+            # The native core reads the schema itself when it was given these hints
+            # (``native.NativeFields.annotated``: the same rules, and its JSON path).
+            native = getattr(fields, "annotated", None)
+            annotated = native(self._descriptor, self._found) if native is not None else None
             yield (dataclasses.replace(message, type_name=self._descriptor.full_name),
+                   annotated if annotated is not None else
                    (_annotate_field(f, self._descriptor, self._found, _REPORTED) for f in fields))
 
 

@@ -110,6 +110,10 @@ fits the declared type.
 The alternatives shown beside a reading are the other readings that parse, best
 first by score with prior: ``bytes`` never (it always parses), ``packed`` only
 when its score with the prior is above 0 (nearly any text parses as varints).
+
+This module only scores; ``wire.py`` walks the bytes and builds the model. These
+are the reference rules: the native core runs them from ``core/src/rules.rs``, and
+``tests/protobuf/test_native.py`` holds the two to the same results.
 """
 
 from __future__ import annotations

@@ -22,6 +22,13 @@ https://protobuf.dev/programming-guides/encoding/):
 
 Framing (gRPC length prefixes, varint-delimited streams) is ``framing.py``'s job;
 rendering is ``wiretool.render``'s.
+
+Two engines run these passes. The native core (Rust, ``core/``, reached through
+``native.py``) is what the public functions below use by default (``engine="auto"``);
+the pure-Python ``_Reader`` here, with ``infer.py``'s scores, is the **reference**:
+the documented rules, the oracle the tests compare the core with on every input,
+and where new inference rules are prototyped before they are ported to
+``core/src/rules.rs``. ``engine="python"`` (or ``WIRETOOL_ENGINE=python``) runs it.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from wiretool.errors import Diagnostic, Severity
-from wiretool.protobuf import infer
+from wiretool.protobuf import infer, native
 from wiretool.protobuf.model import (
     DecodeResult,
     Field,
@@ -47,6 +54,7 @@ from wiretool.protobuf.model import (
     Unparsed,
     WireType,
 )
+from wiretool.protobuf.native import NativeFault, NativeReader
 
 DEFAULT_MAX_DEPTH = 100
 """Default nesting depth expanded (the protobuf runtimes' default recursion limit)."""
@@ -449,7 +457,8 @@ _NO_REACH = -1
 
 
 class _Reader:
-    """The two passes over a set of regions that share one classification.
+    """The two passes over a set of regions that share one classification (the
+    reference implementation; ``core/src/engine.rs`` is its native port).
 
     Pass 1 (``gather``) walks every region and adds up, per field path, the tallies
     of the readings of its LEN payloads (``_tally``). It explores every payload that
@@ -868,7 +877,7 @@ class DecodeStream:
     start: int
     trailing: Unparsed | None
     diagnostics: list[Diagnostic]
-    _reader: _Reader
+    _reader: _Reader | NativeReader
     _headers: list[Message]
 
     @property
@@ -880,7 +889,13 @@ class DecodeStream:
         for index, header in enumerate(self._headers):
             yield header, self._fields(index)
 
-    def _fields(self, index: int) -> Iterator[Field]:
+    def _fields(self, index: int) -> Iterable[Field]:
+        if not isinstance(self._reader, _Reader):
+            # The core's fields: the same iteration, and a JSON writer of their own.
+            return self._reader.region(index, self._collect)
+        return self._python_fields(index)
+
+    def _python_fields(self, index: int) -> Iterator[Field]:
         with _collector_paused():
             yield from self._reader.fields(index)
         self._collect()
@@ -907,6 +922,7 @@ def decode_stream(
     max_depth: int = DEFAULT_MAX_DEPTH,
     hints: KindHints | None = None,
     max_message_size: int | None = None,
+    engine: str = "auto",
 ) -> DecodeStream:
     """Like ``decode``, but the fields are built while they are consumed (bounded memory)."""
     from wiretool.protobuf import framing as framing_module
@@ -914,13 +930,13 @@ def decode_stream(
     frames, diagnostics, trailing = framing_module.split(
         data, start=start, framing=framing, max_message_size=max_message_size
     )
-    reader = _gathered(frames, hints, max_depth)
+    reader = _gathered(frames, hints, max_depth, engine)
     if framing == "auto" and frames[0].framing is None and reader.faults[0] is not None:
         # Not one message. A varint-delimited stream that parses cleanly is the
         # likelier reading (writeDelimitedTo output); use it and say so.
         delimited, found, rest = framing_module.split(data, start=start, framing="delimited")
         if not found and rest is None and delimited:
-            alternative = _gathered(delimited, hints, max_depth)
+            alternative = _gathered(delimited, hints, max_depth, engine)
             if not any(alternative.faults) and not any(
                 d.severity is Severity.ERROR for d in alternative.diagnostics
             ):
@@ -946,17 +962,27 @@ def decode_stream(
     return stream
 
 
-def _tail(buffer: bytes, end: int, fault: _Fault | None) -> Unparsed | None:
+def _tail(buffer: bytes, end: int, fault: _Fault | NativeFault | None) -> Unparsed | None:
     """The bytes a fault left unread, from the tag of the field it hit to ``end``."""
     if fault is None or fault.resume >= end:
         return None
     return Unparsed(fault.resume, buffer[fault.resume : end])
 
 
-def _gathered(frames: list[Any], hints: KindHints | None, max_depth: int) -> _Reader:
+def _new_reader(regions: list[Region], hints: KindHints | None, max_depth: int,
+                engine: str) -> _Reader | NativeReader:
+    """The two passes over ``regions``, by the engine ``engine`` selects (``native.py``)."""
+    if native.wants_native(engine, hints):
+        return NativeReader(regions, hints, max_depth)
+    return _Reader(regions, hints, max_depth)
+
+
+def _gathered(frames: list[Any], hints: KindHints | None, max_depth: int,
+              engine: str = "auto") -> _Reader | NativeReader:
     # A frame whose payload cannot be read (``skipped``) is an empty region: no fields.
-    reader = _Reader([Region(f.buffer, f.end if f.skipped else f.start, f.end) for f in frames],
-                     hints, max_depth)
+    reader = _new_reader(
+        [Region(f.buffer, f.end if f.skipped else f.start, f.end) for f in frames],
+        hints, max_depth, engine)
     with _collector_paused():
         reader.gather()
     return reader
@@ -970,6 +996,7 @@ def decode(
     max_depth: int = DEFAULT_MAX_DEPTH,
     hints: KindHints | None = None,
     max_message_size: int | None = None,
+    engine: str = "auto",
 ) -> DecodeResult:
     """Decode a protobuf message, or a gRPC / varint-delimited stream of them.
 
@@ -977,9 +1004,12 @@ def decode(
     (gRPC when the input starts with a plausible gRPC prefix - a message can never
     start with 0x00 or 0x01, which would be field number 0 - else one message, or a
     delimited stream when the input is not one message but parses cleanly as that).
+    ``engine``: ``auto`` (the native core when it is built), ``native`` or ``python``
+    (the reference implementation in this module); see ``native.py``.
     """
     return decode_stream(data, start=start, framing=framing, max_depth=max_depth,
-                         hints=hints, max_message_size=max_message_size).result()
+                         hints=hints, max_message_size=max_message_size,
+                         engine=engine).result()
 
 
 def decode_regions(
@@ -987,9 +1017,10 @@ def decode_regions(
     *,
     max_depth: int = DEFAULT_MAX_DEPTH,
     hints: KindHints | None = None,
+    engine: str = "auto",
 ) -> tuple[list[tuple[tuple[Field, ...], Unparsed | None]], list[Diagnostic]]:
     """Decode each region as one top-level message, classifying all of them together."""
-    reader = _Reader(regions, hints, max_depth)
+    reader = _new_reader(regions, hints, max_depth, engine)
     with _collector_paused():
         reader.gather()
         results: list[tuple[tuple[Field, ...], Unparsed | None]] = []
@@ -1006,10 +1037,11 @@ def decode_message(
     *,
     max_depth: int = DEFAULT_MAX_DEPTH,
     hints: KindHints | None = None,
+    engine: str = "auto",
 ) -> tuple[Message, list[Diagnostic]]:
     """Decode ``data[start:end]`` as one message (no framing)."""
     stop = len(data) if end is None else end
     [(fields, unparsed)], diagnostics = decode_regions(
-        [Region(data, start, stop)], max_depth=max_depth, hints=hints
+        [Region(data, start, stop)], max_depth=max_depth, hints=hints, engine=engine
     )
     return Message(start, stop - start, fields, unparsed), diagnostics

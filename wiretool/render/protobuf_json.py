@@ -9,6 +9,7 @@ proto3 JSON mapping.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import struct
@@ -141,8 +142,10 @@ def render_json(
     With a ``DecodeStream`` the fields are built while they are written, so memory
     stays at one top-level field; the bytes written are the same as
     ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
+    A message decoded by the native core (``native.NativeFields``) has its FIELD
+    objects written by the core itself, without a Python object per field.
     """
-    write = out.write
+    write, write_bytes, to_stdout = _writers(out)
     write("{")
     if input_info is not None:
         write('"input":' + _dumps(input_info) + ",")
@@ -153,7 +156,15 @@ def render_json(
         head = message_to_json(message, with_fields=False)
         del head["unparsed"]
         write(_dumps(head)[:-1] + ',"fields":[')
-        _write_fields(fields, "", write)
+        native_json = getattr(fields, "write_json", None)
+        if (native_json is not None and to_stdout is not None
+                and fields.size_bytes >= _DIRECT_BYTES):  # type: ignore[attr-defined]
+            to_stdout()  # what Python wrote goes out first
+            fields.write_json_stdout()  # type: ignore[attr-defined]
+        elif native_json is not None:
+            native_json(write_bytes)
+        else:
+            _write_fields(fields, "", write)
         write('],"unparsed":')
         _write_unparsed(message.unparsed, write)
         write("}")
@@ -161,6 +172,40 @@ def render_json(
     _write_unparsed(view.trailing, write)
     write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
+
+
+_DIRECT_BYTES = 64 * 1024
+"""Messages at least this large have the core write their JSON to file descriptor 1
+itself; smaller ones (a stream of many) go through the buffer, which saves the two
+flushes a direct write needs."""
+
+
+def _writers(
+    out: TextIO,
+) -> tuple[Callable[[str], Any], Callable[[bytes], Any], Callable[[], Any] | None]:
+    """``(write text, write UTF-8 bytes, flush before the core writes to fd 1)``.
+
+    A text stream over a byte buffer (standard output) that encodes UTF-8 gets both
+    written to its buffer, so the core's chunks go out without being decoded and
+    encoded again; when that buffer is file descriptor 1, the core writes there
+    itself (the third item flushes the buffer first). Any other stream gets text.
+    """
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is not None and encoding and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        write_bytes: Callable[[bytes], Any] = buffer.write
+
+        def write_text(text: str) -> Any:
+            return write_bytes(text.encode())
+
+        try:
+            to_stdout = buffer.flush if buffer.fileno() == 1 else None
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+            to_stdout = None
+        return write_text, write_bytes, to_stdout
+    write = out.write
+    return write, lambda chunk: write(chunk.decode()), None
 
 
 _HEX_CHUNK = 1 << 16

@@ -1,0 +1,208 @@
+//! Numbers and strings written exactly as Python writes them: `repr(float)`,
+//! `str(int)`, and JSON strings as `json.dumps(..., ensure_ascii=False)` escapes them.
+#![forbid(unsafe_code)]
+
+use std::fmt::Write;
+
+/// A few bytes of text on the stack (`write!` without an allocation).
+struct StackText {
+    bytes: [u8; 40],
+    length: usize,
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.length + text.len();
+        let slot = self.bytes.get_mut(self.length..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.length = end;
+        Ok(())
+    }
+}
+
+/// Append `repr(number)` (finite or not: `nan`, `inf`, `-inf`).
+///
+/// Python's repr is the shortest digit string that reads back to the same double,
+/// written positionally when the decimal exponent is in -4..16 and in exponent form
+/// (`1e+16`, `1e-05`) otherwise; Rust's `{:e}` gives the same shortest digits.
+pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
+    if number.is_nan() {
+        out.extend_from_slice(b"nan");
+        return;
+    }
+    if number.is_infinite() {
+        out.extend_from_slice(if number > 0.0 { b"inf" } else { b"-inf" });
+        return;
+    }
+    // Rust's `{:e}` writes the shortest digits that read back (`1.2345e-7`): into a
+    // buffer on the stack, then laid out as Python lays them out.
+    let mut text = StackText { bytes: [0; 40], length: 0 };
+    let _ = write!(text, "{:e}", number.abs());
+    let written = text.bytes.get(..text.length).unwrap_or(&[]);
+    let split = written.iter().position(|&b| b == b'e').unwrap_or(written.len());
+    let (mantissa, exponent) = written.split_at(split);
+    let mut exponent_value: i32 = 0;
+    let mut exponent_negative = false;
+    for &byte in exponent.iter().skip(1) {
+        match byte {
+            b'-' => exponent_negative = true,
+            b'0'..=b'9' => exponent_value = exponent_value * 10 + i32::from(byte - b'0'),
+            _ => {}
+        }
+    }
+    let exponent = if exponent_negative { -exponent_value } else { exponent_value };
+    let mut digit_buffer = [0u8; 40];
+    let mut count = 0usize;
+    for &byte in mantissa {
+        if byte.is_ascii_digit() {
+            if let Some(slot) = digit_buffer.get_mut(count) {
+                *slot = byte;
+                count += 1;
+            }
+        }
+    }
+    let digits = digit_buffer.get(..count).unwrap_or(&[]);
+    let count = count as i32;
+    let point = exponent + 1; // digits are 0.d1d2... * 10^point
+    if number.is_sign_negative() {
+        out.push(b'-');
+    }
+    if -4 < point && point <= 16 {
+        if point <= 0 {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-point) as usize));
+            out.extend_from_slice(digits);
+        } else if point >= count {
+            out.extend_from_slice(digits);
+            out.extend(std::iter::repeat_n(b'0', (point - count) as usize));
+            out.extend_from_slice(b".0");
+        } else {
+            let (whole, fraction) = digits.split_at(point as usize);
+            out.extend_from_slice(whole);
+            out.push(b'.');
+            out.extend_from_slice(fraction);
+        }
+    } else {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.extend_from_slice(first);
+        if !rest.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(rest);
+        }
+        let shown = point - 1;
+        out.push(b'e');
+        out.push(if shown < 0 { b'-' } else { b'+' });
+        let magnitude = shown.unsigned_abs();
+        if magnitude < 10 {
+            out.push(b'0');
+        }
+        push_u64(out, u64::from(magnitude));
+    }
+}
+
+/// Append a JSON number for a float as the decode contract writes it (`json_float`):
+/// NaN and the infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+pub fn push_json_float(out: &mut Vec<u8>, number: f64) {
+    if number.is_nan() {
+        out.extend_from_slice(b"\"NaN\"");
+    } else if number.is_infinite() {
+        out.extend_from_slice(if number > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" });
+    } else {
+        push_float_repr(out, number);
+    }
+}
+
+pub fn push_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+pub fn push_i64(out: &mut Vec<u8>, value: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Append `text` as a quoted JSON string, escaped as Python's
+/// `json.encoder.encode_basestring` does: `"`, `\` and control characters below
+/// U+0020 only; everything else (UTF-8) is written as it is.
+pub fn push_json_string(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(b'"');
+    let mut start = 0;
+    for (index, &byte) in text.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            0x00..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(text.get(start..index).unwrap_or(&[]));
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 15)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = index + 1;
+    }
+    out.extend_from_slice(text.get(start..).unwrap_or(&[]));
+    out.push(b'"');
+}
+
+/// Append the bytes as lowercase hex (`bytes.hex()`).
+pub fn push_hex(out: &mut Vec<u8>, data: &[u8]) {
+    out.reserve(data.len() * 2);
+    for &byte in data {
+        out.push(HEX[usize::from(byte >> 4)]);
+        out.push(HEX[usize::from(byte & 15)]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repr(number: f64) -> String {
+        let mut out = Vec::new();
+        push_float_repr(&mut out, number);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_read_as_python_writes_them() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1234567890123456.0, "1234567890123456.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (f64::from(0.1f32), "0.10000000149011612"),
+            (-2.25, "-2.25"),
+            (123456789.0, "123456789.0"),
+        ];
+        for (number, text) in cases {
+            assert_eq!(repr(number), text);
+        }
+        assert_eq!(repr(f64::NAN), "nan");
+        assert_eq!(repr(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn strings_escape_as_json_dumps() {
+        let mut out = Vec::new();
+        push_json_string(&mut out, "a\"b\\c\n\x01\x7f é\u{2028}".as_bytes());
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001\x7f é\u{2028}\"");
+    }
+}
