@@ -1,28 +1,36 @@
-//! The two passes over a set of regions that share one classification (a port of
-//! `wire.py`'s `_Reader`, which stays the reference).
+//! The two passes over a set of regions that share one classification.
 //!
 //! Pass 1 ([`Engine::gather`]) walks every region, one top-level field at a time and
-//! then depth first, and adds up per field path the scores of each reading of its
-//! LEN payloads ([`rules::Tally`]); it explores every payload that *could* be a
-//! message, so a path's totals are complete whichever way its ancestors are
-//! decided. It keeps, per payload longer than the memo's (`rules::MEMO_LENGTH`), one
-//! number for pass 2 (its offset, which readings parse and their ranking; short
-//! payloads are found in the memo or scored again), and nothing of the tree: the
-//! walk holds the ranges still to visit, never the fields.
+//! then depth first, and scores every LEN payload that *could* be a message, with its
+//! subtree: a payload is finished when the level of its fields is done (children
+//! before their parent, in wire order), and a finished payload adds its best score to
+//! its parent's message reading ([`rules::finish`]). Each finished payload is added
+//! to its field path's [`rules::Tally`], so a path's totals are complete whichever
+//! way its ancestors are decided. Only the levels being read are held (one
+//! [`Fields`] cursor each, never the fields). Pass 1 keeps, per payload longer than
+//! the memo's (`rules::MEMO_LENGTH`), one number for pass 2: its offset and its
+//! [`Profile`]; short payloads are found in the memo, or scored again with their
+//! (short) subtree.
 //!
 //! Pass 2 ([`Engine::walk_field`]) walks a region again, one top-level field per
-//! call, and reports each field of its subtree with the decided reading to a
+//! call, and reports each field of its subtree with the reading shown to a
 //! [`Visitor`] in wire order (the JSON writer, or the Python model builder). Nesting
 //! is followed with an explicit stack: no recursion, whatever `max_depth` is.
 //!
-//! The order of pass 1 is the reference's, stack for stack: scores are summed in the
-//! same order, so the totals - and the decisions - are the same to the bit.
+//! A field path is the chain of field numbers from the root (a node of `nodes`,
+//! keyed by its parent and number). Below a `google.protobuf.Any` - a message of
+//! exactly a field 1 holding a type URL and a field 2, both LEN - the type URL is
+//! one more element of the path of the fields inside field 2 ([`any_type_url`]): an
+//! Any is the one place where one chain of field numbers holds messages of many
+//! types. Sums are made in the walk's order, so decisions are the same on every run.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::rules::{self, Candidates, Kind, Memo, Scratch, Tally, BYTES, MESSAGE, READING_NAMES};
+use crate::rules::{
+    self, Candidates, Kind, Known, Memo, Profile, Scratch, Tally, BYTES, MESSAGE, READING_NAMES,
+};
 use crate::scan::{self, Fault, Fields, OpenGroup, Raw, LEN, SGROUP};
 use crate::schema::{FieldInfo, Schema};
 
@@ -44,8 +52,8 @@ pub struct Diag {
 }
 
 /// A cheap hasher for the path index (keys are two small integers, not input text
-/// an attacker could aim collisions at: field numbers are bounded and paths are
-/// numbered in order).
+/// an attacker could aim collisions at: field numbers are bounded and paths and type
+/// URLs are numbered in order).
 #[derive(Default)]
 pub struct PathHasher(u64);
 
@@ -68,7 +76,7 @@ impl Hasher for PathHasher {
 
 type PathIndex = HashMap<(u32, u32), u32, BuildHasherDefault<PathHasher>>;
 
-/// One field path (the chain of field numbers from the root) and what was seen there.
+/// One field path and what was seen there.
 #[derive(Clone, Debug, Default)]
 struct Node {
     tally: Tally,
@@ -83,9 +91,18 @@ const RECENT_PATHS: usize = 256;
 const SCALAR_PATHS: usize = 1 << 16;
 /// The path of a field that has none (see `scalar_path`).
 pub const NO_PATH: u32 = u32::MAX;
-/// Pass 1's note on a payload for pass 2: `offset << NOTE_SHIFT | readings << 15 | ranking`.
-const NOTE_SHIFT: u32 = 21;
+/// Path elements above every field number stand for type URLs (`URL_KEYS + url`).
+const URL_KEYS: u32 = scan::MAX_FIELD_NUMBER as u32 + 1;
+/// Type URLs numbered at most (a later one shares the last number: its fields then
+/// share a path, which only merges evidence).
+const MAX_URLS: u32 = NO_PATH - 1 - URL_KEYS;
+/// Longer field-1 payloads are not taken for type URLs (real ones are a few dozen
+/// bytes; this also bounds what is kept of them).
+pub const TYPE_URL_MAX: usize = 1024;
+/// Pass 1's note on a payload for pass 2: `offset << NOTE_SHIFT | profile`.
+const NOTE_SHIFT: u32 = Profile::BITS;
 const NOTE_MAX_OFFSET: usize = 1 << (64 - NOTE_SHIFT);
+const NOTE_MASK: u64 = (1 << NOTE_SHIFT) - 1;
 
 /// One field of the tree as pass 2 reports it.
 pub struct FieldEvent<'a> {
@@ -123,11 +140,63 @@ pub struct Cursor {
     pub note: usize,
 }
 
+/// A level pass 2 is reporting the fields of.
 struct Frame {
     fields: Fields,
     node: u32,
     depth: u32,
+    /// The type URL of the level when it is an Any's two fields.
+    any: Option<u32>,
     annotate: Option<usize>,
+}
+
+/// Where the fields of a level pass 1 reads come from.
+enum Source {
+    /// One top-level field (a group closed at a fault included).
+    One(Option<Raw>),
+    /// A message's payload, a group's body, or a whole region that is an Any.
+    Range(Fields),
+}
+
+impl Source {
+    fn next(&mut self, buf: &[u8], open: &mut Vec<OpenGroup>) -> Option<Raw> {
+        match self {
+            Source::One(raw) => raw.take(),
+            Source::Range(fields) => fields.next(buf, open),
+        }
+    }
+}
+
+/// A level pass 1 is reading.
+struct Level {
+    source: Source,
+    /// The path of the level (its fields' paths are its children); [`NO_PATH`] when
+    /// only scoring (pass 2 scoring a payload again).
+    path: u32,
+    depth: u32,
+    /// The payload whose message reading this level is (a group's level: the message
+    /// the group is in), as an index into the pending stack.
+    owner: Option<usize>,
+    any: Option<u32>,
+    group: bool,
+}
+
+/// A LEN payload being scored: its children are being read.
+struct Pending {
+    node: u32,
+    voff: usize,
+    vend: usize,
+    depth: u32,
+    found: Candidates,
+    /// The best scores of its LEN children so far.
+    children: f64,
+    /// The deepest level its score needed (-1: none below it).
+    reach: i64,
+    /// Its readings came from the memo: final already.
+    done: bool,
+    best: f64,
+    profile: Profile,
+    parent: Option<usize>,
 }
 
 /// The classification shared by a set of regions, and the walks over them.
@@ -138,14 +207,20 @@ pub struct Engine {
     /// Recent `(parent, number, node)` lookups of `child` (number 0 never occurs).
     recent: Vec<(u32, u32, u32)>,
     notes: Vec<Vec<u64>>,
+    /// Per region: its type URL when the whole region is an Any's two fields.
+    region_any: Vec<Option<u32>>,
+    /// Type URLs by their text, numbered in the order seen.
+    urls: HashMap<Box<[u8]>, u32>,
     schema: Option<Schema>,
     scratch: Scratch,
     memo: Memo,
     open: Vec<OpenGroup>,
+    levels: Vec<Level>,
+    pending: Vec<Pending>,
     /// Diagnostics not yet taken by the caller, in the order found.
     pub diagnostics: Vec<Diag>,
     /// Schema contradictions found while annotating (`annotate`'s own), kept apart:
-    /// the reference lists them after the decoder's.
+    /// they are listed after the decoder's.
     pub annotation_diagnostics: Vec<Diag>,
 }
 
@@ -159,10 +234,14 @@ impl Engine {
             index: PathIndex::default(),
             recent: vec![(0, 0, 0); RECENT_PATHS],
             notes: Vec::new(),
+            region_any: Vec::new(),
+            urls: HashMap::new(),
             schema,
             scratch: Scratch::default(),
             memo: Memo::default(),
             open: Vec::new(),
+            levels: Vec::new(),
+            pending: Vec::new(),
             diagnostics: Vec::new(),
             annotation_diagnostics: Vec::new(),
         }
@@ -204,16 +283,72 @@ impl Engine {
         if let Some(&node) = self.index.get(&(parent, number)) {
             return node;
         }
-        let message_type = self
-            .nodes
-            .get(parent as usize)
-            .and_then(|p| p.message_type)
-            .and_then(|t| self.schema.as_ref()?.field(t, number))
-            .and_then(|f| f.child);
+        // Below a type URL the schema says nothing: its hints stop at the Any.
+        let message_type = if number >= URL_KEYS {
+            None
+        } else {
+            self.nodes
+                .get(parent as usize)
+                .and_then(|p| p.message_type)
+                .and_then(|t| self.schema.as_ref()?.field(t, number))
+                .and_then(|f| f.child)
+        };
         let node = self.nodes.len() as u32;
         self.nodes.push(Node { message_type, ..Node::default() });
         self.index.insert((parent, number), node);
         node
+    }
+
+    /// The path of the fields inside field 2 of an Any whose type URL is `url`.
+    fn url_child(&mut self, node: u32, url: u32) -> u32 {
+        self.child(node, URL_KEYS + url)
+    }
+
+    /// The number of the type URL of the two fields `url` (field 1) and `payload`
+    /// (field 2), when they are an Any's: both LEN, field 1 a type URL.
+    fn any_of(&mut self, buf: &[u8], url: &Raw, payload: &Raw) -> Option<u32> {
+        if url.number != 1 || url.wire != LEN || payload.number != 2 || payload.wire != LEN {
+            return None;
+        }
+        let text = buf.get(url.voff..url.vend)?;
+        if !is_type_url(text) {
+            return None;
+        }
+        if let Some(&number) = self.urls.get(text) {
+            return Some(number);
+        }
+        let number = u32::try_from(self.urls.len()).unwrap_or(MAX_URLS).min(MAX_URLS);
+        if number < MAX_URLS {
+            self.urls.insert(text.into(), number);
+        }
+        Some(number)
+    }
+
+    /// The type URL of a message payload or group body (`tolerant`) that is exactly
+    /// an Any's two fields.
+    fn any_type_url(&mut self, buf: &[u8], start: usize, end: usize, tolerant: bool) -> Option<u32> {
+        let mut fields = Fields::new(start, end, tolerant);
+        let mut open = std::mem::take(&mut self.open);
+        let first = fields.next(buf, &mut open).filter(|raw| raw.number == 1 && raw.wire == LEN);
+        let second = first.and_then(|_| fields.next(buf, &mut open));
+        let only_two = second.is_some() && fields.next(buf, &mut open).is_none();
+        self.open = open;
+        match (first, second) {
+            (Some(url), Some(payload)) if only_two => self.any_of(buf, &url, &payload),
+            _ => None,
+        }
+    }
+
+    /// The type URL of a region that is exactly an Any's two fields.
+    fn region_any_url(&mut self, buf: &[u8], start: usize, end: usize) -> Option<u32> {
+        let mut open = std::mem::take(&mut self.open);
+        let first = scan::read_field(buf, start, end, &mut open).ok().filter(|raw| raw.wire == LEN);
+        let second = first.and_then(|raw| scan::read_field(buf, raw.end, end, &mut open).ok());
+        self.open = open;
+        match (first, second) {
+            (Some(url), Some(payload)) if payload.end == end => self.any_of(buf, &url, &payload),
+            _ => None,
+        }
     }
 
     // -- pass 1 -------------------------------------------------------------------
@@ -223,24 +358,43 @@ impl Engine {
     pub fn gather(&mut self, buf: &[u8], start: usize, end: usize) -> Option<Fault> {
         let end = end.min(buf.len());
         let mut notes = Vec::new();
+        let any = if start < end { self.region_any_url(buf, start, end) } else { None };
+        self.region_any.push(any);
+        if any.is_some() {
+            // A whole message that is an Any: its two fields in one level, so that the
+            // fields inside field 2 are keyed by the type URL.
+            self.score(buf, Source::Range(Fields::new(start, end, false)), ROOT, 1, any, Some(&mut notes));
+            notes.sort_unstable();
+            self.notes.push(notes);
+            return None;
+        }
         let mut pos = start;
         let mut found = None;
         while pos < end {
+            let first = notes.len();
             match scan::read_field(buf, pos, end, &mut self.open) {
                 Ok(raw) => {
-                    self.gather_subtree(buf, raw, &mut notes);
+                    self.score(buf, Source::One(Some(raw)), ROOT, 1, None, Some(&mut notes));
                     pos = raw.end;
                 }
                 Err(fault) => {
                     let open = std::mem::take(&mut self.open);
                     if let Some(outermost) = open.first() {
-                        self.gather_subtree(buf, outermost.closed_at(fault.resume), &mut notes);
+                        let closed = outermost.closed_at(fault.resume);
+                        self.score(buf, Source::One(Some(closed)), ROOT, 1, None, Some(&mut notes));
                     }
                     self.report_fault(&fault, &open, end);
                     self.open = open;
                     found = Some(fault);
-                    break;
                 }
+            }
+            // Depth first is not offset order; this subtree's offsets follow the
+            // previous subtree's, so sorting its notes keeps the region's ascending.
+            if let Some(mine) = notes.get_mut(first..) {
+                mine.sort_unstable();
+            }
+            if found.is_some() {
+                break;
             }
         }
         self.notes.push(notes);
@@ -267,61 +421,191 @@ impl Engine {
         });
     }
 
-    /// Score every LEN payload of one top-level field's subtree, in the reference's
-    /// order: a level's fields in order, then the levels they opened, last first.
-    fn gather_subtree(&mut self, buf: &[u8], top: Raw, notes: &mut Vec<u64>) {
-        let first = notes.len();
-        let mut stack: Vec<(Fields, u32, u32)> = Vec::new();
-        self.gather_field(buf, top, ROOT, 1, notes, &mut stack);
-        while let Some((mut level, parent, depth)) = stack.pop() {
-            let mut open = std::mem::take(&mut self.open);
-            while let Some(raw) = level.next(buf, &mut open) {
-                self.gather_field(buf, raw, parent, depth, notes, &mut stack);
-            }
-            self.open = open;
-        }
-        // Level by level is not offset order; this subtree's offsets follow the
-        // previous subtree's, so sorting its notes keeps the region's ascending.
-        if let Some(mine) = notes.get_mut(first..) {
-            mine.sort_unstable();
-        }
-    }
-
-    fn gather_field(
+    /// Score every LEN payload of the fields of `source` and below (every payload that
+    /// could be a message is explored down to `max_depth`), finishing each one when
+    /// the level of its fields is done: children before their parent, in wire order.
+    /// With `notes` (pass 1), each finished payload is added to its path's tally and
+    /// noted for pass 2; without (scoring a payload again for pass 2), nothing is
+    /// tallied and no path is made. Returns the profile of the last payload finished
+    /// at the top level.
+    fn score(
         &mut self,
         buf: &[u8],
-        raw: Raw,
-        parent: u32,
+        source: Source,
+        path: u32,
         depth: u32,
-        notes: &mut Vec<u64>,
-        stack: &mut Vec<(Fields, u32, u32)>,
-    ) {
-        if raw.wire == LEN {
-            let node = self.child(parent, raw.number);
-            let (found, ranking) = self.memo.scored(buf, raw.voff, raw.vend, &mut self.scratch);
-            if let Some(n) = self.nodes.get_mut(node as usize) {
-                n.tally.add(&found);
+        any: Option<u32>,
+        mut notes: Option<&mut Vec<u64>>,
+    ) -> Option<Profile> {
+        let tally = notes.is_some();
+        let max_depth = self.max_depth;
+        let mut levels = std::mem::take(&mut self.levels);
+        let mut pending = std::mem::take(&mut self.pending);
+        levels.clear();
+        pending.clear();
+        levels.push(Level { source, path, depth, owner: None, any, group: false });
+        let mut top = None;
+        while let Some(level) = levels.last_mut() {
+            let mut open = std::mem::take(&mut self.open);
+            let next = level.source.next(buf, &mut open);
+            self.open = open;
+            let Some(raw) = next else {
+                if let Some(done) = levels.pop() {
+                    if done.owner.is_some() && !done.group {
+                        if let Some(node) = pending.pop() {
+                            top = self.finish(buf, node, &mut pending, notes.as_deref_mut()).or(top);
+                        }
+                    }
+                }
+                continue;
+            };
+            let (path, depth, owner, any) = (level.path, level.depth, level.owner, level.any);
+            if raw.wire == LEN {
+                let node = if tally { self.child(path, raw.number) } else { NO_PATH };
+                let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
+                let known = max_depth.checked_sub(depth).and_then(|levels| self.memo.get(payload, levels));
+                let (scored, children) = match known {
+                    Some(known) => (
+                        Pending {
+                            node,
+                            voff: raw.voff,
+                            vend: raw.vend,
+                            depth,
+                            found: known.found,
+                            children: 0.0,
+                            reach: i64::from(depth) + i64::from(known.reach),
+                            done: true,
+                            best: known.best,
+                            profile: known.profile,
+                            parent: owner,
+                        },
+                        known.found.has(MESSAGE) && !payload.is_empty(),
+                    ),
+                    None => {
+                        let (found, children) = rules::readings(buf, raw.voff, raw.vend, &mut self.scratch);
+                        (
+                            Pending {
+                                node,
+                                voff: raw.voff,
+                                vend: raw.vend,
+                                depth,
+                                found,
+                                children: 0.0,
+                                reach: if children { i64::from(depth) + 1 } else { -1 },
+                                done: false,
+                                best: 0.0,
+                                profile: Profile::unpack(0),
+                                parent: owner,
+                            },
+                            children,
+                        )
+                    }
+                };
+                if children && depth < max_depth {
+                    let (below, inner) = if tally {
+                        let below = match any {
+                            Some(url) if raw.number == 2 => self.url_child(node, url),
+                            _ => node,
+                        };
+                        (below, self.any_type_url(buf, raw.voff, raw.vend, false))
+                    } else {
+                        (NO_PATH, None)
+                    };
+                    pending.push(scored);
+                    levels.push(Level {
+                        source: Source::Range(Fields::new(raw.voff, raw.vend, false)),
+                        path: below,
+                        depth: depth + 1,
+                        owner: Some(pending.len() - 1),
+                        any: inner,
+                        group: false,
+                    });
+                } else {
+                    top = self.finish(buf, scored, &mut pending, notes.as_deref_mut()).or(top);
+                }
+            } else if raw.wire == SGROUP {
+                // A group's fields belong to the message it is in: their scores are that
+                // message's children, and its score needs the group's level.
+                if let Some(owner) = owner.and_then(|o| pending.get_mut(o)) {
+                    owner.reach = owner.reach.max(i64::from(depth) + 1);
+                }
+                if depth < max_depth {
+                    let (below, inner) = if tally {
+                        (self.child(path, raw.number), self.any_type_url(buf, raw.voff, raw.vend, true))
+                    } else {
+                        (NO_PATH, None)
+                    };
+                    levels.push(Level {
+                        source: Source::Range(Fields::new(raw.voff, raw.vend, true)),
+                        path: below,
+                        depth: depth + 1,
+                        owner,
+                        any: inner,
+                        group: true,
+                    });
+                }
+            }
+        }
+        self.levels = levels;
+        self.pending = pending;
+        top
+    }
+
+    /// Finish a payload whose children are all finished: its final readings (unless
+    /// they came from the memo), its tally and note, its best score added to its
+    /// parent. Returns its profile when it has no parent.
+    fn finish(
+        &mut self,
+        buf: &[u8],
+        mut scored: Pending,
+        pending: &mut [Pending],
+        notes: Option<&mut Vec<u64>>,
+    ) -> Option<Profile> {
+        let payload = buf.get(scored.voff..scored.vend).unwrap_or(&[]);
+        if !scored.done {
+            let (profile, best) = rules::finish(&mut scored.found, scored.children, payload);
+            scored.profile = profile;
+            scored.best = best;
+            if scored.reach <= i64::from(self.max_depth) {
+                let reach = if scored.reach < 0 { 0 } else { scored.reach - i64::from(scored.depth) };
+                let reach = u32::try_from(reach).unwrap_or(u32::MAX);
+                self.memo.put(payload, Known { found: scored.found, best, profile, reach });
+            }
+        }
+        if let Some(notes) = notes {
+            if let Some(node) = self.nodes.get_mut(scored.node as usize) {
+                node.tally.add(&scored.found, scored.best);
             }
             // Short payloads are found again in the memo (or scored again: the same
             // bytes read the same); a note is kept for the long ones only.
-            if raw.vend - raw.voff > rules::MEMO_LENGTH && raw.voff < NOTE_MAX_OFFSET {
-                notes.push(
-                    (raw.voff as u64) << NOTE_SHIFT | u64::from(found.present) << 15 | u64::from(ranking),
-                );
-            }
-            if found.has(MESSAGE) && depth < self.max_depth && raw.vend > raw.voff {
-                stack.push((Fields::new(raw.voff, raw.vend, false), node, depth + 1));
-            }
-        } else if raw.wire == SGROUP && depth < self.max_depth {
-            let node = self.child(parent, raw.number);
-            if raw.vend > raw.voff {
-                stack.push((Fields::new(raw.voff, raw.vend, true), node, depth + 1));
+            if payload.len() > rules::MEMO_LENGTH && scored.voff < NOTE_MAX_OFFSET {
+                notes.push((scored.voff as u64) << NOTE_SHIFT | u64::from(scored.profile.pack()));
             }
         }
+        match scored.parent.and_then(|p| pending.get_mut(p)) {
+            Some(parent) => {
+                parent.children += scored.best;
+                parent.reach = parent.reach.max(scored.reach);
+                None
+            }
+            None => Some(scored.profile),
+        }
+    }
+
+    /// The profile of the LEN payload `raw` at `depth`, scored again with its subtree
+    /// (pass 2, for a payload pass 1 left no note of and the memo does not hold).
+    fn rescore(&mut self, buf: &[u8], raw: Raw, depth: u32) -> Profile {
+        self.score(buf, Source::One(Some(raw)), NO_PATH, depth, None, None).unwrap_or(Profile {
+            best: BYTES as u8,
+            acceptable: 1 << BYTES,
+            present: 1 << BYTES,
+            ranking: 0,
+        })
     }
 
     // -- pass 2 -------------------------------------------------------------------
 
+    /// The reading a field path decided (from its tally, once).
     fn decided(&mut self, node: u32) -> usize {
         match self.nodes.get_mut(node as usize) {
             Some(n) => match n.decision {
@@ -336,8 +620,8 @@ impl Engine {
         }
     }
 
-    /// The readings pass 1 noted for the payload at `voff` (None: not noted).
-    fn noted(&self, region: usize, voff: usize, cursor: &mut usize) -> Option<(u8, u16)> {
+    /// The profile pass 1 noted for the payload at `voff` (None: not noted).
+    fn noted(&self, region: usize, voff: usize, cursor: &mut usize) -> Option<Profile> {
         let notes = self.notes.get(region)?;
         let key = (voff as u64) << NOTE_SHIFT;
         let matches = |at: usize| notes.get(at).is_some_and(|note| note >> NOTE_SHIFT == voff as u64);
@@ -352,7 +636,25 @@ impl Engine {
         }
         *cursor = at + 1;
         let note = notes.get(at)?;
-        Some((((note >> 15) & 0x3F) as u8, (note & 0x7FFF) as u16))
+        Some(Profile::unpack((note & NOTE_MASK) as u32))
+    }
+
+    /// The profile of the LEN payload `raw` at `depth`: noted by pass 1, remembered, or
+    /// scored again.
+    fn profile_of(&mut self, region: usize, buf: &[u8], raw: Raw, depth: u32, note: &mut usize) -> Profile {
+        let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
+        let found = if payload.len() > rules::MEMO_LENGTH {
+            self.noted(region, raw.voff, note)
+        } else {
+            self.max_depth
+                .checked_sub(depth)
+                .and_then(|levels| self.memo.get(payload, levels))
+                .map(|k| k.profile)
+        };
+        match found {
+            Some(profile) => profile,
+            None => self.rescore(buf, raw, depth),
+        }
     }
 
     /// Pass 2: report the next top-level field of region `region` (`buf[..end]`, the
@@ -387,28 +689,22 @@ impl Engine {
         if !(top.offset < stop || top.wire == SGROUP) {
             return Ok(true);
         }
-        let root_type = if annotate && self.has_schema() { Some(0) } else { None };
+        let root = Level2 {
+            node: ROOT,
+            depth: 1,
+            any: self.region_any.get(region).copied().flatten(),
+            annotate: if annotate && self.has_schema() { Some(0) } else { None },
+        };
         let mut stack: Vec<Frame> = Vec::new();
-        self.emit(region, buf, top, ROOT, 1, root_type, &mut cursor.note, &mut stack, visitor)?;
+        self.emit(region, buf, top, root, &mut cursor.note, &mut stack, visitor)?;
         while let Some(frame) = stack.last_mut() {
-            let (node, depth, annotate_type) = (frame.node, frame.depth, frame.annotate);
+            let level =
+                Level2 { node: frame.node, depth: frame.depth, any: frame.any, annotate: frame.annotate };
             let mut open = std::mem::take(&mut self.open);
             let next = frame.fields.next(buf, &mut open);
             self.open = open;
             match next {
-                Some(raw) => {
-                    self.emit(
-                        region,
-                        buf,
-                        raw,
-                        node,
-                        depth,
-                        annotate_type,
-                        &mut cursor.note,
-                        &mut stack,
-                        visitor,
-                    )?;
-                }
+                Some(raw) => self.emit(region, buf, raw, level, &mut cursor.note, &mut stack, visitor)?,
                 None => {
                     stack.pop();
                     visitor.end_children()?;
@@ -424,57 +720,40 @@ impl Engine {
         region: usize,
         buf: &[u8],
         raw: Raw,
-        parent: u32,
-        depth: u32,
-        annotate_type: Option<usize>,
+        level: Level2,
         note: &mut usize,
         stack: &mut Vec<Frame>,
         visitor: &mut V,
     ) -> Result<(), V::Error> {
         let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
+        let depth = level.depth;
         let mut reading = BYTES;
         let mut alternatives = [Kind::Bytes; 4];
         let mut alternative_count = 0;
         let mut expanded = true;
         let node = match raw.wire {
-            LEN | SGROUP => self.child(parent, raw.number),
-            _ => self.scalar_path(parent, raw.number),
+            LEN | SGROUP => self.child(level.node, raw.number),
+            _ => self.scalar_path(level.node, raw.number),
         };
         let kind = match raw.wire {
             LEN => {
-                let noted = if payload.len() > rules::MEMO_LENGTH {
-                    self.noted(region, raw.voff, note)
-                } else {
-                    None
-                };
-                let (present, ranking, mut found) = match noted {
-                    Some((present, ranking)) => (present, ranking, None),
-                    None => {
-                        let (found, ranking) = self.memo.scored(buf, raw.voff, raw.vend, &mut self.scratch);
-                        (found.present, ranking, Some(found))
-                    }
-                };
-                reading = self.decided(node);
+                let profile = self.profile_of(region, buf, raw, depth, note);
+                // The path's reading, unless this occurrence is an odd one.
+                reading = profile.shown(self.decided(node));
                 let forced = self
                     .nodes
-                    .get(parent as usize)
+                    .get(level.node as usize)
                     .and_then(|p| p.message_type)
                     .and_then(|t| self.schema.as_ref()?.field(t, raw.number))
                     .and_then(|f| f.len_reading);
                 if let Some(forced) = forced {
-                    if present & (1 << forced) != 0 {
+                    if profile.fits(forced) {
                         reading = forced;
                     } else {
-                        if present & (1 << reading) == 0 {
-                            let found: Candidates = *found.get_or_insert_with(|| {
-                                rules::candidates(buf, raw.voff, raw.vend, &mut self.scratch)
-                            });
-                            reading = found.best();
-                        }
                         self.diagnostics.push(contradiction(&raw, forced, reading));
                     }
                 }
-                let (kinds, count) = rules::alternatives(ranking, reading);
+                let (kinds, count) = rules::alternatives(profile.ranking, reading);
                 alternatives = kinds;
                 alternative_count = count;
                 let kind = rules::reading_kind(reading);
@@ -497,11 +776,11 @@ impl Engine {
             scan::I64 => Kind::Fixed64,
             _ => Kind::Varint,
         };
-        // `annotate._annotate_field`: a field the schema knows gets its information
-        // when the wire fits it; its children are read as its message type.
+        // A field the schema knows gets its information when the wire fits it
+        // (`annotate`'s rules); its children are read as its message type.
         let mut info: Option<&FieldInfo> = None;
         let mut child_type = None;
-        if let Some(message_type) = annotate_type {
+        if let Some(message_type) = level.annotate {
             if let Some(field) = self.schema.as_ref().and_then(|s| s.field(message_type, raw.number)) {
                 match field.expected.get(usize::from(raw.wire)).copied().flatten() {
                     None => self.annotation_diagnostics.push(wire_contradiction(&raw, field)),
@@ -525,10 +804,17 @@ impl Engine {
             schema: info,
         })?;
         if container && expanded {
+            let group = kind == Kind::Group;
+            let below = match level.any {
+                Some(url) if !group && raw.number == 2 => self.url_child(node, url),
+                _ => node,
+            };
+            let any = self.any_type_url(buf, raw.voff, raw.vend, group);
             stack.push(Frame {
-                fields: Fields::new(raw.voff, raw.vend, kind == Kind::Group),
-                node,
+                fields: Fields::new(raw.voff, raw.vend, group),
+                node: below,
                 depth: depth + 1,
+                any,
                 annotate: child_type,
             });
         }
@@ -536,8 +822,41 @@ impl Engine {
     }
 }
 
+/// The level a field of pass 2 is in.
+#[derive(Clone, Copy)]
+struct Level2 {
+    node: u32,
+    depth: u32,
+    any: Option<u32>,
+    annotate: Option<usize>,
+}
+
+/// A type URL as `google.protobuf.Any` holds one: printable ASCII without spaces,
+/// ending in `/` and a dotted type name (`[!-~]*/[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_]
+/// [A-Za-z0-9_]*)+`), at most [`TYPE_URL_MAX`] bytes.
+pub fn is_type_url(text: &[u8]) -> bool {
+    if text.len() > TYPE_URL_MAX || !text.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
+        return false;
+    }
+    let Some(slash) = text.iter().rposition(|&b| b == b'/') else {
+        return false;
+    };
+    let name = text.get(slash + 1..).unwrap_or(&[]);
+    let mut parts = 0;
+    for part in name.split(|&b| b == b'.') {
+        match part.split_first() {
+            Some((first, rest))
+                if (first.is_ascii_alphabetic() || *first == b'_')
+                    && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') => {}
+            _ => return false,
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
 fn contradiction(raw: &Raw, forced: usize, used: usize) -> Diag {
-    let name = |reading: usize| READING_NAMES.get(reading).copied().unwrap_or("bytes").replace(':', " ");
+    let name = |reading: usize| READING_NAMES.get(reading).copied().unwrap_or("bytes");
     Diag {
         offset: raw.offset,
         severity: Severity::Error,
@@ -639,8 +958,31 @@ mod tests {
         }
     }
 
+    /// The JSON text of every field (readings and alternatives: all pass 2 decides).
+    fn json_with(mut engine: Engine, data: &[u8]) -> String {
+        struct Text(Vec<u8>);
+        impl crate::json::Sink for Text {
+            type Error = ();
+            fn write(&mut self, chunk: &[u8]) -> Result<(), ()> {
+                self.0.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+        let fault = engine.gather(data, 0, data.len());
+        let stop = fault.map_or(data.len(), |f| f.resume);
+        let mut text = Text(Vec::new());
+        let mut writer = crate::json::JsonWriter::new(&mut text);
+        let mut cursor = Cursor::default();
+        while engine.walk_field(0, data, data.len(), stop, false, &mut cursor, &mut writer).unwrap() {}
+        writer.finish().unwrap();
+        String::from_utf8(text.0).unwrap()
+    }
+
     fn trace(data: &[u8], max_depth: u32) -> (String, Vec<Diag>) {
-        let mut engine = Engine::new(max_depth, None);
+        trace_with(Engine::new(max_depth, None), data)
+    }
+
+    fn trace_with(mut engine: Engine, data: &[u8]) -> (String, Vec<Diag>) {
         let fault = engine.gather(data, 0, data.len());
         let stop = fault.map_or(data.len(), |f| f.resume);
         let mut cursor = Cursor::default();
@@ -708,6 +1050,77 @@ mod tests {
         while engine.walk_field(0, &data, data.len(), data.len(), false, &mut cursor, &mut out).unwrap() {}
         assert_eq!(out.0.matches(":varint").count(), 100_000);
         assert!(engine.nodes.len() <= SCALAR_PATHS + 1);
+    }
+
+    /// `tag length payload` of a LEN field (lengths below 128).
+    fn len(number: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![number << 3 | 2, payload.len() as u8];
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn any(type_url: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut body = len(1, type_url);
+        body.extend(len(2, value));
+        len(3, &body)
+    }
+
+    const SERVICE: &[u8] = b"grpc.reflection.v1alpha.ServerReflection";
+
+    #[test]
+    fn the_fields_inside_an_any_have_paths_of_their_own_per_type_url() {
+        // Three Anys whose value's field 1 is text, one whose field 1 is a printable
+        // message (the reflection service list): keyed by type URL, the two field-1
+        // paths do not outvote each other.
+        let text = b"the quota of the project has been exceeded";
+        let strings = any(b"type.googleapis.com/acme.Reason", &len(1, text));
+        let listing = any(b"type.googleapis.com/acme.Listing", &len(1, &len(1, SERVICE)));
+        let data = [strings.clone(), strings.clone(), strings, listing].concat();
+        let (text, _) = trace(&data, 100);
+        let reason = "3:message(1:string 2:message(1:string ) ) ";
+        let expected =
+            format!("{reason}{reason}{reason}3:message(1:string 2:message(1:message(1:string ) ) ) ");
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn an_odd_occurrence_keeps_its_reading_and_its_siblings_theirs() {
+        // Four HttpRule-like bindings (field 2: a message holding a path string) and one
+        // field 2 that is plain text with a control byte: bytes, and the others messages.
+        let binding = len(2, &len(2, b"/v1/{name=projects/*}"));
+        let odd = len(2, b"\x01\x02\x03 not a message");
+        let data = [binding.clone(), binding.clone(), binding.clone(), binding, odd].concat();
+        let (text, _) = trace(&data, 100);
+        assert_eq!(text, format!("{}2:bytes ", "2:message(2:string ) ".repeat(4)));
+    }
+
+    #[test]
+    fn a_remembered_score_serves_only_where_as_many_levels_are_explored() {
+        // The same short payloads (a message holding a message holding text) at depths
+        // 1 to 4: where max_depth cuts the subtree, the score lacks its children and
+        // must not be the one remembered higher up. With the memo as without it.
+        let inner = len(1, &len(1, b"hello world"));
+        let data = [len(4, &inner), len(5, &len(6, &inner)), len(7, &len(8, &len(9, &inner)))].concat();
+        for max_depth in [1, 2, 3, 4, 5, 100] {
+            let mut plain = Engine::new(max_depth, None);
+            plain.memo = Memo::off();
+            assert_eq!(
+                json_with(plain, &data),
+                json_with(Engine::new(max_depth, None), &data),
+                "{max_depth}"
+            );
+        }
+    }
+
+    #[test]
+    fn type_urls_are_dotted_names_after_a_slash() {
+        assert!(is_type_url(b"type.googleapis.com/google.rpc.ErrorInfo"));
+        assert!(is_type_url(b"/a.b"));
+        assert!(!is_type_url(b"type.googleapis.com/Status"));
+        assert!(!is_type_url(b"type.googleapis.com/google.rpc.1x"));
+        assert!(!is_type_url(b"type googleapis.com/a.b"));
+        assert!(!is_type_url(b"a.b"));
+        assert!(!is_type_url(&[b'a'; TYPE_URL_MAX + 1]));
     }
 
     #[test]

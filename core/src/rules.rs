@@ -1,22 +1,58 @@
 //! The inference rules: what a length-delimited payload is, without a schema.
 //!
-//! Every scoring and decision rule of the native core is in this module, and only
-//! here: the readings of a payload and their scores ([`candidates`]), which of them
-//! may be shown as alternatives ([`ranking`], [`alternatives`]), and the decision per
-//! field path over all its occurrences ([`Tally::decide`]). The walk (`engine.rs`)
-//! calls these and nothing else; changing a rule means changing this file.
+//! Every scoring and decision rule of the decoder is in this module, and only here:
+//! the readings of a payload and their scores ([`readings`], [`finish`]), what an
+//! occurrence may be shown as ([`Profile`]), which readings are listed as
+//! alternatives ([`ranking`], [`alternatives`]), and the decision per field path
+//! over all its occurrences ([`Tally`]). The walk (`engine.rs`) calls these; it adds
+//! nothing of its own but the order (children before their parent) and the paths.
 //!
-//! They are a port of `wiretool/protobuf/infer.py` (`score_*`, `packed_scores`) and of
-//! `wire.py`'s `_candidates`, `_ranking`, `_alternatives` and `_Reader._decided`, which
-//! stay the documented reference (`infer`'s docstring states the rules); the scores are
-//! the same to the bit (the same IEEE-754 operations in the same order), and the tests
-//! compare the two on every input they have.
+//! # Scores
+//!
+//! Each score is a rough log-odds (natural units) of "this reading explains the
+//! bytes better than random bytes would". Every reading that parses is scored,
+//! whatever the payload looks like.
+//!
+//! - **bytes**: always possible; score 0.
+//! - **string**: valid UTF-8 is required; the empty payload scores 0. With an ASCII
+//!   control character other than tab, line feed and carriage return it scores
+//!   `1 - 3 * controls`. Whitespace alone scores 0.5. Otherwise `1 +` the evidence of
+//!   each byte, without a cap ([`text_points`]): `a-z` +2, space +2.5, `A-Z`,
+//!   digits and `. - _ / : ,` +1, other printable ASCII 0, tab, line feed and
+//!   carriage return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a
+//!   message), each byte of a multi-byte UTF-8 character +1.
+//! - **message**: the payload must parse completely as fields. The empty payload
+//!   scores 0. Otherwise its own evidence ([`score_message`]) starts at 2; each field
+//!   adds evidence by its number and wire type, a length that fits exactly, and the
+//!   ascending order of numbers. To that is added the *best score* of each of its
+//!   length-delimited fields, those inside its groups included ([`finish`]): a
+//!   payload whose children are clean strings and well-formed messages is a message,
+//!   and the evidence adds up from the leaves.
+//! - **packed**: varints ([`score_packed_varints`]) by the sizes and top bits of
+//!   their elements; fixed32/fixed64 ([`score_packed_fixed`]) by plausible floats,
+//!   zeros and top bytes that agree. A packed reading has a prior of
+//!   [`PACKED_PRIOR`], counted once per field path; packed readings are only scored
+//!   where no other reading scores more than [`PACKED_WORTH`].
+//!
+//! # Per field path
+//!
+//! For each occurrence, its *best score* is the highest of its readings' scores with
+//! the priors; a path's total for a reading adds, over the occurrences that reading
+//! parses for, how far its score is above `best - ODD_COST`; the path decides the
+//! reading with the highest total plus prior ([`Tally::decide`]). Each occurrence is
+//! shown as the path's reading when it parses and scores at least `best - ODD_COST`,
+//! else as its own best reading ([`Profile::shown`]). Ties: message, string, packed
+//! varint, packed fixed32, packed fixed64, bytes (the reading numbers below).
+//!
+//! `wiretool/protobuf/infer.py`'s docstring states these rules for users; the README
+//! summarises them. Floating-point sums are made in a fixed order (the walk's), so
+//! a decode gives the same decisions on every run and platform.
 #![forbid(unsafe_code)]
 
 use crate::scan::{self, OpenGroup, Raw, LEN};
 
-/// Readings of a LEN payload, numbered in the order ties are broken by
-/// (`wire._KEY_ORDER`: message first, bytes last).
+/// Readings of a LEN payload, numbered in the order ties are broken by (message
+/// first, bytes last).
 pub const MESSAGE: usize = 0;
 pub const STRING: usize = 1;
 pub const PACKED_VARINT: usize = 2;
@@ -25,52 +61,73 @@ pub const PACKED_FIXED64: usize = 4;
 pub const BYTES: usize = 5;
 pub const READINGS: usize = 6;
 
-/// The reading's name as the diagnostics write it (`wire._PACKED` keys).
+/// The reading's name as the diagnostics write it (`packed varint` with a space).
 pub const READING_NAMES: [&str; READINGS] =
-    ["message", "string", "packed:varint", "packed:fixed32", "packed:fixed64", "bytes"];
+    ["message", "string", "packed varint", "packed fixed32", "packed fixed64", "bytes"];
 
 pub fn is_packed(reading: usize) -> bool {
     (PACKED_VARINT..=PACKED_FIXED64).contains(&reading)
 }
 
-const PACKED_BASE: f64 = -0.6;
-const PACKED_CAP: f64 = 4.0;
-const PACKED_FIXED_CAP: f64 = 5.0;
-/// No packed reading can score above this: where another reading already does, the
-/// packed scores are not computed (they cannot change the choice).
-const PACKED_MAX: f64 = 5.0;
+/// A payload of random bytes parses as varints about half the time: ln 2.
+const PACKED_BASE: f64 = 0.7;
+const PACKED_FIXED_BASE: f64 = 0.3;
+const PACKED_CAP: f64 = 5.3;
+/// Plausible floats are rarer by chance than small varints, so they may score higher.
+const PACKED_FIXED_CAP: f64 = 6.3;
+/// Added once to a field path's total of each packed reading, and to an occurrence's
+/// packed scores where it is judged alone (its best score, its own reading, the
+/// alternatives): packed fields are rarer than bytes fields, said once per field.
+pub const PACKED_PRIOR: f64 = -1.3;
 const PACKED_SAME_SIZE: f64 = 0.5;
+const PACKED_SAME_TOP: f64 = 1.0;
+/// What it costs a field path's reading that one of its occurrences is read otherwise.
+pub const ODD_COST: f64 = 8.0;
+/// No packed reading scores above its cap; where another reading scores more than
+/// the cap plus [`ODD_COST`], a packed reading could be neither chosen nor tallied,
+/// and its scores are not computed (nor is it an alternative).
+pub const PACKED_WORTH: f64 = PACKED_FIXED_CAP + ODD_COST;
 const MESSAGE_BASE: f64 = 2.0;
 const MESSAGE_LEN_CHILD_CAP: f64 = 3.0;
-const MESSAGE_TEXT_CHILD: f64 = 1.0;
-const MESSAGE_CLEAN_TEXT_PENALTY: f64 = 4.0;
-const STRING_BASE: f64 = 3.0;
-const STRING_PER_CHAR: f64 = 0.5;
-const STRING_CHAR_CAP: usize = 20;
+const STRING_BASE: f64 = 1.0;
+/// The score of a string of whitespace only (`"\n"` alone is more often a byte).
+const STRING_WHITESPACE: f64 = 0.5;
 const STRING_CONTROL_COST: f64 = 3.0;
-/// Strings up to this length are always tried as messages too (for the alternatives).
-const ALWAYS_TRY_MESSAGE: usize = 8;
-/// Elements looked at to judge packed floats.
+/// Elements looked at to judge packed floats (enough to tell data from noise).
 const FLOAT_SAMPLE: usize = 64;
 
-/// `infer._CONTROL`: control bytes other than tab, newline and carriage return.
+/// Control bytes other than tab, line feed and carriage return.
 fn is_control(byte: u8) -> bool {
-    CONTROL[usize::from(byte)]
+    matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F)
 }
 
-const CONTROL: [bool; 256] = {
-    let mut table = [false; 256];
+/// Text evidence per byte, in half points (integers: sums are exact in any order).
+const TEXT_POINTS: [i8; 256] = {
+    let mut table = [0i8; 256];
     let mut byte = 0;
     while byte < 256 {
-        table[byte] = matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F);
+        let b = byte as u8;
+        table[byte] = match b {
+            b'a'..=b'z' => 4,
+            b' ' => 5,
+            b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'/' | b':' | b',' => 2,
+            b'\t' | b'\n' | b'\r' => -2,
+            0x80..=0xFF => 2,
+            _ => 0,
+        };
         byte += 1;
     }
     table
 };
 
+/// The text evidence of the bytes of a payload without controls, in half points.
+pub fn text_points(payload: &[u8]) -> i64 {
+    payload.iter().map(|&b| i64::from(TEXT_POINTS[usize::from(b)])).sum()
+}
+
 /// Python's `str.isspace` for one character (Unicode White_Space plus the
-/// separators U+001C-U+001F).
-fn is_python_space(c: char) -> bool {
+/// separators U+001C-U+001F), the definition the JSON view's users know.
+fn is_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | '\u{1C}'..='\u{1F}' | ' ' | '\u{85}' | '\u{A0}'
@@ -79,26 +136,20 @@ fn is_python_space(c: char) -> bool {
     )
 }
 
-/// `infer.score_string`: the score of the text reading, None when not UTF-8.
+/// The score of the text reading, None when the payload is not valid UTF-8.
 pub fn score_string(payload: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(payload).ok()?;
     if payload.is_empty() {
-        return Some(0.2);
+        return Some(0.0);
     }
-    let controls = payload.iter().map(|&b| usize::from(is_control(b))).sum::<usize>();
+    let controls = payload.iter().filter(|&&b| is_control(b)).count();
     if controls > 0 {
         return Some(1.0 - STRING_CONTROL_COST * controls as f64);
     }
-    if text.chars().all(is_python_space) {
-        return Some(0.5); // "\n" alone is more often a byte than a string
+    if text.chars().all(is_space) {
+        return Some(STRING_WHITESPACE);
     }
-    let chars = payload.len().min(STRING_CHAR_CAP);
-    Some(STRING_BASE + STRING_PER_CHAR * chars as f64)
-}
-
-/// `infer.is_clean_text`: UTF-8 without control characters (tab, newline, CR allowed).
-pub fn is_clean_text(payload: &[u8]) -> bool {
-    !payload.iter().any(|&b| is_control(b)) && std::str::from_utf8(payload).is_ok()
+    Some(STRING_BASE + 0.5 * text_points(payload) as f64)
 }
 
 fn number_score(number: u32) -> f64 {
@@ -116,16 +167,17 @@ fn wire_type_score(wire: u8) -> f64 {
         0 => 0.2,
         2 => 0.3,
         1 | 5 => -0.3,
-        3 => -3.0,
+        3 => -3.0, // groups: the classic false reading of short strings
         _ => 0.0,
     }
 }
 
+/// Sizes whose length-fit score comes from a table (no logarithm per field).
+const LEN_FIT_TABLE: usize = 4096;
+
 fn len_fit_score(size: usize) -> f64 {
-    // The common sizes from a table computed once (`infer._LEN_FIT_SCORE`): the same
-    // numbers, without a logarithm per field.
     static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..4096).map(compute_len_fit_score).collect());
+    let table = TABLE.get_or_init(|| (0..LEN_FIT_TABLE).map(compute_len_fit_score).collect());
     match table.get(size) {
         Some(&score) => score,
         None => compute_len_fit_score(size),
@@ -133,6 +185,7 @@ fn len_fit_score(size: usize) -> f64 {
 }
 
 fn compute_len_fit_score(size: usize) -> f64 {
+    // A random length fits the rest exactly with a chance of about 1/size.
     let score = 0.5 + 0.35 * (size as f64).ln_1p();
     if score < MESSAGE_LEN_CHILD_CAP {
         score
@@ -141,26 +194,21 @@ fn compute_len_fit_score(size: usize) -> f64 {
     }
 }
 
-/// `infer.score_message` over the direct fields of a payload that parsed completely.
-fn score_message(fields: &[Raw], text_children: usize, clean_text: bool) -> f64 {
+/// The own score of a payload that parsed completely into `fields` (its direct
+/// fields, a group as one), before the best scores of its LEN children are added.
+pub fn score_message(fields: &[Raw]) -> f64 {
     if fields.is_empty() {
-        return 0.1;
+        return 0.0;
     }
-    let score = MESSAGE_BASE + MESSAGE_TEXT_CHILD * text_children as f64;
-    if clean_text {
-        // Clean text that happens to parse stays a coincidence, however many "fields".
-        let capped = if score < MESSAGE_BASE { score } else { MESSAGE_BASE };
-        return capped - MESSAGE_CLEAN_TEXT_PENALTY;
-    }
-    let mut score = score;
+    let mut score = MESSAGE_BASE;
     let mut previous = 0u32;
     for field in fields {
         score += number_score(field.number) + wire_type_score(field.wire);
         if field.wire == LEN {
-            // A random length fits the rest exactly with a chance of about 1/size.
             score += len_fit_score(field.vend - field.voff);
         }
         if previous != 0 {
+            // Serializers write fields in ascending order.
             score += if field.number >= previous { 0.3 } else { -1.0 };
         }
         previous = field.number;
@@ -177,8 +225,12 @@ fn one_byte_score(value: u8) -> f64 {
     }
 }
 
+/// Log-odds of a multi-byte element by its length (index = bytes).
 const PACKED_LENGTH_SCORE: [f64; 10] = [0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 0.6, 0.6];
 
+/// Log-odds of a multi-byte element by its length and its last byte, which holds the
+/// top 7 bits: small for real values (they rarely fill their range), uniform in
+/// random bytes.
 fn multi_byte_score(size: usize, top: u8) -> f64 {
     let length = PACKED_LENGTH_SCORE.get(size).copied().unwrap_or(0.0);
     length
@@ -191,7 +243,7 @@ fn multi_byte_score(size: usize, top: u8) -> f64 {
         }
 }
 
-/// `infer.score_packed_varints`.
+/// The score of the payload read as packed varints, None when it cannot be one.
 pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
     let last = *payload.last()?;
     if last >= 0x80 {
@@ -204,7 +256,7 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         if byte >= 0x80 {
             high_run += 1;
             if high_run >= 10 {
-                return None;
+                return None; // a varint over 10 bytes
             }
         } else {
             high_run = 0;
@@ -215,8 +267,11 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         previous_high = byte >= 0x80;
     }
     if overlong {
-        return Some(-5.0);
+        return Some(-5.0); // no real encoder writes one
     }
+    // Any payload ending below 0x80 parses, so parsing proves little: each element
+    // adds the log-odds of its length (and, for one byte, its value) under "real
+    // integers" against "random bytes", where a length-k run has chance 2^-k.
     let mut score = PACKED_BASE;
     let mut runs = 0usize;
     let mut first_size = 0usize;
@@ -249,13 +304,14 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         runs += 1;
     }
     if runs > 1 && first_size > 1 && one_size {
-        // Elements of one size (ids, timestamps of one magnitude).
+        // Elements of one size (ids, timestamps of one magnitude): random bytes rarely
+        // manage that for long.
         score += PACKED_SAME_SIZE * (runs - 1) as f64;
     }
     Some(if score < PACKED_CAP { score } else { PACKED_CAP })
 }
 
-/// `infer.score_packed_fixed`: packed fixed32 (width 4) / fixed64 (width 8).
+/// The score of the payload read as packed fixed32 (`width` 4) / fixed64 (8).
 pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
     if payload.is_empty() || payload.len() % width != 0 {
         return None;
@@ -263,8 +319,13 @@ pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
     let count = payload.len() / width;
     let sample = count.min(FLOAT_SAMPLE);
     let per_plausible = if width == 4 { 2.0 } else { 3.0 };
+    // Zeros, integers of one magnitude and noise weigh by the bytes they cover, so
+    // that [3, 5] as fixed64 is not outscored by [3, 0, 5, 0] as fixed32.
+    let scale = (width / 4) as f64;
+    let last = width - 1;
+    let top = |index: usize| payload.get(index * width + last).copied();
     let mut score = 0.0f64;
-    for element in payload.chunks_exact(width).take(sample) {
+    for (index, element) in payload.chunks_exact(width).take(sample).enumerate() {
         let number = if width == 4 {
             let mut bytes = [0u8; 4];
             bytes.copy_from_slice(element);
@@ -275,19 +336,25 @@ pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
             f64::from_le_bytes(bytes)
         };
         if number == 0.0 {
-            score += 0.5;
+            score += 0.5 * scale;
         } else if (1e-6..=1e9).contains(&number.abs()) {
             score += per_plausible;
+        } else if (index > 0 && top(index) == top(index - 1))
+            || (index + 1 < count && top(index) == top(index + 1))
+        {
+            // Integers of one magnitude (counts, timestamps, ids): an element's top byte
+            // is its neighbour's, which random bytes manage once in 128.
+            score += PACKED_SAME_TOP * scale;
         } else {
-            score -= 2.0;
+            score -= 2.0 * scale;
         }
     }
-    let scaled = score * count as f64 / sample as f64 - 1.0;
+    let scaled = score * count as f64 / sample as f64 + PACKED_FIXED_BASE;
     Some(if scaled < PACKED_FIXED_CAP { scaled } else { PACKED_FIXED_CAP })
 }
 
-/// First bytes a message can start with (`wire._CAN_START`): a tag of a field number
-/// from 1 and a wire type that is not end-group or 6/7.
+/// First bytes a message can start with: a tag of a field number from 1 and a wire
+/// type that is not end-group (nothing to end) or 6/7 (invalid).
 fn can_start(byte: u8) -> bool {
     byte >= 8 && matches!(byte & 7, 0 | 1 | 2 | 3 | 5)
 }
@@ -312,173 +379,40 @@ impl Candidates {
         }
     }
 
-    /// The best reading by score, ties to the lower reading number (`_choose`'s
-    /// fallback when a schema's reading does not parse).
-    pub fn best(&self) -> usize {
-        let mut best = BYTES;
-        for reading in 0..READINGS {
-            if self.has(reading) {
-                let score = self.scores[reading];
-                let best_score = self.scores[best];
-                if score > best_score || (score == best_score && reading < best) {
-                    best = reading;
-                }
-            }
+    /// The score of a reading with its prior (the packed prior; 0 for the others).
+    fn with_prior(&self, reading: usize) -> f64 {
+        let score = self.scores.get(reading).copied().unwrap_or(0.0);
+        if is_packed(reading) {
+            score + PACKED_PRIOR
+        } else {
+            score
         }
-        best
     }
 }
 
-/// Reused buffers of [`candidates`] (no allocation per payload).
+/// Reused buffers of [`readings`] (no allocation per payload).
 #[derive(Default)]
 pub struct Scratch {
     fields: Vec<Raw>,
     open: Vec<OpenGroup>,
 }
 
-/// `wire._candidates`: every reading of `buf[voff..vend]` that parses, with its score.
-pub fn candidates(buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -> Candidates {
+/// The bytes, string and message readings of `buf[voff..vend]` that parse, the
+/// message's score still without its children's (see [`finish`]); and whether the
+/// message reading has fields (its children are to be scored).
+pub fn readings(buf: &[u8], voff: usize, vend: usize, scratch: &mut Scratch) -> (Candidates, bool) {
     let payload = buf.get(voff..vend).unwrap_or(&[]);
     let mut found = Candidates { scores: [0.0; READINGS], present: 0 };
     found.add(BYTES, 0.0);
-    let mut best = 0.0f64;
-    let mut clean_text = false;
     if let Some(text) = score_string(payload) {
         found.add(STRING, text);
-        if text > best {
-            best = text;
-        }
-        clean_text = text > STRING_BASE;
-        if clean_text
-            && payload.len() > ALWAYS_TRY_MESSAGE
-            && !payload.iter().any(|&b| matches!(b, b'\t' | b'\n' | b'\r'))
-        {
-            // Clean text that no message could be: a message reads as clean text only
-            // through a length prefix of 9, 10 or 13 (tab, newline, carriage return).
-            return found;
-        }
     }
+    let mut children = false;
     if payload.first().is_none_or(|&first| can_start(first)) && parse_message(buf, voff, vend, scratch) {
-        let fields = &scratch.fields;
-        let mut text_children = 0usize;
-        let mut text_length_prefix = false;
-        for field in fields {
-            if field.wire == LEN {
-                if field.vend > field.voff && is_clean_text(buf.get(field.voff..field.vend).unwrap_or(&[])) {
-                    text_children += 1;
-                }
-                let prefix = field.voff - field.offset - usize::from(field.tag_len);
-                if prefix == 1 && matches!(buf.get(field.voff - 1), Some(9 | 10 | 13)) {
-                    text_length_prefix = true;
-                }
-            }
-        }
-        // A message reads as clean text only when its length prefixes are \t, \n or \r;
-        // then the text reading is the coincidence.
-        let score = score_message(fields, text_children, clean_text && !text_length_prefix);
-        found.add(MESSAGE, score);
-        if score > best {
-            best = score;
-        }
+        found.add(MESSAGE, score_message(&scratch.fields));
+        children = !scratch.fields.is_empty();
     }
-    if best < PACKED_MAX {
-        if let Some(score) = score_packed_varints(payload) {
-            found.add(PACKED_VARINT, score);
-        }
-        if let Some(score) = score_packed_fixed(payload, 4) {
-            found.add(PACKED_FIXED32, score);
-        }
-        if let Some(score) = score_packed_fixed(payload, 8) {
-            found.add(PACKED_FIXED64, score);
-        }
-    }
-    found
-}
-
-/// The readings of short payloads seen before: the same bytes read the same, and
-/// names, keys and small values repeat (`_Reader._known` in the reference). A
-/// direct-mapped table: a collision replaces the entry, so no input can make a
-/// lookup cost more than one comparison.
-#[derive(Default)]
-pub struct Memo {
-    slots: Vec<MemoSlot>,
-    /// Lookups that missed since the table last grew.
-    misses: usize,
-}
-
-/// The table starts small (a gRPC message of a few fields should not pay for a big
-/// one) and grows, emptied, by four when it missed four times its size, up to this.
-const MEMO_SLOTS: usize = 4096;
-const MEMO_FIRST_SLOTS: usize = 64;
-/// Payloads up to this length are remembered.
-pub const MEMO_LENGTH: usize = 48;
-
-#[derive(Clone, Copy)]
-struct MemoSlot {
-    length: u8,
-    key: [u8; MEMO_LENGTH],
-    found: Candidates,
-    ranking: u16,
-}
-
-const EMPTY_SLOT: MemoSlot = MemoSlot {
-    length: u8::MAX,
-    key: [0; MEMO_LENGTH],
-    found: Candidates { scores: [0.0; READINGS], present: 0 },
-    ranking: 0,
-};
-
-fn memo_hash(payload: &[u8]) -> usize {
-    let mut hash = payload.len() as u64;
-    for chunk in payload.chunks(8) {
-        let mut word = [0u8; 8];
-        if let Some(head) = word.get_mut(..chunk.len()) {
-            head.copy_from_slice(chunk);
-        }
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
-    }
-    (hash >> 52) as usize
-}
-
-impl Memo {
-    /// [`candidates`] and [`ranking`] of `buf[voff..vend]`, from the table when the
-    /// same short payload was scored before.
-    pub fn scored(
-        &mut self,
-        buf: &[u8],
-        voff: usize,
-        vend: usize,
-        scratch: &mut Scratch,
-    ) -> (Candidates, u16) {
-        let payload = buf.get(voff..vend).unwrap_or(&[]);
-        if payload.len() > MEMO_LENGTH {
-            let found = candidates(buf, voff, vend, scratch);
-            return (found, ranking(&found));
-        }
-        if self.slots.is_empty() || (self.misses > 4 * self.slots.len() && self.slots.len() < MEMO_SLOTS) {
-            let size = (self.slots.len() * 4).clamp(MEMO_FIRST_SLOTS, MEMO_SLOTS);
-            self.slots = vec![EMPTY_SLOT; size];
-            self.misses = 0;
-        }
-        let index = memo_hash(payload) % self.slots.len().max(1);
-        if let Some(slot) = self.slots.get(index) {
-            if usize::from(slot.length) == payload.len() && slot.key.get(..payload.len()) == Some(payload) {
-                return (slot.found, slot.ranking);
-            }
-        }
-        self.misses += 1;
-        let found = candidates(buf, voff, vend, scratch);
-        let ranked = ranking(&found);
-        if let Some(slot) = self.slots.get_mut(index) {
-            slot.length = payload.len() as u8;
-            if let Some(key) = slot.key.get_mut(..payload.len()) {
-                key.copy_from_slice(payload);
-            }
-            slot.found = found;
-            slot.ranking = ranked;
-        }
-        (found, ranked)
-    }
+    (found, children)
 }
 
 /// Read `buf[start..end]` as a message into `scratch.fields`; false when it does not
@@ -498,15 +432,229 @@ fn parse_message(buf: &[u8], start: usize, end: usize, scratch: &mut Scratch) ->
     true
 }
 
-/// The readings that may be shown as alternatives, best first (`wire._ranking`):
-/// `bytes` always parses and is left out; so is a packed reading scoring 0 or less.
-/// Encoded as up to five 3-bit `reading + 1` digits, first reading lowest.
+/// What an occurrence needs of its readings once they are final: packed in 30 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// The reading with the highest score with its prior (ties: reading number).
+    pub best: u8,
+    /// Bits of the readings within [`ODD_COST`] of the best: the ones the occurrence
+    /// may be shown as when its field path decides so.
+    pub acceptable: u8,
+    /// Bits of every reading that parses (a schema's reading must be one of them).
+    pub present: u8,
+    /// [`ranking`]: the alternatives, best first.
+    pub ranking: u16,
+}
+
+impl Profile {
+    pub const BITS: u32 = 30;
+
+    pub fn pack(self) -> u32 {
+        u32::from(self.best & 7) << 27
+            | u32::from(self.acceptable & 0x3F) << 21
+            | u32::from(self.present & 0x3F) << 15
+            | u32::from(self.ranking & 0x7FFF)
+    }
+
+    pub fn unpack(bits: u32) -> Profile {
+        Profile {
+            best: ((bits >> 27) & 7) as u8,
+            acceptable: ((bits >> 21) & 0x3F) as u8,
+            present: ((bits >> 15) & 0x3F) as u8,
+            ranking: (bits & 0x7FFF) as u16,
+        }
+    }
+
+    pub fn fits(&self, reading: usize) -> bool {
+        reading < READINGS && self.present & (1 << reading) != 0
+    }
+
+    /// The reading this occurrence is shown as when its path decided `decided`: that
+    /// reading when it explains the occurrence nearly as well as its best, else (an odd
+    /// occurrence) its own best reading.
+    pub fn shown(&self, decided: usize) -> usize {
+        if decided < READINGS && self.acceptable & (1 << decided) != 0 {
+            decided
+        } else {
+            usize::from(self.best)
+        }
+    }
+}
+
+/// Make a payload's readings final: the message reading gains `children` (the best
+/// scores of its LEN children), the packed readings are scored where they could
+/// matter. Returns its profile and its best score with the priors.
+pub fn finish(found: &mut Candidates, children: f64, payload: &[u8]) -> (Profile, f64) {
+    if found.has(MESSAGE) && children != 0.0 {
+        found.scores[MESSAGE] += children;
+    }
+    with_packed(found, payload);
+    profile(found)
+}
+
+/// Add the packed readings unless another reading scores more than [`PACKED_WORTH`].
+fn with_packed(found: &mut Candidates, payload: &[u8]) {
+    for reading in 0..READINGS {
+        if found.has(reading) && found.scores[reading] > PACKED_WORTH {
+            return;
+        }
+    }
+    if let Some(score) = score_packed_varints(payload) {
+        found.add(PACKED_VARINT, score);
+    }
+    if let Some(score) = score_packed_fixed(payload, 4) {
+        found.add(PACKED_FIXED32, score);
+    }
+    if let Some(score) = score_packed_fixed(payload, 8) {
+        found.add(PACKED_FIXED64, score);
+    }
+}
+
+/// The profile of a payload's final readings, and its best score with the priors.
+pub fn profile(found: &Candidates) -> (Profile, f64) {
+    let mut best_reading = BYTES;
+    let mut best = 0.0f64;
+    for reading in 0..READINGS {
+        if found.has(reading) {
+            let score = found.with_prior(reading);
+            if score > best || (score == best && reading < best_reading) {
+                best_reading = reading;
+                best = score;
+            }
+        }
+    }
+    let floor = best - ODD_COST;
+    let mut acceptable = 0u8;
+    for reading in 0..READINGS {
+        // The reading's own score, without its prior: the prior is the path's, counted
+        // once in its decision.
+        if found.has(reading) && found.scores[reading] >= floor {
+            acceptable |= 1 << reading;
+        }
+    }
+    let profile =
+        Profile { best: best_reading as u8, acceptable, present: found.present, ranking: ranking(found) };
+    (profile, best)
+}
+
+/// The readings of short payloads scored before: the same bytes read the same, and
+/// names, keys and small values repeat. A direct-mapped table: a collision replaces
+/// the entry, so no input can make a lookup cost more than one comparison.
+///
+/// A payload's score includes its subtree's, which `max_depth` may cut: an entry
+/// keeps how many levels below the payload its score needed (`reach`), is stored
+/// only when that was all explored, and serves only where as many levels are.
+#[derive(Default)]
+pub struct Memo {
+    slots: Vec<MemoSlot>,
+    /// Lookups that missed since the table last grew.
+    misses: usize,
+    /// Remember nothing (tests compare the walk with and without the memo).
+    off: bool,
+}
+
+/// The table starts small (a gRPC message of a few fields should not pay for a big
+/// one) and grows, emptied, by four when it missed four times its size, up to this.
+const MEMO_SLOTS: usize = 4096;
+const MEMO_FIRST_SLOTS: usize = 64;
+/// Payloads up to this length are remembered.
+pub const MEMO_LENGTH: usize = 48;
+
+/// What the memo keeps of a payload: its final readings, best score and profile, and
+/// the levels below it its score needed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Known {
+    pub found: Candidates,
+    pub best: f64,
+    pub profile: Profile,
+    pub reach: u32,
+}
+
+#[derive(Clone, Copy)]
+struct MemoSlot {
+    length: u8,
+    key: [u8; MEMO_LENGTH],
+    known: Known,
+}
+
+const EMPTY_SLOT: MemoSlot = MemoSlot {
+    length: u8::MAX,
+    key: [0; MEMO_LENGTH],
+    known: Known {
+        found: Candidates { scores: [0.0; READINGS], present: 0 },
+        best: 0.0,
+        profile: Profile { best: 0, acceptable: 0, present: 0, ranking: 0 },
+        reach: 0,
+    },
+};
+
+fn memo_hash(payload: &[u8]) -> usize {
+    let mut hash = payload.len() as u64;
+    for chunk in payload.chunks(8) {
+        let mut word = [0u8; 8];
+        if let Some(head) = word.get_mut(..chunk.len()) {
+            head.copy_from_slice(chunk);
+        }
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+    (hash >> 52) as usize
+}
+
+impl Memo {
+    /// A memo that remembers nothing: every payload is scored.
+    pub fn off() -> Memo {
+        Memo { off: true, ..Memo::default() }
+    }
+
+    /// What was stored for `payload`, when it serves `levels` levels below it.
+    pub fn get(&mut self, payload: &[u8], levels: u32) -> Option<Known> {
+        if payload.len() > MEMO_LENGTH || self.off {
+            return None;
+        }
+        if self.slots.is_empty() || (self.misses > 4 * self.slots.len() && self.slots.len() < MEMO_SLOTS) {
+            let size = (self.slots.len() * 4).clamp(MEMO_FIRST_SLOTS, MEMO_SLOTS);
+            self.slots = vec![EMPTY_SLOT; size];
+            self.misses = 0;
+        }
+        let index = memo_hash(payload) % self.slots.len().max(1);
+        if let Some(slot) = self.slots.get(index) {
+            if usize::from(slot.length) == payload.len()
+                && slot.key.get(..payload.len()) == Some(payload)
+                && slot.known.reach <= levels
+            {
+                return Some(slot.known);
+            }
+        }
+        self.misses += 1;
+        None
+    }
+
+    /// Remember `payload` (up to [`MEMO_LENGTH`] bytes; longer ones are not kept).
+    pub fn put(&mut self, payload: &[u8], known: Known) {
+        if payload.len() > MEMO_LENGTH || self.slots.is_empty() || self.off {
+            return;
+        }
+        let index = memo_hash(payload) % self.slots.len();
+        if let Some(slot) = self.slots.get_mut(index) {
+            slot.length = payload.len() as u8;
+            if let Some(key) = slot.key.get_mut(..payload.len()) {
+                key.copy_from_slice(payload);
+            }
+            slot.known = known;
+        }
+    }
+}
+
+/// The readings that may be shown as alternatives, best first by score with prior:
+/// `bytes` always parses and is left out; so is a packed reading whose score with
+/// the prior is 0 or less (nearly any text parses as varints). Encoded as up to five
+/// 3-bit `reading + 1` digits, first reading lowest.
 pub fn ranking(found: &Candidates) -> u16 {
     let mut ranked: [(f64, usize); READINGS] = [(0.0, 0); READINGS];
     let mut count = 0usize;
     for reading in 0..BYTES {
         if found.has(reading) {
-            let score = found.scores[reading];
+            let score = found.with_prior(reading);
             if score > 0.0 || !is_packed(reading) {
                 if let Some(slot) = ranked.get_mut(count) {
                     *slot = (score, reading);
@@ -516,7 +664,7 @@ pub fn ranking(found: &Candidates) -> u16 {
         }
     }
     let ranked = ranked.get_mut(..count).unwrap_or(&mut []);
-    // Best score first; ties by reading number (`(-score, order)` in the reference).
+    // Best score first; ties by reading number.
     ranked.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
     let mut code = 0u16;
     for (position, &(_, reading)) in ranked.iter().enumerate() {
@@ -540,8 +688,8 @@ pub fn reading_kind(reading: usize) -> Kind {
     }
 }
 
-/// `wire._alternatives`: the other kinds of the ranking than the chosen reading's,
-/// without repeats, best first (at most four).
+/// The other kinds of the ranking than the chosen reading's, without repeats, best
+/// first (at most four).
 pub fn alternatives(code: u16, chosen: usize) -> ([Kind; 4], usize) {
     let mut kinds = [Kind::Bytes; 4];
     let mut count = 0usize;
@@ -600,44 +748,41 @@ impl Kind {
     }
 }
 
-/// The scores of every occurrence of one field path (`wire._Tally`): occurrences, and
-/// per reading the total score and how many occurrences it fits.
+/// The weight of evidence of every occurrence of one field path, per reading.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    pub occurrences: u64,
     pub totals: [f64; READINGS],
-    pub fits: [u64; READINGS],
+    /// Bit `1 << reading` for each reading some occurrence added to.
+    pub present: u8,
 }
 
 impl Tally {
-    /// Add one occurrence (scores are summed in the order the walk meets them, as the
-    /// reference does: the totals are the same to the bit).
-    pub fn add(&mut self, found: &Candidates) {
-        self.occurrences += 1;
+    /// Add one occurrence, whose best score with the priors is `best`: each reading
+    /// that parses adds how far its score is above `best - ODD_COST`.
+    pub fn add(&mut self, found: &Candidates, best: f64) {
+        let floor = best - ODD_COST;
         for reading in 0..READINGS {
             if found.has(reading) {
-                if self.fits[reading] == 0 {
-                    self.totals[reading] = 0.0 + found.scores[reading];
-                } else {
-                    self.totals[reading] += found.scores[reading];
+                let score = found.scores[reading];
+                if score > floor {
+                    self.totals[reading] += score - floor;
+                    self.present |= 1 << reading;
                 }
-                self.fits[reading] += 1;
             }
         }
     }
 
-    /// `_Reader._decided`: the reading that fits every occurrence with the best total
-    /// (ties to the lower reading number). `bytes` fits everything.
+    /// The reading with the highest total plus its prior (ties to the lower reading
+    /// number); bytes for a path never tallied.
     pub fn decide(&self) -> usize {
         let mut best = BYTES;
+        let mut best_total = f64::NEG_INFINITY;
         for reading in 0..READINGS {
-            if self.fits[reading] == self.occurrences && self.occurrences > 0 {
-                let total = self.totals[reading];
-                if self.fits[best] != self.occurrences
-                    || total > self.totals[best]
-                    || (total == self.totals[best] && reading < best)
-                {
+            if self.present & (1 << reading) != 0 {
+                let total = self.totals[reading] + if is_packed(reading) { PACKED_PRIOR } else { 0.0 };
+                if total > best_total || (total == best_total && reading < best) {
                     best = reading;
+                    best_total = total;
                 }
             }
         }
@@ -649,70 +794,118 @@ impl Tally {
 mod tests {
     use super::*;
 
-    fn found(payload: &[u8]) -> Candidates {
-        candidates(payload, 0, payload.len(), &mut Scratch::default())
+    /// The final readings of a payload with no LEN children (or whose children are not
+    /// counted), and its profile.
+    fn scored(payload: &[u8]) -> (Candidates, Profile, f64) {
+        let (mut found, _) = readings(payload, 0, payload.len(), &mut Scratch::default());
+        let (profile, best) = finish(&mut found, 0.0, payload);
+        (found, profile, best)
     }
 
     #[test]
-    fn strings_score_by_length_and_controls() {
-        assert_eq!(score_string(b""), Some(0.2));
-        assert_eq!(score_string(b"hi"), Some(4.0));
+    fn strings_score_by_their_characters() {
+        assert_eq!(score_string(b""), Some(0.0));
+        // h i: 1 + (2 + 2)
+        assert_eq!(score_string(b"hi"), Some(5.0));
         assert_eq!(score_string(b"\n"), Some(0.5));
         assert_eq!(score_string(b"a\x00b"), Some(-2.0));
         assert_eq!(score_string(&[0xFF]), None);
         assert_eq!(score_string("\u{2028}\u{3000}".as_bytes()), Some(0.5));
+        // "A b\t": 1 + (1 + 2.5 + 2 - 1); "é": two bytes of a UTF-8 character, +1 each
+        assert_eq!(score_string(b"A b\t"), Some(5.5));
+        assert_eq!(score_string("é".as_bytes()), Some(3.0));
+        assert_eq!(text_points(b"#!~"), 0);
+    }
+
+    #[test]
+    fn messages_score_their_fields() {
+        assert_eq!(score_message(&[]), 0.0);
+        // 08 01: field 1 varint: 2 + 0.4 + 0.2
+        let raw = scan::read_field(&[0x08, 0x01], 0, 2, &mut Vec::new()).unwrap();
+        assert_eq!(score_message(&[raw]), 2.0 + (0.4 + 0.2));
     }
 
     #[test]
     fn short_strings_stay_strings_and_packed_is_found() {
         // "hi" also parses as field 13 varint 105: a string wins.
-        let hi = found(b"hi");
+        let (hi, profile, _) = scored(b"hi");
         assert!(hi.has(MESSAGE) && hi.has(STRING));
-        assert_eq!(ranking(&hi) & 7, STRING as u16 + 1);
+        assert_eq!(usize::from(profile.best), STRING);
+        assert_eq!(ranked(profile.ranking).next(), Some(STRING));
         // 01 02 03 96 01 ac 02: varints 1, 2, 3, 150, 300
-        let packed = found(&[0x01, 0x02, 0x03, 0x96, 0x01, 0xAC, 0x02]);
+        let (packed, profile, _) = scored(&[0x01, 0x02, 0x03, 0x96, 0x01, 0xAC, 0x02]);
         assert!(packed.has(PACKED_VARINT));
-        assert_eq!(packed.best(), PACKED_VARINT);
+        assert_eq!(usize::from(profile.best), PACKED_VARINT);
     }
 
     #[test]
-    fn decisions_need_a_reading_that_fits_every_occurrence() {
-        let mut tally = Tally::default();
-        tally.add(&found(&[0x08, 0xFF, 0x01])); // a message (and packed), not UTF-8
-        tally.add(&found(b"plain text")); // text only
-        assert_eq!(tally.decide(), BYTES);
-        let mut tally = Tally::default();
-        tally.add(&found(&[0x08, 0x01, 0x10, 0x02]));
-        tally.add(&found(&[0x08, 0x05]));
-        assert_eq!(tally.decide(), MESSAGE);
+    fn packed_fixed_integers_of_one_magnitude() {
+        // Two fixed64 counts whose top bytes agree (not plausible doubles): +1 * 2 each.
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&0x4100_0000_0000_0001u64.to_le_bytes());
+        payload.extend_from_slice(&0x4100_0000_0000_0002u64.to_le_bytes());
+        let score = score_packed_fixed(&payload, 8).unwrap();
+        assert!(score > 0.0, "{score}");
     }
 
     #[test]
-    fn the_memo_gives_what_scoring_gives() {
-        let mut memo = Memo::default();
-        let mut scratch = Scratch::default();
-        // Every 1- and 2-byte payload, twice (the second time from the table), and
-        // payloads that share a slot replace each other.
-        for round in 0..2 {
-            for first in 0..=255u8 {
-                for second in [None, Some(0x01), Some(0x80), Some(b'i')] {
-                    let mut payload = vec![first];
-                    payload.extend(second);
-                    let expected = candidates(&payload, 0, payload.len(), &mut scratch);
-                    let (found, ranked) = memo.scored(&payload, 0, payload.len(), &mut scratch);
-                    assert_eq!(found, expected, "round {round}, payload {payload:?}");
-                    assert_eq!(ranked, ranking(&expected));
-                }
-            }
+    fn packed_is_not_scored_past_its_worth() {
+        let mut found = Candidates { scores: [0.0; READINGS], present: 0 };
+        found.add(BYTES, 0.0);
+        found.add(MESSAGE, 14.0);
+        let payload = [0x08, 0x01];
+        finish(&mut found, 1.0, &payload);
+        assert!(!found.has(PACKED_VARINT));
+        assert_eq!(found.scores[MESSAGE], 15.0);
+    }
+
+    #[test]
+    fn a_path_decides_by_the_weight_of_evidence() {
+        // Three messages and one text that is no message: the path is a message, and
+        // the text, an odd occurrence, keeps its own reading.
+        let mut tally = Tally::default();
+        let message = scored(&[0x08, 0x01, 0x10, 0x02]);
+        for _ in 0..3 {
+            tally.add(&message.0, message.2);
         }
+        let text = scored(b"plain text here");
+        tally.add(&text.0, text.2);
+        assert_eq!(tally.decide(), MESSAGE);
+        assert_eq!(message.1.shown(MESSAGE), MESSAGE);
+        assert_eq!(text.1.shown(MESSAGE), STRING);
+        // An empty payload scores 0 as message, string and bytes: it follows its path.
+        let empty = scored(b"");
+        assert_eq!(empty.1.shown(STRING), STRING);
+        assert_eq!(empty.1.shown(BYTES), BYTES);
+        let mut alone = Tally::default();
+        alone.add(&empty.0, empty.2);
+        assert_eq!(alone.decide(), MESSAGE);
+    }
+
+    #[test]
+    fn profiles_pack_into_30_bits() {
+        let profile = Profile { best: 5, acceptable: 0x3F, present: 0x21, ranking: 0x7FFF };
+        assert_eq!(Profile::unpack(profile.pack()), profile);
+        assert!(profile.pack() < 1 << Profile::BITS);
+    }
+
+    #[test]
+    fn the_memo_gives_what_was_stored_where_it_serves() {
+        let mut memo = Memo::default();
+        let (found, profile, best) = scored(b"hi");
+        assert_eq!(memo.get(b"hi", 10), None);
+        memo.put(b"hi", Known { found, best, profile, reach: 2 });
+        assert_eq!(memo.get(b"hi", 2).map(|k| k.profile), Some(profile));
+        assert_eq!(memo.get(b"hi", 1), None); // needs two levels below it
+        assert_eq!(memo.get(b"ho", 10), None);
     }
 
     #[test]
     fn alternatives_leave_out_the_chosen_kind() {
-        let hi = found(b"hi");
-        let (kinds, count) = alternatives(ranking(&hi), STRING);
+        let (_, profile, _) = scored(b"hi");
+        let (kinds, count) = alternatives(profile.ranking, STRING);
         assert_eq!(&kinds[..count], &[Kind::Message][..]);
-        let (_, count) = alternatives(ranking(&hi), MESSAGE);
+        let (_, count) = alternatives(profile.ranking, MESSAGE);
         assert_eq!(count, 1);
     }
 }
