@@ -4,7 +4,6 @@ and the pure-Python decoders protobuf-inspector and bbpb, and print the targets.
 
     python benchmarks/bench_decode.py                 # 5 runs per cell (peers: 2)
     python benchmarks/bench_decode.py --runs 3 --peer-runs 1 --scales 1
-    python benchmarks/bench_decode.py --reference     # also the Python reference engine
 
 The inputs are made here, reproducibly:
 
@@ -257,8 +256,6 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1],
                         help="AddressBook sizes, in multiples of --size (0: none)")
     parser.add_argument("--size", type=int, default=4_000_000, help="AddressBook bytes at scale 1")
-    parser.add_argument("--reference", action="store_true",
-                        help="also time the Python reference engine (WIRETOOL_ENGINE=python)")
     parser.add_argument("--no-peers", action="store_true", help="leave out inspector and bbpb")
     args = parser.parse_args()
 
@@ -308,7 +305,6 @@ def main() -> None:
     print("-" * len(header))
     ours_name = "wiretool decode --format json"
     schema_name = "wiretool ... with schema"
-    reference_name = "wiretool (Python reference engine)"
     measured: list[tuple[str, float, dict[str, measure.Result]]] = []
     for name, path, schema_options in inputs:
         size = path.stat().st_size / 1e6
@@ -319,13 +315,8 @@ def main() -> None:
         if schema_options is not None:
             commands[schema_name] = ([wiretool, "decode", "--format", "json", *schema_options,
                                       str(path)], None)
-        if args.reference:
-            commands[reference_name] = (["env", "WIRETOOL_ENGINE=python", wiretool, "decode",
-                                         "--format", "json", str(path)], None)
         commands.update({peer: (argv, path) for peer, argv in peers.items()})
         limits = {peer: args.peer_runs for peer in peers}
-        if args.reference:
-            limits[reference_name] = args.peer_runs
         results = measure.rounds(commands, args.runs, measure.to_stderr, limits)
         measure.to_stderr("")
         measured.append((name, size, results))
@@ -334,7 +325,7 @@ def main() -> None:
         for tool, result in results.items():
             ratio = f"{result.seconds / base.seconds:.2f}x" if base else "-"
             note = "" if result.code in (0, 1) else f"  (exit {result.code})"
-            if tool in peers or tool == reference_name:
+            if tool in peers:
                 note = f"  wiretool is {result.seconds / ours.seconds:.1f}x faster{note}"
             if tool == schema_name:
                 note = f"  {result.seconds / ours.seconds:.2f}x the schemaless run{note}"

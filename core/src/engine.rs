@@ -904,7 +904,7 @@ fn wire_contradiction(raw: &Raw, field: &FieldInfo) -> Diag {
     }
 }
 
-/// The elements of a packed payload as unsigned integers (`infer.unpack`).
+/// The elements of a packed payload as unsigned integers (of 64, 32 or 64 bits).
 pub fn unpack(payload: &[u8], reading: usize, out: &mut Vec<u64>) {
     out.clear();
     match reading {

@@ -1,8 +1,9 @@
 //! The FIELD objects of `decode --format json`, written from pass 2's events.
 //!
-//! The keys, their order and every number's text are those of
-//! `wiretool/render/protobuf_json.py` (`_field_head`, and `_field_texts`, its fast
-//! path), byte for byte: the README's JSON contract. Only the fields are written
+//! The keys, their order and every number's text are those of `json.dumps` over
+//! `field_to_json` in `wiretool/render/protobuf_json.py` (the model's view), byte
+//! for byte: the README's JSON contract (`tests/protobuf/test_json_contract.py`
+//! holds the two to it). Only the fields are written
 //! here (a message's `"fields":[...]` content); the document around them - input,
 //! message heads, unparsed tails, diagnostics - is the Python renderer's. The text
 //! goes to a [`Sink`] in chunks, so memory stays at one chunk whatever the input.
@@ -34,7 +35,7 @@ pub struct JsonWriter<'s, S: Sink> {
     values: Vec<u64>,
     /// Per path (`FieldEvent::node`, the first [`HEAD_PATHS`]): its kind and the text
     /// between `offset` and `length` and between `length` and `tag_length`, which
-    /// depend on the path and kind alone (`_field_texts`' `heads` in the reference).
+    /// depend on the path and kind alone, formatted once.
     heads: Vec<Option<Head>>,
 }
 
@@ -339,9 +340,9 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_written_as_the_python_reference_writes_them() {
+    fn fields_are_written_as_the_contract_says() {
         // 08 96 01: 1 varint 150; 12 02 68 69: 2 "hi"; 1d 0000c07f: 3 fixed32 NaN;
-        // 2a 03 01 02 03: 5 packed 1, 2, 3 (expected text from wire.py + protobuf_json.py)
+        // 2a 03 01 02 03: 5 packed 1, 2, 3 (expected text: json.dumps of field_to_json)
         let data = [
             0x08, 0x96, 0x01, 0x12, 0x02, 0x68, 0x69, 0x1D, 0x00, 0x00, 0xC0, 0x7F, 0x2A, 0x03, 0x01, 0x02,
             0x03,

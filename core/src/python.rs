@@ -490,6 +490,18 @@ impl Visitor for ModelBuilder<'_, '_> {
     }
 }
 
+/// `(value, next_offset)` of the varint at `pos` (before `end`), for framing; a
+/// ValueError with the fault's words when it is truncated or too long.
+#[pyfunction]
+fn read_varint(buf: &[u8], pos: usize, end: usize) -> PyResult<(u64, usize)> {
+    match crate::scan::read_varint(buf, pos, end.min(buf.len())) {
+        Ok((value, after, _)) => Ok((value, after)),
+        Err(kind) => {
+            Err(PyValueError::new_err(crate::scan::Fault { offset: pos, resume: pos, kind }.message()))
+        }
+    }
+}
+
 /// Python's `repr(float)` (for tests of the float text).
 #[pyfunction]
 fn float_repr(number: f64) -> String {
@@ -503,5 +515,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Reader>()?;
     module.add_class::<FieldIter>()?;
     module.add_function(wrap_pyfunction!(float_repr, module)?)?;
+    module.add_function(wrap_pyfunction!(read_varint, module)?)?;
     Ok(())
 }

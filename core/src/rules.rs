@@ -1,11 +1,17 @@
 //! The inference rules: what a length-delimited payload is, without a schema.
 //!
-//! Every scoring and decision rule of the decoder is in this module, and only here:
+//! A LEN payload (wire type 2) may be a nested message, a string, raw bytes or a
+//! packed repeated scalar; the wire does not say which. Decoders that try "message
+//! first" turn short strings (`hi`, `image.png`, `PLAYERGROUP`) into nested messages
+//! and never find packed numbers. wiretool scores every reading of every payload
+//! instead, and decides per field path by the weight of the evidence of all its
+//! occurrences. Every scoring and decision rule is in this module, and only here:
 //! the readings of a payload and their scores ([`readings`], [`finish`]), what an
 //! occurrence may be shown as ([`Profile`]), which readings are listed as
 //! alternatives ([`ranking`], [`alternatives`]), and the decision per field path
-//! over all its occurrences ([`Tally`]). The walk (`engine.rs`) calls these; it adds
-//! nothing of its own but the order (children before their parent) and the paths.
+//! ([`Tally`]). The walk (`engine.rs`) calls these; it adds only the order (children
+//! before their parent, in wire order) and the paths. The README's "How the kind of
+//! a length-delimited field is chosen" says the same for users.
 //!
 //! # Scores
 //!
@@ -13,40 +19,99 @@
 //! bytes better than random bytes would". Every reading that parses is scored,
 //! whatever the payload looks like.
 //!
-//! - **bytes**: always possible; score 0.
-//! - **string**: valid UTF-8 is required; the empty payload scores 0. With an ASCII
-//!   control character other than tab, line feed and carriage return it scores
-//!   `1 - 3 * controls`. Whitespace alone scores 0.5. Otherwise `1 +` the evidence of
-//!   each byte, without a cap ([`text_points`]): `a-z` +2, space +2.5, `A-Z`,
-//!   digits and `. - _ / : ,` +1, other printable ASCII 0, tab, line feed and
-//!   carriage return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a
-//!   message), each byte of a multi-byte UTF-8 character +1.
-//! - **message**: the payload must parse completely as fields. The empty payload
-//!   scores 0. Otherwise its own evidence ([`score_message`]) starts at 2; each field
-//!   adds evidence by its number and wire type, a length that fits exactly, and the
-//!   ascending order of numbers. To that is added the *best score* of each of its
-//!   length-delimited fields, those inside its groups included ([`finish`]): a
-//!   payload whose children are clean strings and well-formed messages is a message,
-//!   and the evidence adds up from the leaves.
-//! - **packed**: varints ([`score_packed_varints`]) by the sizes and top bits of
-//!   their elements; fixed32/fixed64 ([`score_packed_fixed`]) by plausible floats,
-//!   zeros and top bytes that agree. A packed reading has a prior of
-//!   [`PACKED_PRIOR`], counted once per field path; packed readings are only scored
-//!   where no other reading scores more than [`PACKED_WORTH`].
+//! **bytes**: always possible; score 0.
+//!
+//! **string**: valid UTF-8 is required; the empty payload scores 0. With an ASCII
+//! control character other than tab, line feed and carriage return (0x00-0x08, 0x0b,
+//! 0x0c, 0x0e-0x1f, 0x7f) it scores `1 - 3 * controls`, so text with a NUL in it is
+//! bytes. Whitespace alone scores 0.5 (a lone `\n` is more often a byte). Otherwise
+//! `1 +` the evidence of each byte, without a cap ([`text_points`]): `a-z` +2, space
+//! +2.5, `A-Z`, digits and `. - _ / : ,` +1, other printable ASCII 0, tab, line feed
+//! and carriage return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a
+//! message), each byte of a multi-byte UTF-8 character +1. Because a message's score
+//! includes its children's (below), a message whose every byte is printable is
+//! compared fairly with its text reading: its strings score the same in both, and
+//! what is left is its tags and lengths against the same bytes read as characters -
+//! `0a 28 "grpc.reflection..."` is a message (a line feed starting a string is
+//! unlikely, field 1's tag is not), `"hi"` is a string (field 13 = 105 is unlikely).
+//!
+//! **message**: the payload must parse completely as fields: valid wire types, field
+//! numbers from 1 to 2^29-1, balanced groups, every length inside the payload. The
+//! empty payload scores 0. Otherwise its own evidence ([`score_message`]) starts at
+//! 2; each field adds evidence by its number (+0.4 up to 15, -0.3 up to 200, then
+//! -1, -2, -4) and wire type (varint +0.2, LEN +0.3 plus `0.5 + 0.35 * ln(1 +
+//! length)`, at most 3, for a length that fit exactly - a coincidence of chance about
+//! 1/length -; fixed32/fixed64 -0.3; groups -3, the classic false reading of short
+//! strings). Field numbers in ascending order (as serializers write them) add 0.3 per
+//! pair; a step back costs 1. To that is added the *best score* (see below) of each
+//! of its length-delimited fields, those inside its groups included ([`finish`]): a
+//! payload whose children are clean strings and well-formed messages is a message,
+//! and the evidence adds up from the leaves (a child not explored because of
+//! `--max-depth` adds nothing).
+//!
+//! **packed**: varint elements ([`score_packed_varints`]): the payload must end on a
+//! byte below 0x80, with no varint over 10 bytes and none overlong (no real encoder
+//! writes one: -5). It starts at 0.7 (random bytes parse as varints about half the
+//! time: ln 2), and each element adds the log-odds of "real integer" against "random
+//! bytes": a one-byte element by its value (+0.8 below 16, +0.3 for 0, 0 below 64,
+//! -0.7 above), a longer one by its length (+0.2 for 2 bytes, +0.5 for 3, +0.8 for 4
+//! and 5, +0.6 beyond) and its last byte, which holds the top 7 bits (+0.6 below 16,
+//! -0.8 from 64: real values rarely fill their range, random bytes do); a 10-byte
+//! sign-extended negative number adds 2.5 (0.5 otherwise); elements of one
+//! multi-byte size add 0.5 each. Capped at 5.3. fixed32/fixed64 elements
+//! ([`score_packed_fixed`]): the length must be a multiple of 4/8; each element that
+//! reads as a plausible float/double (magnitude between 1e-6 and 1e9) adds 2 (3 for
+//! doubles), an exact zero 0.5, an element whose top byte is that of a neighbouring
+//! element 1 (integers of one magnitude: counts, timestamps, ids), anything else -2;
+//! the last three count twice for fixed64 (they weigh by the bytes they cover). At
+//! most 64 elements are looked at and the sum is scaled to all of them; then 0.3 is
+//! added, and the score is capped at 6.3. A packed reading also has a *prior* of
+//! -1.3 ([`PACKED_PRIOR`]: packed fields are rarer than bytes fields), counted once
+//! per field path, not once per occurrence. Packed readings are only scored where no
+//! other reading scores more than 14.3 ([`PACKED_WORTH`], their cap plus
+//! [`ODD_COST`]): above that they could neither be chosen nor tallied.
 //!
 //! # Per field path
 //!
-//! For each occurrence, its *best score* is the highest of its readings' scores with
-//! the priors; a path's total for a reading adds, over the occurrences that reading
-//! parses for, how far its score is above `best - ODD_COST`; the path decides the
-//! reading with the highest total plus prior ([`Tally::decide`]). Each occurrence is
-//! shown as the path's reading when it parses and scores at least `best - ODD_COST`,
-//! else as its own best reading ([`Profile::shown`]). Ties: message, string, packed
-//! varint, packed fixed32, packed fixed64, bytes (the reading numbers below).
+//! A field path is the chain of field numbers from the root to a field, across every
+//! message of the input (all the messages of a stream share their paths). Below a
+//! `google.protobuf.Any` - a message of exactly a field 1 holding a type URL
+//! (printable ASCII ending in `/` and a dotted type name, at most 1 KiB) and a field
+//! 2, both length-delimited - the type URL is part of the path of the fields inside
+//! field 2: an Any is the one place where one chain of field numbers holds messages
+//! of many types. A whole message (one message of a stream) that is exactly those
+//! two fields is an Any too. (The paths are `engine.rs`'s.)
 //!
-//! `wiretool/protobuf/infer.py`'s docstring states these rules for users; the README
-//! summarises them. Floating-point sums are made in a fixed order (the walk's), so
-//! a decode gives the same decisions on every run and platform.
+//! For each occurrence, its *best score* is the highest of its readings' scores with
+//! the priors (the packed prior; 0 for the others), and its own reading is the
+//! reading that has it (ties: message, string, packed varint, packed fixed32, packed
+//! fixed64, bytes - the reading numbers below). A path decides by the weight of the
+//! evidence of all its occurrences ([`Tally`]): each reading that parses for an
+//! occurrence adds to the path's total for that reading how far its score is above
+//! `best - ODD_COST` (`ODD_COST` = 8), nothing if it is not; the reading whose total
+//! plus its prior is highest is the path's reading (same ties). This is a mixture:
+//! an occurrence is either of the path's kind, or - with a small prior chance,
+//! `e^-8` - an odd one explained by its own best reading, so one odd occurrence
+//! costs a reading at most `ODD_COST` instead of excluding it.
+//!
+//! Each occurrence is then shown as the path's reading when that reading parses for
+//! it and scores at least `best - ODD_COST`; otherwise (an odd occurrence) as its own
+//! reading ([`Profile::shown`]). That is what keeps a repeated field from flipping
+//! between message and string from one element to the next, lets the clear
+//! occurrences of a path decide its ambiguous ones (a short packed array of mid-size
+//! values that alone scores below bytes; a zero-length payload, which scores 0 as
+//! message, string and bytes, is what its path decides, and an empty message when
+//! the path holds nothing else), and lets an odd occurrence keep its reading without
+//! demoting its siblings. A schema's declared reading overrides all of this when the
+//! payload fits it (`engine.rs`).
+//!
+//! The alternatives shown beside a reading are the other readings that parse, best
+//! first by score with prior ([`ranking`]): `bytes` never (it always parses),
+//! `packed` only when its score with the prior is above 0 (nearly any text parses as
+//! varints).
+//!
+//! Floating-point sums are made in a fixed order (the walk's), so a decode gives the
+//! same decisions on every run and platform.
 #![forbid(unsafe_code)]
 
 use crate::scan::{self, OpenGroup, Raw, LEN};

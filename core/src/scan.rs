@@ -3,8 +3,9 @@
 //!
 //! `read_field` reads the field at an offset - a group whole, its nesting followed
 //! with an explicit stack, so depth costs no recursion - and returns a flat [`Raw`]
-//! record, or the [`Fault`] that stops it. Faults carry the offsets and the words of
-//! `wiretool/protobuf/wire.py`'s `_scan` (the reference), formatted only when asked.
+//! record, or the [`Fault`] that stops it. Faults carry their offsets and are put
+//! into words only when asked (most are met trying a payload as a message, and never
+//! shown).
 //! Nothing here indexes without a bound check: every read goes through `get`.
 #![forbid(unsafe_code)]
 
@@ -93,7 +94,7 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// The message, in the words of the Python reference.
+    /// The message a diagnostic shows.
     pub fn message(&self) -> String {
         match self.kind {
             FaultKind::VarintPastEnd { start, remain } => {

@@ -1,24 +1,18 @@
 """The native core (Rust, ``wiretool._core``) behind one interface.
 
 The core walks the bytes, scores every reading of every length-delimited payload,
-decides per field path and writes the FIELD objects of ``decode --format json``
-directly; this module is the only one that talks to it. It offers what
-``wire.py``'s pure-Python ``_Reader`` offers - ``gather()``, ``faults``,
-``diagnostics``, ``fields(index)`` - so ``wire.decode_stream`` and friends run on
-either engine, plus what only the core can do:
+decides per field path and builds the fields - as the public model's ``Field``
+tuples, or as the FIELD objects of ``decode --format json`` written directly. This
+module is the only one that talks to it; ``wire.py`` offers the public functions:
 
+* ``NativeReader``: the two passes over a set of regions that share one
+  classification - ``gather()``, ``faults``, ``diagnostics``, ``fields(index)``;
 * ``NativeFields.write_json(write)``: a message's fields as JSON text, written in
   chunks without building a Python object per field (``render/protobuf_json.py``);
 * ``NativeFields.annotated(descriptor, found)``: the fields read with a schema
   (names, declared types, display values) by the core itself
-  (``annotate.AnnotatedView``), so ``--proto`` decodes at the core's speed too.
-
-Which engine runs: ``wire.decode(..., engine=...)``; ``auto`` (the default) takes
-the core when it is built and the hints are a schema's (``DescriptorHints``), or
-what the ``WIRETOOL_ENGINE`` environment variable says (``native`` or ``python``).
-The Python implementation in ``wire.py``/``infer.py`` is the reference: the tests
-compare the two on every input they have, and new inference rules are prototyped
-there before they are ported to ``core/src/rules.rs``.
+  (``annotate.AnnotatedView``), so ``--proto`` decodes at the core's speed too;
+* ``read_varint``: the core's varint reader, for framing.
 
 The schema reaches the core as tables (``schema_table``): per message type, per
 field number, the reading a length-delimited payload must have and what
@@ -29,48 +23,50 @@ command that never decodes protobuf pays nothing for it at start-up.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wiretool.errors import Diagnostic, Severity
-from wiretool.protobuf.model import Field, Kind, KindHints, PackedType, SchemaInfo, WireType
+from wiretool.protobuf.model import Field, Kind, PackedType, SchemaInfo, WireType
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
 
     from wiretool import _core
+    from wiretool.protobuf.annotate import DescriptorHints
     from wiretool.protobuf.wire import Region
-
-ENGINE_VARIABLE = "WIRETOOL_ENGINE"
-"""Environment variable choosing the engine of ``engine="auto"``: native or python."""
-ENGINES = ("auto", "native", "python")
 
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 _KIND_CODES = {kind: code for code, kind in enumerate(Kind)}
 # Reading numbers of the core (``rules.rs``: message, string, packed varint/fixed32/
-# fixed64, bytes) by the key of ``wire._hint_key``.
-_READING_CODES = {"message": 0, "string": 1, "packed:varint": 2, "packed:fixed32": 3,
-                  "packed:fixed64": 4, "bytes": 5}
+# fixed64, bytes) by the kind a schema gives a length-delimited field (both enums are
+# ``str``s, and "varint" is in both: looked up apart).
+_KIND_READINGS = {Kind.MESSAGE: 0, Kind.STRING: 1, Kind.BYTES: 5}
+_PACKED_READINGS = {PackedType.VARINT: 2, PackedType.FIXED32: 3, PackedType.FIXED64: 4}
 
 
-class NativeUnavailable(RuntimeError):
-    """``engine="native"`` was asked for and the core cannot serve it."""
+def _reading_code(declared: Kind | PackedType | None) -> int:
+    """The core's reading number for a declared LEN reading; -1 for none."""
+    if isinstance(declared, PackedType):
+        return _PACKED_READINGS[declared]
+    return _KIND_READINGS.get(declared, -1) if declared is not None else -1
 
 
 @functools.cache
 def _core_module() -> Any:
-    """The extension, or None when it is not built (a source tree without an install).
-
-    ``pip install .`` puts it in site-packages; a source checkout imported from its
-    root (``pytest`` there, after that install) has the Python files but not the
-    compiled module, which is then loaded from the installed distribution.
+    """The extension. ``pip install .`` puts it in site-packages; a source checkout
+    imported from its root (``pytest`` there, after that install) has the Python
+    files but not the compiled module, which is then loaded from the installed
+    distribution. Neither: an ImportError that says how to build it.
     """
     try:
         from wiretool import _core as core
     except ImportError:
-        return _installed_core()
+        core = _installed_core()
+        if core is None:
+            raise ImportError("wiretool's native core (wiretool._core) is not built: "
+                              "`pip install .` builds it (see README, Development)") from None
     return core
 
 
@@ -96,35 +92,16 @@ def _installed_core() -> Any:
     return None
 
 
-def wants_native(engine: str, hints: KindHints | None) -> bool:
-    """Whether a decode with these options runs on the core (see the module docstring)."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
-    if engine == "auto":
-        engine = os.environ.get(ENGINE_VARIABLE, "auto") or "auto"
-        if engine not in ENGINES:
-            engine = "auto"
-    if engine == "python":
-        return False
-    supported = hints is None or _descriptor_of(hints) is not None
-    if engine == "native":
-        if _core_module() is None:
-            raise NativeUnavailable("the native core is not built (pip install . builds it)")
-        if not supported:
-            raise NativeUnavailable("the native core takes schema hints as DescriptorHints only")
-        return True
-    return supported and _core_module() is not None
-
-
-def _descriptor_of(hints: KindHints) -> Descriptor | None:
-    from wiretool.protobuf.annotate import DescriptorHints
-
-    return hints.descriptor if isinstance(hints, DescriptorHints) else None
+def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    """``(value, next_offset)`` of the varint at ``pos`` (before ``end``); ValueError
+    when it is truncated or longer than 10 bytes. Wider than 64 bits: truncated."""
+    value, after = _core_module().read_varint(_as_bytes(buf), pos, end)
+    return int(value), int(after)
 
 
 @dataclass(frozen=True, slots=True)
 class NativeFault:
-    """Where pass 1 stopped a region (``wire._Fault``'s fields that callers read)."""
+    """Where pass 1 stopped a region."""
 
     offset: int
     """Where the problem is."""
@@ -139,19 +116,18 @@ def _diagnostics(found: Sequence[tuple[int, int, str, int]]) -> list[Diagnostic]
 
 
 class NativeReader:
-    """``wire._Reader``'s interface, run by the core: the two passes over a set of
-    regions that share one classification."""
+    """The two passes over a set of regions that share one classification; ``hints``:
+    what a schema says of the regions' message type."""
 
-    def __init__(self, regions: list[Region], hints: KindHints | None, max_depth: int) -> None:
+    def __init__(self, regions: list[Region], hints: DescriptorHints | None,
+                 max_depth: int) -> None:
         core = _core_module()
-        if core is None:
-            raise NativeUnavailable("the native core is not built (pip install . builds it)")
         self.regions = regions
         self.hints = hints
         self.max_depth = max_depth
         self.diagnostics: list[Diagnostic] = []
         self.faults: list[NativeFault | None] = []
-        self.descriptor = _descriptor_of(hints) if hints is not None else None
+        self.descriptor = hints.descriptor if hints is not None else None
         table = schema_table(self.descriptor) if self.descriptor is not None else None
         self._reader: _core.Reader = core.Reader(
             [(_as_bytes(r.buffer), r.start, r.end) for r in regions],
@@ -250,14 +226,13 @@ def schema_table(root: Descriptor) -> SchemaTable:
     wire type 0-5 (-1: contradicts), forced LEN reading (-1: none), FieldDescriptor
     type, declared wire type, enum names by number, message type index (-1))``.
 
-    Built from ``annotate``'s own functions, so both engines read a schema alike.
-    Kept for the last 64 descriptors (descriptors are immutable; a gRPC capture
+    Built from ``annotate``'s own functions, so the core and ``annotate`` read a schema
+    alike. Kept for the last 64 descriptors (descriptors are immutable; a gRPC capture
     decodes every message of a method with the same one).
     """
     from google.protobuf.descriptor import FieldDescriptor
 
     from wiretool.protobuf import annotate
-    from wiretool.protobuf.wire import _hint_key
 
     types = [root]
     index = {root.full_name: 0}
@@ -276,14 +251,14 @@ def schema_table(root: Descriptor) -> SchemaTable:
             for wire_type in WireType:
                 kind = annotate.expected_kind(fd, wire_type)
                 expected.append(-1 if kind is None else _KIND_CODES[kind])
-            forced = _hint_key(hints.kind_for(fd.number, WireType.LEN))
+            forced = hints.kind_for(fd.number, WireType.LEN)
             enum_names = None
             if fd.type == FieldDescriptor.TYPE_ENUM and fd.enum_type is not None:
                 enum_names = {number: str(value.name)
                               for number, value in fd.enum_type.values_by_number.items()}
             rows.append((fd.number, fd.name, annotate.type_name(fd), fd.json_name,
                          annotate.oneof_name(fd), expected,
-                         -1 if forced is None else _READING_CODES[forced], fd.type,
+                         _reading_code(forced), fd.type,
                          int(annotate.declared_wire_type(fd)), enum_names, child))
         table.append(rows)
     return table

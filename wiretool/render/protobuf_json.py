@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
@@ -139,11 +138,11 @@ def render_json(
 ) -> None:
     """Write the document of ``result_to_json`` field by field, never holding it whole.
 
-    With a ``DecodeStream`` the fields are built while they are written, so memory
-    stays at one top-level field; the bytes written are the same as
-    ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
-    A message decoded by the native core (``native.NativeFields``) has its FIELD
-    objects written by the core itself, without a Python object per field.
+    The bytes written are those of ``json.dumps(result_to_json(...),
+    ensure_ascii=False, separators=(",", ":"))``. The fields of a ``DecodeStream``
+    (``native.NativeFields``) have their FIELD objects written by the native core
+    itself, without a Python object per field, so memory stays at one chunk of text;
+    a ``DecodeResult``'s fields are written from the model.
     """
     write, write_bytes, to_stdout = _writers(out)
     write("{")
@@ -164,7 +163,7 @@ def render_json(
         elif native_json is not None:
             native_json(write_bytes)
         else:
-            _write_fields(fields, "", write)
+            _write_fields(fields, write)
         write('],"unparsed":')
         _write_unparsed(message.unparsed, write)
         write("}")
@@ -223,124 +222,13 @@ def _write_unparsed(unparsed: Unparsed | None, write: Callable[[str], Any]) -> N
     write('"}')
 
 
-def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[str], Any]) -> None:
-    """Write the FIELD objects of ``fields``, comma-separated, children included.
-
-    The text is collected in a list and written in chunks of ``_FLUSH_PARTS`` pieces:
-    one ``write`` per field cost more than formatting the field.
-    """
-    parts: list[str] = []
-    _field_texts(fields, parent_path, parts, write, {})
-    write("".join(parts))
-
-
-_FLUSH_PARTS = 4096
-# The kinds as module globals: ``Kind.VARINT`` is a lookup on the enum class, which
-# costs more than the test itself in a loop over every field.
-_VARINT, _STRING, _BYTES, _MESSAGE, _GROUP, _PACKED, _FIXED64 = (
-    Kind.VARINT, Kind.STRING, Kind.BYTES, Kind.MESSAGE, Kind.GROUP, Kind.PACKED, Kind.FIXED64)
-_MAX_CACHED_PATHS = 4096
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
-
-
-def _field_texts(
-    fields: Iterable[Field],
-    parent_path: str,
-    parts: list[str],
-    write: Callable[[str], Any],
-    heads: dict[str, dict[int, tuple[Kind, str, str, str]]],
-) -> None:
-    """Append the JSON text of ``fields`` to ``parts`` (flushing it through ``write``).
-
-    The fast path of ``_field_head``/``field_to_json`` for schemaless fields: the
-    same keys in the same order, byte for byte (tests compare the two). The pieces
-    of a FIELD object that depend only on its path and kind (``number`` to
-    ``length``, ``kind`` to ``tag_length``) are formatted once per path, in
-    ``heads``: parent path -> field number -> (kind, path, piece, piece).
-    """
-    append = parts.append
-    known = heads.get(parent_path)
-    if known is None:
-        if len(heads) >= _MAX_CACHED_PATHS:  # hostile inputs: any number of paths
-            heads.clear()
-        known = heads[parent_path] = {}
+def _write_fields(fields: Iterable[Field], write: Callable[[str], Any]) -> None:
+    """Write the FIELD objects of model ``fields``, comma-separated, children included
+    (fields the core decoded write their own text: ``native.NativeFields``)."""
     separator = ""
     for field in fields:
-        row: tuple[Any, ...] = field  # unpacked at once: faster than attribute reads
-        (offset, number, wire_type, length, tag_length, kind, value_offset, value_length,
-         value, children, values, packed_type, alternatives, overlong, expanded, schema) = row
-        if schema is not None:
-            path = f"{parent_path}.{number}" if parent_path else str(number)
-            if kind is _MESSAGE or kind is _GROUP:
-                append(separator + _dumps(_field_head(field, path))[:-1] + ',"fields":[')
-                _field_texts(children, path, parts, write, heads)
-                append("]}")
-            else:
-                append(separator + _dumps(_field_head(field, path)))
-            separator = ","
-            continue
-        cached = known.get(number)
-        if cached is None or cached[0] is not kind:
-            if len(known) >= _MAX_CACHED_PATHS:
-                known.clear()
-            path = f"{parent_path}.{number}" if parent_path else str(number)
-            cached = known[number] = (
-                kind, path,
-                f',"number":{number},"wire_type":{int(wire_type)},"length":',
-                f',"kind":"{kind.value}","path":"{path}","tag_length":',
-            )
-        _, path, after_offset, after_length = cached
-        append(f'{separator}{{"offset":{offset}{after_offset}{length}{after_length}{tag_length}'
-               f',"value_offset":{value_offset},"value_length":{value_length},"overlong":'
-               f'{"true" if overlong else "false"}')
+        write(separator + _dumps(field_to_json(field)))
         separator = ","
-        if kind is _STRING:  # the kinds by how common they are
-            append(f',"value":{_encode_string(value)},"alternatives":{_kinds(alternatives)}}}')
-        elif kind is _VARINT:
-            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
-                   f',"zigzag":{(value >> 1) ^ -(value & 1)},"bool":'
-                   f'{"true" if value == 1 else "false" if value == 0 else "null"}}}')
-        elif kind is _MESSAGE or kind is _GROUP:
-            alternatives_text = (
-                f',"alternatives":{_kinds(alternatives)}' if kind is _MESSAGE else "")
-            append(f',"expanded":{"true" if expanded else "false"}{alternatives_text},"fields":[')
-            _field_texts(children, path, parts, write, heads)
-            append("]}")
-        elif kind is _FIXED64:
-            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
-                   f',"float":{_float_text(_F64.unpack(value.to_bytes(8, "little"))[0])}}}')
-        elif kind is _PACKED:
-            append(f',"packed_type":{_encode_string(packed_type.value)},"values":['
-                   f'{",".join(map(str, values))}],"alternatives":{_kinds(alternatives)}}}')
-        elif kind is _BYTES:
-            append(f',"value":"{value.hex()}","alternatives":{_kinds(alternatives)}}}')
-        else:  # FIXED32
-            append(f',"value":{value},"signed":{value - (1 << 32) if value >> 31 else value}'
-                   f',"float":{_float_text(_F32.unpack(value.to_bytes(4, "little"))[0])}}}')
-        if len(parts) >= _FLUSH_PARTS:
-            write("".join(parts))
-            parts.clear()
 
 
-def _float_text(number: float) -> str:
-    """``_dumps(json_float(number))``."""
-    if number != number:
-        return '"NaN"'
-    if number in (_INFINITY, -_INFINITY):
-        return '"Infinity"' if number > 0 else '"-Infinity"'
-    return float.__repr__(number)
-
-
-_INFINITY = float("inf")
-
-
-def _kinds(alternatives: tuple[Kind, ...]) -> str:
-    """The JSON list of ``alternatives`` (``Kind`` is a ``str``: its value joins as is)."""
-    if not alternatives:
-        return "[]"
-    return '["' + '","'.join(alternatives) + '"]'
-
-
-_encode_string = json.encoder.encode_basestring  # what _dumps does for a str
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
