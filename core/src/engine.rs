@@ -143,11 +143,7 @@ pub struct Cursor {
 /// A level pass 2 is reporting the fields of.
 struct Frame {
     fields: Fields,
-    node: u32,
-    depth: u32,
-    /// The type URL of the level when it is an Any's two fields.
-    any: Option<u32>,
-    annotate: Option<usize>,
+    level: Level2,
 }
 
 /// Where the fields of a level pass 1 reads come from.
@@ -156,6 +152,8 @@ enum Source {
     One(Option<Raw>),
     /// A message's payload, a group's body, or a whole region that is an Any.
     Range(Fields),
+    /// A message's fields, as scoring its message reading read them, and the next.
+    List(Vec<Raw>, usize),
 }
 
 impl Source {
@@ -163,6 +161,11 @@ impl Source {
         match self {
             Source::One(raw) => raw.take(),
             Source::Range(fields) => fields.next(buf, open),
+            Source::List(fields, at) => {
+                let raw = fields.get(*at).copied();
+                *at += 1;
+                raw
+            }
         }
     }
 }
@@ -197,7 +200,12 @@ struct Pending {
     best: f64,
     profile: Profile,
     parent: Option<usize>,
+    /// Its note's index in the region's notes (reserved when it was met: in that
+    /// order, the notes are in offset order), or `NO_NOTE`.
+    note: usize,
 }
+
+const NO_NOTE: usize = usize::MAX;
 
 /// The classification shared by a set of regions, and the walks over them.
 pub struct Engine {
@@ -217,6 +225,8 @@ pub struct Engine {
     open: Vec<OpenGroup>,
     levels: Vec<Level>,
     pending: Vec<Pending>,
+    /// Emptied field lists of finished levels, for the next ones.
+    lists: Vec<Vec<Raw>>,
     /// Diagnostics not yet taken by the caller, in the order found.
     pub diagnostics: Vec<Diag>,
     /// Schema contradictions found while annotating (`annotate`'s own), kept apart:
@@ -242,6 +252,7 @@ impl Engine {
             open: Vec::new(),
             levels: Vec::new(),
             pending: Vec::new(),
+            lists: Vec::new(),
             diagnostics: Vec::new(),
             annotation_diagnostics: Vec::new(),
         }
@@ -327,14 +338,42 @@ impl Engine {
     /// The type URL of a message payload or group body (`tolerant`) that is exactly
     /// an Any's two fields.
     fn any_type_url(&mut self, buf: &[u8], start: usize, end: usize, tolerant: bool) -> Option<u32> {
+        // Field 1's tag, LEN, is 0x0a (an overlong encoding of it starts above 0x7f):
+        // most levels are told at their first byte.
+        if !matches!(buf.get(start), Some(&byte) if byte == 0x0A || byte >= 0x80) {
+            return None;
+        }
         let mut fields = Fields::new(start, end, tolerant);
         let mut open = std::mem::take(&mut self.open);
-        let first = fields.next(buf, &mut open).filter(|raw| raw.number == 1 && raw.wire == LEN);
+        let first = fields.next(buf, &mut open).filter(|raw| {
+            raw.number == 1 && raw.wire == LEN && is_type_url(buf.get(raw.voff..raw.vend).unwrap_or(&[]))
+        });
         let second = first.and_then(|_| fields.next(buf, &mut open));
         let only_two = second.is_some() && fields.next(buf, &mut open).is_none();
         self.open = open;
         match (first, second) {
             (Some(url), Some(payload)) if only_two => self.any_of(buf, &url, &payload),
+            _ => None,
+        }
+    }
+
+    /// The type URL of a message whose fields are `fields`, when they are an Any's.
+    fn any_in(&mut self, buf: &[u8], fields: &[Raw]) -> Option<u32> {
+        match fields {
+            [url, payload] => self.any_of(buf, url, payload),
+            _ => None,
+        }
+    }
+
+    /// The type URL of the level `start..` whose last field is `payload`, a field 2,
+    /// when the level is an Any's two fields (its first field a type URL ending where
+    /// `payload` starts).
+    fn any_ending(&mut self, buf: &[u8], start: usize, payload: Raw) -> Option<u32> {
+        let mut open = std::mem::take(&mut self.open);
+        let first = scan::read_field(buf, start, payload.offset, &mut open).ok();
+        self.open = open;
+        match first {
+            Some(url) if url.end == payload.offset => self.any_of(buf, &url, &payload),
             _ => None,
         }
     }
@@ -364,14 +403,12 @@ impl Engine {
             // A whole message that is an Any: its two fields in one level, so that the
             // fields inside field 2 are keyed by the type URL.
             self.score(buf, Source::Range(Fields::new(start, end, false)), ROOT, 1, any, Some(&mut notes));
-            notes.sort_unstable();
             self.notes.push(notes);
             return None;
         }
         let mut pos = start;
         let mut found = None;
         while pos < end {
-            let first = notes.len();
             match scan::read_field(buf, pos, end, &mut self.open) {
                 Ok(raw) => {
                     self.score(buf, Source::One(Some(raw)), ROOT, 1, None, Some(&mut notes));
@@ -387,11 +424,6 @@ impl Engine {
                     self.open = open;
                     found = Some(fault);
                 }
-            }
-            // Depth first is not offset order; this subtree's offsets follow the
-            // previous subtree's, so sorting its notes keeps the region's ascending.
-            if let Some(mine) = notes.get_mut(first..) {
-                mine.sort_unstable();
             }
             if found.is_some() {
                 break;
@@ -451,6 +483,10 @@ impl Engine {
             self.open = open;
             let Some(raw) = next else {
                 if let Some(done) = levels.pop() {
+                    if let Source::List(mut fields, _) = done.source {
+                        fields.clear();
+                        self.lists.push(fields);
+                    }
                     if done.owner.is_some() && !done.group {
                         if let Some(node) = pending.pop() {
                             top = self.finish(buf, node, &mut pending, notes.as_deref_mut()).or(top);
@@ -478,6 +514,7 @@ impl Engine {
                             best: known.best,
                             profile: known.profile,
                             parent: owner,
+                            note: NO_NOTE,
                         },
                         known.found.has(MESSAGE) && !payload.is_empty(),
                     ),
@@ -496,24 +533,46 @@ impl Engine {
                                 best: 0.0,
                                 profile: Profile::unpack(0),
                                 parent: owner,
+                                note: NO_NOTE,
                             },
                             children,
                         )
                     }
                 };
+                let mut scored = scored;
+                if let Some(notes) = notes.as_deref_mut() {
+                    // A note for every payload whose score needs the levels below it
+                    // (scoring it again means reading them again), and for every long
+                    // one; short leaves are found again in the memo, or scored again.
+                    if (children || payload.len() > rules::MEMO_LENGTH) && raw.voff < NOTE_MAX_OFFSET {
+                        scored.note = notes.len();
+                        notes.push((raw.voff as u64) << NOTE_SHIFT);
+                    }
+                }
                 if children && depth < max_depth {
+                    // The fields its message reading parsed, unless it came from the memo.
+                    let source = if scored.done {
+                        Source::Range(Fields::new(raw.voff, raw.vend, false))
+                    } else {
+                        let empty = self.lists.pop().unwrap_or_default();
+                        Source::List(self.scratch.take_fields(empty), 0)
+                    };
                     let (below, inner) = if tally {
                         let below = match any {
                             Some(url) if raw.number == 2 => self.url_child(node, url),
                             _ => node,
                         };
-                        (below, self.any_type_url(buf, raw.voff, raw.vend, false))
+                        let inner = match &source {
+                            Source::List(fields, _) => self.any_in(buf, fields),
+                            _ => self.any_type_url(buf, raw.voff, raw.vend, false),
+                        };
+                        (below, inner)
                     } else {
                         (NO_PATH, None)
                     };
                     pending.push(scored);
                     levels.push(Level {
-                        source: Source::Range(Fields::new(raw.voff, raw.vend, false)),
+                        source,
                         path: below,
                         depth: depth + 1,
                         owner: Some(pending.len() - 1),
@@ -576,10 +635,8 @@ impl Engine {
             if let Some(node) = self.nodes.get_mut(scored.node as usize) {
                 node.tally.add(&scored.found, scored.best);
             }
-            // Short payloads are found again in the memo (or scored again: the same
-            // bytes read the same); a note is kept for the long ones only.
-            if payload.len() > rules::MEMO_LENGTH && scored.voff < NOTE_MAX_OFFSET {
-                notes.push((scored.voff as u64) << NOTE_SHIFT | u64::from(scored.profile.pack()));
+            if let Some(note) = notes.get_mut(scored.note) {
+                *note |= u64::from(scored.profile.pack());
             }
         }
         match scored.parent.and_then(|p| pending.get_mut(p)) {
@@ -595,12 +652,22 @@ impl Engine {
     /// The profile of the LEN payload `raw` at `depth`, scored again with its subtree
     /// (pass 2, for a payload pass 1 left no note of and the memo does not hold).
     fn rescore(&mut self, buf: &[u8], raw: Raw, depth: u32) -> Profile {
-        self.score(buf, Source::One(Some(raw)), NO_PATH, depth, None, None).unwrap_or(Profile {
-            best: BYTES as u8,
-            acceptable: 1 << BYTES,
-            present: 1 << BYTES,
-            ranking: 0,
-        })
+        let (mut found, children) = rules::readings(buf, raw.voff, raw.vend, &mut self.scratch);
+        if children && depth < self.max_depth {
+            return self.score(buf, Source::One(Some(raw)), NO_PATH, depth, None, None).unwrap_or(Profile {
+                best: BYTES as u8,
+                acceptable: 1 << BYTES,
+                present: 1 << BYTES,
+                ranking: 0,
+            });
+        }
+        // No level below it to read: its readings are final at once (as `finish`).
+        let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
+        let (profile, best) = rules::finish(&mut found, 0.0, payload);
+        if !children {
+            self.memo.put(payload, Known { found, best, profile, reach: 0 });
+        }
+        profile
     }
 
     // -- pass 2 -------------------------------------------------------------------
@@ -623,16 +690,23 @@ impl Engine {
     /// The profile pass 1 noted for the payload at `voff` (None: not noted).
     fn noted(&self, region: usize, voff: usize, cursor: &mut usize) -> Option<Profile> {
         let notes = self.notes.get(region)?;
-        let key = (voff as u64) << NOTE_SHIFT;
-        let matches = |at: usize| notes.get(at).is_some_and(|note| note >> NOTE_SHIFT == voff as u64);
+        let voff = voff as u64;
         let mut at = *cursor;
-        if !matches(at) {
-            // Payloads pass 2 skips (of messages decided otherwise) are passed over.
-            let rest = notes.get(at..).unwrap_or(&[]);
-            at += rest.partition_point(|&note| note < key);
-            if !matches(at) {
-                return None;
+        let offset = |at: usize| notes.get(at).map(|note| note >> NOTE_SHIFT);
+        // Pass 2 meets payloads in offset order: the next note is this payload's, or a
+        // later one's (this one has none), or one of payloads pass 2 passed over (of
+        // messages shown as something else): then it is searched for.
+        match offset(at) {
+            Some(found) if found < voff => {
+                let key = voff << NOTE_SHIFT;
+                at += notes.get(at..).unwrap_or(&[]).partition_point(|&note| note < key);
+                if offset(at) != Some(voff) {
+                    *cursor = at;
+                    return None;
+                }
             }
+            Some(found) if found == voff => {}
+            _ => return None,
         }
         *cursor = at + 1;
         let note = notes.get(at)?;
@@ -643,14 +717,14 @@ impl Engine {
     /// scored again.
     fn profile_of(&mut self, region: usize, buf: &[u8], raw: Raw, depth: u32, note: &mut usize) -> Profile {
         let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
-        let found = if payload.len() > rules::MEMO_LENGTH {
-            self.noted(region, raw.voff, note)
-        } else {
-            self.max_depth
+        let mut found = self.noted(region, raw.voff, note);
+        if found.is_none() && payload.len() <= rules::MEMO_LENGTH {
+            found = self
+                .max_depth
                 .checked_sub(depth)
                 .and_then(|levels| self.memo.get(payload, levels))
-                .map(|k| k.profile)
-        };
+                .map(|k| k.profile);
+        }
         match found {
             Some(profile) => profile,
             None => self.rescore(buf, raw, depth),
@@ -692,14 +766,13 @@ impl Engine {
         let root = Level2 {
             node: ROOT,
             depth: 1,
-            any: self.region_any.get(region).copied().flatten(),
+            any: AnyOf::Known(self.region_any.get(region).copied().flatten()),
             annotate: if annotate && self.has_schema() { Some(0) } else { None },
         };
         let mut stack: Vec<Frame> = Vec::new();
         self.emit(region, buf, top, root, &mut cursor.note, &mut stack, visitor)?;
         while let Some(frame) = stack.last_mut() {
-            let level =
-                Level2 { node: frame.node, depth: frame.depth, any: frame.any, annotate: frame.annotate };
+            let level = frame.level;
             let mut open = std::mem::take(&mut self.open);
             let next = frame.fields.next(buf, &mut open);
             self.open = open;
@@ -805,17 +878,25 @@ impl Engine {
         })?;
         if container && expanded {
             let group = kind == Kind::Group;
-            let below = match level.any {
-                Some(url) if !group && raw.number == 2 => self.url_child(node, url),
-                _ => node,
+            // Field 2 of an Any: its fields' paths are keyed by the type URL.
+            let url = match level.any {
+                _ if group || raw.number != 2 => None,
+                AnyOf::Known(url) => url,
+                AnyOf::Range { start, end } if raw.end == end => self.any_ending(buf, start, raw),
+                AnyOf::Range { .. } => None,
             };
-            let any = self.any_type_url(buf, raw.voff, raw.vend, group);
+            let below = match url {
+                Some(url) => self.url_child(node, url),
+                None => node,
+            };
             stack.push(Frame {
                 fields: Fields::new(raw.voff, raw.vend, group),
-                node: below,
-                depth: depth + 1,
-                any,
-                annotate: child_type,
+                level: Level2 {
+                    node: below,
+                    depth: depth + 1,
+                    any: AnyOf::Range { start: raw.voff, end: raw.vend },
+                    annotate: child_type,
+                },
             });
         }
         Ok(())
@@ -827,20 +908,31 @@ impl Engine {
 struct Level2 {
     node: u32,
     depth: u32,
-    any: Option<u32>,
+    any: AnyOf,
     annotate: Option<usize>,
+}
+
+/// Whether a level of pass 2 is an Any's two fields: known (a whole region), or to be
+/// found from its bytes when its field 2 needs it.
+#[derive(Clone, Copy)]
+enum AnyOf {
+    Known(Option<u32>),
+    Range { start: usize, end: usize },
 }
 
 /// A type URL as `google.protobuf.Any` holds one: printable ASCII without spaces,
 /// ending in `/` and a dotted type name (`[!-~]*/[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_]
 /// [A-Za-z0-9_]*)+`), at most [`TYPE_URL_MAX`] bytes.
 pub fn is_type_url(text: &[u8]) -> bool {
-    if text.len() > TYPE_URL_MAX || !text.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
+    if text.len() > TYPE_URL_MAX {
         return false;
     }
     let Some(slash) = text.iter().rposition(|&b| b == b'/') else {
         return false;
     };
+    if !text.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
+        return false;
+    }
     let name = text.get(slash + 1..).unwrap_or(&[]);
     let mut parts = 0;
     for part in name.split(|&b| b == b'.') {

@@ -161,11 +161,6 @@ const STRING_CONTROL_COST: f64 = 3.0;
 /// Elements looked at to judge packed floats (enough to tell data from noise).
 const FLOAT_SAMPLE: usize = 64;
 
-/// Control bytes other than tab, line feed and carriage return.
-fn is_control(byte: u8) -> bool {
-    matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F)
-}
-
 /// Text evidence per byte, in half points (integers: sums are exact in any order).
 const TEXT_POINTS: [i8; 256] = {
     let mut table = [0i8; 256];
@@ -201,8 +196,14 @@ fn is_space(c: char) -> bool {
     )
 }
 
+/// Control bytes other than tab, line feed and carriage return.
+fn is_control(byte: u8) -> bool {
+    matches!(byte, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F)
+}
+
 /// The score of the text reading, None when the payload is not valid UTF-8.
 pub fn score_string(payload: &[u8]) -> Option<f64> {
+    // Decoding first: most payloads that are no text fail within a few bytes.
     let text = std::str::from_utf8(payload).ok()?;
     if payload.is_empty() {
         return Some(0.0);
@@ -462,6 +463,14 @@ pub struct Scratch {
     open: Vec<OpenGroup>,
 }
 
+impl Scratch {
+    /// The fields the last [`readings`] parsed (its message reading's), leaving
+    /// `replacement` (an empty vector) in their place.
+    pub fn take_fields(&mut self, replacement: Vec<Raw>) -> Vec<Raw> {
+        std::mem::replace(&mut self.fields, replacement)
+    }
+}
+
 /// The bytes, string and message readings of `buf[voff..vend]` that parse, the
 /// message's score still without its children's (see [`finish`]); and whether the
 /// message reading has fields (its children are to be scored).
@@ -620,7 +629,7 @@ pub struct Memo {
 
 /// The table starts small (a gRPC message of a few fields should not pay for a big
 /// one) and grows, emptied, by four when it missed four times its size, up to this.
-const MEMO_SLOTS: usize = 4096;
+const MEMO_SLOTS: usize = 16384;
 const MEMO_FIRST_SLOTS: usize = 64;
 /// Payloads up to this length are remembered.
 pub const MEMO_LENGTH: usize = 48;
@@ -662,7 +671,7 @@ fn memo_hash(payload: &[u8]) -> usize {
         }
         hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
     }
-    (hash >> 52) as usize
+    (hash >> 40) as usize
 }
 
 impl Memo {
