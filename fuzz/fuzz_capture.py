@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the capture reader: ``CaptureParser`` (fed in chunks),
 ``read_packets`` on gzip/xz input, ``LinkDecoder`` (every tunnel), ``TcpReassembler``
 and ``detect_http2``.
@@ -28,9 +29,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_tiles, fuzz_main, instrumented
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.capture import (
         CaptureDiagnostic,
         CaptureFormat,
@@ -43,13 +45,10 @@ with atheris.instrument_imports(include=["wiretool"]):
         Packet,
         StreamData,
         TcpReassembler,
-        detect_http2,
         read_packets,
         sniff_compression,
     )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_tiles
+    from wiretool.http2.detect import detect_http2
 
 CHUNKS = (1, 7, 64, 1000, 1 << 16)
 
@@ -160,10 +159,5 @@ def test_one_input(data: bytes) -> None:
                          client_done=done, server_done=done, roles_certain=done)
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the HTTP/2 frame reader and the connection layer.
 
 Input: one control byte (bit 0: detect the preface; bits 1-2: direction; bit 7:
@@ -19,9 +20,10 @@ import random
 import sys
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_terminal_safe, assert_tiles, fuzz_main, instrumented, plain_console
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.direction import Direction
     from wiretool.errors import Diagnostic
     from wiretool.http2.frames import Frame, FrameReader, Preface, Record
@@ -29,9 +31,6 @@ with atheris.instrument_imports(include=["wiretool"]):
     from wiretool.render import h2_jsonl, h2_table
     from wiretool.session import SessionOptions, SessionRecord
     from wiretool.session.dump import DumpSession
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_terminal_safe, assert_tiles, plain_console
 
 DIRECTIONS = (None, Direction.CLIENT, Direction.SERVER, None)
 
@@ -109,10 +108,5 @@ def test_one_input(data: bytes) -> None:
         assert_terminal_safe(out.getvalue(), "h2-frames table")
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the HPACK walker: one ``HpackContext``, several blocks.
 
 Input: one control byte (bit 0: history complete; bit 1: limit known; bits 2-3:
@@ -19,14 +20,12 @@ import json
 import sys
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_terminal_safe, assert_tiles, fuzz_main, instrumented, plain_console
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.http2.hpack import BlockCache, HeaderBlock, HpackContext
     from wiretool.render import h2_jsonl, hpack_view
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_terminal_safe, assert_tiles, plain_console
 
 TABLE_SIZES = (0, 256, 4096, 65536)
 LIST_SIZES = (0, 100, 4096, 256 * 1024)
@@ -87,10 +86,5 @@ def test_one_input(data: bytes) -> None:
         assert_terminal_safe(out.getvalue(), "hpack table")
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)

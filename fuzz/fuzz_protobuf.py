@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the protobuf walker: ``wire.decode`` with every framing,
 with a schema (samples/person.desc, ``annotate``), and every renderer.
 
@@ -16,16 +17,14 @@ import json
 import sys
 from pathlib import Path
 
-import atheris  # type: ignore[import-untyped]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract import assert_terminal_safe, assert_tiles, fuzz_main, instrumented, plain_console
 
-with atheris.instrument_imports(include=["wiretool"]):
+with instrumented(__name__ == "__main__"):
     from wiretool.protobuf import annotate as annotate_module
     from wiretool.protobuf import schema, wire
     from wiretool.protobuf.model import DecodeResult, Field, Kind, Message
     from wiretool.render import protobuf_hexdump, protobuf_json, protobuf_table
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract import assert_terminal_safe, assert_tiles, plain_console
 
 ROOT = Path(__file__).resolve().parent.parent
 _SCHEMA = schema.load_schema(descriptor_sets=[ROOT / "samples" / "person.desc"])
@@ -120,10 +119,5 @@ def test_one_input(data: bytes) -> None:
         render_views(result, body)
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz_main(test_one_input)

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the TLS layer: ``TlsConnection`` (records, resynchronisation,
 handshake parsing, key changes, decryption with the keys of the samples) and
 ``detect_tls``.
@@ -25,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from contract import assert_tiles, fuzz_main, instrumented  # noqa: E402
 
 CHUNKS = (1, 2, 5, 17, 100, 1000, 5000, 1 << 20)
 
@@ -72,78 +75,72 @@ def make_seeds(folder: Path) -> None:
     print(f"wrote {count} seeds to {folder}")
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(Path(sys.argv[2]))
+with instrumented(__name__ == "__main__"):
+    from wiretool.direction import Direction
+    from wiretool.tls import (
+        KeyLog,
+        TlsConnection,
+        TlsDiagnostic,
+        TlsEvent,
+        TlsPlaintext,
+        TlsPlaintextGap,
+        detect_tls,
+        stream_span,
+    )
+
+from tests.tls import rfc8448  # noqa: E402
+
+KEYS = KeyLog()
+KEYS.add_text(rfc8448.KEY_LOG, origin="rfc8448")
+for _path in sorted((ROOT / "samples" / "tls").glob("*.keys")):
+    KEYS.add_file(_path)
+
+
+def run(steps: list[tuple[str, bytes | int]], chunk: int) -> list[TlsEvent]:
+    tls = TlsConnection(KEYS)
+    out: list[TlsEvent] = []
+    for side, data in steps:
+        direction = Direction(side)
+        if isinstance(data, int):
+            out += tls.gap(direction, data)
+            continue
+        for at in range(0, len(data), chunk):
+            out += tls.feed(direction, data[at:at + chunk])
+    out += tls.close()
+    return out
+
+
+def test_one_input(data: bytes) -> None:
+    if not data:
         return
-
-    import atheris  # type: ignore[import-untyped]
-
-    with atheris.instrument_imports(include=["wiretool"]):
-        from wiretool.capture.model import Direction
-        from wiretool.tls import (
-            KeyLog,
-            TlsConnection,
-            TlsDiagnostic,
-            TlsEvent,
-            TlsPlaintext,
-            TlsPlaintextGap,
-            detect_tls,
-            stream_span,
-        )
-    from contract import assert_tiles
-
-    from tests.tls import rfc8448
-
-    keys = KeyLog()
-    keys.add_text(rfc8448.KEY_LOG, origin="rfc8448")
-    for path in sorted((ROOT / "samples" / "tls").glob("*.keys")):
-        keys.add_file(path)
-
-    def run(steps: list[tuple[str, bytes | int]], chunk: int) -> list[TlsEvent]:
-        tls = TlsConnection(keys)
-        out: list[TlsEvent] = []
-        for side, data in steps:
-            direction = Direction(side)
-            if isinstance(data, int):
-                out += tls.gap(direction, data)
-                continue
-            for at in range(0, len(data), chunk):
-                out += tls.feed(direction, data[at:at + chunk])
-        out += tls.close()
-        return out
-
-    def test_one_input(data: bytes) -> None:
-        if not data:
-            return
-        steps = parse_steps(data[1:])
-        whole = run(steps, 1 << 30)
-        assert run(steps, CHUNKS[data[0] & 7]) == whole, "chunking changed the events"
-        for direction in Direction:
-            size = sum(len(d) if isinstance(d, bytes) else d for side, d in steps
-                       if side == direction.value)
-            spans = [(span[1], span[2]) for e in whole
-                     if (span := stream_span(e)) is not None and span[0] is direction]
-            assert_tiles(spans, 0, size, f"TLS {direction.value} stream")
-            for event in whole:
-                if isinstance(event, TlsDiagnostic) and event.direction is direction:
-                    assert event.offset >= 0 and event.offset + event.length <= size
-            at = 0
-            for event in whole:
-                if isinstance(event, TlsPlaintext | TlsPlaintextGap) and \
-                        event.direction is direction:
-                    assert event.offset == at, "decrypted stream offsets jump"
-                    at += len(event.data) if isinstance(event, TlsPlaintext) else event.length
-        heads = {"client": b"", "server": b""}
-        for side, piece in steps:
-            if isinstance(piece, bytes) and len(heads[side]) < 64:
-                heads[side] += piece
-        detect_tls(heads["client"], heads["server"])
-        detect_tls(heads["client"], heads["server"], client_done=True, server_done=True)
-
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    steps = parse_steps(data[1:])
+    whole = run(steps, 1 << 30)
+    assert run(steps, CHUNKS[data[0] & 7]) == whole, "chunking changed the events"
+    for direction in Direction:
+        size = sum(len(d) if isinstance(d, bytes) else d for side, d in steps
+                   if side == direction.value)
+        spans = [(span[1], span[2]) for e in whole
+                 if (span := stream_span(e)) is not None and span[0] is direction]
+        assert_tiles(spans, 0, size, f"TLS {direction.value} stream")
+        for event in whole:
+            if isinstance(event, TlsDiagnostic) and event.direction is direction:
+                assert event.offset >= 0 and event.offset + event.length <= size
+        at = 0
+        for event in whole:
+            if isinstance(event, TlsPlaintext | TlsPlaintextGap) and \
+                    event.direction is direction:
+                assert event.offset == at, "decrypted stream offsets jump"
+                at += len(event.data) if isinstance(event, TlsPlaintext) else event.length
+    heads = {"client": b"", "server": b""}
+    for side, piece in steps:
+        if isinstance(piece, bytes) and len(heads[side]) < 64:
+            heads[side] += piece
+    detect_tls(heads["client"], heads["server"])
+    detect_tls(heads["client"], heads["server"], client_done=True, server_done=True)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
+        make_seeds(Path(sys.argv[2]))
+    else:
+        fuzz_main(test_one_input)

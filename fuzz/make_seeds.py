@@ -113,9 +113,53 @@ def capture_seeds() -> Iterator[bytes]:
     yield b"\x00" + packed[:len(packed) // 2]  # truncated gzip
 
 
+def schema_seeds() -> Iterator[bytes]:
+    """fuzz_schema.py: path, options, type, schema source (255: descriptor sets), bytes."""
+    person = (SAMPLES / "person.bin").read_bytes()
+    book = base64.b64decode((SAMPLES / "addressbook.b64").read_text().strip())
+    node = bytes.fromhex(
+        "09 000000000000f03f 15 0000c03f 18 ff01 20 02 28 7f 31 0100000000000000 3d 02000000"
+        " 40 01 4a 02 6869 53 08 05 54 5a 02 2801 62 03 010203 68 03 70 02 7d feffffff"
+        " 81 01 feffffffffffffff 88 01 03 90 01 04 aa 01 08 000000000000f03f ca 01 02 7f01"
+        " e2 03 07 0a 01 6b 12 02 2801 b2 04 02 6869 8a 05 0f 0a 01 61 12 0a 11 000000000000f03f")
+    request = bytes.fromhex("0a 03 616461 12 04 08 01 10 02 1a 02 0102 22 01 ff")
+    reply = bytes.fromhex("0a 02 6f6b 10 2a 19 000000000000f83f")
+    for path in range(4):  # decode: auto, --grpc, --delimited, --no-grpc
+        for options, type_index, raw in ((0x80, 0, person), (0x81, 1, book), (0x82, 7, node),
+                                         (0x80, 3, request), (0x84, 0, person)):
+            framed = {1: (SAMPLES / "people.grpc").read_bytes(),
+                      2: (SAMPLES / "people.delimited").read_bytes()}.get(path, raw)
+            yield bytes([path, options, type_index, 255]) + framed
+    for path in (4, 5):  # compare-json, binary input, with and without a schema
+        for options, type_index, raw in ((0, 0, person), (1, 7, node), (0, 1, book)):
+            yield bytes([path, options, type_index, 255]) + raw
+    for path in (6, 7):  # h2-frames --proto: a capture, a one-direction dump
+        for options, raw in ((0x00, request + reply), (0x31, node + node), (0x02, request)):
+            cut = len(raw) // 2 if raw.startswith(node) else len(request)
+            yield bytes([path, options, 0, 255]) + cut.to_bytes(2, "big") + raw
+
+
+def json_seeds() -> Iterator[bytes]:
+    """fuzz_json.py: raw-text inputs (options bit 7) from the JSON test data, and choices."""
+    texts = [p.read_bytes() for p in sorted((ROOT / "tests" / "compare" / "data").iterdir())]
+    texts += [b'{"name": "Ada", "id": 7, "phones": [{"number": "1", "type": "WORK"}],'
+              b' "weights": [1.5, "NaN"], "labels": {"k": "v"}, "createdMs": "-1"}',
+              b'{"fDouble": "Infinity", "grp": {"a": 1}, "fMessage": {"fMessage": {}},'
+              b' "pInt32": [1, -1], "mNodes": {"k": {}}, "struct": {"a": [1, {"b": null}]},'
+              b' "time": "1970-01-01T00:00:00Z", "any": {"@type": "type.googleapis.com/'
+              b'wiretool.demo.Point", "x": 1}}',
+              b"[" * 150 + b"]" * 150, b'{"a": 1, "a": 2}', b'{"w": "\ud800"}']
+    for text in texts:
+        for options, type_index in ((0x80, 0), (0x81, 0), (0x81, 4), (0x84, 0), (0x91, 4)):
+            yield bytes([options, type_index]) + text
+    for seed in range(40):  # structured: the choices themselves
+        yield hashlib.sha256(str(seed).encode()).digest() * 4
+
+
 def main() -> None:
     for harness, seeds in (("protobuf", protobuf_seeds()), ("h2frames", h2_seeds()),
-                           ("hpack", hpack_seeds()), ("capture", capture_seeds())):
+                           ("hpack", hpack_seeds()), ("capture", capture_seeds()),
+                           ("schema", schema_seeds()), ("json", json_seeds())):
         print(f"{harness}: {write(harness, seeds)} seeds in {OUT / harness}")
 
 

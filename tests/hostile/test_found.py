@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.capture import writer as w
 from tests.hostile.helpers import (
     PREFACE,
+    ROOT,
     cli,
     frame,
     hpack_literal,
@@ -212,3 +214,96 @@ def test_hpack_table_view_of_a_reference_bomb_is_bounded() -> None:
     done = subprocess_run("hpack", "-f", "table", block.hex())
     assert done.code == 0
     assert done.peak_rss_mb < 45, done.peak_rss_mb  # 24 MB for a one-field block
+
+
+# -- issue 19: schema-guided paths and JSON (fuzz_schema, fuzz_json) -------------------
+
+HOSTILE_NODE = ("--proto", str(Path(__file__).parent / "data" / "hostile.proto"),
+                "-t", "hostile.Node")
+
+
+def test_json_number_beyond_a_double_in_a_value_is_an_error_at_its_path() -> None:
+    """fuzz_json: ``1e999`` parses to an infinite float, which the runtime's JSON mapping
+    puts in a ``google.protobuf.Value`` (a mixed array without a schema; ``struct`` and
+    ``value`` of hostile.Node) and then cannot write back: SerializeToJsonError from
+    MessageToDict. The reader now refuses numbers beyond a double, at their path."""
+    for text, schema, path in (
+        (bytes.fromhex("7b 2261 223a 20 5b 31 2c 20 227822 2c 20 3165393939 5d 7d"),  # {"a": [1, "x", 1e999]}
+         (), "$.a[2] (line 1, column 16)"),
+        (bytes.fromhex("7b 2273747275637422 3a 20 7b 226122 3a 20 3165393939 7d 7d"),  # {"struct": {"a": 1e999}}
+         HOSTILE_NODE, "$.struct.a (line 1, column 18)"),
+        (bytes.fromhex("7b 2276616c756522 3a 20 2d3165393939 7d"),  # {"value": -1e999}
+         HOSTILE_NODE, "$.value (line 1, column 11)"),
+    ):
+        for fmt in ("json", "table"):
+            run = cli("compare-json", "-f", fmt, *schema, "-", stdin=text)
+            assert run.code == 1
+            shown = " ".join((run.stdout + run.stderr).split())  # the table wraps lines
+            assert ("is beyond the range of a double (proto3 JSON writes infinity as the "
+                    f'string "Infinity") at {path}') in shown, fmt
+
+
+@pytest.mark.parametrize("type_name, data", [
+    ("google.protobuf.Value", "11 000000000000f07f"),  # number_value = +inf
+    ("google.protobuf.Value", "11 000000000000f87f"),  # number_value = NaN
+    ("google.protobuf.Timestamp", "08 80808080808080808001"),  # seconds = 2^63: out of range
+    ("google.protobuf.Duration", "08 01  10 ffffffffffffffffff01"),  # 1 s and -1 ns: signs differ
+    ("google.protobuf.Any", "0a 0c 747970652e6e6f2f6e6f7065 12 02 0801"),  # type.no/nope: unknown
+    ("google.protobuf.FieldMask", "0a 02 6142"),  # path "aB": not snake_case
+])
+def test_binary_message_with_no_proto3_json_form_is_compared_without_schema(
+    type_name: str, data: str
+) -> None:
+    """The same class through binary input with a schema: the message parses, but
+    MessageToDict refuses it (ValueError, TypeError, SerializeToJsonError). Compared
+    without schema, with an error that says why, exit 1."""
+    run = cli("compare-json", "-f", "json", "-i", "raw", *HOSTILE_NODE[:2], "-t", type_name,
+              "-", stdin=bytes.fromhex(data))
+    assert run.code == 1
+    document: Any = run.json()
+    assert document["type"] == "wiretool.inferred.Root"
+    [error] = [d for d in document["diagnostics"] if d["severity"] == "error"]
+    assert error["message"].startswith(
+        f"-: the input parses as {type_name}, but the message has no proto3 JSON form: ")
+
+
+def test_compare_json_document_escapes_what_a_terminal_could_act_on() -> None:
+    """fuzz_json: a key ``"\\u200b\\ud83d\\ude00"`` (zero-width space, emoji) became an
+    inferred field's ``json_name``, written raw by ``json.dump(ensure_ascii=False)``; so
+    would be DEL, C1 controls (U+009B is CSI) and bidi overrides. The document now
+    writes them as ``\\uXXXX`` escapes: the same values, nothing for a terminal."""
+    text = bytes.fromhex(
+        "7b 22 5c7532303062 5c7564383364 5c7564653030 22 3a 20"  # {"\u200b\ud83d\ude00":
+        " 7b 22 5c7530303962 22 3a 20 31 7d 7d")  # {"\u009b": 1}}
+    run = cli("compare-json", "-f", "json", "-", stdin=text)
+    assert run.code == 0
+    assert not any(c in run.stdout for c in "\u200b\u009b")
+    assert '"json_name": "\\u200b\U0001f600"' in run.stdout  # the emoji is text, kept
+    document: Any = run.json()
+    assert document["fields"][0]["json_name"] == "\u200b\U0001f600"
+
+
+def test_inferred_field_names_never_clash_with_keys() -> None:
+    """fuzz_json: keys ``"id"`` and ``"id\\u0000"`` made fields ``id`` (JSON name "id") and
+    ``id_`` (JSON name "id" + U+0000, which the runtime cuts at the NUL): "duplicate
+    json_name", exit 2 with a schema error. Keys ``"a b"`` and ``"a_b"`` made the name
+    ``a_b`` and the JSON name ``a_b`` of another field: the same. Inferred names now
+    avoid every key of their object; a key holding U+0000 is refused when read (with a
+    schema, the runtime would read ``"name\\u0000"`` as ``"name"``)."""
+    clash = bytes.fromhex("7b 22 61 20 62 22 3a 20 31 2c 20 22 61 5f 62 22 3a 20 32 7d")  # {"a b": 1, "a_b": 2}
+    for text in (clash, b'{"a_b": 1, "a b": 2, "A_B": 3, "a-b": 4}', b'{"1": 1, "f_1": 2}'):
+        run = cli("compare-json", "-f", "json", "-", stdin=text)
+        document: Any = run.json()
+        assert run.code == 0 and len(document["fields"]) == text.count(b":"), text
+    nul = bytes.fromhex(  # {"id": 1, "id\u0000": [[false]]}
+        "7b 22 69 64 22 3a 20 31 2c 20 22 69 64 5c 75 30 30 30 30 22 3a 20 5b 5b 66 61 6c 73 65"
+        " 5d 5d 7d")
+    run = cli("compare-json", "-f", "json", "-", stdin=nul)
+    assert run.code == 1
+    assert run.json()["errors"][0]["message"] == (  # type: ignore[index]
+        'a key holding U+0000 (protobuf names cannot hold it; the runtime would cut the key '
+        'there) at $["id\\u0000"] (line 1, column 11)')
+    alias = b'{"name": "x", "name\\u0000": "y"}'
+    run = cli("compare-json", "-f", "json", "--proto", str(ROOT / "samples" / "person.proto"),
+              "-t", "Person", "-", stdin=alias)
+    assert run.code == 1 and "a key holding U+0000" in run.stderr + run.stdout

@@ -8,11 +8,22 @@ raw characters, show the escapes, and print the markup as text.
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.hostile.helpers import PREFACE, SAMPLES, cli, frame, hpack_literal, varint
+from tests.hostile.helpers import (
+    PREFACE,
+    SAMPLES,
+    cli,
+    frame,
+    hpack_literal,
+    needs_entry_point,
+    subprocess_run,
+    varint,
+)
 
 HOSTILE = "\x1b[31mred\x1b]0;title\x07\x01\x7f\u009b2J\u202eevil[red]x[/red][link=http://e.vil]y"
 HOSTILE_BYTES = HOSTILE.encode()
@@ -118,3 +129,35 @@ def test_hpack_decode_and_encode_views() -> None:
     assert encode.code == 0
     assert_safe(encode.stdout, shown=("\\x1b[31mred", "\\u202e"))
     assert_json_safe(cli("hpack", "-f", "json", block.hex()).stdout)
+
+
+# -- messages that quote the input (issue 19) ------------------------------------------
+
+
+def test_escape_message_is_the_one_rule_for_messages() -> None:
+    from wiretool.render.escape import escape_bytes, escape_message, escape_text
+
+    message = "line one\nkey '\x1b[31m' \u202e \ud800 \udcff tab\t back\\slash"
+    safe = escape_message(message)
+    assert safe == ("line one\nkey '\\x1b[31m' \\u202e \\ud800 \\xff tab\\t back\\slash")
+    assert escape_message(safe) == safe  # idempotent: a message may already quote escapes
+    safe.encode("utf-8")  # strict: no surrogate is left
+    # Values: the same characters, with backslashes doubled and newlines escaped.
+    assert escape_text("a\\b\n\ud800\udcff") == "a\\\\b\\n\\ud800\\xff"
+    assert escape_bytes(b"ok\xff\x1b") == "ok\\xff\\x1b"
+
+
+@needs_entry_point
+def test_file_names_are_escaped_in_every_header_and_message(tmp_path: Path) -> None:
+    raw_name = b"p\x1b[31m\xff.bin"
+    path = tmp_path / os.fsdecode(raw_name)
+    path.write_bytes((SAMPLES / "person.bin").read_bytes())
+    for args in (("decode", "-f", "table"), ("decode", "-f", "hexdump"),
+                 ("compare-json", "-f", "table")):
+        done = subprocess_run(*args, str(path))
+        assert done.code == 0, args
+        out = done.stdout.decode("utf-8") + done.stderr.decode("utf-8")  # strict UTF-8
+        assert "\x1b" not in out and "p\\x1b[31m\\xff.bin" in out, args
+    done = subprocess_run("compare-json", "-f", "json", str(path))
+    assert json.loads(done.stdout.decode("utf-8"))["input"]["name"].endswith(
+        "p\\x1b[31m\\xff.bin")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -64,9 +65,21 @@ def exit_code_for(diagnostics: Iterable[Diagnostic]) -> ExitCode:
     return ExitCode.OK
 
 
+def print_error(line: str) -> None:
+    """Write one error or warning line to stderr, made safe by ``escape_message``.
+
+    Every message the CLI writes to stderr goes through here: messages quote the
+    input (a JSON key, a file name), which may hold control characters, bidi marks,
+    or surrogates that a UTF-8 stream cannot encode.
+    """
+    from wiretool.render.escape import escape_message
+
+    typer.echo(escape_message(line), err=True)
+
+
 def fail(message: str) -> typer.Exit:
     """Print a usage-level error on stderr and return the Exit to raise (code 2)."""
-    typer.echo(f"wiretool: error: {message}", err=True)
+    print_error(f"wiretool: error: {message}")
     return typer.Exit(int(ExitCode.USAGE))
 
 
@@ -102,8 +115,13 @@ def run(app: typer.Typer) -> None:
     into its code; anything of ours that escapes a command is a WiretoolError.
     """
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    # The last guard for text that was not escaped: a character the output encoding
+    # cannot hold is written as a backslash escape rather than raising mid-output.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except WiretoolError as exc:
-        typer.echo(f"wiretool: error: {exc.message}", err=True)
+        print_error(f"wiretool: error: {exc.message}")
         sys.exit(int(ExitCode.USAGE))

@@ -17,9 +17,10 @@ import typer
 
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
-from wiretool.cli.common import default_format, fail, make_console
+from wiretool.cli.common import default_format, fail, make_console, print_error
 from wiretool.errors import ExitCode, Severity, WiretoolError
 from wiretool.inputs import read_source
+from wiretool.protobuf.jsontext import DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT
 
 
 class CompareFormat(StrEnum):
@@ -61,9 +62,11 @@ Examples:
 
   wiretool compare-json --format json samples/ | jq .summary
 
-Exit codes: 0 compared; 1 an input is invalid JSON (line/column), does not fit
-the schema (JSON path), or did not parse as the type (compared without schema);
-2 usage error, unreadable file, broken .proto, unknown --type.
+Exit codes: 0 compared; 1 an input is invalid JSON (line/column), nests deeper
+than --max-depth, repeats a key, holds a lone surrogate or a number beyond a double
+(JSON path, line/column), does not fit the schema (JSON path), or did not parse as
+the type (compared without schema); 2 usage error, unreadable file, broken .proto,
+unknown --type.
 """
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -93,6 +96,11 @@ def compare_json_command(
     depth: int = typer.Option(
         2, "--depth", min=1, help="Levels of nested fields shown in the table."
     ),
+    max_depth: int = typer.Option(
+        DEFAULT_MAX_DEPTH, "--max-depth", min=1, max=MAX_DEPTH_LIMIT,
+        help=f"Deepest nesting read (1-{MAX_DEPTH_LIMIT}): JSON objects and arrays (deeper "
+        "is an error at its JSON path); messages expanded in schemaless binary input.",
+    ),
 ) -> None:
     from wiretool.protobuf.comparejson import (
         compare_document,
@@ -115,7 +123,7 @@ def compare_json_command(
     documents = []
     for name, raw, doc_format in _expand(sources, input_format):
         try:
-            documents.append(read_document(name, raw, doc_format))
+            documents.append(read_document(name, raw, doc_format, max_depth))
         except JsonInputError as exc:
             errors.append((name, exc.message))
     inferred = infer_schema_for(documents) if schema is None else None
@@ -129,6 +137,7 @@ def compare_json_command(
                 descriptor=descriptor,
                 input_format=_doc_format(input_format),
                 inferred=inferred,
+                max_depth=max_depth,
             )
         except WiretoolError as exc:
             errors.append((doc.name, exc.message))
@@ -154,7 +163,7 @@ def compare_json_command(
     bad = errors or any(d.severity is Severity.ERROR for _, _, c in results for d in c.diagnostics)
     if bad and chosen == CompareFormat.JSON:
         for name, message in errors:
-            typer.echo(f"wiretool: {name}: {message}", err=True)
+            print_error(f"wiretool: {name}: {message}")
     raise typer.Exit(int(ExitCode.MALFORMED if bad else ExitCode.OK))
 
 

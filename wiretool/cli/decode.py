@@ -134,7 +134,11 @@ def decode_command(
         render_json(view, sys.stdout, info)
     else:
         console = make_console()
-        header = f"{file if file != '-' else 'stdin'}: {len(data)} bytes, {decoded.detail}"
+        from wiretool.render.escape import escape_message
+
+        # The file name is the user's, but may hold anything a file name can.
+        header = escape_message(
+            f"{file if file != '-' else 'stdin'}: {len(data)} bytes, {decoded.detail}")
         if chosen == DecodeFormat.HEXDUMP:
             from wiretool.render.protobuf_hexdump import render_hexdump
 

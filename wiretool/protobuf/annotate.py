@@ -10,6 +10,14 @@ Two pieces, used together by every command that takes a schema:
   diagnostic when the wire contradicts the schema (that field then stays
   schemaless: the bytes are shown as they are, never forced into a type).
 
+The schema never wins over the bytes: a value reaches a declared type's reading
+(:func:`read_scalar`) only with the wire type that type is encoded with (a varint
+is never read as a float, a packed varint list never as packed floats); anything
+else keeps its raw reading and gets the error "declared double but wire type
+VARINT at offset N". A value of the right wire type that does not fit the declared
+type (an int32 varint beyond 32 bits, a bool of 2) is read as protobuf parsers read
+it, with a warning that gives the raw value.
+
 Usage::
 
     hints = DescriptorHints(descriptor)
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Container, Iterable, Iterator
+from typing import NamedTuple
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
@@ -83,6 +92,16 @@ _PACKED_AS: dict[int, PackedType] = {
     **dict.fromkeys(_I64_TYPES, PackedType.FIXED64),
     **dict.fromkeys(_I32_TYPES, PackedType.FIXED32),
 }
+ELEMENT_WIRE_TYPE: dict[PackedType, WireType] = {
+    PackedType.VARINT: WireType.VARINT,
+    PackedType.FIXED32: WireType.I32,
+    PackedType.FIXED64: WireType.I64,
+}
+"""The wire type each element of a packed field would have on its own."""
+
+_U32 = (1 << 32) - 1
+_U64 = (1 << 64) - 1
+_INT32 = range(-(1 << 31), 1 << 31)
 
 
 def declared_wire_type(fd: FieldDescriptor) -> WireType:
@@ -260,79 +279,160 @@ def _annotate_field(
     fd = descriptor.fields_by_number.get(field.number)
     if fd is None:
         return field  # unknown field: stays schemaless (schema None marks it unknown)
-    where = f"field {field.number} ({fd.name}: {type_name(fd)}) at offset {field.offset}"
+    declared = type_name(fd)
+    where = f"field {field.number} ({fd.name})"
     kind = expected_kind(fd, field.wire_type)
     if kind is None:
-        found.append(
-            Diagnostic(
-                field.offset,
-                Severity.ERROR,
-                f"{where}: wire type {field.wire_type.name} contradicts the schema "
-                f"({declared_wire_type(fd).name}); shown without schema",
-                field.length,
-            )
-        )
+        found.append(_misfit(field, f"{where}: declared {declared} but wire type "
+                                    f"{field.wire_type.name} at offset {field.offset}"))
         return field
     if field.kind is not kind:
         if field.offset not in already:  # the decoder already said why it did not fit
-            found.append(
-                Diagnostic(
-                    field.offset,
-                    Severity.ERROR,
-                    f"{where}: payload does not read as {kind.value}; shown without schema",
-                    field.length,
-                )
-            )
+            found.append(_misfit(field, f"{where} at offset {field.offset}: declared "
+                                        f"{declared}, but the payload does not read as "
+                                        f"{kind.value}"))
         return field
+    if kind is Kind.PACKED and field.packed_type is not _PACKED_AS[fd.type]:
+        # The decoder read the payload as other elements than the declared type's
+        # (it says why); the schema's reading of those numbers would be meaningless.
+        if field.offset not in already:
+            read_as = field.packed_type.value if field.packed_type else "?"
+            found.append(_misfit(field, f"{where}: declared repeated {declared} (packed "
+                                        f"{_PACKED_AS[fd.type].value}) but packed {read_as} "
+                                        f"at offset {field.offset}"))
+        return field
+    display, problems = display_value(fd, field)
+    wrong = [p for p in problems if p.mismatch]
+    if wrong:  # cannot happen after the checks above; the raw reading stays, all the same
+        found.append(_misfit(field, f"{where}: declared {declared} but {wrong[0].text} "
+                                    f"at offset {field.offset}"))
+        return field
+    if problems:
+        found.append(_out_of_range(field, where, declared, problems))
     children = field.fields
     if field.fields and fd.message_type is not None:
         children = _annotate_fields(field.fields, fd.message_type, found, already)
     info = SchemaInfo(
         name=fd.name,
-        type=type_name(fd),
+        type=declared,
         json_name=fd.json_name,
-        display=display_value(fd, field),
+        display=display,
         oneof=oneof_name(fd),
     )
     return field._replace(fields=children, schema=info)
 
 
-def display_value(fd: FieldDescriptor, field: Field) -> str | int | float | bool | None:
-    """The value as the schema reads it: enum name, zigzag, signed, float, bool.
+def _misfit(field: Field, text: str) -> Diagnostic:
+    """The error for a field the schema cannot read: shown as decoded, without schema."""
+    return Diagnostic(field.offset, Severity.ERROR,
+                      f"{text}; shown as read, without schema", field.length)
+
+
+def _out_of_range(
+    field: Field, where: str, declared: str, problems: list[Reading]
+) -> Diagnostic:
+    """The warning for values of the right wire type outside the declared type's range."""
+    first = problems[0].text
+    head = f"{where} at offset {field.offset}: declared {declared}, but"
+    if field.kind is not Kind.PACKED:
+        text = f"{head} {first}"
+    elif len(problems) == 1:
+        text = f"{head} an element of the packed field is out of range: {first}"
+    else:
+        text = (f"{head} {len(problems)} of its {len(field.values)} packed elements are out "
+                f"of range; the first: {first}")
+    return Diagnostic(field.offset, Severity.WARNING, text, field.length)
+
+
+def display_value(
+    fd: FieldDescriptor, field: Field
+) -> tuple[str | int | float | bool | None, list[Reading]]:
+    """The value as the schema reads it (enum name, zigzag, signed, float, bool), and the
+    readings that did not simply fit the declared type (see :func:`read_scalar`).
 
     Strings, bytes and messages are shown from the field itself (None here); a
     packed field gives its elements as one string, e.g. ``"[-1, 2, RED]"``.
     """
-    if field.kind is Kind.PACKED:
-        return "[" + ", ".join(str(read_scalar(fd, v)) for v in field.values) + "]"
+    if field.kind is Kind.PACKED and field.packed_type is not None:
+        wire_type = ELEMENT_WIRE_TYPE[field.packed_type]
+        readings = [read_scalar(fd, v, wire_type) for v in field.values]
+        shown = "[" + ", ".join(str(r.value) for r in readings) + "]"
+        return shown, [r for r in readings if r.problem is not None]
     if isinstance(field.value, int) and field.kind in (Kind.VARINT, Kind.FIXED32, Kind.FIXED64):
-        return read_scalar(fd, field.value)
-    return None
+        reading = read_scalar(fd, field.value, field.wire_type)
+        return reading.value, [reading] if reading.problem is not None else []
+    return None, []
 
 
-def read_scalar(fd: FieldDescriptor, raw: int) -> str | int | float | bool:
-    """One scalar of type ``fd`` from its unsigned wire value (encoding spec, "Varints")."""
+class Reading(NamedTuple):
+    """A scalar as a declared type reads it (see :func:`read_scalar`)."""
+
+    value: str | int | float | bool
+    """The declared type's reading; the raw unsigned value when ``mismatch``."""
+    problem: str | None = None
+    """What did not fit, for a diagnostic: ``wire type VARINT``, or ``varint 2 is not 0 or 1:
+    read as true``; None when the value is simply of the declared type."""
+    mismatch: bool = False
+    """True when the wire type is not the declared type's: ``value`` is then the raw value."""
+
+    @property
+    def text(self) -> str:
+        return self.problem or ""
+
+
+_WIRE_NAMES = {WireType.VARINT: "varint", WireType.I32: "fixed32", WireType.I64: "fixed64"}
+
+
+def read_scalar(fd: FieldDescriptor, raw: int, wire_type: WireType) -> Reading:
+    """One scalar of type ``fd`` from its unsigned value as read with ``wire_type``.
+
+    The schema never wins over the bytes: when ``wire_type`` is not the one ``fd``
+    is encoded with (a varint where a ``double`` belongs), or ``raw`` is more than that
+    wire type can carry, the raw value comes back unread, flagged ``mismatch``. A value
+    of the right wire type outside the declared range is read the way protobuf parsers
+    read it (the low 32 bits of an int32, any non-zero bool is true), with a ``problem``
+    that gives the raw value (encoding spec, "Varints" and "Signed Integers").
+    """
+    declared = declared_wire_type(fd)
+    limit = _U32 if wire_type is WireType.I32 else _U64
+    if wire_type is not declared or fd.type == FD.TYPE_GROUP or not 0 <= raw <= limit:
+        if wire_type is not declared:
+            what = f"wire type {wire_type.name}"
+        else:
+            what = f"{_WIRE_NAMES.get(wire_type, wire_type.name)} value {raw} (too large)"
+        return Reading(raw, what, mismatch=True)
     t = fd.type
-    if t == FD.TYPE_ENUM and fd.enum_type is not None:
-        number = to_signed(raw & 0xFFFFFFFF, 32)
-        value = fd.enum_type.values_by_number.get(number)
-        return str(value.name) if value is not None else number
+    if t == FD.TYPE_ENUM or t == FD.TYPE_INT32:
+        # int32 and enum values are sign-extended to 64 bits (encoding spec, "Varints");
+        # parsers keep the low 32 bits of anything else.
+        number = to_signed(raw & _U32, 32)
+        problem = None
+        if to_signed(raw, 64) not in _INT32:
+            problem = f"varint {raw} is not a 32-bit value: read as {number} (its low 32 bits)"
+        if t == FD.TYPE_ENUM and fd.enum_type is not None:
+            value = fd.enum_type.values_by_number.get(number)
+            if value is not None:
+                return Reading(str(value.name), problem)
+        return Reading(number, problem)
     if t == FD.TYPE_BOOL:
-        return raw != 0
-    if t == FD.TYPE_INT32:
-        return to_signed(raw & 0xFFFFFFFF, 32)  # parsers truncate int32 to 32 bits
+        if raw > 1:
+            return Reading(True, f"varint {raw} is not 0 or 1: read as true")
+        return Reading(raw == 1)
+    if t in (FD.TYPE_UINT32, FD.TYPE_SINT32):
+        low = raw & _U32
+        value32 = low if t == FD.TYPE_UINT32 else zigzag_decode(low)
+        if raw > _U32:
+            return Reading(value32, f"varint {raw} is not a 32-bit value: read as {value32} "
+                                    "(its low 32 bits)")
+        return Reading(value32)
     if t in (FD.TYPE_INT64, FD.TYPE_SFIXED64):
-        return to_signed(raw, 64)
+        return Reading(to_signed(raw, 64))
     if t == FD.TYPE_SFIXED32:
-        return to_signed(raw, 32)
-    if t == FD.TYPE_UINT32:
-        return raw & 0xFFFFFFFF
-    if t == FD.TYPE_SINT32:
-        return zigzag_decode(raw & 0xFFFFFFFF)
+        return Reading(to_signed(raw, 32))
     if t == FD.TYPE_SINT64:
-        return zigzag_decode(raw & 0xFFFFFFFFFFFFFFFF)
+        return Reading(zigzag_decode(raw))
     if t == FD.TYPE_FLOAT:
-        return fixed_to_float(raw, 32)
+        return Reading(fixed_to_float(raw, 32))
     if t == FD.TYPE_DOUBLE:
-        return fixed_to_float(raw, 64)
-    return raw  # uint64, fixed32, fixed64
+        return Reading(fixed_to_float(raw, 64))
+    return Reading(raw)  # uint64, fixed32, fixed64

@@ -30,15 +30,23 @@ from google.protobuf.message import DecodeError
 from wiretool.errors import Diagnostic, Severity
 from wiretool.inputs import InputFormat, decode_input
 from wiretool.protobuf import wire
-from wiretool.protobuf.infer_json import BINARY_MAPPING, JSON_MAPPING, schema_from_decode
+from wiretool.protobuf.infer_json import (
+    BINARY_MAPPING,
+    INFERRED_MAX_DEPTH,
+    JSON_MAPPING,
+    schema_from_decode,
+)
 from wiretool.protobuf.infer_json import schema_from_json as _schema_from_json
 from wiretool.protobuf.jsonmap import (
+    DEFAULT_MAX_DEPTH,
     JsonInputError,
+    NoJsonForm,
     json_to_message,
     looks_like_json,
     message_class,
     parse_json_text,
 )
+from wiretool.protobuf.model import Field
 from wiretool.protobuf.schema import Schema
 from wiretool.protobuf.sizes import Comparison, compare_message
 
@@ -62,13 +70,16 @@ class Document:
     is_json: bool = False
 
 
-def read_document(name: str, raw: bytes, input_format: str = "auto") -> Document:
+def read_document(
+    name: str, raw: bytes, input_format: str = "auto", max_depth: int = DEFAULT_MAX_DEPTH
+) -> Document:
     """Classify ``raw`` as JSON or binary (``input_format``: auto, json, raw, hex, base64).
 
-    JSON that does not parse raises JsonInputError with line and column.
+    JSON that does not parse, nests deeper than ``max_depth`` or repeats a key raises
+    JsonInputError with line and column (and the JSON path for the last two).
     """
     if input_format == "json" or (input_format == "auto" and looks_like_json(raw)):
-        return Document(name, raw, parse_json_text(raw), True)
+        return Document(name, raw, parse_json_text(raw, max_depth), True)
     return Document(name, raw)
 
 
@@ -85,15 +96,20 @@ def compare_document(
     descriptor: Descriptor | None = None,
     input_format: str = "auto",
     inferred: Schema | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Comparison:
     """Measure one document (see the module docstring for the paths).
 
     ``schema``/``descriptor``: the user's schema and type. ``inferred``: a schema
     inferred from all JSON documents of the batch (made here when not given).
+    ``max_depth``: how deep a schemaless decode of binary input expands messages
+    (at most :data:`~wiretool.protobuf.infer_json.INFERRED_MAX_DEPTH`; deeper ones
+    are measured as bytes, with a warning). JSON nesting is bounded when it is read
+    (:func:`read_document`).
     """
     if doc.is_json:
         return _compare_json(doc, schema, descriptor, inferred)
-    return _compare_binary(doc, schema, descriptor, input_format)
+    return _compare_binary(doc, schema, descriptor, input_format, max_depth)
 
 
 def _compare_json(
@@ -127,7 +143,11 @@ def _compare_json(
 
 
 def _compare_binary(
-    doc: Document, schema: Schema | None, descriptor: Descriptor | None, input_format: str
+    doc: Document,
+    schema: Schema | None,
+    descriptor: Descriptor | None,
+    input_format: str,
+    max_depth: int,
 ) -> Comparison:
     fmt = InputFormat(input_format) if input_format in ("raw", "hex", "base64") else None
     data = decode_input(doc.raw, fmt or InputFormat.AUTO).data
@@ -147,11 +167,31 @@ def _compare_binary(
                 )
             )
         else:
-            return compare_message(
-                msg, pool=schema.pool, mapping=CANONICAL_MAPPING, input_bytes=len(data)
-            )
-    message, found = wire.decode_message(data)
+            try:
+                return compare_message(
+                    msg, pool=schema.pool, mapping=CANONICAL_MAPPING, input_bytes=len(data)
+                )
+            except NoJsonForm as exc:
+                notes.append(
+                    Diagnostic(
+                        0,
+                        Severity.ERROR,
+                        f"{doc.name}: the input parses as {descriptor.full_name}, but "
+                        f"{exc.message}; compared without schema",
+                        len(data),
+                    )
+                )
+    # The runtime refuses schemas and messages nested past 100 levels: the inferred
+    # schema stops at INFERRED_MAX_DEPTH, and what is deeper is measured as bytes.
+    depth = min(max_depth, INFERRED_MAX_DEPTH)
+    message, found = wire.decode_message(data, max_depth=depth)
     notes.extend(found)
+    if depth < max_depth and not _all_expanded(message.fields):
+        notes.append(Diagnostic(
+            0, Severity.INFO,
+            f"{doc.name}: without a schema, messages are expanded {INFERRED_MAX_DEPTH} levels "
+            "deep at most (the protobuf runtime reads 100); deeper ones are measured as bytes",
+        ))
     if message.unparsed is not None:
         notes.append(
             Diagnostic(
@@ -173,3 +213,14 @@ def _compare_binary(
         msg, pool=inferred.pool, mapping=BINARY_MAPPING, estimate=False, input_bytes=len(data)
     )
     return dataclasses.replace(result, diagnostics=(*notes, *result.diagnostics))
+
+
+def _all_expanded(fields: Sequence[Field]) -> bool:
+    """False when a message or group anywhere in ``fields`` was left unexpanded."""
+    work = list(fields)
+    while work:
+        f = work.pop()
+        if not f.expanded:
+            return False
+        work.extend(f.fields)
+    return True

@@ -47,7 +47,8 @@ from wiretool.protobuf.annotate import (
     type_name,
 )
 from wiretool.protobuf.jsonmap import SPECIAL_JSON_TYPES, canonical_json, dumps_compact
-from wiretool.protobuf.model import Field, Kind
+from wiretool.protobuf.jsontext import MAX_DEPTH_LIMIT, JsonInputError, parse_json_text
+from wiretool.protobuf.model import Field, Kind, WireType
 
 FD = FieldDescriptor
 
@@ -517,9 +518,9 @@ def _walk(
                 raws = f.values if f.kind is Kind.PACKED else (f.value,)
                 for raw in raws:
                     if isinstance(raw, int) and raw >> 63:  # negative: sign-extended to 10 bytes
-                        number_value = read_scalar(fd, raw)
-                        assert isinstance(number_value, int)
-                        tally("sint", 10 - varint_size(_zigzag(number_value)))
+                        number_value = read_scalar(fd, raw, WireType.VARINT).value
+                        if isinstance(number_value, int):
+                            tally("sint", 10 - varint_size(_zigzag(number_value)))
             if fd.number >= 16:
                 tally("field-number", f.tag_length - 1)
             if (
@@ -549,9 +550,9 @@ def _input_defaults(input_json: bytes, descriptor: Descriptor, facts: _JsonFacts
     enum value, an empty list or map); a REST payload that spells them out pays for
     ``"key":0,`` every time.
     """
-    try:
-        value = json.loads(input_json)
-    except ValueError:
+    try:  # the reader bounds the nesting (_defaults_in recurses once per level)
+        value = parse_json_text(input_json, MAX_DEPTH_LIMIT)
+    except JsonInputError:
         return
     _defaults_in(value, descriptor, "", facts)
 
@@ -604,7 +605,7 @@ def _is_default(fd: FieldDescriptor, f: Field) -> bool:
     if f.kind in (Kind.STRING, Kind.BYTES):
         return f.value_length == 0 and fd.default_value in ("", b"")
     if f.kind in (Kind.VARINT, Kind.FIXED32, Kind.FIXED64) and isinstance(f.value, int):
-        value = read_scalar(fd, f.value)
+        value = read_scalar(fd, f.value, f.wire_type).value
         default = fd.default_value
         if fd.type == FD.TYPE_ENUM and fd.enum_type is not None:
             named = fd.enum_type.values_by_number.get(int(default))

@@ -1,7 +1,9 @@
 """``compare-json --format json``: comparisons as plain JSON (the documented contract).
 
 Reads :class:`~wiretool.protobuf.sizes.Comparison` and
-:class:`~wiretool.protobuf.sizes.Summary`; computes nothing but ratios.
+:class:`~wiretool.protobuf.sizes.Summary`; computes nothing but ratios. Input
+names and messages go through ``escape_message``: they may quote the input, and
+the document is UTF-8, which cannot hold a lone surrogate.
 The contract is documented field by field in docs/compare-json.md.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from wiretool.protobuf.sizes import Comparison, EncodedSize, FieldSize, Summary
+from wiretool.render.escape import escape_json, escape_message
 
 SCHEMA_VERSION = 1
 
@@ -62,7 +65,7 @@ def comparison_to_dict(c: Comparison, name: str, kind: str) -> dict[str, Any]:
         ratios["input"] = _ratio(c.input_json.bytes, pb.bytes)
         ratios["input_gzip"] = _ratio(c.input_json.gzip_bytes, pb.gzip_bytes)
     return {
-        "input": {"name": name, "kind": kind, "bytes": c.input_bytes},
+        "input": {"name": escape_message(name), "kind": kind, "bytes": c.input_bytes},
         "type": c.type_name,
         "schema": "inferred"
         if c.estimate or c.type_name.startswith("wiretool.inferred.")
@@ -98,7 +101,7 @@ def comparison_to_dict(c: Comparison, name: str, kind: str) -> dict[str, Any]:
                 "offset": d.offset,
                 "length": d.length,
                 "severity": d.severity.value,
-                "message": d.message,
+                "message": escape_message(d.message),
             }
             for d in c.diagnostics
         ],
@@ -133,7 +136,8 @@ def render_json(
     out: IO[str],
 ) -> None:
     """One input: its comparison object. Several: ``{"inputs", "summary", "errors"}``."""
-    error_list = [{"input": name, "message": message} for name, message in errors]
+    error_list = [{"input": escape_message(name), "message": escape_message(message)}
+                  for name, message in errors]
     if len(items) == 1 and not errors and summary is None:
         name, kind, c = items[0]
         doc: dict[str, Any] = {"version": SCHEMA_VERSION, **comparison_to_dict(c, name, kind)}
@@ -144,5 +148,5 @@ def render_json(
             "summary": summary_to_dict(summary) if summary is not None else None,
             "errors": error_list,
         }
-    json.dump(doc, out, indent=2, ensure_ascii=False)
+    out.write(escape_json(json.dumps(doc, indent=2, ensure_ascii=False)))
     out.write("\n")

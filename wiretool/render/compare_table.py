@@ -1,8 +1,9 @@
 """``compare-json`` for people: sizes, per-field breakdown, a bar chart, advice.
 
 Reads :class:`~wiretool.protobuf.sizes.Comparison` / ``Summary`` and writes rich
-tables. Every wire-derived string (field paths, input names, messages) goes
-through ``escape_text`` into ``Text`` objects; rich markup is never interpreted.
+tables. Every wire-derived string goes into ``Text`` objects through ``escape_text``
+(field paths, input names) or ``escape_message`` (diagnostics and errors); rich
+markup is never interpreted.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from rich.table import Table
 from rich.text import Text
 
 from wiretool.protobuf.sizes import COMPRESSORS, Comparison, EncodedSize, FieldSize, Summary
-from wiretool.render.escape import escape_text, shorten
+from wiretool.render.escape import escape_message, escape_text, shorten
 
 BAR_WIDTH = 30
 
 
 def _t(text: str, style: str = "") -> Text:
     return Text(escape_text(text), style=style)
+
+
+def _message(text: str, style: str) -> Text:
+    """A diagnostic or error line (it may quote the input)."""
+    return Text(escape_message(text), style=style)
 
 
 def _ratio(top: int, bottom: int) -> str:
@@ -203,7 +209,7 @@ def _chart(c: Comparison) -> Table:
 def _diagnostics(c: Comparison, console: Console) -> None:
     for d in c.diagnostics:
         style = "red" if d.severity.value == "error" else "yellow"
-        console.print(_t(f"{d.severity.value}: {d.message}", style))
+        console.print(_message(f"{d.severity.value}: {d.message}", style))
 
 
 def render_batch(
@@ -270,7 +276,7 @@ def render_batch(
                 _t("~ protobuf size estimated from a schema inferred from the JSON", "dim")
             )
     for name, message in errors:
-        console.print(_t(f"error: {name}: {message}", "red"))
+        console.print(_message(f"error: {name}: {message}", "red"))
     for name, _kind, c in items:
         for d in c.diagnostics:
-            console.print(_t(f"{d.severity.value}: {name}: {d.message}", "yellow"))
+            console.print(_message(f"{d.severity.value}: {name}: {d.message}", "yellow"))

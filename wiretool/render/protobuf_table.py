@@ -16,6 +16,7 @@ from rich.text import Text
 
 from wiretool.errors import Diagnostic, Severity
 from wiretool.protobuf.model import DecodeView, Field, Kind, Message, WireType
+from wiretool.render.escape import escape_message
 from wiretool.render.protobuf_values import describe_also, describe_bytes_text, describe_value
 
 _WIRE_NAMES = {
@@ -172,5 +173,5 @@ def render_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> N
         console.print(Text.assemble(
             (f"{diagnostic.severity.value}: ", _SEVERITY_STYLE[diagnostic.severity]),
             (f"offset {diagnostic.offset}: ", "bold"),
-            diagnostic.message,
+            escape_message(diagnostic.message),
         ))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from wiretool.protobuf.model import Field, Kind, PackedType
+from wiretool.protobuf.model import Field, Kind, PackedType, fixed_to_float
 from wiretool.render.escape import escape_bytes, escape_text, shorten
 
 
@@ -70,14 +70,14 @@ def describe_value(field: Field, limit: int = 60) -> str:
 
 
 def _packed_item(packed_type: PackedType | None, value: int) -> str:
-    if packed_type is PackedType.FIXED32:
-        from wiretool.protobuf.model import fixed_to_float
+    """One packed element: fixed32/fixed64 as float/double by its bits, else the integer.
 
-        return format_float(fixed_to_float(value, 32))
-    if packed_type is PackedType.FIXED64:
-        from wiretool.protobuf.model import fixed_to_float
-
-        return format_float(fixed_to_float(value, 64))
+    Only a value that fits the element's width is read as a float (a model built by
+    hand, not by the decoder, could hold anything); any other is shown as it is.
+    """
+    bits = 32 if packed_type is PackedType.FIXED32 else 64
+    if packed_type is not PackedType.VARINT and packed_type is not None and 0 <= value < 1 << bits:
+        return format_float(fixed_to_float(value, bits))
     return str(value)
 
 
