@@ -32,7 +32,7 @@ use crate::rules::{
     self, Candidates, Kind, Known, Memo, Profile, Scratch, Tally, BYTES, MESSAGE, READING_NAMES,
 };
 use crate::scan::{self, Fault, Fields, OpenGroup, Raw, LEN, SGROUP};
-use crate::schema::{FieldInfo, Schema};
+use crate::schema::{has_range, out_of_range, FieldInfo, Schema};
 
 /// How bad a diagnostic is (`errors.Severity`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -857,7 +857,18 @@ impl Engine {
             if let Some(field) = self.schema.as_ref().and_then(|s| s.field(message_type, raw.number)) {
                 match field.expected.get(usize::from(raw.wire)).copied().flatten() {
                     None => self.annotation_diagnostics.push(wire_contradiction(&raw, field)),
-                    Some(expected) if expected == kind => {
+                    // A packed field read as other elements than its type's (the decoder
+                    // said why) keeps its reading, unannotated: the schema never wins
+                    // over the bytes. So does a payload of another kind.
+                    Some(expected)
+                        if expected == kind
+                            && (kind != Kind::Packed || field.len_reading == Some(reading)) =>
+                    {
+                        if has_range(field) {
+                            if let Some(warning) = range_warning(&raw, field, kind, payload) {
+                                self.annotation_diagnostics.push(warning);
+                            }
+                        }
                         info = Some(field);
                         child_type = field.child;
                     }
@@ -978,21 +989,72 @@ fn depth_stop(raw: &Raw, max_depth: u32, what: &str) -> Diag {
 
 const WIRE_NAMES: [&str; 6] = ["VARINT", "I64", "LEN", "SGROUP", "EGROUP", "I32"];
 
+/// A field whose wire type is not its declared type's (`annotate._misfit`).
 fn wire_contradiction(raw: &Raw, field: &FieldInfo) -> Diag {
-    let wire_name = |wire: u8| WIRE_NAMES.get(usize::from(wire)).copied().unwrap_or("?");
+    let wire_name = WIRE_NAMES.get(usize::from(raw.wire)).copied().unwrap_or("?");
     Diag {
         offset: raw.offset,
         severity: Severity::Error,
         message: format!(
-            "field {} ({}: {}) at offset {}: wire type {} contradicts the schema ({}); shown without schema",
-            raw.number,
-            field.name,
-            field.type_name,
-            raw.offset,
-            wire_name(raw.wire),
-            wire_name(field.declared_wire)
+            "field {} ({}): declared {} but wire type {} at offset {}; shown as read, without schema",
+            raw.number, field.name, field.type_name, wire_name, raw.offset
         ),
         length: raw.end - raw.offset,
+    }
+}
+
+/// The warning for values of the right wire type outside the declared type's range
+/// (`annotate._out_of_range`): a scalar's, or the first of a packed field's elements
+/// with how many are.
+fn range_warning(raw: &Raw, field: &FieldInfo, kind: Kind, payload: &[u8]) -> Option<Diag> {
+    let head = format!(
+        "field {} ({}) at offset {}: declared {}, but",
+        raw.number, field.name, raw.offset, field.type_name
+    );
+    let message = match kind {
+        Kind::Varint => format!("{head} {}", out_of_range(field, raw.value)?.text()),
+        Kind::Packed => {
+            // Packed elements of a type with a range are varints (the reading was
+            // checked to be the declared one).
+            let mut first = None;
+            let (mut count, mut outside) = (0usize, 0usize);
+            for_each_varint(payload, |value| {
+                count += 1;
+                if let Some(problem) = out_of_range(field, value) {
+                    outside += 1;
+                    first.get_or_insert(problem);
+                }
+            });
+            let first = first?.text();
+            if outside == 1 {
+                format!("{head} an element of the packed field is out of range: {first}")
+            } else {
+                format!(
+                    "{head} {outside} of its {count} packed elements are out of range; the first: {first}"
+                )
+            }
+        }
+        _ => return None,
+    };
+    Some(Diag { offset: raw.offset, severity: Severity::Warning, message, length: raw.end - raw.offset })
+}
+
+/// Each varint of a packed payload, as [`unpack`] reads them (wider than 64 bits:
+/// truncated; a truncated last one: dropped).
+fn for_each_varint(payload: &[u8], mut each: impl FnMut(u64)) {
+    let mut value = 0u64;
+    let mut shift = 0u32;
+    for &byte in payload {
+        if shift < 64 {
+            value |= u64::from(byte & 0x7F) << shift;
+        }
+        if byte < 0x80 {
+            each(value);
+            value = 0;
+            shift = 0;
+        } else {
+            shift = shift.saturating_add(7);
+        }
     }
 }
 
@@ -1007,22 +1069,7 @@ pub fn unpack(payload: &[u8], reading: usize, out: &mut Vec<u64>) {
                 .chunks_exact(8)
                 .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
         ),
-        _ => {
-            let mut value = 0u64;
-            let mut shift = 0u32;
-            for &byte in payload {
-                if shift < 64 {
-                    value |= u64::from(byte & 0x7F) << shift;
-                }
-                if byte < 0x80 {
-                    out.push(value);
-                    value = 0;
-                    shift = 0;
-                } else {
-                    shift = shift.saturating_add(7);
-                }
-            }
-        }
+        _ => for_each_varint(payload, |value| out.push(value)),
     }
 }
 
@@ -1213,6 +1260,135 @@ mod tests {
         assert!(!is_type_url(b"type googleapis.com/a.b"));
         assert!(!is_type_url(b"a.b"));
         assert!(!is_type_url(&[b'a'; TYPE_URL_MAX + 1]));
+    }
+
+    /// A schema of one message type: field 1 `int32 a`, 2 `repeated float f`
+    /// (packed), 3 `repeated bool b` (packed), 4 `double d`.
+    fn schema() -> Schema {
+        use crate::schema::{scalar, MessageType};
+        let field = |name: &str, type_name: &str, scalar: u8, declared_wire: u8, packed: Option<usize>| {
+            let mut expected = [None; 6];
+            expected[usize::from(declared_wire)] = Some(match declared_wire {
+                scan::I64 => Kind::Fixed64,
+                scan::I32 => Kind::Fixed32,
+                _ => Kind::Varint,
+            });
+            if packed.is_some() {
+                expected[usize::from(LEN)] = Some(Kind::Packed);
+            }
+            FieldInfo {
+                name: name.into(),
+                type_name: type_name.into(),
+                json_name: name.into(),
+                expected,
+                len_reading: packed,
+                scalar,
+                declared_wire,
+                ..FieldInfo::default()
+            }
+            .prepare()
+        };
+        let mut root = MessageType::default();
+        root.insert(1, field("a", "int32", scalar::INT32, scan::VARINT, None));
+        root.insert(2, field("f", "float", scalar::FLOAT, scan::I32, Some(rules::PACKED_FIXED32)));
+        root.insert(3, field("b", "bool", scalar::BOOL, scan::VARINT, Some(rules::PACKED_VARINT)));
+        root.insert(4, field("d", "double", scalar::DOUBLE, scan::I64, None));
+        Schema { types: vec![root] }
+    }
+
+    /// What pass 2 annotates (`number:name` or `number:-`), and every diagnostic.
+    fn annotated(data: &[u8]) -> (Vec<String>, Vec<Diag>) {
+        struct Names(Vec<String>);
+        impl Visitor for Names {
+            type Error = ();
+            fn field(&mut self, event: &FieldEvent<'_>) -> Result<(), ()> {
+                let name = event.schema.map_or("-", |f| f.name.as_str());
+                self.0.push(format!("{}:{name}", event.raw.number));
+                Ok(())
+            }
+            fn end_children(&mut self) -> Result<(), ()> {
+                Ok(())
+            }
+        }
+        let mut engine = Engine::new(100, Some(schema()));
+        assert!(engine.gather(data, 0, data.len()).is_none());
+        let mut cursor = Cursor::default();
+        let mut names = Names(Vec::new());
+        while engine.walk_field(0, data, data.len(), data.len(), true, &mut cursor, &mut names).unwrap() {}
+        let mut found = std::mem::take(&mut engine.diagnostics);
+        found.append(&mut engine.annotation_diagnostics);
+        (names.0, found)
+    }
+
+    #[test]
+    fn the_schema_never_wins_over_the_wire_type() {
+        // 21 00 00 00 00 00 00 f0 3f: field 4 (double) as I64 1.0; 20 96 01: field 4 as
+        // a varint; 0d 00 00 c0 7f: field 1 (int32) as I32.
+        let data = [0x21, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0x20, 0x96, 0x01, 0x0D, 0x00, 0x00, 0xC0, 0x7F];
+        let (names, found) = annotated(&data);
+        assert_eq!(names, ["4:d", "4:-", "1:-"]);
+        let messages: Vec<_> = found.iter().map(|d| (d.offset, d.severity, d.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    9,
+                    Severity::Error,
+                    "field 4 (d): declared double but wire type VARINT at offset 9; shown as read, without schema"
+                ),
+                (
+                    12,
+                    Severity::Error,
+                    "field 1 (a): declared int32 but wire type I32 at offset 12; shown as read, without schema"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn packed_elements_of_another_width_are_not_read_as_the_declared_type() {
+        // 12 03 01 02 03: field 2 (packed float) holding 3 bytes: read as packed varints,
+        // the decoder says so, and the field stays unannotated.
+        let (names, found) = annotated(&[0x12, 0x03, 0x01, 0x02, 0x03]);
+        assert_eq!(names, ["2:-"]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].message.starts_with("field 2 at offset 0: the schema says packed fixed32"));
+    }
+
+    #[test]
+    fn out_of_range_values_are_read_with_a_warning() {
+        // 08 ff ff ff ff 0f: int32 4294967295; 1a 04 01 02 00 05: packed bools 1, 2, 0, 5;
+        // 1a 02 01 07: packed bools 1, 7; 08 7f: int32 127 (in range).
+        let data = [
+            0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x1A, 0x04, 0x01, 0x02, 0x00, 0x05, 0x1A, 0x02, 0x01, 0x07,
+            0x08, 0x7F,
+        ];
+        let (names, found) = annotated(&data);
+        assert_eq!(names, ["1:a", "3:b", "3:b", "1:a"]);
+        let messages: Vec<_> = found.iter().map(|d| (d.offset, d.severity, d.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    0,
+                    Severity::Warning,
+                    "field 1 (a) at offset 0: declared int32, but varint 4294967295 is not a 32-bit value: \
+                     read as -1 (its low 32 bits)"
+                ),
+                (
+                    6,
+                    Severity::Warning,
+                    "field 3 (b) at offset 6: declared bool, but 2 of its 4 packed elements are out of range; \
+                     the first: varint 2 is not 0 or 1: read as true"
+                ),
+                (
+                    12,
+                    Severity::Warning,
+                    "field 3 (b) at offset 12: declared bool, but an element of the packed field is out of \
+                     range: varint 7 is not 0 or 1: read as true"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -164,7 +164,12 @@ fn zigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-/// One scalar of the field's type from its unsigned wire value.
+/// One scalar of the field's type from its unsigned value, read with the wire type
+/// the type is encoded with (the engine hands only such values here: `annotate`'s
+/// rule that the schema never wins over the bytes is [`FieldInfo::expected`] and the
+/// packed reading check of `engine::Engine::emit`). A value outside the declared
+/// range is read as protobuf parsers read it (the low 32 bits of an int32, any
+/// non-zero bool is true); [`out_of_range`] says so.
 pub fn read_scalar(field: &FieldInfo, raw: u64) -> Display {
     match field.scalar {
         scalar::ENUM => {
@@ -188,6 +193,58 @@ pub fn read_scalar(field: &FieldInfo, raw: u64) -> Display {
     }
 }
 
+/// A value of the right wire type that does not fit its declared type
+/// (`annotate.Reading.problem`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfRange {
+    /// A varint of an int32, enum, uint32 or sint32 beyond 32 bits, and what its low
+    /// 32 bits read as.
+    Not32 { raw: u64, read_as: i64 },
+    /// A bool's varint other than 0 or 1 (read as true).
+    NotBool { raw: u64 },
+}
+
+impl OutOfRange {
+    /// The words of `annotate.read_scalar`'s problem.
+    pub fn text(&self) -> String {
+        match self {
+            OutOfRange::Not32 { raw, read_as } => {
+                format!("varint {raw} is not a 32-bit value: read as {read_as} (its low 32 bits)")
+            }
+            OutOfRange::NotBool { raw } => format!("varint {raw} is not 0 or 1: read as true"),
+        }
+    }
+}
+
+/// Whether `raw` is outside the field's declared type (encoding spec, "Varints":
+/// int32 and enum values are sign-extended to 64 bits, so -1 is in range; "Signed
+/// Integers": sint32 is zigzag over 32 bits). Only varint types can be.
+pub fn out_of_range(field: &FieldInfo, raw: u64) -> Option<OutOfRange> {
+    match field.scalar {
+        scalar::ENUM | scalar::INT32 => {
+            let wide = raw as i64;
+            if wide < i64::from(i32::MIN) || wide > i64::from(i32::MAX) {
+                Some(OutOfRange::Not32 { raw, read_as: to_signed(raw & 0xFFFF_FFFF, 32) })
+            } else {
+                None
+            }
+        }
+        scalar::BOOL if raw > 1 => Some(OutOfRange::NotBool { raw }),
+        scalar::UINT32 if raw > 0xFFFF_FFFF => {
+            Some(OutOfRange::Not32 { raw, read_as: (raw & 0xFFFF_FFFF) as i64 })
+        }
+        scalar::SINT32 if raw > 0xFFFF_FFFF => {
+            Some(OutOfRange::Not32 { raw, read_as: zigzag(raw & 0xFFFF_FFFF) })
+        }
+        _ => None,
+    }
+}
+
+/// Whether values of the field's type can be out of range at all (see [`out_of_range`]).
+pub fn has_range(field: &FieldInfo) -> bool {
+    matches!(field.scalar, scalar::ENUM | scalar::INT32 | scalar::BOOL | scalar::UINT32 | scalar::SINT32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +266,37 @@ mod tests {
         color.enum_names = Some(HashMap::from([(-1, "MINUS".to_string())]));
         assert_eq!(read_scalar(&color, u64::MAX), Display::Text("MINUS".into()));
         assert_eq!(read_scalar(&color, 7), Display::Int(7));
+    }
+
+    #[test]
+    fn values_beyond_their_type_are_out_of_range() {
+        let text = |scalar: u8, raw: u64| out_of_range(&typed(scalar), raw).map(|p| p.text());
+        // int32 and enum: sign-extended negatives fit, anything else beyond 32 bits not.
+        assert_eq!(text(scalar::INT32, (-42i64) as u64), None);
+        assert_eq!(text(scalar::INT32, 0x7FFF_FFFF), None);
+        assert_eq!(
+            text(scalar::INT32, 0xFFFF_FFFF).as_deref(),
+            Some("varint 4294967295 is not a 32-bit value: read as -1 (its low 32 bits)")
+        );
+        assert_eq!(
+            text(scalar::ENUM, 1 << 40).as_deref(),
+            Some("varint 1099511627776 is not a 32-bit value: read as 0 (its low 32 bits)")
+        );
+        assert_eq!(text(scalar::BOOL, 1), None);
+        assert_eq!(text(scalar::BOOL, 2).as_deref(), Some("varint 2 is not 0 or 1: read as true"));
+        assert_eq!(text(scalar::UINT32, 0xFFFF_FFFF), None);
+        assert_eq!(
+            text(scalar::UINT32, (1 << 33) + 7).as_deref(),
+            Some("varint 8589934599 is not a 32-bit value: read as 7 (its low 32 bits)")
+        );
+        assert_eq!(
+            text(scalar::SINT32, (1 << 32) + 3).as_deref(),
+            Some("varint 4294967299 is not a 32-bit value: read as -2 (its low 32 bits)")
+        );
+        // 64-bit and fixed types take every value their wire type carries.
+        for scalar in [scalar::INT64, scalar::UINT64, scalar::SINT64, scalar::FIXED32, scalar::DOUBLE] {
+            assert_eq!(text(scalar, u64::MAX), None);
+            assert!(!has_range(&typed(scalar)));
+        }
     }
 }

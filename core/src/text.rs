@@ -2,29 +2,14 @@
 //! `str(int)`, and JSON strings as `json.dumps(..., ensure_ascii=False)` escapes them.
 #![forbid(unsafe_code)]
 
-use std::fmt::Write;
-
-/// A few bytes of text on the stack (`write!` without an allocation).
-struct StackText {
-    bytes: [u8; 40],
-    length: usize,
-}
-
-impl Write for StackText {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        let end = self.length + text.len();
-        let slot = self.bytes.get_mut(self.length..end).ok_or(std::fmt::Error)?;
-        slot.copy_from_slice(text.as_bytes());
-        self.length = end;
-        Ok(())
-    }
-}
-
 /// Append `repr(number)` (finite or not: `nan`, `inf`, `-inf`).
 ///
-/// Python's repr is the shortest digit string that reads back to the same double,
-/// written positionally when the decimal exponent is in -4..16 and in exponent form
-/// (`1e+16`, `1e-05`) otherwise; Rust's `{:e}` gives the same shortest digits.
+/// Python's repr is the shortest digit string that reads back to the same double
+/// (of those, the nearest; an exact tie goes to the even digit), written
+/// positionally when the decimal exponent is in -4..16 and in exponent form
+/// (`1e+16`, `1e-05`) otherwise. Ryu picks the same digits - Rust's own `{:e}` does
+/// not always on a tie (`562949953421312.2` came out `.3`) - and is laid out here as
+/// Python lays them out.
 pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
     if number.is_nan() {
         out.extend_from_slice(b"nan");
@@ -34,11 +19,10 @@ pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
         out.extend_from_slice(if number > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
-    // Rust's `{:e}` writes the shortest digits that read back (`1.2345e-7`): into a
-    // buffer on the stack, then laid out as Python lays them out.
-    let mut text = StackText { bytes: [0; 40], length: 0 };
-    let _ = write!(text, "{:e}", number.abs());
-    let written = text.bytes.get(..text.length).unwrap_or(&[]);
+    // Ryu writes `1e16`, `0.00001`, `123.456` or `1.5e-7`: its digits, and where the
+    // decimal point falls among them (`point`: the digits are 0.d1d2... * 10^point).
+    let mut buffer = ryu::Buffer::new();
+    let written = buffer.format_finite(number.abs()).as_bytes();
     let split = written.iter().position(|&b| b == b'e').unwrap_or(written.len());
     let (mantissa, exponent) = written.split_at(split);
     let mut exponent_value: i32 = 0;
@@ -53,17 +37,35 @@ pub fn push_float_repr(out: &mut Vec<u8>, number: f64) {
     let exponent = if exponent_negative { -exponent_value } else { exponent_value };
     let mut digit_buffer = [0u8; 40];
     let mut count = 0usize;
+    let mut before_point = 0i32;
+    let mut seen_point = false;
+    let mut leading_zeros = 0i32;
     for &byte in mantissa {
-        if byte.is_ascii_digit() {
-            if let Some(slot) = digit_buffer.get_mut(count) {
+        if byte == b'.' {
+            seen_point = true;
+        } else if byte.is_ascii_digit() {
+            if !seen_point {
+                before_point += 1;
+            }
+            if count == 0 && byte == b'0' {
+                leading_zeros += 1; // `0.00001`: not significant
+            } else if let Some(slot) = digit_buffer.get_mut(count) {
                 *slot = byte;
                 count += 1;
             }
         }
     }
+    while count > 1 && digit_buffer.get(count - 1) == Some(&b'0') {
+        count -= 1; // `1.0`, `100.0`: the point is kept in `point`
+    }
+    if count == 0 {
+        digit_buffer[0] = b'0';
+        count = 1;
+        leading_zeros -= 1;
+    }
+    let point = before_point + exponent - leading_zeros;
     let digits = digit_buffer.get(..count).unwrap_or(&[]);
     let count = count as i32;
-    let point = exponent + 1; // digits are 0.d1d2... * 10^point
     if number.is_sign_negative() {
         out.push(b'-');
     }
@@ -191,6 +193,11 @@ mod tests {
             (f64::from(0.1f32), "0.10000000149011612"),
             (-2.25, "-2.25"),
             (123456789.0, "123456789.0"),
+            // 2^49 + 0.25: .2 and .3 are equally near; Python's repr takes the even.
+            (562949953421312.2, "562949953421312.2"),
+            (9007199254740993.0, "9007199254740992.0"),
+            (1e22, "1e+22"),
+            (123.456, "123.456"),
         ];
         for (number, text) in cases {
             assert_eq!(repr(number), text);
