@@ -124,13 +124,19 @@ pub fn push_i64(out: &mut Vec<u8>, value: i64) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Append `text` as a quoted JSON string, escaped as Python's
-/// `json.encoder.encode_basestring` does: `"`, `\` and control characters below
-/// U+0020 only; everything else (UTF-8) is written as it is.
+/// Append `text` (UTF-8) as a quoted JSON string, escaped as Python's
+/// `json.encoder.encode_basestring` does (`"`, `\` and control characters below
+/// U+0020) and then as `render.escape.escape_json` does: what a terminal could act
+/// on - DEL, the C1 controls, the bidi and zero-width format characters (U+200B-U+200F,
+/// U+202A-U+202E, U+2060-U+2069, U+FEFF) and surrogates - as `\uXXXX` escapes of the
+/// same value, so a JSON document printed to a terminal can neither drive it nor
+/// reorder or hide text. Everything else is written as it is.
 pub fn push_json_string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
     let mut start = 0;
-    for (index, &byte) in text.iter().enumerate() {
+    let mut index = 0;
+    while let Some(&byte) = text.get(index) {
+        let mut width = 1;
         let escape: &[u8] = match byte {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -139,18 +145,50 @@ pub fn push_json_string(out: &mut Vec<u8>, text: &[u8]) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0C => b"\\f",
-            0x00..=0x1F => b"",
-            _ => continue,
+            0x00..=0x1F | 0x7F => b"",
+            0xC2 | 0xE2 | 0xED | 0xEF => {
+                // A two- or three-byte sequence of a character to escape?
+                let second = text.get(index + 1).copied().unwrap_or(0);
+                let third = text.get(index + 2).copied().unwrap_or(0);
+                let unsafe_width = match (byte, second, third) {
+                    (0xC2, 0x80..=0x9F, _) => 2,                                              // C1
+                    (0xE2, 0x80, 0x8B..=0x8F | 0xAA..=0xAE) | (0xE2, 0x81, 0xA0..=0xA9) => 3, // bidi, zero-width
+                    (0xED, 0xA0..=0xBF, 0x80..=0xBF) => 3,                                    // a surrogate
+                    (0xEF, 0xBB, 0xBF) => 3,                                                  // U+FEFF
+                    _ => 0,
+                };
+                if unsafe_width == 0 {
+                    index += 1;
+                    continue;
+                }
+                width = unsafe_width;
+                b""
+            }
+            _ => {
+                index += 1;
+                continue;
+            }
         };
         out.extend_from_slice(text.get(start..index).unwrap_or(&[]));
         if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 15)]);
+            let code = match width {
+                1 => u32::from(byte),
+                2 => u32::from(text.get(index + 1).copied().unwrap_or(0) & 0x3F) | 0x80,
+                _ => {
+                    let second = u32::from(text.get(index + 1).copied().unwrap_or(0) & 0x3F);
+                    let third = u32::from(text.get(index + 2).copied().unwrap_or(0) & 0x3F);
+                    (u32::from(byte & 0x0F) << 12) | (second << 6) | third
+                }
+            };
+            out.extend_from_slice(b"\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(HEX[((code >> shift) & 15) as usize]);
+            }
         } else {
             out.extend_from_slice(escape);
         }
-        start = index + 1;
+        index += width;
+        start = index;
     }
     out.extend_from_slice(text.get(start..).unwrap_or(&[]));
     out.push(b'"');
@@ -207,9 +245,27 @@ mod tests {
     }
 
     #[test]
-    fn strings_escape_as_json_dumps() {
+    fn strings_escape_as_json_dumps_then_escape_json() {
         let mut out = Vec::new();
         push_json_string(&mut out, "a\"b\\c\n\x01\x7f é\u{2028}".as_bytes());
-        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001\x7f é\u{2028}\"");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001\\u007f é\u{2028}\"");
+    }
+
+    #[test]
+    fn what_a_terminal_acts_on_is_escaped() {
+        let json = |text: &[u8]| {
+            let mut out = Vec::new();
+            push_json_string(&mut out, text);
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        let text = "\u{202e}x\u{85}\u{9b}\u{1b}[2J\0\u{200b}\u{2066}\u{2069}\u{feff}\u{a0}\u{2010}\u{ffff}";
+        assert_eq!(
+            json(text.as_bytes()),
+            "\"\\u202ex\\u0085\\u009b\\u001b[2J\\u0000\\u200b\\u2066\\u2069\\ufeff\u{a0}\u{2010}\u{ffff}\""
+        );
+        // A surrogate's bytes (not UTF-8: never a string of the model, but never raw).
+        assert_eq!(json(b"a\xed\xa0\x80"), "\"a\\ud800\"");
+        // Sequences cut short at the end are left as they are.
+        assert_eq!(json(b"\xe2\x80"), "\"\u{fffd}\"");
     }
 }

@@ -3,7 +3,8 @@
 
 ``decode --format json`` has the core write every FIELD object itself
 (``native.NativeFields.write_json``); the contract is ``json.dumps`` of
-``result_to_json`` over the model (README, "JSON output of decode"). These tests hold
+``result_to_json`` over the model, with what a terminal could act on escaped by
+``escape_json`` (README, "JSON output of decode"). These tests hold
 the two views of one decode to the same bytes on wire bytes that reach every value
 the writer formats (special floats, 64-bit integers, escapes, UTF-8, packed, groups,
 unexpanded messages, overlong tags, more paths than the core keeps text for), on the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,12 +30,14 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SAMPLES
 from tests.protobuf.test_properties import encode, varint
+from wiretool.errors import Diagnostic, Severity
 from wiretool.inputs import decode_input
 from wiretool.protobuf import native, wire
-from wiretool.protobuf.annotate import AnnotatedView, DescriptorHints
-from wiretool.protobuf.model import DecodeResult, Field
+from wiretool.protobuf.annotate import AnnotatedView, DescriptorHints, annotate
+from wiretool.protobuf.model import DecodeResult, Field, Message
 from wiretool.protobuf.schema import load_schema
-from wiretool.render.protobuf_json import render_json, result_to_json
+from wiretool.render.escape import escape_json
+from wiretool.render.protobuf_json import document_text, render_json, result_to_json
 from wiretool.render.protobuf_table import render_table
 
 FRAMINGS = ("auto", "none", "grpc", "delimited")
@@ -62,10 +66,11 @@ def core_json(data: bytes, *, through_bytes: bool = False, descriptor: Any = Non
 
 
 def model_json(data: bytes, **options: Any) -> str:
-    """The contract: ``json.dumps`` of the dicts of the whole model."""
+    """The contract: ``json.dumps`` of the dicts of the whole model, made terminal-safe
+    by ``escape_json``."""
     result = wire.decode(data, **options)
-    return json.dumps(result_to_json(result, INFO), ensure_ascii=False,
-                      separators=(",", ":")) + "\n"
+    return escape_json(json.dumps(result_to_json(result, INFO), ensure_ascii=False,
+                                  separators=(",", ":"))) + "\n"
 
 
 def same_json(data: bytes, **options: Any) -> None:
@@ -252,6 +257,80 @@ def test_a_result_renders_from_the_model() -> None:
     assert out.getvalue() == model_json(data)
 
 
+# -- terminal safety -----------------------------------------------------------------
+
+HOSTILE_TEXT = "\u202eevil\u0085\u009b\x1b[31mred\x1b]0;title\x07\x00\x7f\u200b\ufeff\u2066 é"
+"""A right-to-left override, C1 NEL and CSI, ANSI and OSC sequences, NUL, DEL, zero-width
+and bidi marks, and an é that must stay as it is."""
+HOSTILE_NAME = HOSTILE_TEXT.replace("\x00", "")
+UNSAFE_IN_JSON = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+                            "\ud800-\udfff]")
+
+
+def assert_terminal_safe(document: str) -> None:
+    """One line of JSON: no raw character a terminal acts on (but the final newline)."""
+    assert document.endswith("\n")
+    found = UNSAFE_IN_JSON.search(document[:-1])
+    assert found is None, f"raw {found.group(0)!r} at {found.start()}"
+
+
+def _hostile_schema() -> Any:
+    """A message with a string field whose JSON name (free text in a descriptor set)
+    is hostile too (all but NUL, which the runtime ends a name at), and a repeated string
+    field."""
+    from google.protobuf import descriptor_pool
+
+    fdp = descriptor_pb2.FileDescriptorProto(name="hostile_json.proto", package="hostile_json",
+                                             syntax="proto3")
+    message = fdp.message_type.add(name="M")
+    string, optional, repeated = (descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+                                  descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL,
+                                  descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED)
+    message.field.add(name="text", number=1, type=string, label=optional, json_name=HOSTILE_NAME)
+    message.field.add(name="texts", number=2, type=string, label=repeated)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return pool.FindMessageTypeByName("hostile_json.M")
+
+
+def test_strings_names_and_diagnostics_cannot_drive_a_terminal() -> None:
+    """Wire strings, schema names and diagnostic messages in ``decode --format json``:
+    what a terminal acts on is a ``\\uXXXX`` escape, in the core's text as in the
+    reference renderer's, byte for byte, and the values read back unchanged."""
+    descriptor = _hostile_schema()
+    text = HOSTILE_TEXT.encode()
+    data = encode([(1, 2, text), (2, 2, text), (2, 2, b"plain"), (2, 2, text * 40)])
+    annotated_alike(data, descriptor)
+    hints = DescriptorHints(descriptor)
+    expected = document_text(annotate(wire.decode(data, hints=hints), descriptor), INFO)
+    for through_bytes in (False, True):
+        written = core_json(data, descriptor=descriptor, through_bytes=through_bytes)
+        assert written == expected
+        assert_terminal_safe(written)
+        assert "\\u202eevil\\u0085\\u009b\\u001b[31mred" in written and " é" in written
+        fields = json.loads(written)["messages"][0]["fields"]
+        assert [f["value"] for f in fields] == [HOSTILE_TEXT, HOSTILE_TEXT, "plain",
+                                                HOSTILE_TEXT * 40]
+        assert fields[0]["json_name"] == HOSTILE_NAME
+    # Diagnostics are written by the renderer around the core's fields: the same rule.
+    result = wire.decode(data)
+    assert isinstance(result, DecodeResult)
+    hostile = replace(result, diagnostics=(
+        Diagnostic(0, Severity.ERROR, f"quoting {HOSTILE_TEXT} and \udcff", 1),))
+    out = io.StringIO()
+    render_json(hostile, out, INFO)
+    assert out.getvalue() == document_text(hostile, INFO)
+    assert_terminal_safe(out.getvalue())
+    assert json.loads(out.getvalue())["diagnostics"][0]["message"] == (
+        f"quoting {HOSTILE_TEXT} and \udcff")
+    # Model fields (a DecodeResult, no core) are escaped alike.
+    model = replace(result, messages=(Message(0, len(data), result.messages[0].fields),))
+    out = io.StringIO()
+    render_json(model, out, INFO)
+    assert out.getvalue() == document_text(model, INFO)
+    assert_terminal_safe(out.getvalue())
+
+
 # -- the core's own pieces ------------------------------------------------------------
 
 SPECIAL = [0.0, -0.0, 1.0, 1.5, 0.1, 1e16, 1e15, 123456789012345678.0, 1e-4, 1e-5, 5e-324,
@@ -298,6 +377,9 @@ def test_the_installed_command_writes_the_contract_to_a_real_stdout(tmp_path: An
     (tmp_path / "book.bin").write_bytes(book)
     hostile = bytes.fromhex("0a0508960112ff0b08011a05616263")
     (tmp_path / "hostile.bin").write_bytes(hostile)
+    named = encode([(1, 2, HOSTILE_TEXT.encode())])
+    hostile_book = (b"\x0a" + varint(len(named)) + named) * 3000
+    (tmp_path / "hostile_book.bin").write_bytes(hostile_book)
     cases: list[tuple[list[str], bytes, Any]] = [
         (["samples/person.bin"], person, None),
         (["samples/people.grpc"], (SAMPLES / "people.grpc").read_bytes(), None),
@@ -306,6 +388,10 @@ def test_the_installed_command_writes_the_contract_to_a_real_stdout(tmp_path: An
         ([str(tmp_path / "book.bin")], book, None),
         (["--proto", "samples/person.proto", "-t", "wiretool.samples.AddressBook",
           str(tmp_path / "book.bin")], book, BOOK),
+        # Over 64 KiB of names that would drive a terminal: the core's own writes to
+        # file descriptor 1 escape them too.
+        (["--proto", "samples/person.proto", "-t", "wiretool.samples.AddressBook",
+          str(tmp_path / "hostile_book.bin")], hostile_book, BOOK),
     ]
     for args, data, descriptor in cases:
         done = subprocess.run([wiretool, "decode", "--format", "json", *args], cwd=ROOT,
@@ -320,5 +406,6 @@ def test_the_installed_command_writes_the_contract_to_a_real_stdout(tmp_path: An
         expected = io.StringIO()
         render_json(view, expected, info)
         assert done.stdout.decode() == expected.getvalue(), args
+        assert_terminal_safe(done.stdout.decode())
         errors = [d for d in document["diagnostics"] if d["severity"] == "error"]
         assert done.returncode == (1 if errors else 0), args

@@ -5,6 +5,13 @@ decode") and are stable: new keys may be added, existing ones keep their meaning
 Integers are exact (JSON numbers of any size); floats that JSON cannot hold are
 written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` as in the
 proto3 JSON mapping.
+
+The text is ``escape_json(json.dumps(result_to_json(...), ensure_ascii=False,
+separators=(",", ":")))`` (:func:`document_text`): UTF-8 with non-ASCII text as it
+is, except what a terminal could act on (DEL, C1 controls, bidi and zero-width
+characters, surrogates), written as ``\\uXXXX`` escapes of the same value, so wire
+strings, schema names and diagnostics printed to a terminal cannot drive it or
+reorder text (``render.escape``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any, TextIO
 
 from wiretool.errors import Diagnostic
 from wiretool.protobuf.model import DecodeResult, DecodeView, Field, Kind, Message, Unparsed
+from wiretool.render.escape import escape_json
 
 
 def json_float(number: float) -> float | str:
@@ -133,18 +141,26 @@ def result_to_json(
     return out
 
 
+def document_text(result: DecodeResult, input_info: dict[str, Any] | None = None) -> str:
+    """The whole document as one text: what :func:`render_json` writes, built at once."""
+    return escape_json(_dumps(result_to_json(result, input_info))) + "\n"
+
+
 def render_json(
     view: DecodeView, out: TextIO, input_info: dict[str, Any] | None = None
 ) -> None:
     """Write the document of ``result_to_json`` field by field, never holding it whole.
 
-    The bytes written are those of ``json.dumps(result_to_json(...),
-    ensure_ascii=False, separators=(",", ":"))``. The fields of a ``DecodeStream``
+    The bytes written are those of :func:`document_text`. The fields of a ``DecodeStream``
     (``native.NativeFields``) have their FIELD objects written by the native core
     itself, without a Python object per field, so memory stays at one chunk of text;
     a ``DecodeResult``'s fields are written from the model.
     """
-    write, write_bytes, to_stdout = _writers(out)
+    write_raw, write_bytes, to_stdout = _writers(out)
+
+    def write(text: str) -> Any:  # the core escapes what it writes itself
+        return write_raw(escape_json(text))
+
     write("{")
     if input_info is not None:
         write('"input":' + _dumps(input_info) + ",")
@@ -165,10 +181,10 @@ def render_json(
         else:
             _write_fields(fields, write)
         write('],"unparsed":')
-        _write_unparsed(message.unparsed, write)
+        _write_unparsed(message.unparsed, write_raw)  # hex and numbers: nothing to escape
         write("}")
     write('],"trailing":')
-    _write_unparsed(view.trailing, write)
+    _write_unparsed(view.trailing, write_raw)
     write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
 
