@@ -202,13 +202,16 @@ impl Reader {
     /// without a Python object per chunk. The caller has flushed what Python wrote.
     fn write_json_stdout(&mut self, py: Python<'_>, region: usize, annotate: bool) -> PyResult<()> {
         use std::io::Write;
+        use std::os::fd::AsFd;
 
         let (buffer, start, end) = self.region(py, region)?;
         let stop = self.stops.get(region).copied().unwrap_or(end);
         let bytes = buffer.bind(py);
         let buf = bytes.as_bytes();
-        let stdout = std::io::stdout();
-        let mut sink = StdoutSink { out: stdout.lock() };
+        // A duplicate of file descriptor 1 (the same open file, offset shared): Rust's
+        // `Stdout` is line-buffered and would search every 256 KiB chunk for a newline.
+        let out = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().map_err(os_error)?);
+        let mut sink = StdoutSink { out };
         let heads = std::mem::take(&mut self.heads);
         let mut writer = JsonWriter::with_heads(&mut sink, json_capacity(start, end), heads);
         let mut cursor = Cursor { pos: start, note: 0 };
@@ -254,11 +257,11 @@ impl Sink for PySink<'_> {
     }
 }
 
-struct StdoutSink<'a> {
-    out: std::io::StdoutLock<'a>,
+struct StdoutSink {
+    out: std::fs::File,
 }
 
-impl Sink for StdoutSink<'_> {
+impl Sink for StdoutSink {
     type Error = PyErr;
     fn write(&mut self, chunk: &[u8]) -> PyResult<()> {
         use std::io::Write;

@@ -115,11 +115,23 @@ pub fn push_json_float(out: &mut Vec<u8>, number: f64) {
 }
 
 pub fn push_u64(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    // Most numbers of a FIELD object (numbers, wire types, tag lengths, short
+    // lengths) have one or two digits: written without a formatter.
+    if value < 10 {
+        out.push(b'0' + value as u8);
+    } else if value < 100 {
+        out.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
 }
 
 pub fn push_i64(out: &mut Vec<u8>, value: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    if value >= 0 {
+        push_u64(out, value as u64);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -135,7 +147,12 @@ pub fn push_json_string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
     let mut start = 0;
     let mut index = 0;
-    while let Some(&byte) = text.get(index) {
+    // From one byte that may need an escape to the next.
+    while let Some(skip) =
+        text.get(index..).and_then(|rest| rest.iter().position(|&b| ATTENTION[usize::from(b)]))
+    {
+        index += skip;
+        let Some(&byte) = text.get(index) else { break };
         let mut width = 1;
         let escape: &[u8] = match byte {
             b'"' => b"\\\"",
@@ -194,12 +211,44 @@ pub fn push_json_string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
 }
 
+/// The bytes [`push_json_string`] looks at: those JSON escapes (`"`, `\\`, below
+/// U+0020), DEL, and the lead bytes of the characters `escape_json` escapes.
+const ATTENTION: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table[0xE2] = true;
+    table[0xED] = true;
+    table[0xEF] = true;
+    table
+};
+
+/// Each byte's two lowercase hex digits.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = [HEX[byte >> 4], HEX[byte & 15]];
+        byte += 1;
+    }
+    table
+};
+
 /// Append the bytes as lowercase hex (`bytes.hex()`).
 pub fn push_hex(out: &mut Vec<u8>, data: &[u8]) {
-    out.reserve(data.len() * 2);
-    for &byte in data {
-        out.push(HEX[usize::from(byte >> 4)]);
-        out.push(HEX[usize::from(byte & 15)]);
+    let start = out.len();
+    out.resize(start + 2 * data.len(), 0);
+    if let Some(room) = out.get_mut(start..) {
+        for (pair, &byte) in room.chunks_exact_mut(2).zip(data) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+        }
     }
 }
 
@@ -242,6 +291,32 @@ mod tests {
         }
         assert_eq!(repr(f64::NAN), "nan");
         assert_eq!(repr(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn bytes_as_hex() {
+        let mut out = b"x".to_vec();
+        push_hex(&mut out, &[0x00, 0x0F, 0xA5, 0xFF]);
+        assert_eq!(out, b"x000fa5ff");
+        let every: Vec<u8> = (0..=255).collect();
+        let mut out = Vec::new();
+        push_hex(&mut out, &every);
+        let expected: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(out, expected.as_bytes());
+    }
+
+    #[test]
+    fn integers_read_as_python_writes_them() {
+        for value in [0u64, 1, 9, 10, 42, 99, 100, 101, 999, 12345, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, value);
+            assert_eq!(out, value.to_string().as_bytes());
+        }
+        for value in [0i64, 7, 10, 99, 100, -1, -9, -10, -99, -100, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            push_i64(&mut out, value);
+            assert_eq!(out, value.to_string().as_bytes());
+        }
     }
 
     #[test]
