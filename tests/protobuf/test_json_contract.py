@@ -331,6 +331,28 @@ def test_strings_names_and_diagnostics_cannot_drive_a_terminal() -> None:
     assert_terminal_safe(out.getvalue())
 
 
+_RISKY = st.sampled_from(["\x00", "\x1b", "\x7f", "\x80", "\x85", "\x9b", "\x9f", "\xa0",
+                          "\u200a", "\u200b", "\u200f", "\u2010", "\u2029", "\u202a",
+                          "\u202e", "\u202f", "\u205f", "\u2060", "\u2069", "\u206a",
+                          "\ufeff", "\ufefe", "\uffff", "é", '"', "\\", "\U0001f600"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.one_of(_RISKY, st.characters(exclude_categories=["Cs"])),
+                        max_size=40), min_size=1, max_size=4))
+def test_any_text_is_escaped_as_escape_json_does(texts: list[str]) -> None:
+    """Strings of any characters (the ones ``escape_json`` escapes, their neighbours,
+    and any other): the core's text is the reference's, byte for byte."""
+    descriptor = _hostile_schema()
+    data = encode([(2, 2, text.encode()) for text in texts])
+    hints = DescriptorHints(descriptor)
+    expected = document_text(annotate(wire.decode(data, hints=hints), descriptor), INFO)
+    written = core_json(data, descriptor=descriptor)
+    assert written == expected
+    assert_terminal_safe(written)
+    assert [f["value"] for f in json.loads(written)["messages"][0]["fields"]] == texts
+
+
 # -- the core's own pieces ------------------------------------------------------------
 
 SPECIAL = [0.0, -0.0, 1.0, 1.5, 0.1, 1e16, 1e15, 123456789012345678.0, 1e-4, 1e-5, 5e-324,
