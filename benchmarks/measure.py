@@ -122,12 +122,16 @@ def summarise(runs: Sequence[Run]) -> Result:
 
 
 def rounds(commands: Mapping[str, tuple[Sequence[str], Path | None]], count: int,
-           progress: Callable[[str], None] | None = None) -> dict[str, Result]:
+           progress: Callable[[str], None] | None = None,
+           limits: Mapping[str, int] | None = None) -> dict[str, Result]:
     """Each command ``count`` times, in rounds (every command once per round, in the
-    given order): name -> the medians."""
+    given order): name -> the medians. ``limits`` runs some commands in the first
+    rounds only (slow peers: name -> runs)."""
     done: dict[str, list[Run]] = {name: [] for name in commands}
     for number in range(count):
         for name, (argv, stdin) in commands.items():
+            if limits is not None and number >= limits.get(name, count):
+                continue
             done[name].append(run(argv, stdin))
             if progress:
                 progress(f"round {number + 1}/{count}: {name} "

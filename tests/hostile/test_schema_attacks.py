@@ -30,7 +30,7 @@ from wiretool.protobuf.annotate import (
     declared_wire_type,
     read_scalar,
 )
-from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, WireType
+from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, PackedType, WireType
 from wiretool.protobuf.schema import load_schema
 
 DATA = Path(__file__).parent / "data"
@@ -195,7 +195,7 @@ def test_hand_built_packed_field_of_other_elements_is_refused_by_annotate() -> N
     # under a packed float. annotate itself says so; the values are not read as floats.
     field = Field(offset=0, number=22, wire_type=WireType.LEN, length=5, tag_length=1,
                   kind=Kind.PACKED, value_offset=2, value_length=3,
-                  values=(1 << 40, 2), packed_type=wire.PackedType.VARINT)
+                  values=(1 << 40, 2), packed_type=PackedType.VARINT)
     result = annotate(DecodeResult((Message(0, 5, (field,)),), (), 5), NODE)
     assert result.messages[0].fields[0].schema is None
     [error] = messages(result, Severity.ERROR)
@@ -342,5 +342,5 @@ def test_views_never_read_an_element_wider_than_its_type_as_a_float() -> None:
 
     field = Field(offset=0, number=1, wire_type=WireType.LEN, length=3, tag_length=1,
                   kind=Kind.PACKED, value_offset=2, value_length=1,
-                  values=(0x3FC00000, 1 << 40), packed_type=wire.PackedType.FIXED32)
+                  values=(0x3FC00000, 1 << 40), packed_type=PackedType.FIXED32)
     assert describe_value(field) == "[1.5, 1099511627776]"

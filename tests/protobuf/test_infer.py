@@ -1,5 +1,5 @@
-"""Kind inference without a schema: one test per rule of ``wiretool.protobuf.infer``,
-on bytes written out by hand (the ground truth of real schemas is
+"""Kind inference without a schema: one test per rule of the native core's
+(``core/src/rules.rs``), on bytes written out by hand (the ground truth of real schemas is
 ``test_groundtruth.py``)."""
 
 from __future__ import annotations

@@ -111,34 +111,6 @@ def test_wire_types_are_spec_names() -> None:
     assert [w.name for w in WireType] == ["VARINT", "I64", "LEN", "SGROUP", "EGROUP", "I32"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300), st.sampled_from(["none", "grpc", "delimited", "auto"]))
-def test_streamed_json_equals_the_plain_rendering(data: bytes, framing: str) -> None:
-    """The fast JSON writer gives exactly the bytes of json.dumps over the dict model."""
-    from wiretool.render.protobuf_json import result_to_json
-
-    result = decode(data, framing=framing)
-    out = io.StringIO()
-    render_json(result, out, {"format": "raw"})
-    plain = json.dumps(result_to_json(result, {"format": "raw"}), ensure_ascii=False,
-                       separators=(",", ":")) + "\n"
-    assert out.getvalue() == plain
-
-
-def test_streamed_json_equals_the_plain_rendering_on_the_samples() -> None:
-    from tests.conftest import SAMPLES
-    from wiretool.inputs import decode_input
-    from wiretool.render.protobuf_json import result_to_json
-
-    for name in ("person.bin", "people.grpc", "people.delimited", "addressbook.b64"):
-        data = decode_input((SAMPLES / name).read_bytes()).data
-        result = decode(data)
-        out = io.StringIO()
-        render_json(result, out)
-        assert out.getvalue() == json.dumps(result_to_json(result), ensure_ascii=False,
-                                            separators=(",", ":")) + "\n", name
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(["none", "grpc", "delimited", "auto"]))
 def test_streamed_decode_equals_the_whole_model(data: bytes, framing: str) -> None:

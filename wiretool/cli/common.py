@@ -13,12 +13,16 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import IO, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 from wiretool.errors import Diagnostic, ExitCode, Severity, WiretoolError
+
+if TYPE_CHECKING:
+    # rich is imported by the views that print with it: a command writing JSON never
+    # loads it (about 15% of the start-up of a small decode).
+    from rich.console import Console
 
 
 def stdout_is_terminal() -> bool:
@@ -34,6 +38,8 @@ def default_format(requested: str | None, terminal: str, other: str) -> str:
 
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
     """A rich console that colours only a real terminal and honours NO_COLOR."""
+    from rich.console import Console
+
     no_color = "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
     out = file if file is not None else sys.stdout
     is_tty = out.isatty() if hasattr(out, "isatty") else False

@@ -106,9 +106,12 @@ def _is_ascii_text(raw: bytes) -> bool:
     contains (``0a 0c "order_sample"`` would otherwise be the base64url
     ``order_sample``). ``--input-format`` reads such text anyway.
     """
-    if not raw.strip() or raw[0] in _LINE_BREAKS:
+    # Binary input is told at its first byte (a line break) or its first byte above
+    # 0x7f before ``strip`` copies a multi-megabyte message that happens to start or
+    # end with a whitespace byte.
+    if not raw or raw[0] in _LINE_BREAKS or not raw.isascii() or not raw.strip():
         return False
-    return raw.isascii() and _NOT_TEXT.search(raw) is None
+    return _NOT_TEXT.search(raw) is None
 
 
 def _try_hex(raw: bytes) -> DecodedInput | None:

@@ -169,13 +169,16 @@ def expected_kind(fd: FieldDescriptor, wire_type: WireType) -> Kind | None:
 
 
 class DescriptorHints:
-    """:class:`~wiretool.protobuf.model.KindHints` read from a message descriptor."""
+    """What a schema tells the decoder (``wire.decode(..., hints=...)``): the message
+    type of the input; the decoder reads the declared kind of each length-delimited
+    field of it and of the types below it (``kind_for``), and keeps it where the
+    payload fits."""
 
     def __init__(self, descriptor: Descriptor) -> None:
         self.descriptor = descriptor
-        self._children: dict[int, DescriptorHints | None] = {}
 
     def kind_for(self, number: int, wire_type: WireType) -> Kind | PackedType | None:
+        """The declared reading of field ``number`` sent as ``wire_type``, or None."""
         fd = self.descriptor.fields_by_number.get(number)
         if fd is None:
             return None
@@ -183,13 +186,6 @@ class DescriptorHints:
         if kind is Kind.PACKED:
             return _PACKED_AS[fd.type]
         return kind
-
-    def child(self, number: int) -> DescriptorHints | None:
-        if number not in self._children:
-            fd = self.descriptor.fields_by_number.get(number)
-            mt = fd.message_type if fd is not None else None
-            self._children[number] = DescriptorHints(mt) if mt is not None else None
-        return self._children[number]
 
 
 def annotate(result: DecodeResult, descriptor: Descriptor) -> DecodeResult:
@@ -249,7 +245,12 @@ class AnnotatedView:
 
     def parts(self) -> Iterator[tuple[Message, Iterable[Field]]]:
         for message, fields in self._view.parts():
+            # The native core reads the schema itself when it was given these hints
+            # (``native.NativeFields.annotated``: the same rules, and its JSON path).
+            native = getattr(fields, "annotated", None)
+            annotated = native(self._descriptor, self._found) if native is not None else None
             yield (dataclasses.replace(message, type_name=self._descriptor.full_name),
+                   annotated if annotated is not None else
                    (_annotate_field(f, self._descriptor, self._found, _REPORTED) for f in fields))
 
 

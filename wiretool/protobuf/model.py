@@ -51,22 +51,6 @@ class PackedType(StrEnum):
     FIXED64 = "fixed64"
 
 
-class KindHints(Protocol):
-    """What a schema says about the fields of one message type (see ``wire.decode``).
-
-    The decoder asks before it guesses: a hint wins when the payload fits it; when
-    the payload contradicts it, the decoder reports a diagnostic and infers instead.
-    """
-
-    def kind_for(self, number: int, wire_type: WireType) -> Kind | PackedType | None:
-        """The declared reading of a length-delimited field, or None when unknown."""
-        ...
-
-    def child(self, number: int) -> KindHints | None:
-        """Hints for the message or group carried by field ``number``."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class SchemaInfo:
     """What a schema says about a field (absent in schemaless decodes)."""

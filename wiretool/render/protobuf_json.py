@@ -5,18 +5,26 @@ decode") and are stable: new keys may be added, existing ones keep their meaning
 Integers are exact (JSON numbers of any size); floats that JSON cannot hold are
 written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` as in the
 proto3 JSON mapping.
+
+The text is ``escape_json(json.dumps(result_to_json(...), ensure_ascii=False,
+separators=(",", ":")))`` (:func:`document_text`): UTF-8 with non-ASCII text as it
+is, except what a terminal could act on (DEL, C1 controls, bidi and zero-width
+characters, surrogates), written as ``\\uXXXX`` escapes of the same value, so wire
+strings, schema names and diagnostics printed to a terminal cannot drive it or
+reorder text (``render.escape``).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from wiretool.errors import Diagnostic
 from wiretool.protobuf.model import DecodeResult, DecodeView, Field, Kind, Message, Unparsed
+from wiretool.render.escape import escape_json
 
 
 def json_float(number: float) -> float | str:
@@ -133,16 +141,26 @@ def result_to_json(
     return out
 
 
+def document_text(result: DecodeResult, input_info: dict[str, Any] | None = None) -> str:
+    """The whole document as one text: what :func:`render_json` writes, built at once."""
+    return escape_json(_dumps(result_to_json(result, input_info))) + "\n"
+
+
 def render_json(
     view: DecodeView, out: TextIO, input_info: dict[str, Any] | None = None
 ) -> None:
     """Write the document of ``result_to_json`` field by field, never holding it whole.
 
-    With a ``DecodeStream`` the fields are built while they are written, so memory
-    stays at one top-level field; the bytes written are the same as
-    ``json.dumps(result_to_json(...), ensure_ascii=False, separators=(",", ":"))``.
+    The bytes written are those of :func:`document_text`. The fields of a ``DecodeStream``
+    (``native.NativeFields``) have their FIELD objects written by the native core
+    itself, without a Python object per field, so memory stays at one chunk of text;
+    a ``DecodeResult``'s fields are written from the model.
     """
-    write = out.write
+    write_raw, write_bytes, to_stdout = _writers(out)
+
+    def write(text: str) -> Any:  # the core escapes what it writes itself
+        return write_raw(escape_json(text))
+
     write("{")
     if input_info is not None:
         write('"input":' + _dumps(input_info) + ",")
@@ -153,14 +171,56 @@ def render_json(
         head = message_to_json(message, with_fields=False)
         del head["unparsed"]
         write(_dumps(head)[:-1] + ',"fields":[')
-        _write_fields(fields, "", write)
+        native_json = getattr(fields, "write_json", None)
+        if (native_json is not None and to_stdout is not None
+                and fields.size_bytes >= _DIRECT_BYTES):  # type: ignore[attr-defined]
+            to_stdout()  # what Python wrote goes out first
+            fields.write_json_stdout()  # type: ignore[attr-defined]
+        elif native_json is not None:
+            native_json(write_bytes)
+        else:
+            _write_fields(fields, write)
         write('],"unparsed":')
-        _write_unparsed(message.unparsed, write)
+        _write_unparsed(message.unparsed, write_raw)  # hex and numbers: nothing to escape
         write("}")
     write('],"trailing":')
-    _write_unparsed(view.trailing, write)
+    _write_unparsed(view.trailing, write_raw)
     write(',"diagnostics":' + _dumps([diagnostic_to_json(d) for d in view.diagnostics]))
     write("}\n")
+
+
+_DIRECT_BYTES = 64 * 1024
+"""Messages at least this large have the core write their JSON to file descriptor 1
+itself; smaller ones (a stream of many) go through the buffer, which saves the two
+flushes a direct write needs."""
+
+
+def _writers(
+    out: TextIO,
+) -> tuple[Callable[[str], Any], Callable[[bytes], Any], Callable[[], Any] | None]:
+    """``(write text, write UTF-8 bytes, flush before the core writes to fd 1)``.
+
+    A text stream over a byte buffer (standard output) that encodes UTF-8 gets both
+    written to its buffer, so the core's chunks go out without being decoded and
+    encoded again; when that buffer is file descriptor 1, the core writes there
+    itself (the third item flushes the buffer first). Any other stream gets text.
+    """
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is not None and encoding and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        write_bytes: Callable[[bytes], Any] = buffer.write
+
+        def write_text(text: str) -> Any:
+            return write_bytes(text.encode())
+
+        try:
+            to_stdout = buffer.flush if buffer.fileno() == 1 else None
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+            to_stdout = None
+        return write_text, write_bytes, to_stdout
+    write = out.write
+    return write, lambda chunk: write(chunk.decode()), None
 
 
 _HEX_CHUNK = 1 << 16
@@ -178,124 +238,13 @@ def _write_unparsed(unparsed: Unparsed | None, write: Callable[[str], Any]) -> N
     write('"}')
 
 
-def _write_fields(fields: Iterable[Field], parent_path: str, write: Callable[[str], Any]) -> None:
-    """Write the FIELD objects of ``fields``, comma-separated, children included.
-
-    The text is collected in a list and written in chunks of ``_FLUSH_PARTS`` pieces:
-    one ``write`` per field cost more than formatting the field.
-    """
-    parts: list[str] = []
-    _field_texts(fields, parent_path, parts, write, {})
-    write("".join(parts))
-
-
-_FLUSH_PARTS = 4096
-# The kinds as module globals: ``Kind.VARINT`` is a lookup on the enum class, which
-# costs more than the test itself in a loop over every field.
-_VARINT, _STRING, _BYTES, _MESSAGE, _GROUP, _PACKED, _FIXED64 = (
-    Kind.VARINT, Kind.STRING, Kind.BYTES, Kind.MESSAGE, Kind.GROUP, Kind.PACKED, Kind.FIXED64)
-_MAX_CACHED_PATHS = 4096
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
-
-
-def _field_texts(
-    fields: Iterable[Field],
-    parent_path: str,
-    parts: list[str],
-    write: Callable[[str], Any],
-    heads: dict[str, dict[int, tuple[Kind, str, str, str]]],
-) -> None:
-    """Append the JSON text of ``fields`` to ``parts`` (flushing it through ``write``).
-
-    The fast path of ``_field_head``/``field_to_json`` for schemaless fields: the
-    same keys in the same order, byte for byte (tests compare the two). The pieces
-    of a FIELD object that depend only on its path and kind (``number`` to
-    ``length``, ``kind`` to ``tag_length``) are formatted once per path, in
-    ``heads``: parent path -> field number -> (kind, path, piece, piece).
-    """
-    append = parts.append
-    known = heads.get(parent_path)
-    if known is None:
-        if len(heads) >= _MAX_CACHED_PATHS:  # hostile inputs: any number of paths
-            heads.clear()
-        known = heads[parent_path] = {}
+def _write_fields(fields: Iterable[Field], write: Callable[[str], Any]) -> None:
+    """Write the FIELD objects of model ``fields``, comma-separated, children included
+    (fields the core decoded write their own text: ``native.NativeFields``)."""
     separator = ""
     for field in fields:
-        row: tuple[Any, ...] = field  # unpacked at once: faster than attribute reads
-        (offset, number, wire_type, length, tag_length, kind, value_offset, value_length,
-         value, children, values, packed_type, alternatives, overlong, expanded, schema) = row
-        if schema is not None:
-            path = f"{parent_path}.{number}" if parent_path else str(number)
-            if kind is _MESSAGE or kind is _GROUP:
-                append(separator + _dumps(_field_head(field, path))[:-1] + ',"fields":[')
-                _field_texts(children, path, parts, write, heads)
-                append("]}")
-            else:
-                append(separator + _dumps(_field_head(field, path)))
-            separator = ","
-            continue
-        cached = known.get(number)
-        if cached is None or cached[0] is not kind:
-            if len(known) >= _MAX_CACHED_PATHS:
-                known.clear()
-            path = f"{parent_path}.{number}" if parent_path else str(number)
-            cached = known[number] = (
-                kind, path,
-                f',"number":{number},"wire_type":{int(wire_type)},"length":',
-                f',"kind":"{kind.value}","path":"{path}","tag_length":',
-            )
-        _, path, after_offset, after_length = cached
-        append(f'{separator}{{"offset":{offset}{after_offset}{length}{after_length}{tag_length}'
-               f',"value_offset":{value_offset},"value_length":{value_length},"overlong":'
-               f'{"true" if overlong else "false"}')
+        write(separator + _dumps(field_to_json(field)))
         separator = ","
-        if kind is _STRING:  # the kinds by how common they are
-            append(f',"value":{_encode_string(value)},"alternatives":{_kinds(alternatives)}}}')
-        elif kind is _VARINT:
-            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
-                   f',"zigzag":{(value >> 1) ^ -(value & 1)},"bool":'
-                   f'{"true" if value == 1 else "false" if value == 0 else "null"}}}')
-        elif kind is _MESSAGE or kind is _GROUP:
-            alternatives_text = (
-                f',"alternatives":{_kinds(alternatives)}' if kind is _MESSAGE else "")
-            append(f',"expanded":{"true" if expanded else "false"}{alternatives_text},"fields":[')
-            _field_texts(children, path, parts, write, heads)
-            append("]}")
-        elif kind is _FIXED64:
-            append(f',"value":{value},"signed":{value - (1 << 64) if value >> 63 else value}'
-                   f',"float":{_float_text(_F64.unpack(value.to_bytes(8, "little"))[0])}}}')
-        elif kind is _PACKED:
-            append(f',"packed_type":{_encode_string(packed_type.value)},"values":['
-                   f'{",".join(map(str, values))}],"alternatives":{_kinds(alternatives)}}}')
-        elif kind is _BYTES:
-            append(f',"value":"{value.hex()}","alternatives":{_kinds(alternatives)}}}')
-        else:  # FIXED32
-            append(f',"value":{value},"signed":{value - (1 << 32) if value >> 31 else value}'
-                   f',"float":{_float_text(_F32.unpack(value.to_bytes(4, "little"))[0])}}}')
-        if len(parts) >= _FLUSH_PARTS:
-            write("".join(parts))
-            parts.clear()
 
 
-def _float_text(number: float) -> str:
-    """``_dumps(json_float(number))``."""
-    if number != number:
-        return '"NaN"'
-    if number in (_INFINITY, -_INFINITY):
-        return '"Infinity"' if number > 0 else '"-Infinity"'
-    return float.__repr__(number)
-
-
-_INFINITY = float("inf")
-
-
-def _kinds(alternatives: tuple[Kind, ...]) -> str:
-    """The JSON list of ``alternatives`` (``Kind`` is a ``str``: its value joins as is)."""
-    if not alternatives:
-        return "[]"
-    return '["' + '","'.join(alternatives) + '"]'
-
-
-_encode_string = json.encoder.encode_basestring  # what _dumps does for a str
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
