@@ -2,7 +2,8 @@
 
 Run: python -m tests.capture.bench_capture [CAPTURE.pcap ...]
 Without arguments it synthesizes 103,000 small Ethernet/IPv4/TCP packets (1,000
-connections, 100-byte payloads). Not collected by pytest; numbers are reported in docs/captures.md.
+connections, 100-byte payloads). Not collected by pytest; it prints its numbers (the capture
+figures of docs/performance.md come from benchmarks/bench_h2.py).
 """
 
 from __future__ import annotations

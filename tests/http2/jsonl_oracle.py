@@ -5,8 +5,8 @@ header text memos of ``HeaderText``) and every other line with ``dumps`` of its
 object. This module builds the same records' objects the plain way — every frame
 member spelled here again, independently of the writer — and the fast-path tests
 compare the two, line by line, on every bundled capture and dump. It is the oracle
-only: nothing in ``wiretool`` imports it. The JSON Lines contract in the README is
-what both implement.
+only: nothing in ``wiretool`` imports it. The JSON Lines contract in docs/json.md
+is what both implement.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from tests.capture import writer as w
@@ -445,18 +444,3 @@ def test_connections_open_at_the_end_are_listed_in_the_order_they_started(
     records = records_of(capture(tmp_path, packets))
     assert [s.conn.conn_id for s in starts(records)] == [1, 2, 3]
     assert [r.conn.conn_id for r in records if isinstance(r, ConnectionEnd)] == [1, 2, 3]
-
-
-def test_the_readme_proxy_example_is_what_the_command_prints(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(DATA.parents[2])  # the README's paths are from the repository root
-    readme = (DATA.parents[2] / "README.md").read_text(encoding="utf-8")
-    command = ("$ wiretool h2-frames --format table --summary "
-               "tests/capture/data/suricata-verify/http2-errorcode__input.pcap")
-    block = readme.split(command, 1)[1].split("```", 1)[0]
-    shown = [line for line in block.splitlines() if line and line != "..."]
-    assert len(shown) >= 4
-    result = CliRunner().invoke(app, command.split()[2:], env={"COLUMNS": "200"},
-                                catch_exceptions=False)
-    lines = result.stdout.splitlines()
-    assert all(line in lines for line in shown), [x for x in shown if x not in lines]

@@ -5,8 +5,8 @@ and tshark read; several members in a row are one file) and ``xz`` (the .xz form
 of the xz utilities; several streams and stream padding too) are inflated with the
 standard library's ``zlib`` and ``lzma``. zstd, bzip2 and lz4 are recognised and
 refused with a clear diagnostic: tshark 4.0 reads none of them, and Python has no
-zstd decoder before 3.14 (``compression.zstd``); see the README for why no
-third-party one was added.
+zstd decoder before 3.14 (``compression.zstd``); docs/h2-frames.md ("Reading
+the file") says why no third-party one was added.
 
 :class:`Inflater` is sans-IO: ``feed(compressed bytes)`` yields decompressed pieces
 of at most ``OUTPUT_PIECE`` bytes (memory is bounded whatever the compression

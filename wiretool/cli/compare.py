@@ -54,13 +54,13 @@ compact, UTF-8; pretty = the same indented by 2; each also gzip -6 and deflate -
 
 Examples:
 
-  wiretool compare-json --proto shop.proto --type shop.v1.Order order.json
+  wiretool compare-json --proto samples/shop/shop.proto --type shop.v1.Order samples/shop/order.json
 
-  wiretool compare-json --descriptor-set api.pb -t api.Event events.jsonl
+  wiretool compare-json --descriptor-set samples/person.desc -t Person samples/person.hex
 
-  wiretool compare-json payload.bin
+  wiretool compare-json samples/person.bin
 
-  wiretool compare-json --format json samples/ | jq .summary
+  wiretool compare-json --format json samples/shop/orders.jsonl | jq .summary
 
 Exit codes: 0 compared; 1 an input is invalid JSON (line/column), nests deeper
 than --max-depth, repeats a key, holds a lone surrogate or a number beyond a double

@@ -60,11 +60,13 @@ Examples:
 
   wiretool decode --format hexdump samples/person.bin
 
-  wiretool decode --grpc --format json capture-body.hex | jq '.messages[].fields'
+  wiretool decode --grpc --format json samples/people.grpc | jq '.messages[].fields[0]'
+
+  wiretool decode --delimited samples/people.delimited
 
   wiretool decode --delimited --offset 4 stream.bin
 
-  wiretool decode --proto samples/person.proto samples/person.bin
+  wiretool decode --proto samples/person.proto --type Person samples/person.bin
 
   wiretool decode --descriptor-set samples/person.desc -t Person samples/person.hex
 

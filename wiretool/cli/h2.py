@@ -82,9 +82,9 @@ Examples:
 
   wiretool h2-frames samples/h2/basic.client.bin
 
-  tshark -r cap.pcapng -q -z follow,tcp,raw,0 | wiretool h2-frames --hpack-table
+  tshark -r capture.pcap -q -z follow,tcp,raw,0 | wiretool h2-frames --hpack-table
 
-  wiretool h2-frames --format jsonl --type HEADERS conn.follow | jq .headers
+  wiretool h2-frames --format jsonl --type HEADERS samples/h2/basic.follow | jq -c .headers
 
 Exit codes: 0 fully decoded; 1 malformed input (the valid part is shown,
 diagnostics say what and where); 2 usage error or unreadable file.

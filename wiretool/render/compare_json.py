@@ -4,7 +4,7 @@ Reads :class:`~wiretool.protobuf.sizes.Comparison` and
 :class:`~wiretool.protobuf.sizes.Summary`; computes nothing but ratios. Input
 names and messages go through ``escape_message``: they may quote the input, and
 the document is UTF-8, which cannot hold a lone surrogate.
-The contract is documented field by field in docs/compare-json.md.
+The contract is documented field by field in docs/json.md ("compare-json").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ One JSON object per line, one ``record`` kind per line: ``preface``, ``frame``,
 ``grpc-status`` (right after the DATA/HEADERS frame that completed them),
 ``summary``; from a capture also ``connection`` and ``h2c-upgrade``, and every
 record names its ``connection``, ``time`` and ``packet``. The contract is
-documented field by field in README.md. Names and values that are
+documented field by field in docs/json.md ("h2-frames"). Names and values that are
 valid UTF-8 are JSON strings as they are; other bytes are written with visible
 escapes (``\\xNN``) and the exact bytes are given in ``name_hex``/``value_hex``.
 This module only reads the model.

@@ -1,7 +1,7 @@
 """The ``decode --format json`` contract: a DecodeResult as JSON-ready dicts.
 
-The keys and their meanings are documented in README.md ("JSON output of
-decode") and are stable: new keys may be added, existing ones keep their meaning.
+The keys and their meanings are documented in docs/json.md ("decode") and
+are stable: new keys may be added, existing ones keep their meaning.
 Integers are exact (JSON numbers of any size); floats that JSON cannot hold are
 written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` as in the
 proto3 JSON mapping.
