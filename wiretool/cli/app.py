@@ -9,9 +9,11 @@ from __future__ import annotations
 import typer
 
 from wiretool import __version__
+from wiretool.cli.helptext import HelpGroup
 
 app = typer.Typer(
     name="wiretool",
+    cls=HelpGroup,
     help=(
         "Show, byte by byte, what protobuf, gRPC, HTTP/2 and HPACK put on the wire.\n\n"
         "Exit codes: 0 input fully decoded; 1 input read but malformed (the valid part "
