@@ -203,6 +203,7 @@ def _framed_messages(
     Framing is found the way ``decode`` finds it: a gRPC prefix, or an input that is
     not one message but parses cleanly as a delimited stream. None for anything else.
     """
+    from wiretool.errors import InputError
     from wiretool.inputs import InputFormat, decode_input
     from wiretool.protobuf import framing
     from wiretool.protobuf.jsonmap import looks_like_json
@@ -215,7 +216,10 @@ def _framed_messages(
 
     forced = {CompareInput.RAW: InputFormat.RAW, CompareInput.HEX: InputFormat.HEX,
               CompareInput.BASE64: InputFormat.BASE64}.get(fmt, InputFormat.AUTO)
-    data = decode_input(raw, forced).data
+    try:
+        data = decode_input(raw, forced).data
+    except InputError:
+        return None  # said when the document is compared (an error of this input only)
     if framing.looks_like_grpc(data):
         kind = "grpc"
     elif any(m.framing == "delimited" for m, _ in decode_stream(data).parts()):
