@@ -96,7 +96,7 @@ def make_console(file: IO[str] | None = None, width: int | None = None,
     env_width = os.environ.get("COLUMNS")
     if width is None and not is_tty:
         width = int(env_width) if env_width and env_width.isdigit() else 120
-    return Console(
+    return _Console(
         file=out,
         width=width,
         color_system="auto" if colour else None,
@@ -107,6 +107,14 @@ def make_console(file: IO[str] | None = None, width: int | None = None,
         emoji=False,
         soft_wrap=False,
     )
+
+
+class _Console(Console):
+    """rich's console, but a closed output is left to ``reports_errors`` (rich's own
+    handling exits with status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def json_for_people(color: ColorChoice | str = ColorChoice.AUTO,
@@ -200,7 +208,7 @@ def reports_errors(command: F) -> F:
         except WiretoolError as exc:
             raise fail(exc.message) from None
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
+            if exc.errno != errno.EPIPE and not isinstance(exc, BrokenPipeError):
                 raise
             _discard_stdout()
             raise typer.Exit(int(ExitCode.OK)) from None

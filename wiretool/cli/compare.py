@@ -17,7 +17,6 @@ import typer
 
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
-from wiretool.cli.helptext import HelpCommand
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -29,6 +28,7 @@ from wiretool.cli.common import (
     width_option,
     write_json,
 )
+from wiretool.cli.helptext import HelpCommand
 from wiretool.errors import ExitCode, Severity, WiretoolError
 from wiretool.inputs import read_source
 from wiretool.protobuf.jsontext import DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT
@@ -271,7 +271,8 @@ def _skipped(every: list[Path], taken: list[Path]) -> str:
     total = sum(counts.values())
     kinds = ", ".join(f"{n} {suffix}" for suffix, n in
                       sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    return f"skipped {total} file{'s' if total != 1 else ''} that are not messages: {kinds}"
+    what = "files that are not messages" if total != 1 else "file that is not a message"
+    return f"skipped {total} {what}: {kinds}"
 
 
 def _split(name: str, raw: bytes, fmt: CompareInput) -> list[tuple[str, bytes, str]]:

@@ -12,7 +12,6 @@ import typer
 
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
-from wiretool.cli.helptext import HelpCommand
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -27,6 +26,7 @@ from wiretool.cli.common import (
     width_option,
     write_json,
 )
+from wiretool.cli.helptext import HelpCommand
 from wiretool.inputs import InputFormat, decode_input, read_source
 from wiretool.protobuf.model import DecodeResult, DecodeView
 

@@ -125,10 +125,13 @@ _BRACKETS = {b"{": b"}", b"[": b"]", b"(": b")"}
 
 
 def _decodes(text: bytes) -> str | None:
-    """How ``text`` reads on its own ("hex", "base64"), or None."""
+    """How ``text`` reads on its own ("hex", "base64"...), or None. Base64 only as one
+    word (or lines of one): words with spaces between them are prose, not a blob."""
     if not text.strip():
         return None
-    found = _try_hex(text) or _try_base64(text)
+    found = _try_hex(text)
+    if found is None and b" " not in text.strip() and b"\t" not in text:
+        found = _try_base64(text)
     return None if found is None else found.detail
 
 
@@ -154,6 +157,23 @@ def _odd_hex(raw: bytes) -> InputError | None:
         f"is missing or one too many (the last is at offset {last})" + _AS_RAW, last)
 
 
+def _bad_xxd_line(raw: bytes) -> InputError | None:
+    """The error for an ``xxd`` dump one of whose lines does not read (a digit lost or
+    added when it was copied), or None when ``raw`` is not laid out as one."""
+    lines = raw.splitlines(keepends=True)
+    if not lines or not all(_XXD_LINE.match(line) for line in lines if line.strip()):
+        return None
+    at = 0
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and _read_xxd([line.rstrip(b"\r\n")]) is None:
+            return InputError(
+                f"input looks like an xxd dump but its line {number} (offset {at}) does not "
+                f"read as one: a hex digit is missing or one too many, or the ASCII column "
+                f"is not two spaces after the hex" + _AS_RAW, at)
+        at += len(line)
+    return None
+
+
 def almost_encoded(raw: bytes) -> InputError | None:
     """The error for ASCII text that is hex or base64 but for one thing a person can
     fix (what, and at which character offset), or None. See the module docstring."""
@@ -161,7 +181,11 @@ def almost_encoded(raw: bytes) -> InputError | None:
     start = raw.find(stripped[:1]) if stripped else 0
     end = start + len(stripped) - 1
     cut = _CUT_END.search(raw)
-    if cut is not None:
+    if cut is None:
+        dump = _bad_xxd_line(raw)
+        if dump is not None:
+            return dump
+    else:
         kept = raw[:cut.start()]
         if _decodes(kept) or _odd_hex(kept) is not None:
             return InputError(

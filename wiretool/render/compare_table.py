@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wiretool.protobuf.sizes import COMPRESSORS, Comparison, EncodedSize, FieldSize, Summary
-from wiretool.render.escape import escape_message, escape_text, shorten
+from wiretool.render.escape import escape_message, escape_text
 from wiretool.render.layout import cut_left, width
 
 BAR_WIDTH = 30

@@ -8,9 +8,9 @@ record names its ``connection``, ``time`` and ``packet``. The contract is
 documented field by field in README.md. An integer beyond ±(2**53 - 1) (a
 ``time_ns``, a 64-bit field of a gRPC message) is written as a decimal string
 (``json_text.exact_integers``): a reader of doubles (``jq``) would round it.
-Names and values that are valid UTF-8 are JSON strings as they are; other bytes are written with visible
-escapes (``\\xNN``) and the exact bytes are given in ``name_hex``/``value_hex``.
-This module only reads the model.
+Names and values that are valid UTF-8 are JSON strings as they are; other bytes
+are written with visible escapes (``\\xNN``) and the exact bytes are given in
+``name_hex``/``value_hex``. This module only reads the model.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ JSON Lines cut out of a document.
 The writers (``protobuf_json``, ``compare_json``, ``h2_jsonl``, ``hpack_view``) write
 compact JSON for programs. This module holds the rules every command shares:
 
-* **exact integers** (:func:`exact_integers`): an integer beyond ±(2**53 − 1) is
+* **exact integers** (:func:`exact_integers`): an integer beyond ±(2**53 - 1) is
   written as a decimal string, as the proto3 JSON mapping writes int64, uint64 and
   fixed64. A reader that keeps numbers as IEEE doubles (``jq``, JavaScript) would
   otherwise round ``18446744073709551316`` to ``18446744073709552000``; smaller
