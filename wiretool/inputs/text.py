@@ -77,10 +77,13 @@ def read_source(path: str) -> bytes:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInput:
+def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO, *,
+                 hints: bool = True) -> DecodedInput:
     """Return the binary payload written in ``raw``, detecting the format unless forced.
 
-    Raises InputError (with a character offset) when a forced format does not fit.
+    Raises InputError (with a character offset) when a forced format does not fit, and,
+    with ``hints``, when detected text is almost hex or base64 (rule 6 above); without,
+    such text is raw binary, as any other.
     """
     if fmt is InputFormat.RAW:
         return DecodedInput(raw, InputFormat.RAW, "raw binary")
@@ -95,7 +98,7 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInpu
             raise InputError("input is not valid base64 or base64url")
         return found
     if not _is_ascii_text(raw):
-        cut = _CUT_END.search(raw)  # "0a 03 61 …": ASCII but for the ellipsis
+        cut = _CUT_END.search(raw) if hints else None  # "0a 03 61 …": ASCII but the "…"
         if cut is not None and _is_ascii_text(raw[:cut.start()]):
             almost = almost_encoded(raw)
             if almost is not None:
@@ -104,12 +107,12 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInpu
     found = _try_hex(raw)
     if found is not None:
         return found
-    odd = _odd_hex(raw)  # before base64: "0896011" is valid base64, and meant as hex
+    odd = _odd_hex(raw) if hints else None  # before base64: "0896011" is base64 too
     if odd is not None:
         raise odd
     found = _try_base64(raw)
-    if found is not None:
-        return found
+    if found is not None or not hints:
+        return found or DecodedInput(raw, InputFormat.RAW, "raw binary")
     almost = almost_encoded(raw)
     if almost is not None:
         raise almost
