@@ -179,7 +179,13 @@ def test_one_input(data: bytes) -> None:
         fmt = ("json", "table", "hexdump")[options % 3]
         args = ["decode", *schema, "-t", type_name, *FRAMINGS[path], "-f", fmt,
                 "--max-depth", DEPTHS[options >> 2 & 3], *input_format, "-"]
-        run = run_cli(args, payload, json_output=fmt == "json")
+        # Detected as text that is almost hex or base64 (an odd number of hex digits,
+        # a "key=" prefix...): exit 2 with a hint to read it with -i raw.
+        run = run_cli(args, payload, json_output=fmt == "json",
+                      codes=(0, 1) if input_format else (0, 1, 2))
+        if run.code == 2:
+            assert "--input-format raw" in run.stderr, run.stderr
+            return
         if fmt == "json" and (options & 0x80 or not payload):
             check_decode_document(json.loads(run.stdout), len(payload))
     elif path < 6:  # compare-json on binary input, with and without a schema

@@ -203,3 +203,43 @@ def test_framed_binary_inputs_are_split_into_messages() -> None:
         # the compressed gRPC message is measured decompressed, as the runtime sees it
         assert all(item["protobuf"]["bytes"] > 0 for item in doc["inputs"])
         assert doc["summary"]["count"] == count
+
+
+def test_directory_mode_takes_message_files_and_says_what_it_skipped(tmp_path: Path) -> None:
+    """``compare-json samples/ | jq .summary`` averages messages, not scripts, captures
+    and schemas: a directory gives its .json, .jsonl, .ndjson, .bin, .binpb and .pb
+    files; the rest is counted on stderr by kind."""
+    (tmp_path / "a.json").write_text('{"id": 1, "name": "x"}')
+    (tmp_path / "b.jsonl").write_text('{"id": 2}\n{"id": 3}\n')
+    (tmp_path / "c.binpb").write_bytes(bytes.fromhex("0801120178"))  # 1: 1, 2: "x"
+    (tmp_path / "d.pb").write_bytes(bytes.fromhex("0802"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "e.bin").write_bytes(bytes.fromhex("0803"))
+    for name in ("make.py", "cap.pcap", "x.proto", "notes.md", "y.py"):
+        (tmp_path / name).write_bytes(b"\xd4\xc3\xb2\xa1 not a message")
+    result = runner.invoke(app, ["compare-json", "-f", "json", str(tmp_path)], env=ENV)
+    assert result.exit_code == 0, result.stderr
+    names = [item["input"]["name"].removeprefix(str(tmp_path) + "/")
+             for item in json.loads(result.stdout)["inputs"]]
+    assert names == ["a.json", "b.jsonl:1", "b.jsonl:2", "c.binpb", "d.pb", "sub/e.bin"]
+    assert json.loads(result.stdout)["summary"]["count"] == 6
+    assert result.stderr == (f"wiretool: {tmp_path}: skipped 5 files that are not messages: "
+                             "2 .py, 1 .md, 1 .pcap, 1 .proto (name a file to compare it)\n")
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "run.sh").write_text("echo")
+    result = runner.invoke(app, ["compare-json", str(only)], env=ENV)
+    assert result.exit_code == 2
+    assert "no message files in this directory" in result.stderr
+    assert "skipped 1 file that is not a message: 1 .sh" in result.stderr
+
+
+def test_the_samples_directory_summary_counts_messages_only() -> None:
+    result = runner.invoke(app, ["compare-json", "-f", "json", str(DATA.parents[1].parent
+                                                                  / "samples")], env=ENV)
+    document = json.loads(result.stdout)
+    suffixes = {Path(item["input"]["name"].split("#")[0].split(":")[0]).suffix
+                for item in document["inputs"]}
+    assert suffixes <= {".json", ".jsonl", ".bin", ".binpb", ".pb"}
+    assert document["summary"]["count"] == len(document["inputs"])
+    assert "skipped" in result.stderr and ".pcap" in result.stderr

@@ -44,7 +44,16 @@ def frame_json(frame: Frame, *, hpack_table: bool = False) -> dict[str, Any]:
 
 def plain_objects(record: SessionRecord, *, hpack_table: bool = False,
                   summary: bool = False) -> Iterator[dict[str, Any]]:
-    """The objects of one record of ``decode_h2``, in the order of their lines."""
+    """The objects of one record of ``decode_h2``, in the order of their lines, with the
+    contract's integers (beyond 2**53 - 1: strings)."""
+    from wiretool.render.json_text import exact_integers
+
+    for obj in _objects(record, hpack_table=hpack_table, summary=summary):
+        yield exact_integers(obj)
+
+
+def _objects(record: SessionRecord, *, hpack_table: bool,
+             summary: bool) -> Iterator[dict[str, Any]]:
     if isinstance(record, Located):
         inner = record.record
         if isinstance(inner, Frame):

@@ -1,8 +1,9 @@
-"""Terminal screens of ``h2-frames``, as a person sees them: the real command in a real
-terminal (tmux) at 80, 120 and 200 columns, captured as plain text.
+"""Terminal screens of ``h2-frames`` and ``compare-json``, as a person sees them: the real
+command in a real terminal (tmux) at 80, 120 and 200 columns, captured as plain text.
 
-The goldens are in ``tests/golden/h2/screens/NAME.WIDTH.txt``. Regenerate them (after
-an intended change of the views, or after remaking ``samples/grpc/load.pcap``) with
+The goldens are in ``tests/golden/GROUP/screens/NAME.WIDTH.txt`` (GROUP: ``h2``,
+``compare``). Regenerate them (after an intended change of the views, or after
+remaking ``samples/grpc/load.pcap``) with
 
     python -m tests.render.screens --update
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests" / "golden" / "h2" / "screens"
+GOLDEN_ROOT = ROOT / "tests" / "golden"
 WIDTHS = (80, 120, 200)
 SENTINEL = "__SCREEN_DONE__"
 TIMEOUT_S = 90.0
@@ -40,13 +41,20 @@ class Screen:
 
     name: str
     args: tuple[str, ...]
+    group: str = "h2"
+    """The golden directory: ``tests/golden/GROUP/screens``."""
 
 
+_SHOP = ("--proto", "tests/schema/data/shop.proto", "--type", "shop.v1.Order")
 SCREENS = (
     Screen("frames-demo", ("h2-frames", "samples/grpc/demo.pcap")),
     Screen("summary-demo", ("h2-frames", "--summary", "samples/grpc/demo.pcap")),
     Screen("frames-load", ("h2-frames", "--limit", "60", "samples/grpc/load.pcap")),
     Screen("summary-load", ("h2-frames", "--summary", "--waterfall", "samples/grpc/load.pcap")),
+    Screen("order", ("compare-json", *_SHOP, "tests/compare/data/order.json"), "compare"),
+    Screen("inferred", ("compare-json", "tests/compare/data/events.json"), "compare"),
+    Screen("batch", ("compare-json", *_SHOP, "tests/compare/data/orders.jsonl",
+                     "tests/compare/data/order.json"), "compare"),
 )
 
 
@@ -88,7 +96,7 @@ def capture(screen: Screen, width: int, *, colour: bool = False) -> str:
 
 
 def golden_path(screen: Screen, width: int) -> Path:
-    return GOLDEN / f"{screen.name}.{width}.txt"
+    return GOLDEN_ROOT / screen.group / "screens" / f"{screen.name}.{width}.txt"
 
 
 # -- the checker: no broken token, no cut number ---------------------------------------
@@ -111,7 +119,10 @@ class Model:
 
 
 def model_of(screen: Screen) -> Model:
-    """The model of ``screen``'s command: its ``--format jsonl`` records."""
+    """The model of ``screen``'s command: its ``--format jsonl`` records (``compare-json``:
+    its ``--format json`` document)."""
+    if screen.args[0] == "compare-json":
+        return _compare_model(screen)
     args = [a for a in screen.args if a not in ("--waterfall",)]
     out = subprocess.run([sys.executable, "-m", "wiretool", *args[:1], "--format", "jsonl",
                           *args[1:]], cwd=ROOT, capture_output=True, text=True, check=False)
@@ -175,6 +186,34 @@ def _collect(record: dict[str, Any], model: Model) -> None:
                 model.paths.add(row["path"])
     elif kind in ("method", "capture-summary"):
         _calls(record, model)
+
+
+def _compare_model(screen: Screen) -> Model:
+    """What a ``compare-json`` screen shows whole: every size of the sizes table, every
+    number of the per-field table (two levels, as shown), the field names."""
+    out = subprocess.run([sys.executable, "-m", "wiretool", "compare-json", "--format", "json",
+                          *screen.args[1:]], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
+    document = json.loads(out.stdout)
+    model = Model()
+    for item in document.get("inputs") or [document]:
+        if "inputs" in document:  # a batch shows one row per input: its totals
+            model.numbers.update(item[key][size] for key in ("protobuf", "json")
+                                 for size in ("bytes", "gzip_bytes"))
+            continue
+        for key in ("protobuf", "json"):
+            model.numbers.update(v for k, v in item[key].items() if isinstance(v, int))
+        model.numbers.add(item["json_overhead_bytes"])
+        for top in item["fields"]:
+            for f in (top, *top["children"]):
+                model.numbers.update((f["occurrences"], f["protobuf_bytes"], f["json_bytes"],
+                                      *f["protobuf"].values(), *f["json"].values()))
+                if f["name"]:
+                    model.names.add(f["name"])
+    if document.get("summary"):
+        for stats in document["summary"]["encodings"].values():
+            model.numbers.update(v for v in stats.values() if isinstance(v, int))
+    return model
 
 
 def _calls(calls: dict[str, Any], model: Model) -> None:
@@ -251,8 +290,8 @@ def main() -> None:
         return
     if not args.update:
         parser.error("nothing to do: --update or --show")
-    GOLDEN.mkdir(parents=True, exist_ok=True)
     for screen in SCREENS:
+        golden_path(screen, WIDTHS[0]).parent.mkdir(parents=True, exist_ok=True)
         model = model_of(screen)
         for width in WIDTHS:
             text = capture(screen, width)

@@ -97,3 +97,40 @@ def test_the_checker_finds_a_broken_header_name_and_value(models: dict[str, Mode
     assert any(":authority" in p for p in check_screen(broken, models["frames-demo"]))
     broken = text.replace("grpc-python/1.85.3", "grpc-py\n  thon/1.85.3")
     assert any("grpc-python" in p for p in check_screen(broken, models["frames-demo"]))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compare_json_splits_its_per_field_table_rather_than_drop_a_half(width: int) -> None:
+    """Below the width of the whole per-field table (13 columns), its protobuf half and
+    its JSON half one under the other, every column of each; never one of them dropped."""
+    text = _golden("order", width)
+    split = "Per field, protobuf: tag+len+payload" in text
+    assert split is (width < 120)
+    assert ("Per field, JSON: key+quotes+colon+value+sep" in text) is split
+    headers = [line.split() for line in text.splitlines() if line.startswith("field ")]
+    columns = [column for header in headers for column in header]
+    for column in ("type", "#", "tag", "len", "payload", "protobuf", "key", "quotes", "colon",
+                   "value", "sep", "JSON"):
+        assert column in columns, (width, column)
+    assert len(headers) == (2 if split else 1)
+
+
+def test_compare_json_width_option_lays_out_for_n_columns() -> None:
+    from typer.testing import CliRunner
+
+    from tests.conftest import ROOT
+    from wiretool.cli import app
+
+    screen = next(s for s in SCREENS if s.name == "order")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(app, [*screen.args, "--format", "table", "--width", "100"],
+                                    env={"COLUMNS": "200", "NO_COLOR": "1"})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0
+    assert widest_line(result.stdout) <= 100
+    assert "Per field, JSON: key+quotes+colon+value+sep" in result.stdout

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import click
 import typer
-import typer.core
 
 from wiretool import __version__
+from wiretool.cli.helptext import HelpGroup
 
 
-class _Group(typer.core.TyperGroup):
-    """Typer's group, saying "Did you mean" once: click 8.4+ suggests a command for a
-    typo itself (``NoSuchCommand.possibilities``), and Typer adds its own suggestion to
-    click's message."""
+class _Group(HelpGroup):
+    """The root group (help fitted to the terminal, ``HelpGroup``), saying "Did you
+    mean" once: click 8.4+ suggests a command for a typo itself
+    (``NoSuchCommand.possibilities``), and Typer adds its own suggestion to click's
+    message."""
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

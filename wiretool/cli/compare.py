@@ -17,7 +17,18 @@ import typer
 
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
-from wiretool.cli.common import default_format, fail, make_console, print_error
+from wiretool.cli.common import (
+    ColorChoice,
+    color_option,
+    default_format,
+    fail,
+    make_console,
+    print_error,
+    reports_errors,
+    width_option,
+    write_json,
+)
+from wiretool.cli.helptext import HelpCommand
 from wiretool.errors import ExitCode, Severity, WiretoolError
 from wiretool.inputs import read_source
 from wiretool.protobuf.jsontext import DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT
@@ -26,6 +37,7 @@ from wiretool.protobuf.jsontext import DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT
 class CompareFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    JSONL = "jsonl"
 
 
 class CompareInput(StrEnum):
@@ -41,8 +53,9 @@ COMPARE_HELP = """Compare the size of messages as protobuf and as proto3 JSON, f
 
 INPUT is a JSON document, a JSON Lines file (.jsonl/.ndjson, one message per
 line), protobuf bytes in any form decode reads (raw, hex, base64, dumps), a
-directory (every file in it, recursively), or - for stdin. Several inputs give
-a batch summary (count, total, median, p95 per encoding).
+directory (its .json, .jsonl, .ndjson, .bin, .binpb and .pb files, recursively;
+what else it holds is skipped and counted on stderr), or - for stdin. Several
+inputs give a batch summary (count, total, median, p95 per encoding).
 
 With a schema (--proto/--descriptor-set, --type) JSON goes through the protobuf
 runtime's JSON mapping and binary through its parser. Without one, binary is
@@ -54,7 +67,7 @@ compact, UTF-8; pretty = the same indented by 2; each also gzip -6 and deflate -
 
 Examples:
 
-  wiretool compare-json --proto samples/shop/shop.proto --type shop.v1.Order samples/shop/order.json
+  wiretool compare-json --proto samples/shop/shop.proto -t shop.v1.Order samples/shop/order.json
 
   wiretool compare-json --descriptor-set samples/person.desc -t Person samples/person.hex
 
@@ -70,9 +83,13 @@ unknown --type.
 """
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
+DIRECTORY_SUFFIXES = (".json", *_JSONL_SUFFIXES, ".bin", ".binpb", ".pb")
+"""The files a directory INPUT contributes: messages as JSON, JSON Lines or binary
+protobuf (what else a directory holds, .proto files, captures, scripts, is skipped)."""
 
 
-@app.command("compare-json", help=COMPARE_HELP, no_args_is_help=False)
+@app.command("compare-json", help=COMPARE_HELP, no_args_is_help=False, cls=HelpCommand)
+@reports_errors
 def compare_json_command(
     inputs: list[str] = typer.Argument(None, metavar="INPUT...", help="Files, directories, or -."),
     proto: list[Path] = schema_options.proto_option(),
@@ -84,7 +101,8 @@ def compare_json_command(
         "--format",
         "-f",
         case_sensitive=False,
-        help="Output: table (default on a terminal) or json (default otherwise).",
+        help="Output: table (default on a terminal), json (one document; the default "
+        "otherwise) or jsonl (a line per input).",
     ),
     input_format: CompareInput = typer.Option(
         CompareInput.AUTO,
@@ -101,6 +119,8 @@ def compare_json_command(
         help=f"Deepest nesting read (1-{MAX_DEPTH_LIMIT}): JSON objects and arrays (deeper "
         "is an error at its JSON path); messages expanded in schemaless binary input.",
     ),
+    width: int | None = width_option(),
+    color: ColorChoice = color_option(),
 ) -> None:
     from wiretool.protobuf.comparejson import (
         compare_document,
@@ -148,20 +168,28 @@ def compare_json_command(
     summary = summarize([c for _, _, c in results]) if results and batch else None
     chosen = default_format(output_format.value if output_format else None, "table", "json")
     if chosen == CompareFormat.JSON:
+        import io
+
         from wiretool.render.compare_json import render_json
 
-        render_json(results, errors, summary, sys.stdout)
+        document = io.StringIO()
+        render_json(results, errors, summary, document)
+        write_json(document.getvalue(), color)
+    elif chosen == CompareFormat.JSONL:
+        from wiretool.render.compare_json import render_json_lines
+
+        render_json_lines(results, errors, sys.stdout)
     else:
         from wiretool.render.compare_table import render_batch, render_comparison
 
-        console = make_console()
+        console = make_console(width=width, color=color)
         if batch or not results:
             render_batch(results, errors, summary, console)
         else:
             name, kind, c = results[0]
             render_comparison(c, console, name=name, kind=kind, depth=depth)
     bad = errors or any(d.severity is Severity.ERROR for _, _, c in results for d in c.diagnostics)
-    if bad and chosen == CompareFormat.JSON:
+    if bad and chosen != CompareFormat.TABLE:
         for name, message in errors:
             print_error(f"wiretool: {name}: {message}")
     raise typer.Exit(int(ExitCode.MALFORMED if bad else ExitCode.OK))
@@ -175,6 +203,7 @@ def _framed_messages(
     Framing is found the way ``decode`` finds it: a gRPC prefix, or an input that is
     not one message but parses cleanly as a delimited stream. None for anything else.
     """
+    from wiretool.errors import InputError
     from wiretool.inputs import InputFormat, decode_input
     from wiretool.protobuf import framing
     from wiretool.protobuf.jsonmap import looks_like_json
@@ -187,7 +216,10 @@ def _framed_messages(
 
     forced = {CompareInput.RAW: InputFormat.RAW, CompareInput.HEX: InputFormat.HEX,
               CompareInput.BASE64: InputFormat.BASE64}.get(fmt, InputFormat.AUTO)
-    data = decode_input(raw, forced).data
+    try:
+        data = decode_input(raw, forced).data
+    except InputError:
+        return None  # said when the document is compared (an error of this input only)
     if framing.looks_like_grpc(data):
         kind = "grpc"
     elif any(m.framing == "delimited" for m, _ in decode_stream(data).parts()):
@@ -209,18 +241,38 @@ def _expand(sources: list[str], fmt: CompareInput) -> list[tuple[str, bytes, str
     for source in sources:
         path = Path(source)
         if source != "-" and path.is_dir():
-            files = sorted(
+            every = sorted(
                 p
                 for p in path.rglob("*")
                 if p.is_file() and not any(part.startswith(".") for part in p.parts)
             )
+            files = [p for p in every if p.suffix.lower() in DIRECTORY_SUFFIXES]
+            skipped = _skipped(every, files)
             if not files:
-                raise fail(f"{source}: no files in this directory")
+                raise fail(f"{source}: no message files in this directory "
+                           f"({', '.join(DIRECTORY_SUFFIXES)}){skipped and '; ' + skipped}")
+            if skipped:
+                print_error(f"wiretool: {source}: {skipped} (name a file to compare it)")
             for file in files:
                 out.extend(_split(str(file), read_source(str(file)), fmt))
         else:
             out.extend(_split(source, read_source(source), fmt))
     return out
+
+
+def _skipped(every: list[Path], taken: list[Path]) -> str:
+    """``skipped 12 files: 5 .pcap, 4 .py, ...`` (most common suffix first), or ""."""
+    from collections import Counter
+
+    kept = set(taken)
+    counts = Counter(p.suffix.lower() or "(no suffix)" for p in every if p not in kept)
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    kinds = ", ".join(f"{n} {suffix}" for suffix, n in
+                      sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    what = "files that are not messages" if total != 1 else "file that is not a message"
+    return f"skipped {total} {what}: {kinds}"
 
 
 def _split(name: str, raw: bytes, fmt: CompareInput) -> list[tuple[str, bytes, str]]:

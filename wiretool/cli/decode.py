@@ -13,13 +13,20 @@ import typer
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
 from wiretool.cli.common import (
+    ColorChoice,
+    color_option,
     default_format,
     exit_code_for,
     fail,
+    json_for_people,
     make_console,
     print_error,
+    read_stdin,
     reports_errors,
+    width_option,
+    write_json,
 )
+from wiretool.cli.helptext import HelpCommand
 from wiretool.errors import ExitCode
 from wiretool.inputs import InputFormat, decode_input, read_source
 from wiretool.protobuf.model import DecodeResult, DecodeView
@@ -37,6 +44,7 @@ class DecodeFormat(StrEnum):
     TABLE = "table"
     HEXDUMP = "hexdump"
     JSON = "json"
+    JSONL = "jsonl"
     PROTO_JSON = "proto-json"
     TEXTPROTO = "textproto"
 
@@ -49,8 +57,10 @@ DECODE_HELP = """Decode protobuf bytes field by field, with or without a schema.
 
 FILE is raw binary, hex (spaces, newlines, 0x, ':' allowed), an xxd or hexdump -C
 dump, or base64/base64url - detected automatically (force it with --input-format).
-Use - or leave FILE out to read standard input. gRPC length-prefixed messages are
-detected (or forced with --grpc); gzip-compressed ones are inflated.
+Use - or leave FILE out to read standard input (on a terminal: paste, then
+Ctrl-D). gRPC length-prefixed messages are detected (or forced with --grpc);
+gzip-compressed ones are inflated. With a schema of several top-level messages and
+no --type, the one type that reads the input completely is used.
 
 Examples:
 
@@ -66,7 +76,7 @@ Examples:
 
   wiretool decode --delimited --offset 4 stream.bin
 
-  wiretool decode --proto samples/person.proto --type Person samples/person.bin
+  wiretool decode --proto samples/person.proto samples/person.bin
 
   wiretool decode --descriptor-set samples/person.desc -t Person samples/person.hex
 
@@ -80,15 +90,16 @@ unreadable file.
 """
 
 
-@app.command("decode", help=DECODE_HELP, no_args_is_help=False)
+@app.command("decode", help=DECODE_HELP, no_args_is_help=False, cls=HelpCommand)
 @reports_errors
 def decode_command(
     file: str = typer.Argument("-", metavar="[FILE|-]", help="Input file; - for stdin."),
     output_format: DecodeFormat | None = typer.Option(
         None, "--format", "-f",
-        help="Output: table (default on a terminal), hexdump, json (default otherwise); "
-        "with a schema also proto-json (canonical proto3 JSON) or textproto (as protoc "
-        "--decode prints it).",
+        help="Output: table (default on a terminal), hexdump, json (one document; the "
+        "default otherwise), jsonl (a line per message, then per diagnostic); with a "
+        "schema also proto-json (canonical proto3 JSON) or textproto (as protoc --decode "
+        "prints it).",
         case_sensitive=False,
     ),
     input_format: InputFormat = typer.Option(
@@ -120,23 +131,32 @@ def decode_command(
     proto_path: list[Path] = schema_options.proto_path_option(),
     descriptor_set: list[Path] = schema_options.descriptor_set_option(),
     type_name: str | None = schema_options.type_option(),
+    width: int | None = width_option(),
+    color: ColorChoice = color_option(),
 ) -> None:
     if sum((grpc, delimited, no_framing)) > 1:
         raise fail("--grpc, --delimited and --no-grpc exclude each other")
-    if file == "-" and sys.stdin.isatty():
-        raise fail("no input: give a FILE or pipe bytes to standard input (see --help)")
     from wiretool.protobuf.wire import decode_stream
 
-    loaded = schema_options.load(proto, proto_path, descriptor_set, type_name)
-    if output_format in RUNTIME_FORMATS and loaded is None:
+    schema = schema_options.load_optional(proto, proto_path, descriptor_set)
+    if type_name is not None and schema is None:
+        schema_options.load(proto, proto_path, descriptor_set, type_name)  # raises
+    if output_format in RUNTIME_FORMATS and schema is None:
         raise fail(f"--format {output_format.value} prints the message as the protobuf runtime "
                    "does, from its schema: add --proto FILE or --descriptor-set FILE "
                    "(and --type NAME when the schema has several messages)")
-    decoded = decode_input(read_source(file), input_format)
+    raw = read_stdin("bytes (hex, base64, an xxd or hexdump -C dump)") if file == "-" else (
+        read_source(file))
+    decoded = decode_input(raw, input_format)
     data = decoded.data
     if offset > len(data):
         raise fail(f"--offset {offset} is past the end of the input ({len(data)} bytes)")
     framing = "grpc" if grpc else "delimited" if delimited else "none" if no_framing else "auto"
+    loaded = None
+    if schema is not None:
+        loaded = (schema, _message_type(schema, type_name, data, start=offset, framing=framing,
+                                        max_depth=max_depth,
+                                        max_message_size=max_message_size))
     if output_format in RUNTIME_FORMATS and loaded is not None:
         raise typer.Exit(int(_print_with_runtime(
             output_format, data, loaded[0], loaded[1], offset, framing, max_message_size)))
@@ -155,14 +175,12 @@ def decode_command(
                           max_message_size=max_message_size, hints=DescriptorHints(descriptor)),
             descriptor,
         )
-    if chosen == DecodeFormat.JSON:
-        from wiretool.render.protobuf_json import render_json
-
-        info = {"format": decoded.format.value, "detail": decoded.detail, "size": len(data),
-                "start": offset}
-        render_json(view, sys.stdout, info)
+    if chosen in (DecodeFormat.JSON, DecodeFormat.JSONL):
+        _write_json(view, {"format": decoded.format.value, "detail": decoded.detail,
+                           "size": len(data), "start": offset},
+                    lines=chosen == DecodeFormat.JSONL, color=color)
     else:
-        console = make_console()
+        console = make_console(width=width, color=color)
         from wiretool.render.escape import escape_message
 
         # The file name is the user's, but may hold anything a file name can.
@@ -178,6 +196,67 @@ def decode_command(
 
             render_table(view, console, header=header, named=loaded is not None)
     raise typer.Exit(int(exit_code_for(view.diagnostics)))
+
+
+def _write_json(view: DecodeView, info: dict[str, object], *, lines: bool,
+                color: ColorChoice) -> None:
+    """The JSON document of ``view`` as its writer makes it: into a pipe as written,
+    for a person indented and coloured (``write_json``); or, with ``lines``, as JSON
+    Lines: the input, each message, the trailing bytes, each diagnostic, one per line
+    (``json_text.json_lines``), whatever wrote the document."""
+    from wiretool.render.protobuf_json import render_json
+
+    if not lines and not json_for_people(color):
+        render_json(view, sys.stdout, info)  # streamed: memory stays at one field
+        return
+    import io
+
+    buffer = io.StringIO()
+    render_json(view, buffer, info)
+    if not lines:
+        write_json(buffer.getvalue(), color)
+        return
+    from wiretool.render.json_text import json_lines
+
+    out = sys.stdout
+    for line in json_lines(buffer.getvalue().strip(),
+                           {"messages": "message", "diagnostics": "diagnostic"}):
+        out.write(line + "\n")
+
+
+def _message_type(schema: Schema, type_name: str | None, data: bytes, *, start: int,
+                  framing: str, max_depth: int, max_message_size: int) -> Descriptor:
+    """The ``--type`` given, else the schema's only top-level message, else the one
+    top-level message that reads ``data`` completely (said on stderr); else a
+    SchemaError that lists the candidates (exit 2)."""
+    from wiretool.protobuf.schema import SchemaError
+
+    candidates = schema.message_names(roots_only=True, nested=False)
+    if type_name is not None or len(candidates) < 2:
+        return schema.resolve_type(type_name)
+    from wiretool.protobuf.fit import fitting_types
+
+    descriptors = [schema.pool.FindMessageTypeByName(name) for name in candidates]
+    fitting = fitting_types(data, descriptors, start=start, framing=framing,
+                            max_depth=max_depth, max_message_size=max_message_size)
+    if len(fitting) == 1:
+        print_error(f"wiretool: no --type given: reading the input as {fitting[0].full_name}, "
+                    f"the only one of the schema's {len(candidates)} top-level messages "
+                    "that reads it completely")
+        return fitting[0]
+    fit_names = {d.full_name for d in fitting}
+    listed = "\n  ".join(name + ("   (reads the input completely)" if name in fit_names
+                                  else "") for name in candidates)
+    why = (f"{len(fitting)} of them read the input completely" if fitting
+           else "none of them reads the input completely")
+    raise SchemaError(f"the schema has several top-level messages and {why}; choose one "
+                      f"with --type:\n  {listed}")
+
+
+def _materialize(view: DecodeView) -> DecodeResult:
+    """The whole model (the hexdump needs every span before it prints a row)."""
+    messages = tuple(replace(message, fields=tuple(fields)) for message, fields in view.parts())
+    return DecodeResult(messages, tuple(view.diagnostics), view.size, view.start, view.trailing)
 
 
 def _print_with_runtime(
@@ -204,9 +283,3 @@ def _print_with_runtime(
         print_error(f"wiretool: {diagnostic.severity.value}: offset {diagnostic.offset}: "
                     f"{diagnostic.message}")
     return exit_code_for(diagnostics)
-
-
-def _materialize(view: DecodeView) -> DecodeResult:
-    """The whole model (the hexdump needs every span before it prints a row)."""
-    messages = tuple(replace(message, fields=tuple(fields)) for message, fields in view.parts())
-    return DecodeResult(messages, tuple(view.diagnostics), view.size, view.start, view.trailing)

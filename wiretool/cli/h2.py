@@ -17,7 +17,16 @@ import typer
 
 from wiretool.cli import schema_options
 from wiretool.cli.app import app
-from wiretool.cli.common import default_format, fail, make_console, reports_errors
+from wiretool.cli.common import (
+    ColorChoice,
+    color_option,
+    default_format,
+    fail,
+    make_console,
+    reports_errors,
+    width_option,
+)
+from wiretool.cli.helptext import HelpCommand
 from wiretool.direction import Direction
 from wiretool.errors import ExitCode
 from wiretool.inputs.streams import StreamFormat
@@ -32,6 +41,9 @@ if TYPE_CHECKING:
 class H2Format(StrEnum):
     TABLE = "table"
     JSONL = "jsonl"
+    JSON = "json"
+    """The same as ``jsonl``: a capture is a stream of records, so its JSON is JSON
+    Lines (one record per line) whichever name is given."""
 
 
 class DirectionChoice(StrEnum):
@@ -93,15 +105,18 @@ diagnostics say what and where); 2 usage error or unreadable file.
 _PROTO = schema_options.proto_option()
 _PROTO_PATH = schema_options.proto_path_option()
 _DESCRIPTOR_SET = schema_options.descriptor_set_option()
+_WIDTH = width_option()
+_COLOR = color_option()
 
-@app.command("h2-frames", help=H2_HELP, no_args_is_help=False)
+@app.command("h2-frames", help=H2_HELP, no_args_is_help=False, cls=HelpCommand)
 @reports_errors
 def h2_frames_command(
     file: str = typer.Argument("-", metavar="[FILE|-]", help="Input file; - for stdin."),
     output_format: Annotated[
         H2Format | None,
         typer.Option("--format", "-f", case_sensitive=False,
-        help="Output: table (default on a terminal) or jsonl (default otherwise).",),
+        help="Output: table (default on a terminal) or jsonl (default otherwise; json "
+        "is the same: one record per line).",),
     ] = None,
     input_format: Annotated[
         StreamFormat,
@@ -140,12 +155,8 @@ def h2_frames_command(
         "streams (a sample of 40 for a busy one); shown anyway when a connection has at "
         "most 20 streams."
     ),
-    width: Annotated[
-        int | None,
-        typer.Option("--width", min=40, metavar="N",
-                     help="Lay the table and the summary out for N columns (default: the "
-                     "terminal's width; 120 into a pipe or a file, or $COLUMNS)."),
-    ] = None,
+    width: int | None = _WIDTH,
+    color: ColorChoice = _COLOR,
     progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress",
@@ -217,6 +228,8 @@ def h2_frames_command(
     if (streams or waterfall) and not summary:
         raise fail(f"{'--streams' if streams else '--waterfall'} goes with --summary")
     chosen = default_format(output_format.value if output_format else None, "table", "jsonl")
+    if chosen == H2Format.JSON:
+        chosen = H2Format.JSONL
     keylogs = tuple(str(path) for path in keylog or ())
     # The library never reads the environment: SSLKEYLOGFILE is passed as the fallback.
     fallback = None if keylogs else (os.environ.get("SSLKEYLOGFILE") or None)
@@ -244,7 +257,7 @@ def h2_frames_command(
             from wiretool.render.progress import ClearingOutput
 
             out = cast(TextIO, ClearingOutput(sys.stdout, shown))
-        console = make_console(out, width=width)
+        console = make_console(out, width=width, color=color)
         if workers > 1:
             malformed = _run_jobs(records, workers, options, console, out,
                                   jsonl=chosen == H2Format.JSONL, hpack_table=hpack_table,

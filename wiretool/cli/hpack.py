@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from wiretool.cli.app import app
-from wiretool.cli.common import default_format, fail, make_console
+from wiretool.cli.common import (
+    ColorChoice,
+    color_option,
+    default_format,
+    fail,
+    make_console,
+    reports_errors,
+    width_option,
+    write_json,
+)
+from wiretool.cli.helptext import HelpCommand
 from wiretool.errors import ExitCode, InputError, Severity
 from wiretool.inputs import InputFormat, decode_input
 
@@ -17,6 +27,7 @@ from wiretool.inputs import InputFormat, decode_input
 class HpackFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    JSONL = "jsonl"
 
 
 HPACK_HELP = """Decode HPACK header blocks given as hex, field by field.
@@ -36,7 +47,8 @@ Exit codes: 0 fully decoded; 1 malformed block (diagnostics say where);
 """
 
 
-@app.command("hpack", help=HPACK_HELP, no_args_is_help=False)
+@app.command("hpack", help=HPACK_HELP, no_args_is_help=False, cls=HelpCommand)
+@reports_errors
 def hpack_command(
     blocks: Annotated[
         list[str] | None,
@@ -55,12 +67,15 @@ def hpack_command(
     output_format: Annotated[
         HpackFormat | None,
         typer.Option("--format", "-f", case_sensitive=False,
-        help="Output: table (default on a terminal) or json (default otherwise).",),
+        help="Output: table (default on a terminal), json (one document; the default "
+        "otherwise) or jsonl (a line per block).",),
     ] = None,
     max_header_list_size: int = typer.Option(
         256 * 1024, "--max-header-list-size", min=0,
         help="Decoded size of one header list beyond which fields are not expanded.",
     ),
+    width: int | None = width_option(),
+    color: ColorChoice = color_option(),
 ) -> None:
     from wiretool.http2.hpack import HpackContext
 
@@ -99,15 +114,23 @@ def hpack_command(
         decoded.append(context.decode_block(wire, segments=((0, offset),)))
         offset += len(wire)
     chosen = default_format(output_format.value if output_format else None, "table", "json")
-    if chosen == HpackFormat.JSON:
+    if chosen in (HpackFormat.JSON, HpackFormat.JSONL):
         from wiretool.render.h2_jsonl import dumps
         from wiretool.render.hpack_view import hpack_json
+        from wiretool.render.json_text import exact_integers
 
-        sys.stdout.write(dumps(hpack_json(decoded, encoded)) + "\n")
+        document = exact_integers(hpack_json(decoded, encoded))
+        if chosen == HpackFormat.JSON:
+            write_json(dumps(document), color)
+        else:  # a line per block, the encoder's bytes on the (one) block they make
+            for index, block in enumerate(document["blocks"]):
+                extra = {"encoded": document["encoded"]} if "encoded" in document else {}
+                sys.stdout.write(dumps({"record": "block", "index": index, **block, **extra})
+                                 + "\n")
     else:
         from wiretool.render.hpack_view import render_hpack_blocks
 
-        console = make_console()
+        console = make_console(width=width, color=color)
         if encoded is not None:
             console.print(f"hpack.Encoder output: {encoded.hex(' ')}")
         render_hpack_blocks(console, decoded, explain=encoded is not None)

@@ -206,8 +206,10 @@ def iter_dump_chunks(stream: IO[bytes], head: bytes, fmt: StreamFormat, *,
     if fmt is StreamFormat.HEX:
         layout = detect_text_dump(head)
         if not forced and (layout is None or len(head) < CHUNK):
-            yield DumpChunk(direction, decode_input(head + stream.read(), InputFormat.AUTO).data,
-                            False)
+            # text that is almost hex is read as the raw bytes of a connection, as any
+            # other that is not a dump (its frames then say what is wrong)
+            yield DumpChunk(direction, decode_input(head + stream.read(), InputFormat.AUTO,
+                                                    hints=False).data, False)
             return
         for data in iter_text_dump(rest, layout or "hex"):
             yield DumpChunk(direction, data, False)

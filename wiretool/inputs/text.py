@@ -9,7 +9,11 @@ Auto-detection, in order (the first that fits wins):
 4. hex digits with optional whitespace, ``0x``/``\\x`` prefixes and ``:``/``,``/``-``
    separators, an even number of digits       -> hex;
 5. base64 or base64url (padding optional)      -> base64;
-6. anything else                               -> raw binary.
+6. text that is *almost* one of them (an odd number of hex digits, ``...`` at the
+   end, a ``key=`` prefix, quotes or ``b'...'`` around it, braces around ``0x..``
+   bytes) -> an ``InputError`` that says what to fix at which character offset
+   (``almost_encoded``), rather than the text's own bytes decoded as a message;
+7. anything else                               -> raw binary.
 
 Hex wins over base64 for text that is both (``deadbeef``); ``--input-format``
 forces a reading. This module reads files and stdin and nothing else; it knows
@@ -73,10 +77,13 @@ def read_source(path: str) -> bytes:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInput:
+def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO, *,
+                 hints: bool = True) -> DecodedInput:
     """Return the binary payload written in ``raw``, detecting the format unless forced.
 
-    Raises InputError (with a character offset) when a forced format does not fit.
+    Raises InputError (with a character offset) when a forced format does not fit, and,
+    with ``hints``, when detected text is almost hex or base64 (rule 6 above); without,
+    such text is raw binary, as any other.
     """
     if fmt is InputFormat.RAW:
         return DecodedInput(raw, InputFormat.RAW, "raw binary")
@@ -91,8 +98,137 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO) -> DecodedInpu
             raise InputError("input is not valid base64 or base64url")
         return found
     if not _is_ascii_text(raw):
+        cut = _CUT_END.search(raw) if hints else None  # "0a 03 61 …": ASCII but the "…"
+        if cut is not None and _is_ascii_text(raw[:cut.start()]):
+            almost = almost_encoded(raw)
+            if almost is not None:
+                raise almost
         return DecodedInput(raw, InputFormat.RAW, "raw binary")
-    return _try_hex(raw) or _try_base64(raw) or DecodedInput(raw, InputFormat.RAW, "raw binary")
+    found = _try_hex(raw)
+    if found is not None:
+        return found
+    odd = _odd_hex(raw) if hints else None  # before base64: "0896011" is base64 too
+    if odd is not None:
+        raise odd
+    found = _try_base64(raw)
+    if found is not None or not hints:
+        return found or DecodedInput(raw, InputFormat.RAW, "raw binary")
+    almost = almost_encoded(raw)
+    if almost is not None:
+        raise almost
+    return DecodedInput(raw, InputFormat.RAW, "raw binary")
+
+
+_AS_RAW = "; or read the text's own bytes with --input-format raw"
+_KEY_PREFIX = re.compile(rb"^\s*([A-Za-z_][\w.\-]*\s*[=:]\s*)")
+_CUT_END = re.compile(rb"(?:\.{3,}|\xe2\x80\xa6)\s*$")
+"""``...`` or ``…`` (UTF-8) at the end: a blob shortened by whoever copied it."""
+_QUOTES = {b"'": b"'", b'"': b'"', b"`": b"`"}
+_BRACKETS = {b"{": b"}", b"[": b"]", b"(": b")"}
+
+
+def _decodes(text: bytes) -> str | None:
+    """How ``text`` reads on its own ("hex", "base64"...), or None. Base64 only as one
+    word (or lines of one): words with spaces between them are prose, not a blob."""
+    if not text.strip():
+        return None
+    found = _try_hex(text)
+    if found is None and b" " not in text.strip() and b"\t" not in text:
+        found = _try_base64(text)
+    return None if found is None else found.detail
+
+
+def _odd_hex(raw: bytes) -> InputError | None:
+    """The error for hex text with an odd number of digits (the group at fault when
+    the others are pairs), or None."""
+    digits = _HEX_TOKEN_SEPARATORS.sub(b"", raw)
+    if not digits or len(digits) % 2 == 0 or not _HEX_DIGITS.match(digits):
+        return None
+    # "0x8" is the group "8" after its prefix
+    groups = [(m.start(1), m.group(1))
+              for m in re.finditer(rb"(?:0[xX]|\\[xX])?([0-9a-fA-F]+)", raw)]
+    odd = [(at, group) for at, group in groups if len(group) % 2]
+    if len(groups) > 1 and len(odd) == 1:
+        at, group = odd[0]
+        return InputError(
+            f"input looks like hex but the group {group.decode()!r} at offset {at} has an "
+            f"odd number of digits (the others are whole bytes): a digit is missing or one "
+            f"too many" + _AS_RAW, at)
+    last = groups[-1][0] + len(groups[-1][1]) - 1
+    return InputError(
+        f"input looks like hex but has an odd number of hex digits ({len(digits)}): a digit "
+        f"is missing or one too many (the last is at offset {last})" + _AS_RAW, last)
+
+
+def _bad_xxd_line(raw: bytes) -> InputError | None:
+    """The error for an ``xxd`` dump one of whose lines does not read (a digit lost or
+    added when it was copied), or None when ``raw`` is not laid out as one."""
+    lines = raw.splitlines(keepends=True)
+    if not lines or not all(_XXD_LINE.match(line) for line in lines if line.strip()):
+        return None
+    at = 0
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and _read_xxd([line.rstrip(b"\r\n")]) is None:
+            return InputError(
+                f"input looks like an xxd dump but its line {number} (offset {at}) does not "
+                f"read as one: a hex digit is missing or one too many, or the ASCII column "
+                f"is not two spaces after the hex" + _AS_RAW, at)
+        at += len(line)
+    return None
+
+
+def almost_encoded(raw: bytes) -> InputError | None:
+    """The error for ASCII text that is hex or base64 but for one thing a person can
+    fix (what, and at which character offset), or None. See the module docstring."""
+    stripped = raw.strip()
+    start = raw.find(stripped[:1]) if stripped else 0
+    end = start + len(stripped) - 1
+    cut = _CUT_END.search(raw)
+    if cut is None:
+        dump = _bad_xxd_line(raw)
+        if dump is not None:
+            return dump
+    else:
+        kept = raw[:cut.start()]
+        if _decodes(kept) or _odd_hex(kept) is not None:
+            return InputError(
+                f"input ends with {cut.group().strip().decode('utf-8')!r} at offset "
+                f"{cut.start()}: it looks cut short when it was copied; copy the whole "
+                f"blob (or delete the {cut.group().strip().decode('utf-8')!r} to decode "
+                f"what is there)" + _AS_RAW, cut.start())
+    head, tail = stripped[:1], stripped[-1:]
+    if stripped[:2] in (b"b'", b'b"') and len(stripped) > 2 and tail == stripped[1:2]:
+        return InputError(
+            f"input is Python's bytes notation b'...' (offsets {start}-{end}): paste "
+            f"data.hex() instead, or the text inside the quotes if it is all \\x escapes"
+            + _AS_RAW, start)
+    if head in _QUOTES and len(stripped) > 1 and tail == head:
+        reading = _decodes(stripped[1:-1])
+        if reading is not None:
+            return InputError(
+                f"input is in quotes: delete the {head.decode()!r} at offset {start} and "
+                f"the one at offset {end} (the text inside reads as {reading})" + _AS_RAW,
+                start)
+    if head in _BRACKETS and tail == _BRACKETS[head]:
+        inner = stripped[1:-1]
+        if _decodes(inner) == "hex":
+            return InputError(
+                f"input is a list of bytes in {head.decode()}{tail.decode()}: delete the "
+                f"{head.decode()!r} at offset {start} and the {tail.decode()!r} at offset "
+                f"{end} (the bytes inside read as hex)" + _AS_RAW, start)
+    key = _KEY_PREFIX.match(raw)
+    if key is not None:
+        rest = raw[key.end():]
+        reading = _decodes(rest) or ("hex (with an odd number of digits)"
+                                     if _odd_hex(rest) is not None else None)
+        if reading is not None:
+            prefix = key.group(1).strip().decode()
+            return InputError(
+                f"input starts with {prefix!r} (offsets {key.start(1)}-"
+                f"{key.start(1) + len(prefix) - 1}): "
+                f"delete it; what follows at offset {key.end()} reads as {reading}" + _AS_RAW,
+                key.start(1))
+    return None
 
 
 def _is_ascii_text(raw: bytes) -> bool:

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from wiretool.protobuf.sizes import Comparison, EncodedSize, FieldSize, Summary
 from wiretool.render.escape import escape_json, escape_message
+from wiretool.render.json_text import exact_integers
 
 SCHEMA_VERSION = 1
 
@@ -135,7 +136,9 @@ def render_json(
     summary: Summary | None,
     out: IO[str],
 ) -> None:
-    """One input: its comparison object. Several: ``{"inputs", "summary", "errors"}``."""
+    """One input: its comparison object. Several: ``{"inputs", "summary", "errors"}``.
+    Compact, on one line (the CLI indents it for a person); integers beyond 2**53 - 1
+    as strings (``json_text.exact_integers``)."""
     error_list = [{"input": escape_message(name), "message": escape_message(message)}
                   for name, message in errors]
     if len(items) == 1 and not errors and summary is None:
@@ -148,5 +151,26 @@ def render_json(
             "summary": summary_to_dict(summary) if summary is not None else None,
             "errors": error_list,
         }
-    out.write(escape_json(json.dumps(doc, indent=2, ensure_ascii=False)))
+    out.write(_encode(doc))
     out.write("\n")
+
+
+def render_json_lines(
+    items: Sequence[tuple[str, str, Comparison]],
+    errors: Sequence[tuple[str, str]],
+    out: IO[str],
+) -> None:
+    """``--format jsonl``: a line per input, its comparison object (as one input's
+    document, with ``version``), then a line per input that failed:
+    ``{"version", "input": {"name"}, "error"}``."""
+    for name, kind, c in items:
+        out.write(_encode({"version": SCHEMA_VERSION, **comparison_to_dict(c, name, kind)})
+                  + "\n")
+    for name, message in errors:
+        out.write(_encode({"version": SCHEMA_VERSION, "input": {"name": escape_message(name)},
+                           "error": escape_message(message)}) + "\n")
+
+
+def _encode(doc: dict[str, Any]) -> str:
+    return escape_json(json.dumps(exact_integers(doc), ensure_ascii=False,
+                                  separators=(",", ":")))

@@ -12,13 +12,19 @@ from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from wiretool.protobuf.sizes import COMPRESSORS, Comparison, EncodedSize, FieldSize, Summary
-from wiretool.render.escape import escape_message, escape_text, shorten
+from wiretool.render.escape import escape_message, escape_text
+from wiretool.render.layout import cut_left, width
 
 BAR_WIDTH = 30
+FIELDS_TITLE = "Per field (protobuf: tag+len+payload; JSON: key+quotes+colon+value+sep)"
+FIELDS_TITLE_PROTOBUF = "Per field, protobuf: tag+len+payload"
+FIELDS_TITLE_JSON = "Per field, JSON: key+quotes+colon+value+sep"
+CHART_TITLE = "Where the bytes go (# protobuf, = JSON compact)"
 
 
 def _t(text: str, style: str = "") -> Text:
@@ -47,7 +53,16 @@ def render_comparison(
     console.print(_t(what, "bold"))
     console.print(_t(f"JSON mapping: {c.mapping}", "dim"))
     console.print(_sizes_table(c))
-    console.print(_fields_table(c, depth))
+    tables = _fields_tables(c, depth, console)
+    if len(tables) == 1:
+        console.print(_t(FIELDS_TITLE))
+        console.print(tables[0])
+    else:
+        console.print(_t(FIELDS_TITLE_PROTOBUF))
+        console.print(tables[0])
+        console.print(_t(FIELDS_TITLE_JSON))
+        console.print(tables[1])
+    console.print(_t(CHART_TITLE))
     console.print(_chart(c))
     if c.advice:
         console.print(_t("Advice", "bold"))
@@ -91,101 +106,99 @@ def _sizes_table(c: Comparison) -> Table:
     return table
 
 
-def _fields_table(c: Comparison, depth: int) -> Table:
-    table = Table(
-        title="Per field (protobuf: tag+len+payload; JSON: key+quotes+colon+value+sep)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
-    for header in (
-        "field",
-        "type",
-        "#",
-        "tag",
-        "len",
-        "payload",
-        "protobuf",
-        "key",
-        "quotes",
-        "colon",
-        "value",
-        "sep",
-        "JSON",
-    ):
-        left = header in ("field", "type")
-        table.add_column(
-            header,
-            justify="left" if left else "right",
-            no_wrap=True,
-            min_width=None if left else len(header),
-            max_width={"field": 22, "type": 20}.get(header),
-            overflow="ellipsis",
-        )
+_PROTOBUF_COLUMNS = ("#", "tag", "len", "payload", "protobuf")
+_JSON_COLUMNS = ("key", "quotes", "colon", "value", "sep", "JSON")
+FIELD_WIDTH = 22
+"""The field column's widest (names are cut from the left beyond it)."""
+TYPE_WIDTH = 28
+"""The type column's widest; it narrows to ``TYPE_LEAST`` before the table splits."""
+TYPE_LEAST = 12
+
+_Row = tuple[str, str, list[str], str]
+"""(label, type, the eleven numbers as text, style: "" | "yellow" (unknown field, its
+type shown so) | "dim" | "bold") of a row of the per-field table."""
+
+
+def _fields_rows(c: Comparison, depth: int) -> list[_Row]:
+    """The rows of the per-field table: the fields down to ``depth`` levels, the
+    object braces, the total."""
+    rows: list[_Row] = []
 
     def add(f: FieldSize, level: int) -> None:
-        label = "  " * level + (f.path.rsplit(".", 1)[-1] if level else f.path)
+        name = f.path.rsplit(".", 1)[-1] if level else f.path
+        label = "  " * level + cut_left(escape_text(name), FIELD_WIDTH - 2 * level)
         pb, js = f.protobuf, f.json
-        table.add_row(
-            _t(shorten(label, 22)),
-            _t(shorten(f.type or f"unknown ({f.number})", 20), "" if f.type else "yellow"),
-            str(f.occurrences),
-            str(pb.tag),
-            str(pb.length_prefix),
-            str(pb.payload + pb.end_group),
-            Text(str(pb.total), style="bold"),
-            str(js.key),
-            str(js.quotes),
-            str(js.colon),
-            str(js.value),
-            str(js.separator),
-            Text(str(js.total), style="bold"),
-        )
+        numbers = [f.occurrences, pb.tag, pb.length_prefix, pb.payload + pb.end_group,
+                   pb.total, js.key, js.quotes, js.colon, js.value, js.separator, js.total]
+        rows.append((label, f.type or f"unknown ({f.number})", [str(n) for n in numbers],
+                     "" if f.type else "yellow"))
         if level + 1 < depth:
             for child in f.children:
                 add(child, level + 1)
 
     for f in c.fields:
         add(f, 0)
-    table.add_row(
-        _t("(object braces)", "dim"),
-        "",
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        "",
-        "",
-        "",
-        "",
-        str(c.json_overhead),
-    )
-    table.add_row(
-        _t("total", "bold"),
-        "",
-        "",
-        "",
-        "",
-        "",
-        Text(str(c.protobuf.bytes), style="bold"),
-        "",
-        "",
-        "",
-        "",
-        "",
-        Text(str(c.json.bytes), style="bold"),
-    )
+    rows.append(("(object braces)", "", ["", "", "", "", "0", "", "", "", "", "",
+                                         str(c.json_overhead)], "dim"))
+    rows.append(("total", "", ["", "", "", "", str(c.protobuf.bytes), "", "", "", "", "",
+                               str(c.json.bytes)], "bold"))
+    return rows
+
+
+def _fields_tables(c: Comparison, depth: int, console: Console) -> list[Table]:
+    """The per-field table: one table when it fits the console (the type column
+    narrowed down to ``TYPE_LEAST``, type names cut from the left), else its
+    protobuf half and its JSON half one under the other. Numbers are never cut."""
+    rows = _fields_rows(c, depth)
+    widest_type = max([4, *(width(escape_text(t)) for _, t, _, _ in rows)])
+    top = min(widest_type, TYPE_WIDTH)
+    for type_width in range(top, min(top, TYPE_LEAST) - 1, -1):
+        whole = _field_table(rows, type_width, protobuf=True, json=True)
+        if _width_of(whole, console) <= console.width:
+            return [whole]
+    for type_width in range(top, min(top, TYPE_LEAST) - 1, -1):
+        halves = [_field_table(rows, type_width, protobuf=True, json=False),
+                  _field_table(rows, type_width, protobuf=False, json=True)]
+        if _width_of(halves[0], console) <= console.width:
+            break
+    return halves
+
+
+def _width_of(table: Table, console: Console) -> int:
+    return Measurement.get(console, console.options.update(width=10_000), table).maximum
+
+
+def _field_table(rows: list[_Row], type_width: int, *,
+                 protobuf: bool, json: bool) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    numbers: list[int] = []
+    table.add_column("field", no_wrap=True)
+    if protobuf:
+        table.add_column("type", no_wrap=True)
+        numbers += range(0, 5)
+    else:
+        numbers.append(0)  # the JSON half: how many times, then the JSON parts
+    if json:
+        numbers += range(5, 11)
+    headers = [*_PROTOBUF_COLUMNS, *_JSON_COLUMNS]
+    for index in numbers:
+        widest = max(len(headers[index]), *(len(r[2][index]) for r in rows))
+        table.add_column(headers[index], justify="right", no_wrap=True, min_width=widest)
+    totals = {4, 10}
+    for label, type_text, values, style in rows:
+        cells: list[Text | str] = [Text(label, style=style if style != "yellow" else "")]
+        if protobuf:
+            shown = cut_left(escape_text(type_text), type_width)
+            cells.append(Text(shown, style="yellow" if style == "yellow" else ""))
+        cells += [Text(values[i], style="bold") if i in totals and values[i] else values[i]
+                  for i in numbers]
+        table.add_row(*cells)
     return table
 
 
 def _chart(c: Comparison) -> Table:
     """Two bars per top-level field on one scale: protobuf (#) and JSON (=)."""
     table = Table(
-        title="Where the bytes go (# protobuf, = JSON compact)",
-        title_justify="left",
         box=None,
         show_header=False,
         pad_edge=False,
@@ -199,7 +212,7 @@ def _chart(c: Comparison) -> Table:
         for char, n, style in (("#", f.protobuf_bytes, "cyan"), ("=", f.json_bytes, "magenta")):
             bar = char * max(1 if n else 0, round(n * BAR_WIDTH / biggest))
             table.add_row(
-                _t(shorten(f.path, 24)) if char == "#" else Text(""),
+                Text(cut_left(escape_text(f.path), 24)) if char == "#" else Text(""),
                 Text(bar, style=style),
                 str(n),
             )
@@ -212,31 +225,19 @@ def _diagnostics(c: Comparison, console: Console) -> None:
         console.print(_message(f"{d.severity.value}: {d.message}", style))
 
 
-def render_batch(
-    items: Sequence[tuple[str, str, Comparison]],
-    errors: Sequence[tuple[str, str]],
-    summary: Summary | None,
-    console: Console,
-) -> None:
-    """Many inputs: one line each, then count/total/median/p95 per encoding and the ratios."""
-    per = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Inputs", title_justify="left"
-    )
-    for header in (
-        "input",
-        "type",
-        "protobuf",
-        "JSON",
-        "ratio",
-        "protobuf gzip",
-        "JSON gzip",
-        "ratio gzip",
-    ):
-        per.add_column(header, justify="left" if header in ("input", "type") else "right")
-    for name, _kind, c in items:
+def _inputs_table(items: Sequence[tuple[str, str, Comparison]], names: list[str],
+                  types: list[str], name_width: int, type_width: int, *,
+                  two_lines: bool) -> Table:
+    per = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for header in ("input", "type", "protobuf", "JSON", "ratio", "protobuf gzip",
+                   "JSON gzip", "ratio gzip"):
+        left = header in ("input", "type")
+        per.add_column(header.replace(" ", "\n") if two_lines else header,
+                       justify="left" if left else "right", no_wrap=True)
+    for (_name, _kind, c), name, type_text in zip(items, names, types, strict=True):
         per.add_row(
-            _t(name if len(name) <= 40 else "…" + name[-39:]),
-            _t(shorten(c.type_name + (" ~" if c.estimate else ""), 30)),
+            Text(cut_left(name, name_width)),
+            Text(cut_left(type_text, type_width)),
             str(c.protobuf.bytes),
             str(c.json.bytes),
             _ratio(c.json.bytes, c.protobuf.bytes),
@@ -244,15 +245,39 @@ def render_batch(
             str(c.json.gzip_bytes),
             _ratio(c.json.gzip_bytes, c.protobuf.gzip_bytes),
         )
+    return per
+
+
+def render_batch(
+    items: Sequence[tuple[str, str, Comparison]],
+    errors: Sequence[tuple[str, str]],
+    summary: Summary | None,
+    console: Console,
+) -> None:
+    """Many inputs: one line each, then count/total/median/p95 per encoding and the ratios.
+    Input names and type names are cut from the left to fit the console; numbers never."""
+    names = [escape_text(name) for name, _, _ in items]
+    types = [escape_text(c.type_name + (" ~" if c.estimate else "")) for _, _, c in items]
+    natural_name = min(max([5, *map(width, names)]), 40)
+    natural_type = min(max([4, *map(width, types)]), 30)
+    per = _inputs_table(items, names, types, natural_name, natural_type, two_lines=True)
+    shrink = 0
+    while natural_name - shrink >= 12 or natural_type - shrink >= 10:
+        # names cut only when headers on two lines ("protobuf" over "gzip") are not enough
+        fits = [(two_lines, table) for two_lines in (False, True)
+                if _width_of(table := _inputs_table(
+                    items, names, types, max(12, natural_name - shrink),
+                    max(10, natural_type - shrink), two_lines=two_lines),
+                    console) <= console.width]
+        if fits:
+            per = fits[0][1]
+            break
+        shrink += 1
+    console.print(_t("Inputs"))
     console.print(per)
     if summary is not None:
-        agg = Table(
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            pad_edge=False,
-            title=f"{summary.count} messages (each compressed on its own)",
-            title_justify="left",
-        )
+        agg = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        console.print(_t(f"{summary.count} messages (each compressed on its own)"))
         for header in ("encoding", "count", "total", "median", "p95", "min", "max"):
             agg.add_column(header, justify="left" if header == "encoding" else "right")
         for enc, st in summary.encodings.items():

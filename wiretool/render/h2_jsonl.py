@@ -5,10 +5,12 @@ One JSON object per line, one ``record`` kind per line: ``preface``, ``frame``,
 ``grpc-status`` (right after the DATA/HEADERS frame that completed them),
 ``summary``; from a capture also ``connection`` and ``h2c-upgrade``, and every
 record names its ``connection``, ``time`` and ``packet``. The contract is
-documented field by field in docs/json.md ("h2-frames"). Names and values that are
-valid UTF-8 are JSON strings as they are; other bytes are written with visible
-escapes (``\\xNN``) and the exact bytes are given in ``name_hex``/``value_hex``.
-This module only reads the model.
+documented field by field in docs/json.md ("h2-frames"). An integer beyond ±(2**53 - 1) (a
+``time_ns``, a 64-bit field of a gRPC message) is written as a decimal string
+(``json_text.exact_integers``): a reader of doubles (``jq``) would round it.
+Names and values that are valid UTF-8 are JSON strings as they are; other bytes
+are written with visible escapes (``\\xNN``) and the exact bytes are given in
+``name_hex``/``value_hex``. This module only reads the model.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from wiretool.http2.frames import (
 from wiretool.http2.hpack import HeaderBlock, HeaderField, TableEntry
 from wiretool.memo import Usefulness
 from wiretool.render.escape import escape_bytes
+from wiretool.render.json_text import exact_integers
 from wiretool.session.records import (
     ConnectionEnd,
     ConnectionInfo,
@@ -616,10 +619,11 @@ def _connection_members(out: dict[str, Any], conn: ConnectionInfo,
 
 
 def time_fields(time_ns: int | None) -> dict[str, Any]:
-    """``time`` (seconds since the epoch, a number) and ``time_ns`` (exact)."""
+    """``time`` (seconds since the epoch, a number) and ``time_ns`` (exact: a string
+    beyond 2**53 - 1, as every integer of the contract, ``json_text.exact_integers``)."""
     if time_ns is None:
         return {"time": None}
-    return {"time": round(time_ns / 1e9, 9), "time_ns": time_ns}
+    return {"time": round(time_ns / 1e9, 9), "time_ns": exact_integers(time_ns)}
 
 
 def preface_json(preface: Preface) -> dict[str, Any]:
@@ -729,7 +733,8 @@ class H2Lines:
                 objects = record_objects(inner)
             for obj in objects:
                 kind = obj.pop("record")
-                parts.append(f'{{"record": {_json_text(kind)}, {where}{dumps(obj)[1:]}\n')
+                parts.append(f'{{"record": {_json_text(kind)}, {where}'
+                             f'{dumps(exact_integers(obj))[1:]}\n')
         elif isinstance(record, ConnectionStart):
             if record.conn.client is not None:
                 parts.append(dumps(connection_json(record)) + "\n")
@@ -739,11 +744,11 @@ class H2Lines:
                 return
             if record.conn.client is None:
                 if record.summary is not None:
-                    parts.append(dumps(summary_json(record.summary)) + "\n")
+                    parts.append(dumps(exact_integers(summary_json(record.summary))) + "\n")
             else:
-                parts.append(dumps(connection_summary_json(record)) + "\n")
+                parts.append(dumps(exact_integers(connection_summary_json(record))) + "\n")
         elif isinstance(record, CaptureSummary):
-            parts += [dumps(obj) + "\n" for obj in capture_summary_json(record)]
+            parts += [dumps(exact_integers(obj)) + "\n" for obj in capture_summary_json(record)]
         else:
             parts.append(dumps(capture_diagnostic_json(record)) + "\n")
 
