@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import gc
 import io
 import os
 import sys
@@ -23,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 
+from wiretool.collector import tune_for_decoding
 from wiretool.errors import Diagnostic, ExitCode, Severity, WiretoolError
 
 if TYPE_CHECKING:
@@ -237,22 +237,13 @@ def _discard_stdout() -> None:
     os.close(null)
 
 
-GC_YOUNG_THRESHOLD = 20_000
-"""Allocations between two collections of the youngest generation (CPython: 700).
-
-The decoders build many small immutable objects (a frame, a header block, a field)
-and hold none in cycles, so the default threshold ran the cycle collector every few
-frames: 7% of ``h2-frames --format jsonl`` on a load-test capture. Cycles are still
-collected, just less often."""
-
-
 def run(app: typer.Typer) -> None:
     """Run the Typer app; library errors become one-line messages and exit 2.
 
     Typer's standalone mode already turns usage errors into exit 2 and ``typer.Exit``
     into its code; anything of ours that escapes a command is a WiretoolError.
     """
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    tune_for_decoding()  # the process decodes: see wiretool.collector
     # The last guard for text that was not escaped: a character the output encoding
     # cannot hold is written as a backslash escape rather than raising mid-output.
     for stream in (sys.stdout, sys.stderr):

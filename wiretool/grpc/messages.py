@@ -35,6 +35,7 @@ from wiretool.grpc import status as grpc_status
 from wiretool.http2 import constants as c
 from wiretool.http2.constants import FrameType
 from wiretool.http2.frames import Data, Frame
+from wiretool.protobuf.framing import GRPC_PREFIX_LENGTH, read_grpc_prefix
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
     from wiretool.protobuf.model import Message
     from wiretool.protobuf.schema import Schema
 
-PREFIX_LENGTH = 5
-"""Compressed-Flag (1 octet) + Message-Length (4 octets)."""
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 
@@ -327,7 +326,7 @@ class GrpcTracker:
             1 if body.pad_length is not None else 0)
         out: list[GrpcRecord] = []
         if pending.lost:
-            if len(data) >= PREFIX_LENGTH and data[0] in (0, 1):
+            if len(data) >= GRPC_PREFIX_LENGTH and data[0] in (0, 1):
                 pending.lost = False
             else:
                 return out
@@ -341,18 +340,17 @@ class GrpcTracker:
         if pending.start is None or not pending.buffer:
             pending.start = data_offset
         pending.buffer += data
-        while len(pending.buffer) >= PREFIX_LENGTH:
-            flag = pending.buffer[0]
-            length = int.from_bytes(pending.buffer[1:5], "big")
+        while len(pending.buffer) >= GRPC_PREFIX_LENGTH:
+            flag, length = read_grpc_prefix(pending.buffer)
             start = pending.start if pending.start is not None else data_offset
             if flag not in (0, 1):
                 out.append(self._broken(frame, info, pending, start, flag))
                 return out
             if length > self.max_message_size:
-                available = len(pending.buffer) - PREFIX_LENGTH
+                available = len(pending.buffer) - GRPC_PREFIX_LENGTH
                 pending.skip = max(length - available, 0)
                 used = min(available, length)
-                del pending.buffer[: PREFIX_LENGTH + used]
+                del pending.buffer[: GRPC_PREFIX_LENGTH + used]
                 out.append(self._message(
                     frame, info, pending, start, bool(flag), length, None, (Diagnostic(
                         start, Severity.ERROR,
@@ -360,10 +358,10 @@ class GrpcTracker:
                         f"--max-message-size {self.max_message_size}; skipped", length),)))
                 pending.start = data_offset + len(data) - len(pending.buffer)
                 continue
-            if len(pending.buffer) < PREFIX_LENGTH + length:
+            if len(pending.buffer) < GRPC_PREFIX_LENGTH + length:
                 break
-            message = bytes(pending.buffer[PREFIX_LENGTH : PREFIX_LENGTH + length])
-            del pending.buffer[: PREFIX_LENGTH + length]
+            message = bytes(pending.buffer[GRPC_PREFIX_LENGTH : GRPC_PREFIX_LENGTH + length])
+            del pending.buffer[: GRPC_PREFIX_LENGTH + length]
             out.append(self._message(frame, info, pending, start, bool(flag), length, message,
                                      ()))
             # Where the next message starts: inside this frame, at its end minus what is left.
@@ -393,8 +391,8 @@ class GrpcTracker:
         held = len(pending.buffer)
         text = (f"stream {frame.stream_id} ends inside a gRPC message at offset {start}: "
                 f"{held} byte(s) of an incomplete message")
-        if held >= PREFIX_LENGTH:
-            text += f" (declared {int.from_bytes(pending.buffer[1:5], 'big')} bytes)"
+        if held >= GRPC_PREFIX_LENGTH:
+            text += f" (declared {read_grpc_prefix(pending.buffer)[1]} bytes)"
         return [GrpcMessage(frame.direction, frame.stream_id, info.path, pending.count, start,
                             frame.offset, bool(pending.buffer[:1] == b"\x01"), 0, None, None,
                             None, None, (Diagnostic(start, Severity.ERROR, text, held),))]

@@ -26,7 +26,7 @@ FRAMINGS = ("auto", "none", "grpc", "delimited")
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class MessageBytes:
     """Where one message's bytes are."""
 
     buffer: bytes
@@ -44,15 +44,27 @@ class Frame:
     and the frame holds no fields."""
 
 
+GRPC_PREFIX_LENGTH = 5
+"""A gRPC Length-Prefixed-Message's prefix: a 1-byte compressed flag and a 4-byte
+big-endian length (gRPC's PROTOCOL-HTTP2.md, "Length-Prefixed-Message")."""
+
+
+def read_grpc_prefix(data: bytes | bytearray, pos: int = 0) -> tuple[int, int]:
+    """``(compressed flag, declared length)`` of the gRPC prefix at ``pos`` (its
+    ``GRPC_PREFIX_LENGTH`` bytes must be there): the one place it is read."""
+    return data[pos], int.from_bytes(data[pos + 1 : pos + GRPC_PREFIX_LENGTH], "big")
+
+
 def looks_like_grpc(data: bytes, start: int = 0) -> bool:
     """A plausible gRPC prefix at ``start``: flag 0/1 and a length that fits.
 
     A protobuf message never starts with 0x00 or 0x01 (that tag is field number 0),
     so this cannot mistake a message for a gRPC frame.
     """
-    if len(data) - start < 5 or data[start] not in (0, 1):
+    if len(data) - start < GRPC_PREFIX_LENGTH:
         return False
-    return int.from_bytes(data[start + 1 : start + 5], "big") <= len(data) - start - 5
+    flag, length = read_grpc_prefix(data, start)
+    return flag in (0, 1) and length <= len(data) - start - GRPC_PREFIX_LENGTH
 
 
 def split(
@@ -61,7 +73,7 @@ def split(
     start: int = 0,
     framing: str = "auto",
     max_message_size: int | None = None,
-) -> tuple[list[Frame], list[Diagnostic], Unparsed | None]:
+) -> tuple[list[MessageBytes], list[Diagnostic], Unparsed | None]:
     """The messages of ``data[start:]``, the diagnostics, and bytes no frame covers."""
     if framing not in FRAMINGS:
         raise ValueError(f"unknown framing {framing!r}")
@@ -72,48 +84,48 @@ def split(
         return _split_grpc(data, start, limit)
     if framing == "delimited":
         return _split_delimited(data, start)
-    return [Frame(data, start, len(data), None)], [], None
+    return [MessageBytes(data, start, len(data), None)], [], None
 
 
 def _split_grpc(
     data: bytes, pos: int, limit: int
-) -> tuple[list[Frame], list[Diagnostic], Unparsed | None]:
-    frames: list[Frame] = []
+) -> tuple[list[MessageBytes], list[Diagnostic], Unparsed | None]:
+    frames: list[MessageBytes] = []
     diagnostics: list[Diagnostic] = []
     end = len(data)
     while pos < end:
-        if end - pos < 5:
+        if end - pos < GRPC_PREFIX_LENGTH:
             diagnostics.append(_error(pos, end - pos,
-                f"gRPC prefix at offset {pos} is truncated: 5 bytes needed, {end - pos} remain"))
+                f"gRPC prefix at offset {pos} is truncated: {GRPC_PREFIX_LENGTH} bytes "
+                f"needed, {end - pos} remain"))
             return frames, diagnostics, Unparsed(pos, data[pos:])
-        flag = data[pos]
-        size = int.from_bytes(data[pos + 1 : pos + 5], "big")
+        flag, size = read_grpc_prefix(data, pos)
         if flag not in (0, 1):
             diagnostics.append(_error(pos, 1,
                 f"gRPC prefix at offset {pos} has compressed flag {flag} (0 or 1 expected)"))
             return frames, diagnostics, Unparsed(pos, data[pos:])
-        body = pos + 5
+        body = pos + GRPC_PREFIX_LENGTH
         stop = body + size
         if stop > end:
             diagnostics.append(_error(pos, end - pos,
                 f"gRPC message at offset {pos} declares {size} bytes, {end - body} remain"))
             stop = end
         if flag == 0:
-            frames.append(Frame(data, body, stop, "grpc", pos, 5, False, size))
+            frames.append(MessageBytes(data, body, stop, "grpc", pos, 5, False, size))
         else:
             payload, problem = decompress(data[body:stop], limit)
             if payload is None:
                 # The prefix still says where the next message starts: keep going.
                 diagnostics.append(_error(body, stop - body,
                     f"gRPC message at offset {pos}: {problem}; shown compressed"))
-                frames.append(Frame(data, body, stop, "grpc", pos, 5, True, size,
+                frames.append(MessageBytes(data, body, stop, "grpc", pos, 5, True, size,
                                     Unparsed(body, data[body:stop]) if stop > body else None))
                 pos = stop
                 continue
             if problem:
                 diagnostics.append(
                     _error(body, stop - body, f"gRPC message at offset {pos}: {problem}"))
-            frames.append(Frame(payload, 0, len(payload), "grpc", pos, 5, True, size))
+            frames.append(MessageBytes(payload, 0, len(payload), "grpc", pos, 5, True, size))
         pos = stop
     return frames, diagnostics, None
 
@@ -143,10 +155,10 @@ def decompress(payload: bytes, limit: int, encoding: str = "gzip") -> tuple[byte
 
 def _split_delimited(
     data: bytes, pos: int
-) -> tuple[list[Frame], list[Diagnostic], Unparsed | None]:
-    from wiretool.protobuf.wire import read_varint
+) -> tuple[list[MessageBytes], list[Diagnostic], Unparsed | None]:
+    from wiretool.protobuf.native import read_varint
 
-    frames: list[Frame] = []
+    frames: list[MessageBytes] = []
     diagnostics: list[Diagnostic] = []
     end = len(data)
     while pos < end:
@@ -160,7 +172,7 @@ def _split_delimited(
             diagnostics.append(_error(pos, end - pos,
                 f"delimited message at offset {pos} declares {size} bytes, {end - body} remain"))
             stop = end
-        frames.append(Frame(data, body, stop, "delimited", pos, body - pos))
+        frames.append(MessageBytes(data, body, stop, "delimited", pos, body - pos))
         pos = stop
     return frames, diagnostics, None
 

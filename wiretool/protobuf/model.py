@@ -269,3 +269,12 @@ def fixed_to_float(value: int, bits: int) -> float:
     if bits == 32:
         return float(struct.unpack("<f", struct.pack("<I", value))[0])
     return float(struct.unpack("<d", struct.pack("<Q", value))[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A byte range of a buffer to decode as one top-level message (set by framing)."""
+
+    buffer: bytes
+    start: int
+    end: int

@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wiretool.errors import Diagnostic, Severity
-from wiretool.protobuf.model import Field, Kind, PackedType, SchemaInfo, WireType
+from wiretool.protobuf.model import Field, Kind, PackedType, Region, SchemaInfo, WireType
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor
 
     from wiretool import _core
     from wiretool.protobuf.annotate import DescriptorHints
-    from wiretool.protobuf.wire import Region
 
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 _KIND_CODES = {kind: code for code, kind in enumerate(Kind)}

@@ -151,7 +151,8 @@ def decode_with_runtime(
                          stream, trailing)
 
 
-def _parse(message_class: type[ProtoMessage], frame: framing_module.Frame) -> ProtoMessage | None:
+def _parse(message_class: type[ProtoMessage], frame: framing_module.MessageBytes
+           ) -> ProtoMessage | None:
     if frame.skipped is not None:
         return None
     message = message_class()
@@ -187,7 +188,7 @@ def _reaches_any(descriptor: Descriptor) -> bool:
     return False
 
 
-def _failure(index: int, frame: framing_module.Frame, descriptor: Descriptor) -> Diagnostic:
+def _failure(index: int, frame: framing_module.MessageBytes, descriptor: Descriptor) -> Diagnostic:
     """The error for a message the runtime rejected, at the first fault the walk finds."""
     walker = _Walker(frame.buffer, descriptor.file.pool)
     walked = walker.walk(frame.start, frame.end, descriptor, "", 0, None)
@@ -207,7 +208,7 @@ def _failure(index: int, frame: framing_module.Frame, descriptor: Descriptor) ->
         frame.end - offset if not frame.compressed else size)
 
 
-def _where(index: int, frame: framing_module.Frame) -> str:
+def _where(index: int, frame: framing_module.MessageBytes) -> str:
     if frame.framing is None:
         return f"the message at offset {frame.start}"
     prefix = frame.prefix_offset if frame.prefix_offset is not None else frame.start

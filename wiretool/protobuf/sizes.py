@@ -318,13 +318,6 @@ class _JsonFacts:
         self.types[path] = (parent, fd)
 
 
-def breakdown(
-    fields: Sequence[Field], descriptor: Descriptor, json_value: Any, json_size: int
-) -> tuple[tuple[FieldSize, ...], int]:
-    """Per-field sizes of one message, and the JSON bytes that belong to no field."""
-    return _breakdown(fields, descriptor, json_value, json_size, _JsonFacts())
-
-
 def _breakdown(
     fields: Sequence[Field],
     descriptor: Descriptor,
@@ -718,7 +711,7 @@ def stats(values: Sequence[int]) -> Stats:
 
 
 @dataclass(frozen=True, slots=True)
-class Summary:
+class BatchSummary:
     """Sizes of many messages, per encoding, each message compressed on its own."""
 
     count: int
@@ -730,7 +723,7 @@ class Summary:
     """Per compressor: total compressed JSON / total compressed protobuf."""
 
 
-def summarize(comparisons: Sequence[Comparison]) -> Summary:
+def summarize(comparisons: Sequence[Comparison]) -> BatchSummary:
     """Aggregate ``comparisons`` (at least one)."""
     series: dict[str, list[int]] = {}
 
@@ -753,4 +746,4 @@ def summarize(comparisons: Sequence[Comparison]) -> Summary:
     for comp in COMPRESSORS:
         bottom = encodings[f"protobuf+{comp}"].total
         compressed[comp] = encodings[f"json+{comp}"].total / bottom if bottom else None
-    return Summary(len(comparisons), encodings, ratio, compressed)
+    return BatchSummary(len(comparisons), encodings, ratio, compressed)

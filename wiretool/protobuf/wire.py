@@ -27,15 +27,14 @@ varint-delimited streams) is ``framing.py``'s job; rendering is ``wiretool.rende
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wiretool.collector import collector_paused
 from wiretool.errors import Diagnostic, Severity
 from wiretool.protobuf import native
-from wiretool.protobuf.model import DecodeResult, Field, Message, Unparsed
+from wiretool.protobuf.model import DecodeResult, Field, Message, Region, Unparsed
 from wiretool.protobuf.native import NativeFault, NativeReader
 
 if TYPE_CHECKING:
@@ -44,15 +43,6 @@ if TYPE_CHECKING:
 DEFAULT_MAX_DEPTH = 100
 """Default nesting depth expanded (the protobuf runtimes' default recursion limit)."""
 MAX_FIELD_NUMBER = (1 << 29) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A byte range of a buffer to decode as one top-level message (set by framing)."""
-
-    buffer: bytes
-    start: int
-    end: int
 
 
 def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
@@ -64,23 +54,6 @@ def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     return native.read_varint(buf, pos, end)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while the model is built.
-
-    Building a big message allocates millions of small tuples and no reference
-    cycles; the collector's repeated passes over them would cost about half the
-    time. Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # -- public API ----------------------------------------------------------------------
 
 
@@ -88,7 +61,7 @@ def _collector_paused() -> Iterator[None]:
 class DecodeStream:
     """A decode whose fields are built as they are read (see ``decode_stream``).
 
-    Iterate ``messages()`` once: each message comes with an iterable of its
+    Iterate ``parts()`` once: each message comes with an iterable of its
     top-level fields (``native.NativeFields``, which can also write their JSON).
     ``diagnostics`` is complete when the iteration is over.
     """
@@ -117,7 +90,7 @@ class DecodeStream:
 
     def result(self) -> DecodeResult:
         """Build every field and return the whole model."""
-        with _collector_paused():
+        with collector_paused():
             messages = [replace(header, fields=tuple(fields)) for header, fields in self.parts()]
         self._collect()
         return DecodeResult(tuple(messages), tuple(self.diagnostics), self.size, self.start,
@@ -218,7 +191,7 @@ def decode_regions(
     reader = NativeReader(regions, hints, max_depth)
     reader.gather()
     results: list[tuple[tuple[Field, ...], Unparsed | None]] = []
-    with _collector_paused():
+    with collector_paused():
         for index, (region, fault) in enumerate(zip(regions, reader.faults, strict=True)):
             unparsed = _tail(region.buffer, region.end, fault)
             results.append((tuple(reader.fields(index)), unparsed))

@@ -1,7 +1,7 @@
 """``compare-json --format json``: comparisons as plain JSON (the documented contract).
 
 Reads :class:`~wiretool.protobuf.sizes.Comparison` and
-:class:`~wiretool.protobuf.sizes.Summary`; computes nothing but ratios. Input
+:class:`~wiretool.protobuf.sizes.BatchSummary`; computes nothing but ratios. Input
 names and messages go through ``escape_message``: they may quote the input, and
 the document is UTF-8, which cannot hold a lone surrogate.
 The contract is documented field by field in docs/json.md ("compare-json").
@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from wiretool.protobuf.sizes import Comparison, EncodedSize, FieldSize, Summary
+from wiretool.protobuf.sizes import BatchSummary, Comparison, EncodedSize, FieldSize
 from wiretool.render.escape import escape_json, escape_message
 from wiretool.render.json_text import exact_integers
 
@@ -109,7 +109,7 @@ def comparison_to_dict(c: Comparison, name: str, kind: str) -> dict[str, Any]:
     }
 
 
-def summary_to_dict(s: Summary) -> dict[str, Any]:
+def summary_to_dict(s: BatchSummary) -> dict[str, Any]:
     return {
         "count": s.count,
         "encodings": {
@@ -133,7 +133,7 @@ def summary_to_dict(s: Summary) -> dict[str, Any]:
 def render_json(
     items: Sequence[tuple[str, str, Comparison]],
     errors: Sequence[tuple[str, str]],
-    summary: Summary | None,
+    summary: BatchSummary | None,
     out: IO[str],
 ) -> None:
     """One input: its comparison object. Several: ``{"inputs", "summary", "errors"}``.

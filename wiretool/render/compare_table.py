@@ -1,6 +1,6 @@
 """``compare-json`` for people: sizes, per-field breakdown, a bar chart, advice.
 
-Reads :class:`~wiretool.protobuf.sizes.Comparison` / ``Summary`` and writes rich
+Reads :class:`~wiretool.protobuf.sizes.Comparison` / ``BatchSummary`` and writes rich
 tables. Every wire-derived string goes into ``Text`` objects through ``escape_text``
 (field paths, input names) or ``escape_message`` (diagnostics and errors); rich
 markup is never interpreted.
@@ -16,7 +16,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from wiretool.protobuf.sizes import COMPRESSORS, Comparison, EncodedSize, FieldSize, Summary
+from wiretool.protobuf.sizes import COMPRESSORS, BatchSummary, Comparison, EncodedSize, FieldSize
 from wiretool.render.escape import escape_message, escape_text
 from wiretool.render.layout import cut_left, width
 
@@ -251,7 +251,7 @@ def _inputs_table(items: Sequence[tuple[str, str, Comparison]], names: list[str]
 def render_batch(
     items: Sequence[tuple[str, str, Comparison]],
     errors: Sequence[tuple[str, str]],
-    summary: Summary | None,
+    summary: BatchSummary | None,
     console: Console,
 ) -> None:
     """Many inputs: one line each, then count/total/median/p95 per encoding and the ratios.

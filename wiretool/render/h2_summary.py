@@ -1,7 +1,7 @@
 """The ``h2-frames --summary`` view: per connection, per method, and a waterfall.
 
 For each connection of a capture, when it ends (``ConnectionEnd``): its heading
-(``h2_table.connection_title``), one line of its calls (how many, statuses by name,
+(``h2_text.connection_title``), one line of its calls (how many, statuses by name,
 duration quantiles, messages and bytes each way, HPACK ratio), a row per stream when
 the session kept them (a connection with few calls, or ``--streams``) with each
 failed call's ``grpc-message`` under it, one line for the streams that carried only
@@ -28,15 +28,10 @@ from rich.console import Console
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.direction import Direction
 from wiretool.render.escape import escape_text
-from wiretool.render.h2_table import (
-    STYLES,
-    carrier_text,
-    connection_line,
-    console_like,
-    one_side,
-)
+from wiretool.render.h2_text import STYLES, carrier_text, connection_line, one_side
 from wiretool.render.layout import (
     Styles,
+    console_like,
     cut_left,
     joined,
     pad,

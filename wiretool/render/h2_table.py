@@ -21,9 +21,8 @@ decoding (``DecodingMemo``: 90% of the blocks of a load test decode like an
 earlier one). rich is used for the colour codes and for measuring wide characters.
 Colour says what the model says (frame type, direction, header name, gRPC status,
 severity), never what the wire says: every wire value goes through
-``render.escape`` first. ``connection_title`` writes a connection's heading: the
-one place for it, the summary view (``render.h2_summary``) uses it too. This module
-only reads the model.
+``render.escape`` first. A connection's heading is written by ``render.h2_text``, the
+one place for it. This module only reads the model.
 """
 
 from __future__ import annotations
@@ -65,6 +64,13 @@ from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
 from wiretool.protobuf.model import Field, Message
 from wiretool.render.escape import escape_bytes, escape_text, shorten
 from wiretool.render.h2_jsonl import DecodingMemo
+from wiretool.render.h2_text import (
+    STYLES,
+    carrier_text,
+    connection_line,
+    connection_title,
+    one_side,
+)
 from wiretool.render.layout import (
     Styles,
     cut_left,
@@ -78,15 +84,13 @@ from wiretool.render.layout import (
 )
 from wiretool.session.records import (
     ConnectionEnd,
-    ConnectionInfo,
     ConnectionStart,
     H2cUpgrade,
     Located,
     SessionRecord,
 )
 from wiretool.session.summary import CaptureSummary
-from wiretool.tls.keylog import KeySource
-from wiretool.tls.model import TlsDiagnostic, TlsSummary
+from wiretool.tls.model import TlsDiagnostic
 
 STACKED_BELOW = 120
 """Terminals narrower than this get stacked lines instead of the frame table."""
@@ -100,82 +104,9 @@ FLUSH_PARTS = 256
 BLOCK_MEMO = 4096
 """Block decodings whose text is kept (``DecodingMemo``)."""
 
-STYLES = {
-    "heading": "bold", "rule": "dim", "dim": "dim", "columns": "bold",
-    "client": "cyan", "server": "yellow",
-    "DATA": "green", "HEADERS": "bold blue", "PUSH_PROMISE": "bold blue",
-    "CONTINUATION": "blue", "SETTINGS": "magenta", "PREFACE": "magenta",
-    "PING": "dim", "WINDOW_UPDATE": "dim", "PRIORITY": "dim", "PRIORITY_UPDATE": "dim",
-    "RST_STREAM": "bold red", "GOAWAY": "bold red", "UNKNOWN": "red",
-    "name": "bold", "grpc": "bold cyan", "field": "cyan",
-    "ok": "bold green", "fail": "bold red", "warn": "yellow",
-    "error": "bold red", "warning": "yellow", "info": "dim",
-}
-"""The roles of the views' text and their rich style names (``layout.Styles``)."""
-
 _SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 """``wiretool hpack``'s diagnostics (rich styles)."""
-
-
-def connection_title(conn: ConnectionInfo) -> str:
-    """How a connection is named in every heading: ``connection N: client → server``
-    (N is Wireshark's ``tcp.stream`` + 1), then the tunnels its packets came through when
-    there are any (``over vlan 100 / ipv4 / gre / erspan-ii / eth / ipv4``), and the
-    CONNECT tunnel it runs in (``inside CONNECT host:443``)."""
-    title = str(conn)
-    if conn.path is not None and not conn.path.plain:
-        title += f" over {conn.path}"
-    if conn.inside is not None:
-        title += f", inside {conn.inside}"
-    return title
-
-
-def one_side(end: ConnectionEnd) -> str:
-    """``; no bytes from the server in the capture`` when an HTTP/2 connection's capture
-    holds one side only (else nothing)."""
-    from wiretool.http2.detect import one_side_text
-
-    if end.client_bytes and not end.server_bytes:
-        return "; " + one_side_text("server")
-    if end.server_bytes and not end.client_bytes:
-        return "; " + one_side_text("client")
-    return ""
-
-
-def carrier_text(reason: str) -> str:
-    """The verdict of a connection that carries a CONNECT tunnel."""
-    return f"{reason}: a tunnel, read as the connection inside it"
-
-
-def tls_text(tls: TlsSummary) -> str:
-    """What a TLS connection's handshake says, for its connection line (frame list and
-    ``--summary``): ``TLS 1.3 TLS_AES_128_GCM_SHA256, SNI api.example, ALPN h2,
-    decrypted (key log)``."""
-    parts = [f"{tls.version} {tls.cipher_suite}" if tls.version is not None
-             else "TLS (no ServerHello)"]
-    if tls.sni is not None:
-        parts.append(f"SNI {escape_bytes(tls.sni.encode())}")
-    offered = escape_bytes(", ".join(tls.offered_alpn).encode())
-    if tls.alpn is not None:
-        parts.append(f"ALPN {escape_bytes(tls.alpn.encode())}")
-    elif tls.decrypted or tls.version is None or tls.version != "TLS 1.3":
-        parts.append(f"no ALPN (offered: {offered})" if offered else "no ALPN")
-    else:  # TLS 1.3 says it in EncryptedExtensions
-        parts.append(f"ALPN encrypted (offered: {offered})" if offered else "no ALPN offered")
-    if tls.decrypted:
-        parts.append("decrypted (" + ("Decryption Secrets Block" if tls.key_source is
-                                      KeySource.DSB else "key log") + ")")
-    else:
-        parts.append("not decrypted")
-    return ", ".join(parts)
-
-
-def connection_line(conn: ConnectionInfo, verdict: str) -> str:
-    """``connection N: client → server  [TLS ...; ]verdict``."""
-    if conn.tls is None:
-        return f"{connection_title(conn)}  {verdict}"
-    return f"{connection_title(conn)}  {tls_text(conn.tls)}; {verdict}"
 
 
 # -- what a frame carries, as (label, value) items -------------------------------------
@@ -1101,19 +1032,3 @@ class FrameView:
             f"h2c ({record.request_length} bytes), answered 101 ({record.response_length} "
             "bytes); HTTP2-Settings = client SETTINGS "
             + (", ".join(f"{s.name}={s.value}" for s in settings) if settings else "-"), 4)
-
-
-def console_like(console: Console, file: IO[str]) -> Console:
-    """A console that prints to ``file`` exactly what ``console`` would print (same
-    width, colours, terminal or not)."""
-    return Console(
-        file=file,
-        width=console.width,
-        color_system=console.color_system,  # type: ignore[arg-type]
-        force_terminal=console.is_terminal,
-        no_color=console.no_color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )

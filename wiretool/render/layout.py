@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import IO
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
@@ -219,3 +220,19 @@ def words(text: str) -> list[str]:
         else:
             out.append(token)
     return out
+
+
+def console_like(console: Console, file: IO[str]) -> Console:
+    """A console that prints to ``file`` exactly what ``console`` would print (same
+    width, colours, terminal or not)."""
+    return Console(
+        file=file,
+        width=console.width,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        force_terminal=console.is_terminal,
+        no_color=console.no_color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wiretool.capture.model import (
     CloseReason,
@@ -39,6 +39,7 @@ from wiretool.capture.model import (
     GapReason,
     RoleBasis,
     StreamData,
+    TcpEvent,
 )
 from wiretool.direction import Direction
 from wiretool.errors import Severity
@@ -70,8 +71,17 @@ from wiretool.tls.model import (
 )
 
 if TYPE_CHECKING:
-    from wiretool.session.capture import CaptureSession
     from wiretool.session.summary import MethodRollup
+
+class PlaintextSession(Protocol):
+    """What a decrypted connection goes through when its ALPN does not decide: a capture
+    session without TLS (``session.capture.CaptureSession``, which makes these stages
+    and passes its own maker in: this module does not import it)."""
+
+    def feed(self, event: TcpEvent) -> list[SessionRecord]: ...
+
+    def close(self) -> list[SessionRecord]: ...
+
 
 HTTP1_ALPN_IDS = frozenset({"http/1.1", "http/1.0"})
 """ALPN ids of HTTP/1.x (RFC 7301 §6): TLS HTTP/1.x, skipped like cleartext HTTP/1.x."""
@@ -99,7 +109,7 @@ class TlsStage:
     def __init__(self, info: ConnectionInfo, detection: TlsDetection, *, swapped: bool,
                  forced: bool, options: SessionOptions, keys: KeyLog,
                  block_cache: BlockCache | None,
-                 detect_session: Callable[[], CaptureSession],
+                 detect_session: Callable[[], PlaintextSession],
                  origin: dict[Direction, int] | None = None,
                  rollup: MethodRollup | None = None) -> None:
         """``info`` with the reassembler's labels, ``swapped`` what the session believes
@@ -127,7 +137,7 @@ class TlsStage:
         self.locator = RecordLocator()
         self.mode = _Mode.HANDSHAKE
         self.decoder: ConnectionDecoder | None = None
-        self.inner: CaptureSession | None = None
+        self.inner: PlaintextSession | None = None
         self._detect_session = detect_session
         self._started = False
         """The connection's ``ConnectionStart`` went out."""
