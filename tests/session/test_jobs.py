@@ -331,9 +331,7 @@ def test_auto_uses_one_process_below_the_size_threshold(monkeypatch: pytest.Monk
     monkeypatch.setattr(h2_jobs, "run_jobs", lambda *a, **k: forks.append(1) or False)
     run(ROOT / "samples/grpc/demo.pcap", "-f", "jsonl")
     assert forks == []
-    from wiretool.cli import h2
-
-    monkeypatch.setattr(h2, "AUTO_JOBS_MIN_BYTES", 0)
+    monkeypatch.setattr(h2_jobs, "AUTO_JOBS_MIN_BYTES", 0)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5})
     run(ROOT / "samples/grpc/demo.pcap", "-f", "jsonl")
     assert forks == [1]

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, TextIO, cast
+from typing import TYPE_CHECKING, Annotated, TextIO, cast
 
 import typer
 
@@ -211,18 +211,16 @@ def h2_frames_command(
     proto_path: list[Path] = _PROTO_PATH,
     descriptor_set: list[Path] = _DESCRIPTOR_SET,
 ) -> None:
-    from wiretool.http2.constants import FrameType
+    from wiretool.http2.constants import frame_type_number
     from wiretool.session import SessionOptions, decode_h2
+    from wiretool.session.jobs import auto_workers
 
     if file == "-" and sys.stdin.isatty():
         raise fail("no input: give a FILE or pipe bytes to standard input (see --help)")
-    wanted_types: set[int] = set()
-    for name in frame_type or []:
-        try:
-            wanted_types.add(int(name, 0) if name[:1].isdigit() else FrameType[name.upper()])
-        except (KeyError, ValueError):
-            known = ", ".join(t.name for t in FrameType)
-            raise fail(f"unknown frame type {name!r} (known: {known}, or a number)") from None
+    try:
+        wanted_types = {frame_type_number(name) for name in frame_type or []}
+    except ValueError as error:
+        raise fail(str(error)) from None
     if limit is not None and summary:
         raise fail("--limit applies to the frame list, not to --summary")
     if (streams or waterfall) and not summary:
@@ -249,8 +247,8 @@ def h2_frames_command(
         if keylogs and not records.capture:
             raise fail("--keylog applies to pcap/pcapng captures only")
         _key_notes(records, fallback)
-        workers = _workers(jobs, file, records.stream if records.capture else None,
-                           parallel_output=chosen == H2Format.JSONL or summary, limit=limit)
+        workers = 1 if file == "-" or not records.capture else auto_workers(
+            jobs, records.stream, mergeable=chosen == H2Format.JSONL or summary, limit=limit)
         shown = _progress(progress, summary=summary and records.capture)
         out: TextIO = sys.stdout
         if shown is not None and shown.stdout_shared:
@@ -311,35 +309,6 @@ def _key_notes(records: H2Decoding, fallback: str | None) -> None:
                    "unless the capture carries its own (Decryption Secrets Blocks)", err=True)
     for problem in records.key_problems:
         typer.echo(f"wiretool: {problem.severity.value}: {problem.message}", err=True)
-
-
-AUTO_JOBS_MAX = 4
-"""``--jobs 0`` uses at most this many processes (each reads the whole file)."""
-AUTO_JOBS_MIN_BYTES = 16 * 1024 * 1024
-"""``--jobs 0`` uses one process on smaller captures (a second one would not pay)."""
-
-
-def _workers(jobs: int, file: str, capture: IO[bytes] | None, *, parallel_output: bool,
-             limit: int | None) -> int:
-    """How many processes decode the capture: 1 unless its output can be merged from
-    several (a capture file each can read, jsonl or --summary, no --limit) and it pays."""
-    import stat
-
-    if (jobs == 1 or file == "-" or capture is None or limit is not None
-            or not hasattr(os, "fork") or not parallel_output):
-        return 1
-    try:
-        info = os.fstat(capture.fileno())
-    except (OSError, ValueError):
-        return 1
-    if not stat.S_ISREG(info.st_mode):
-        return 1
-    if jobs:
-        return jobs
-    if info.st_size < AUTO_JOBS_MIN_BYTES:
-        return 1
-    return max(1, min(AUTO_JOBS_MAX, len(os.sched_getaffinity(0))
-                      if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def _run_jobs(records: H2Decoding, workers: int, options: SessionOptions, console: Console,

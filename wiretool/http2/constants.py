@@ -138,3 +138,13 @@ SETTINGS_MAX_FRAME_SIZE = 0x5
 
 def setting_name(identifier: int) -> str:
     return SETTING_NAMES.get(identifier, f"UNKNOWN_{identifier:#x}")
+
+
+def frame_type_number(name: str) -> int:
+    """A frame type as a user names it: ``HEADERS`` (any case), ``0x1`` or ``1``.
+    Raises ValueError naming the known types."""
+    try:
+        return int(name, 0) if name[:1].isdigit() else int(FrameType[name.upper()])
+    except (KeyError, ValueError):
+        known = ", ".join(t.name for t in FrameType)
+        raise ValueError(f"unknown frame type {name!r} (known: {known}, or a number)") from None

@@ -39,7 +39,7 @@ import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from wiretool.errors import WiretoolError
 from wiretool.session.shard import END_KEY, Merge, Owners, Piece
@@ -72,6 +72,36 @@ Render = Callable[[list["SessionRecord"]], bytes]
 MakeRender = Callable[[int], Callable[[list["SessionRecord"]], str]]
 """Called in each process with the number of processes (its memos get that share):
 the function that renders the records of one event as text."""
+
+
+AUTO_JOBS_MAX = 4
+"""``--jobs 0`` uses at most this many processes (each reads the whole file)."""
+AUTO_JOBS_MIN_BYTES = 16 * 1024 * 1024
+"""``--jobs 0`` uses one process on smaller captures (a second one would not pay)."""
+
+
+def auto_workers(jobs: int, capture: IO[bytes], *, mergeable: bool,
+                 limit: int | None) -> int:
+    """How many processes decode the capture file open as ``capture``: ``jobs`` (0: one
+    per CPU, up to ``AUTO_JOBS_MAX``, for files over ``AUTO_JOBS_MIN_BYTES``), but 1
+    unless the output can be merged from several (``mergeable``: JSON Lines or the
+    summary; no ``limit``) and each process can read the file (a regular file, fork)."""
+    import stat
+
+    if jobs == 1 or limit is not None or not hasattr(os, "fork") or not mergeable:
+        return 1
+    try:
+        info = os.fstat(capture.fileno())
+    except (OSError, ValueError):
+        return 1
+    if not stat.S_ISREG(info.st_mode):
+        return 1
+    if jobs:
+        return jobs
+    if info.st_size < AUTO_JOBS_MIN_BYTES:
+        return 1
+    return max(1, min(AUTO_JOBS_MAX, len(os.sched_getaffinity(0))
+                      if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def run_jobs(capture_fd: int, workers: int, options: SessionOptions, make_render: MakeRender,
