@@ -1,5 +1,5 @@
 """The ``h2-frames`` frame view, drawn by hand: a table on a wide terminal, stacked
-lines on a narrow one; and the rich tables of ``wiretool hpack``.
+lines on a narrow one, and header blocks for ``wiretool hpack`` (``header_block``).
 
 ``FrameView`` prints records as they come. At 120 columns and more each frame is one
 table row — packet, time, connection, direction, offset, stream, type, flags,
@@ -30,10 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import IO
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from wiretool.capture.model import CaptureDiagnostic
 from wiretool.direction import Direction
@@ -105,8 +102,6 @@ BLOCK_MEMO = 4096
 """Block decodings whose text is kept (``DecodingMemo``)."""
 
 _SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
-_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-"""``wiretool hpack``'s diagnostics (rich styles)."""
 
 
 # -- what a frame carries, as (label, value) items -------------------------------------
@@ -281,14 +276,7 @@ def _item_text(item: Item, body: FrameBody) -> str:
     return f"{label}: {value}" if label in _COLON_LABELS else f"{label} {value}"
 
 
-# -- the rich tables of `wiretool hpack` ---------------------------------------------
-
-def _diagnostic_text(diag: Diagnostic, indent: int = 4) -> Text:
-    text = Text(" " * indent)
-    text.append(f"{diag.severity.value}: ", style=_SEVERITY_STYLE[diag.severity])
-    text.append(escape_bytes(diag.message.encode()))
-    return text
-
+# -- a header field's cells -------------------------------------------------------------
 
 def _index_text(field: HeaderField) -> str:
     if field.index is None:
@@ -316,94 +304,6 @@ def _effect_text(field: HeaderField) -> str:
     if field.evicted:
         parts.append(f"-{len(field.evicted)} evicted")
     return " ".join(parts)
-
-
-def header_table(block: HeaderBlock) -> Table:
-    """The nested table of one header block: one row per representation."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
-                  expand=True)
-    for column, kwargs in (
-        ("#", {"justify": "right"}),
-        ("repr", {"no_wrap": True}),
-        ("index", {"justify": "right", "no_wrap": True}),
-        ("huff", {"no_wrap": True}),
-        ("name", {"overflow": "fold", "ratio": 2, "min_width": 16}),
-        ("value", {"overflow": "fold", "ratio": 3, "min_width": 16}),
-        ("size", {"justify": "right"}),
-        ("wire", {"no_wrap": True}),
-        ("table", {"no_wrap": True}),
-    ):
-        table.add_column(column, **kwargs)
-    fields = block.fields
-    number = 0
-    while number < len(fields):
-        field = fields[number]
-        if not field.expanded and field.representation is not Representation.SIZE_UPDATE:
-            # Past --max-header-list-size: one row for the whole run, so a reference
-            # bomb (one entry indexed 60,000 times) costs one row, not 60,000.
-            end = number
-            while end < len(fields) and not fields[end].expanded:
-                end += 1
-            wire = sum(len(f.wire) for f in fields[number:end])
-            table.add_row(
-                Text(f"{number}-{end - 1}" if end - number > 1 else str(number)),
-                Text("…"), Text(""), Text(""),
-                Text(f"{end - number} field(s) past the header list limit", style="dim"),
-                Text("counted, not expanded (--max-header-list-size)", style="dim"),
-                Text(""), Text(f"{wire} bytes"), Text(""),
-            )
-            number = end
-            continue
-        name: Text
-        value: Text
-        if field.representation is Representation.SIZE_UPDATE:
-            name, value = Text("(table size update)", style="dim"), Text("")
-        elif field.unknown_entry and field.name is None:
-            name = Text("?", style="yellow")
-            if field.representation is Representation.INDEXED:
-                value = Text(f"dynamic entry {field.index} unknown (not in the capture)",
-                             style="yellow")
-            else:
-                name = Text(f"? (name of dynamic entry {field.index} unknown)", style="yellow")
-                value = Text(_show(field.value) if field.value is not None else "?")
-        else:
-            name, value = Text(_show(field.name, 40)), Text(_show(field.value))
-        table.add_row(
-            Text(str(number)),
-            Text(field.representation.value),
-            Text(_index_text(field)),
-            Text(_huffman_text(field)),
-            name,
-            value,
-            Text("" if field.size is None else str(field.size)),
-            Text(shorten(field.wire.hex(" "), 18)),
-            Text(_effect_text(field)),
-        )
-        number += 1
-    return table
-
-
-def dynamic_table_title(block: HeaderBlock) -> Text:
-    return Text(
-        f"dynamic table after the block: {len(block.table)} entries, {block.table_size}/"
-        f"{block.table_max_size} bytes; {block.insertions} inserted, {block.evictions} evicted"
-        + (" (older entries from before the capture may exist)" if block.table_incomplete else "")
-    )
-
-
-def dynamic_table(block: HeaderBlock) -> Table:
-    """``--hpack-table``: the dynamic table after a block (print ``dynamic_table_title`` first)."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-    table.add_column("index", justify="right")
-    table.add_column("size", justify="right")
-    table.add_column("name", overflow="fold")
-    table.add_column("value", overflow="fold")
-    for i, entry in enumerate(block.table):
-        table.add_row(Text(str(62 + i)), Text(str(entry.size)),
-                      Text(_show(entry.name, 40)), Text(_show(entry.value)))
-    return table
-
-
 
 
 # -- the frame view ------------------------------------------------------------------
@@ -740,6 +640,27 @@ class FrameView:
                 + [" " * hang + line for line in lines[1:]])
 
     # -- header blocks --
+
+    def header_block(self, block: HeaderBlock, title: str,
+                     explained: list[str] | None = None) -> None:
+        """Print one header block as the frame view draws a HEADERS frame's — ``title``,
+        the column headings on a wide terminal, its fields, ``explained`` (lines that
+        explain each field), its diagnostics and, with ``hpack_table``, the dynamic
+        table after it: ``wiretool hpack``'s view."""
+        lines = self._wrapped(title, 0, "heading")
+        if not self.stacked:
+            lines += self._block_heading()
+        lines += self._block_text(block.fields)
+        lines += explained or []
+        for diag in block.diagnostics:
+            lines += self._diagnostic_lines(diag, 4)
+        if self.hpack_table:
+            lines += self._dynamic_table(block)
+        self._emit(lines)
+
+    def wrapped(self, text: str, indent: int) -> list[str]:
+        """``text`` (escaped) wrapped at spaces to the view's width."""
+        return self._wrapped(text, indent)
 
     def _block(self, conn_id: int, block: HeaderBlock) -> list[str]:
         lines: list[str] = []

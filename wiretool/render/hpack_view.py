@@ -1,9 +1,10 @@
 """The ``wiretool hpack`` views: header blocks one by one, and the encoding lesson.
 
 ``render_hpack_blocks`` prints each block's representations and the dynamic
-table after it; ``explain_field`` says in words what the first octet's bits
-mean (RFC 7541 §6), which is the teaching view of ``--encode``. Reads the model
-only; values are escaped and shown as ``rich.text.Text``.
+table after it, drawn as ``h2-frames`` draws a header block (``render.h2_table``);
+``explain_field`` says in words what the first octet's bits mean (RFC 7541 §6),
+which is the teaching view of ``--encode``. Reads the model only; values are
+escaped.
 """
 
 from __future__ import annotations
@@ -12,18 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.padding import Padding
-from rich.text import Text
 
 from wiretool.http2.hpack import HeaderBlock, HeaderField, Representation
 from wiretool.render.escape import escape_bytes, shorten
 from wiretool.render.h2_jsonl import header_block_json, header_field_json
-from wiretool.render.h2_table import (
-    _diagnostic_text,
-    dynamic_table,
-    dynamic_table_title,
-    header_table,
-)
+from wiretool.render.h2_table import FrameView
 
 _PATTERNS = {
     Representation.INDEXED: ("1xxxxxxx", 7, "indexed header field (RFC 7541 §6.1)"),
@@ -59,22 +53,22 @@ def explain_field(field: HeaderField) -> str:
 def render_hpack_blocks(
     console: Console, blocks: Sequence[HeaderBlock], *, explain: bool = False
 ) -> None:
+    """Each block as ``h2-frames`` draws a header block (``FrameView.header_block``: a
+    table on a wide terminal, stacked ``name: value`` lines on a narrow one, never a
+    broken word or number), with the dynamic table after it; ``explain``: each
+    field's wire bytes and what they say, under the block."""
+    view = FrameView(console, capture=False, hpack_table=True)
     for number, block in enumerate(blocks):
         ratio = block.ratio
-        console.print(Text(
-            f"block {number}: {block.wire_length} wire bytes → {block.decoded_length} decoded "
-            f"bytes" + ("" if ratio is None else f" ({ratio:.0%})")
-        ))
-        console.print(Padding(header_table(block), (0, 0, 0, 2)))
+        title = (f"block {number}: {block.wire_length} wire bytes → {block.decoded_length} "
+                 f"decoded bytes" + ("" if ratio is None else f" ({ratio:.0%})"))
+        explained: list[str] = []
         if explain:
             for index, field in enumerate(block.fields):
-                console.print(Text(f"  #{index} {field.wire.hex(' ')}"))
-                console.print(Text(f"      {explain_field(field)}"))
-        for diag in block.diagnostics:
-            console.print(_diagnostic_text(diag, 2))
-        console.print(Padding(dynamic_table_title(block), (0, 0, 0, 2)))
-        if block.table:
-            console.print(Padding(dynamic_table(block), (0, 0, 0, 2)))
+                explained += view.wrapped(f"#{index} {field.wire.hex(' ')}", 4)
+                explained += view.wrapped(explain_field(field), 8)
+        view.header_block(block, title, explained)
+    view.flush()
 
 
 def hpack_json(blocks: Sequence[HeaderBlock], encoded: bytes | None = None) -> dict[str, Any]:
