@@ -12,7 +12,10 @@
 use crate::engine::{unpack, FieldEvent, Visitor};
 use crate::rules::Kind;
 use crate::schema::{read_scalar, Display, FieldInfo};
-use crate::text::{push_float_repr, push_hex, push_i64, push_json_float, push_json_string, push_u64};
+use crate::text::{
+    push_float_repr, push_hex, push_i64, push_json_float, push_json_i64, push_json_string, push_json_u64,
+    push_u64,
+};
 
 /// Where the JSON text goes.
 pub trait Sink {
@@ -148,8 +151,8 @@ fn push_display(out: &mut Vec<u8>, field: &FieldInfo, event: &FieldEvent<'_>, va
         }
         Kind::Varint | Kind::Fixed32 | Kind::Fixed64 => match read_scalar(field, event.raw.value) {
             Display::Text(text) => push_json_string(out, text.as_bytes()),
-            Display::Int(value) => push_i64(out, value),
-            Display::Unsigned(value) => push_u64(out, value),
+            Display::Int(value) => push_json_i64(out, value),
+            Display::Unsigned(value) => push_json_u64(out, value),
             Display::Float(value) => push_json_float(out, value),
             Display::Bool(value) => push_bool(out, value),
         },
@@ -184,9 +187,9 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
         if fresh {
             let mut after_offset = Vec::with_capacity(48);
             after_offset.extend_from_slice(b",\"number\":");
-            push_u64(&mut after_offset, u64::from(raw.number));
+            push_json_u64(&mut after_offset, u64::from(raw.number));
             after_offset.extend_from_slice(b",\"wire_type\":");
-            push_u64(&mut after_offset, u64::from(raw.wire));
+            push_json_u64(&mut after_offset, u64::from(raw.wire));
             after_offset.extend_from_slice(b",\"length\":");
             let mut after_length = Vec::with_capacity(48 + self.path.len());
             after_length.extend_from_slice(b",\"kind\":\"");
@@ -199,25 +202,25 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
                 None => {
                     // Not kept: write it out directly.
                     out.extend_from_slice(b"{\"offset\":");
-                    push_u64(out, raw.offset as u64);
+                    push_json_u64(out, raw.offset as u64);
                     out.extend_from_slice(&after_offset);
-                    push_u64(out, (raw.end - raw.offset) as u64);
+                    push_json_u64(out, (raw.end - raw.offset) as u64);
                     out.extend_from_slice(&after_length);
                 }
             }
         }
         if let Some(Some((_, after_offset, after_length))) = self.heads.get(node) {
             out.extend_from_slice(b"{\"offset\":");
-            push_u64(out, raw.offset as u64);
+            push_json_u64(out, raw.offset as u64);
             out.extend_from_slice(after_offset);
-            push_u64(out, (raw.end - raw.offset) as u64);
+            push_json_u64(out, (raw.end - raw.offset) as u64);
             out.extend_from_slice(after_length);
         }
-        push_u64(out, u64::from(raw.tag_len));
+        push_json_u64(out, u64::from(raw.tag_len));
         out.extend_from_slice(b",\"value_offset\":");
-        push_u64(out, raw.voff as u64);
+        push_json_u64(out, raw.voff as u64);
         out.extend_from_slice(b",\"value_length\":");
-        push_u64(out, (raw.vend - raw.voff) as u64);
+        push_json_u64(out, (raw.vend - raw.voff) as u64);
         out.extend_from_slice(b",\"overlong\":");
         push_bool(out, raw.overlong);
         let value = raw.value;
@@ -228,11 +231,11 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             }
             Kind::Varint => {
                 out.extend_from_slice(b",\"value\":");
-                push_u64(out, value);
+                push_json_u64(out, value);
                 out.extend_from_slice(b",\"signed\":");
-                push_i64(out, value as i64);
+                push_json_i64(out, value as i64);
                 out.extend_from_slice(b",\"zigzag\":");
-                push_i64(out, ((value >> 1) as i64) ^ -((value & 1) as i64));
+                push_json_i64(out, ((value >> 1) as i64) ^ -((value & 1) as i64));
                 out.extend_from_slice(match value {
                     0 => b",\"bool\":false",
                     1 => b",\"bool\":true",
@@ -241,17 +244,17 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             }
             Kind::Fixed64 => {
                 out.extend_from_slice(b",\"value\":");
-                push_u64(out, value);
+                push_json_u64(out, value);
                 out.extend_from_slice(b",\"signed\":");
-                push_i64(out, value as i64);
+                push_json_i64(out, value as i64);
                 out.extend_from_slice(b",\"float\":");
                 push_json_float(out, f64::from_bits(value));
             }
             Kind::Fixed32 => {
                 out.extend_from_slice(b",\"value\":");
-                push_u64(out, value);
+                push_json_u64(out, value);
                 out.extend_from_slice(b",\"signed\":");
-                push_i64(out, i64::from(value as u32 as i32));
+                push_json_i64(out, i64::from(value as u32 as i32));
                 out.extend_from_slice(b",\"float\":");
                 push_json_float(out, f64::from(f32::from_bits(value as u32)));
             }
@@ -273,7 +276,7 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
                     if index > 0 {
                         out.push(b',');
                     }
-                    push_u64(out, *element);
+                    push_json_u64(out, *element);
                 }
                 out.push(b']');
             }

@@ -134,6 +134,35 @@ pub fn push_i64(out: &mut Vec<u8>, value: i64) {
     }
 }
 
+/// The largest integer an IEEE double holds exactly, and every smaller one
+/// (`json_text.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Append an integer member of the JSON contract: a number up to
+/// ±[`MAX_SAFE_INTEGER`], beyond it its decimal text as a string, so that a reader
+/// keeping numbers as doubles (`jq`, JavaScript) reads it exactly
+/// (`json_text.exact_integers`, the proto3 JSON mapping's 64-bit integers).
+pub fn push_json_u64(out: &mut Vec<u8>, value: u64) {
+    if value > MAX_SAFE_INTEGER {
+        out.push(b'"');
+        push_u64(out, value);
+        out.push(b'"');
+    } else {
+        push_u64(out, value);
+    }
+}
+
+/// [`push_json_u64`] of a signed integer.
+pub fn push_json_i64(out: &mut Vec<u8>, value: i64) {
+    if value.unsigned_abs() > MAX_SAFE_INTEGER {
+        out.push(b'"');
+        push_i64(out, value);
+        out.push(b'"');
+    } else {
+        push_i64(out, value);
+    }
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Append `text` (UTF-8) as a quoted JSON string, escaped as Python's
@@ -255,6 +284,22 @@ pub fn push_hex(out: &mut Vec<u8>, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_beyond_a_doubles_are_strings() {
+        let text = |write: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
+            write(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(text(&|o| push_json_u64(o, MAX_SAFE_INTEGER)), "9007199254740991");
+        assert_eq!(text(&|o| push_json_u64(o, MAX_SAFE_INTEGER + 1)), "\"9007199254740992\"");
+        assert_eq!(text(&|o| push_json_u64(o, u64::MAX)), "\"18446744073709551615\"");
+        assert_eq!(text(&|o| push_json_i64(o, -(MAX_SAFE_INTEGER as i64))), "-9007199254740991");
+        assert_eq!(text(&|o| push_json_i64(o, -(MAX_SAFE_INTEGER as i64) - 1)), "\"-9007199254740992\"");
+        assert_eq!(text(&|o| push_json_i64(o, i64::MIN)), "\"-9223372036854775808\"");
+        assert_eq!(text(&|o| push_json_i64(o, 7)), "7");
+    }
 
     fn repr(number: f64) -> String {
         let mut out = Vec::new();

@@ -235,6 +235,73 @@ def test_h2_frames_json_lines_survive_a_double_based_reader() -> None:
     assert wiretool("h2-frames", "-f", "json", "--proto", DEMO_PROTO, DEMO).stdout.decode() == out
 
 
+BIG = [MAX_SAFE_INTEGER, MAX_SAFE_INTEGER + 1, 2**64 - 1, 2**63]
+"""Varints at the edge of what a double holds exactly, the largest unsigned, and the
+one whose two's complement is -2**63 (and whose zigzag of 2**64 - 1 is too)."""
+
+
+def _big_integers_message() -> bytes:
+    from tests.protobuf.test_properties import encode
+
+    packed = b"".join(_varint(value) for value in BIG)
+    return encode([*((1, 0, value) for value in BIG), (2, 1, 2**64 - 1), (3, 2, packed)])
+
+
+def _varint(value: int) -> bytes:
+    from tests.protobuf.test_properties import varint
+
+    return varint(value)
+
+
+@pytest.mark.parametrize("form", ["json", "jsonl"])
+def test_decode_json_integers_survive_a_double_based_reader(form: str) -> None:
+    """Issue 17: ``decode | jq`` printed 18446744073709551316 as 18446744073709552000.
+    Every integer beyond ±(2**53 - 1) is a decimal string, in the document and in its
+    JSON Lines; 2**53 - 1 itself stays a number."""
+    out = wiretool("decode", "-f", form, "-i", "raw", "-", stdin=_big_integers_message())
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    message = records[0]["messages"][0] if form == "json" else \
+        next(r for r in records if r["record"] == "message")
+    varints = [(f["value"], f["signed"], f["zigzag"]) for f in message["fields"][:4]]
+    assert varints == [
+        (MAX_SAFE_INTEGER, MAX_SAFE_INTEGER, -4503599627370496),
+        ("9007199254740992", "9007199254740992", 4503599627370496),
+        ("18446744073709551615", -1, "-9223372036854775808"),
+        ("9223372036854775808", "-9223372036854775808", "4611686018427387904"),
+    ]
+    fixed = message["fields"][4]
+    assert (fixed["value"], fixed["signed"]) == ("18446744073709551615", -1)
+    assert message["fields"][5]["values"] == [MAX_SAFE_INTEGER, "9007199254740992",
+                                              "18446744073709551615", "9223372036854775808"]
+    assert all(abs(n) <= MAX_SAFE_INTEGER for r in records for n in _integers(r))
+
+
+def test_jq_reads_decodes_64_bit_integers_back_exactly() -> None:
+    """The issue's own pipe, through the real jq: the exact decimal text comes back."""
+    import shutil
+
+    jq = shutil.which("jq")
+    assert jq is not None, "jq is installed where the tests run (brief: real peers)"
+    document = wiretool("decode", "samples/person.bin").stdout
+    assert b"18446744073709551316" in document
+    picked = subprocess.run(
+        [jq, "-r", "[.messages[0].fields[] | select(.kind == \"varint\") | .value, .signed,"
+                   " .zigzag] | map(tostring) | join(\" \")"],
+        input=document, capture_output=True, check=True, timeout=60).stdout.decode().split()
+    assert "18446744073709551316" in picked and "9223372036854775658" in picked
+    assert "18446744073709552000" not in picked
+    big = wiretool("decode", "-f", "jsonl", "-i", "raw", "-", stdin=_big_integers_message())
+    values = subprocess.run(
+        [jq, "-r", "select(.record == \"message\") | .fields[] | .value // .values[]"],
+        input=big.stdout, capture_output=True, check=True, timeout=60).stdout.decode().split()
+    assert values == [str(MAX_SAFE_INTEGER), "9007199254740992", "18446744073709551615",
+                      "9223372036854775808", "18446744073709551615",
+                      str(MAX_SAFE_INTEGER), "9007199254740992", "18446744073709551615",
+                      "9223372036854775808"]
+
+
 def test_compare_json_documents_carry_exact_integers() -> None:
     from wiretool.render.compare_json import render_json_lines
 

@@ -212,6 +212,57 @@ def test_deep_struct_values_with_their_schema() -> None:
     annotated_alike(data, struct_pb2.Value.DESCRIPTOR, max_depth=5)
 
 
+def _wide_schema() -> Any:
+    """Every 64-bit type, one field each (1-5), and a packed repeated sint64 (6)."""
+    from google.protobuf import descriptor_pool
+
+    fdp = descriptor_pb2.FileDescriptorProto(name="wide_json.proto", package="wide_json",
+                                             syntax="proto3")
+    message = fdp.message_type.add(name="W")
+    types = descriptor_pb2.FieldDescriptorProto
+    for number, (name, kind) in enumerate([("i", types.TYPE_INT64), ("u", types.TYPE_UINT64),
+                                           ("s", types.TYPE_SINT64), ("f", types.TYPE_FIXED64),
+                                           ("sf", types.TYPE_SFIXED64)], start=1):
+        message.field.add(name=name, number=number, type=kind, label=types.LABEL_OPTIONAL)
+    message.field.add(name="many", number=6, type=types.TYPE_SINT64,
+                      label=types.LABEL_REPEATED)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return pool.FindMessageTypeByName("wide_json.W")
+
+
+EDGES = [2**53 - 1, 2**53, 2**64 - 1, 2**63]
+
+
+def test_64_bit_integers_beyond_a_doubles_are_strings_in_core_and_reference() -> None:
+    """Issue 17: value, signed, zigzag, packed values and the schema's display of an
+    integer beyond ±(2**53 - 1) are decimal strings, written alike by the core and
+    the reference; 2**53 - 1 and its negation stay numbers."""
+    packed = b"".join(varint(value) for value in EDGES)
+    data = encode([*((number, 0, value) for number in (1, 2, 3) for value in EDGES),
+                   *((number, 1, value) for number in (4, 5) for value in EDGES),
+                   (6, 2, packed)])
+    same_json(data)
+    descriptor = _wide_schema()
+    annotated_alike(data, descriptor)
+    document = json.loads(core_json(data, descriptor=descriptor))
+    fields = document["messages"][0]["fields"]
+    display = {name: [f["display"] for f in fields if f["name"] == name]
+               for name in ("i", "u", "s", "f", "sf", "many")}
+    assert display == {
+        "i": [2**53 - 1, "9007199254740992", -1, "-9223372036854775808"],
+        "u": [2**53 - 1, "9007199254740992", "18446744073709551615", "9223372036854775808"],
+        "s": [-(2**52), 2**52, "-9223372036854775808", "4611686018427387904"],
+        "f": [2**53 - 1, "9007199254740992", "18446744073709551615", "9223372036854775808"],
+        "sf": [2**53 - 1, "9007199254740992", -1, "-9223372036854775808"],
+        # a packed field's display is text already: every digit is kept
+        "many": ["[-4503599627370496, 4503599627370496, -9223372036854775808, "
+                 "4611686018427387904]"],
+    }
+    assert fields[-1]["values"] == [2**53 - 1, "9007199254740992", "18446744073709551615",
+                                    "9223372036854775808"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(FRAMINGS), st.sampled_from([100, 2]))
 @example(b"\x0b\x0b\x0c", "none", 100)

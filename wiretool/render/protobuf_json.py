@@ -2,9 +2,12 @@
 
 The keys and their meanings are documented in docs/json.md ("decode") and
 are stable: new keys may be added, existing ones keep their meaning.
-Integers are exact (JSON numbers of any size); floats that JSON cannot hold are
-written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` as in the
-proto3 JSON mapping.
+Integers are exact: a number up to ±(2**53 - 1), beyond it its decimal text as a
+string (``json_text.exact_integers``: the 64-bit ``value``, ``signed``, ``zigzag``,
+packed ``values`` and ``display`` of a field, as the proto3 JSON mapping writes
+int64), so a reader of doubles (``jq``, JavaScript) reads them exactly; floats that
+JSON cannot hold are written as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` as in the proto3 JSON mapping.
 
 The text is ``escape_json(json.dumps(result_to_json(...), ensure_ascii=False,
 separators=(",", ":")))`` (:func:`document_text`): UTF-8 with non-ASCII text as it
@@ -25,6 +28,15 @@ from typing import Any, TextIO
 from wiretool.errors import Diagnostic
 from wiretool.protobuf.model import DecodeResult, DecodeView, Field, Kind, Message, Unparsed
 from wiretool.render.escape import escape_json
+from wiretool.render.json_text import MAX_SAFE_INTEGER, exact_integers
+
+
+def exact(value: int | None) -> int | str | None:
+    """An integer member of the contract: itself up to ±(2**53 - 1), else its decimal
+    text (``json_text.exact_integers`` for one integer)."""
+    if value is None or -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    return str(value)
 
 
 def json_float(number: float) -> float | str:
@@ -47,26 +59,26 @@ def field_to_json(field: Field, parent_path: str = "") -> dict[str, Any]:
 def _field_head(field: Field, path: str) -> dict[str, Any]:
     """A FIELD object without its ``fields`` (so children can be streamed)."""
     out: dict[str, Any] = {
-        "offset": field.offset,
+        "offset": exact(field.offset),
         "number": field.number,
         "wire_type": int(field.wire_type),
-        "length": field.length,
+        "length": exact(field.length),
         "kind": field.kind.value,
         "path": path,
         "tag_length": field.tag_length,
-        "value_offset": field.value_offset,
-        "value_length": field.value_length,
+        "value_offset": exact(field.value_offset),
+        "value_length": exact(field.value_length),
         "overlong": field.overlong,
     }
     kind = field.kind
     if kind is Kind.VARINT:
-        out["value"] = field.value
-        out["signed"] = field.signed
-        out["zigzag"] = field.zigzag
+        out["value"] = exact(field.value)  # type: ignore[arg-type]
+        out["signed"] = exact(field.signed)
+        out["zigzag"] = exact(field.zigzag)
         out["bool"] = field.boolean
     elif kind is Kind.FIXED32 or kind is Kind.FIXED64:
-        out["value"] = field.value
-        out["signed"] = field.signed
+        out["value"] = exact(field.value)  # type: ignore[arg-type]
+        out["signed"] = exact(field.signed)
         floating = field.floating
         out["float"] = None if floating is None else json_float(floating)
     elif kind is Kind.STRING:
@@ -76,7 +88,7 @@ def _field_head(field: Field, path: str) -> dict[str, Any]:
         out["value"] = field.value.hex()
     elif kind is Kind.PACKED:
         out["packed_type"] = field.packed_type.value if field.packed_type else None
-        out["values"] = list(field.values)
+        out["values"] = [exact(value) for value in field.values]
     if kind is Kind.MESSAGE or kind is Kind.GROUP:
         out["expanded"] = field.expanded
     if field.wire_type == 2:
@@ -87,7 +99,12 @@ def _field_head(field: Field, path: str) -> dict[str, Any]:
         out["type"] = schema.type
         out["json_name"] = schema.json_name
         display = schema.display
-        out["display"] = json_float(display) if isinstance(display, float) else display
+        if isinstance(display, float):
+            out["display"] = json_float(display)
+        elif isinstance(display, int) and not isinstance(display, bool):
+            out["display"] = exact(display)
+        else:
+            out["display"] = display
         if schema.oneof is not None:
             out["oneof"] = schema.oneof
     return out
@@ -96,21 +113,22 @@ def _field_head(field: Field, path: str) -> dict[str, Any]:
 def unparsed_to_json(unparsed: Unparsed | None) -> dict[str, Any] | None:
     if unparsed is None:
         return None
-    return {"offset": unparsed.offset, "length": unparsed.length, "hex": unparsed.data.hex()}
+    return {"offset": exact(unparsed.offset), "length": exact(unparsed.length),
+            "hex": unparsed.data.hex()}
 
 
 def message_to_json(message: Message, with_fields: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "offset": message.offset,
-        "length": message.length,
+        "offset": exact(message.offset),
+        "length": exact(message.length),
         "framing": message.framing,
     }
     if message.framing is not None:
-        out["prefix_offset"] = message.prefix_offset
-        out["prefix_length"] = message.prefix_length
+        out["prefix_offset"] = exact(message.prefix_offset)
+        out["prefix_length"] = exact(message.prefix_length)
     if message.framing == "grpc":
         out["compressed"] = message.compressed
-        out["wire_length"] = message.wire_length
+        out["wire_length"] = exact(message.wire_length)
     if message.type_name is not None:
         out["type"] = message.type_name
     if with_fields:
@@ -121,8 +139,8 @@ def message_to_json(message: Message, with_fields: bool = True) -> dict[str, Any
 
 def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
     return {
-        "offset": diagnostic.offset,
-        "length": diagnostic.length,
+        "offset": exact(diagnostic.offset),
+        "length": exact(diagnostic.length),
         "severity": diagnostic.severity.value,
         "message": diagnostic.message,
     }
@@ -231,7 +249,8 @@ def _write_unparsed(unparsed: Unparsed | None, write: Callable[[str], Any]) -> N
     if unparsed is None:
         write("null")
         return
-    write(f'{{"offset":{unparsed.offset},"length":{unparsed.length},"hex":"')
+    write(f'{{"offset":{_encode(exact(unparsed.offset))},'
+          f'"length":{_encode(exact(unparsed.length))},"hex":"')
     data = unparsed.data
     for start in range(0, len(data), _HEX_CHUNK):
         write(data[start : start + _HEX_CHUNK].hex())
@@ -243,8 +262,14 @@ def _write_fields(fields: Iterable[Field], write: Callable[[str], Any]) -> None:
     (fields the core decoded write their own text: ``native.NativeFields``)."""
     separator = ""
     for field in fields:
-        write(separator + _dumps(field_to_json(field)))
+        write(separator + _encode(field_to_json(field)))  # exact already
         separator = ","
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text of ``value``, integers beyond ±(2**53 - 1) as strings (the
+    FIELD objects have theirs already; the document's heads follow the same rule)."""
+    return _encode(exact_integers(value))
