@@ -219,6 +219,11 @@ pub struct Engine {
     region_any: Vec<Option<u32>>,
     /// Type URLs by their text, numbered in the order seen.
     urls: HashMap<Box<[u8]>, u32>,
+    /// The texts of the type URLs by number.
+    url_texts: Vec<Box<[u8]>>,
+    /// Per type URL (by number): the schema type an Any's value of that URL is read
+    /// as ([`Engine::set_any_types`]); None: the schema has none of that name.
+    url_types: Vec<Option<usize>>,
     schema: Option<Schema>,
     scratch: Scratch,
     memo: Memo,
@@ -246,6 +251,8 @@ impl Engine {
             notes: Vec::new(),
             region_any: Vec::new(),
             urls: HashMap::new(),
+            url_texts: Vec::new(),
+            url_types: Vec::new(),
             schema,
             scratch: Scratch::default(),
             memo: Memo::default(),
@@ -260,6 +267,23 @@ impl Engine {
 
     pub fn has_schema(&self) -> bool {
         self.schema.is_some()
+    }
+
+    /// The type URLs pass 1 met (in Anys: a message of exactly a field 1 holding a
+    /// type URL and a field 2), by number.
+    pub fn type_urls(&self) -> &[Box<[u8]>] {
+        &self.url_texts
+    }
+
+    /// After pass 1: the schema extended with the types Anys hold (`schema`, whose
+    /// first types are those it had, in the same order), and per type URL of
+    /// [`Engine::type_urls`] the index of the type it names (None: not in the schema).
+    /// Pass 2 then reads the value of an Any of a known type URL as that type.
+    pub fn set_any_types(&mut self, schema: Schema, url_types: Vec<Option<usize>>) {
+        if self.schema.is_some() {
+            self.schema = Some(schema);
+            self.url_types = url_types;
+        }
     }
 
     fn child(&mut self, parent: u32, number: u32) -> u32 {
@@ -331,6 +355,7 @@ impl Engine {
         let number = u32::try_from(self.urls.len()).unwrap_or(MAX_URLS).min(MAX_URLS);
         if number < MAX_URLS {
             self.urls.insert(text.into(), number);
+            self.url_texts.push(text.into());
         }
         Some(number)
     }
@@ -767,6 +792,7 @@ impl Engine {
             node: ROOT,
             depth: 1,
             any: AnyOf::Known(self.region_any.get(region).copied().flatten()),
+            message_type: if self.has_schema() { Some(0) } else { None },
             annotate: if annotate && self.has_schema() { Some(0) } else { None },
         };
         let mut stack: Vec<Frame> = Vec::new();
@@ -808,23 +834,48 @@ impl Engine {
             LEN | SGROUP => self.child(level.node, raw.number),
             _ => self.scalar_path(level.node, raw.number),
         };
+        // Field 2 of an Any (a level of exactly a type URL and field 2): its type URL.
+        let url = match level.any {
+            _ if raw.wire != LEN || raw.number != 2 => None,
+            AnyOf::Known(url) => url,
+            AnyOf::Range { start, end } if raw.end == end => self.any_ending(buf, start, raw),
+            AnyOf::Range { .. } => None,
+        };
+        let schema_field = level.message_type.and_then(|t| self.schema.as_ref()?.field(t, raw.number));
+        let mut child_type = schema_field.and_then(|f| f.child);
+        let mut forced = schema_field.and_then(|f| f.len_reading);
+        // The value of a google.protobuf.Any whose type URL names a type of the schema
+        // is read as that type; else it keeps its reading, and a warning says why.
+        let in_any =
+            level.message_type.is_some() && level.message_type == self.schema.as_ref().and_then(|s| s.any);
+        let mut unpacked = None;
+        let mut any_problem = None;
         let kind = match raw.wire {
             LEN => {
                 let profile = self.profile_of(region, buf, raw, depth, note);
                 // The path's reading, unless this occurrence is an odd one.
                 reading = profile.shown(self.decided(node));
-                let forced = self
-                    .nodes
-                    .get(level.node as usize)
-                    .and_then(|p| p.message_type)
-                    .and_then(|t| self.schema.as_ref()?.field(t, raw.number))
-                    .and_then(|f| f.len_reading);
+                if let (true, Some(url)) = (in_any, url) {
+                    match self.url_types.get(url as usize).copied().flatten() {
+                        Some(held) if profile.fits(MESSAGE) => {
+                            forced = Some(MESSAGE);
+                            unpacked = Some(held);
+                            child_type = Some(held);
+                        }
+                        Some(_) => any_problem = Some((url, true)),
+                        None => any_problem = Some((url, false)),
+                    }
+                }
                 if let Some(forced) = forced {
                     if profile.fits(forced) {
                         reading = forced;
                     } else {
                         self.diagnostics.push(contradiction(&raw, forced, reading));
                     }
+                }
+                if let Some((url, parsed)) = any_problem {
+                    let text = self.url_texts.get(url as usize).map_or(&[][..], |t| &t[..]);
+                    self.diagnostics.push(any_not_read(&raw, text, parsed, reading));
                 }
                 let (kinds, count) = rules::alternatives(profile.ranking, reading);
                 alternatives = kinds;
@@ -852,9 +903,13 @@ impl Engine {
         // A field the schema knows gets its information when the wire fits it
         // (`annotate`'s rules); its children are read as its message type.
         let mut info: Option<&FieldInfo> = None;
-        let mut child_type = None;
+        let mut annotate_type = None;
         if let Some(message_type) = level.annotate {
-            if let Some(field) = self.schema.as_ref().and_then(|s| s.field(message_type, raw.number)) {
+            let field = match unpacked {
+                Some(held) => self.schema.as_ref().and_then(|s| s.any_values.get(&held)),
+                None => self.schema.as_ref().and_then(|s| s.field(message_type, raw.number)),
+            };
+            if let Some(field) = field {
                 match field.expected.get(usize::from(raw.wire)).copied().flatten() {
                     None => self.annotation_diagnostics.push(wire_contradiction(&raw, field)),
                     // A packed field read as other elements than its type's (the decoder
@@ -870,7 +925,7 @@ impl Engine {
                             }
                         }
                         info = Some(field);
-                        child_type = field.child;
+                        annotate_type = field.child;
                     }
                     Some(_) => {}
                 }
@@ -890,15 +945,9 @@ impl Engine {
         if container && expanded {
             let group = kind == Kind::Group;
             // Field 2 of an Any: its fields' paths are keyed by the type URL.
-            let url = match level.any {
-                _ if group || raw.number != 2 => None,
-                AnyOf::Known(url) => url,
-                AnyOf::Range { start, end } if raw.end == end => self.any_ending(buf, start, raw),
-                AnyOf::Range { .. } => None,
-            };
             let below = match url {
-                Some(url) => self.url_child(node, url),
-                None => node,
+                Some(url) if !group => self.url_child(node, url),
+                _ => node,
             };
             stack.push(Frame {
                 fields: Fields::new(raw.voff, raw.vend, group),
@@ -906,7 +955,8 @@ impl Engine {
                     node: below,
                     depth: depth + 1,
                     any: AnyOf::Range { start: raw.voff, end: raw.vend },
-                    annotate: child_type,
+                    message_type: child_type,
+                    annotate: annotate_type,
                 },
             });
         }
@@ -920,6 +970,9 @@ struct Level2 {
     node: u32,
     depth: u32,
     any: AnyOf,
+    /// The schema's type of the level (its hints: forced readings), if any.
+    message_type: Option<usize>,
+    /// The type the level's fields are annotated with (annotating, where the wire fits).
     annotate: Option<usize>,
 }
 
@@ -970,6 +1023,29 @@ fn contradiction(raw: &Raw, forced: usize, used: usize) -> Diag {
             name(forced),
             raw.vend - raw.voff,
             name(used)
+        ),
+        length: raw.end - raw.offset,
+    }
+}
+
+/// The warning for the value of a google.protobuf.Any that is not read as the type its
+/// URL names: the schema has no such type (`parsed` false), or the value does not
+/// parse as a message.
+fn any_not_read(raw: &Raw, url: &[u8], parsed: bool, used: usize) -> Diag {
+    let url = String::from_utf8_lossy(url);
+    let name = url.rsplit('/').next().unwrap_or("");
+    let shown = READING_NAMES.get(used).copied().unwrap_or("bytes");
+    let why = if parsed {
+        format!("the {}-byte value is not a {name} message", raw.vend - raw.voff)
+    } else {
+        format!("the schema has no message type {name}")
+    };
+    Diag {
+        offset: raw.offset,
+        severity: Severity::Warning,
+        message: format!(
+            "google.protobuf.Any value at offset {} (type URL {url}): {why}; shown as {shown}",
+            raw.offset
         ),
         length: raw.end - raw.offset,
     }
@@ -1293,7 +1369,7 @@ mod tests {
         root.insert(2, field("f", "float", scalar::FLOAT, scan::I32, Some(rules::PACKED_FIXED32)));
         root.insert(3, field("b", "bool", scalar::BOOL, scan::VARINT, Some(rules::PACKED_VARINT)));
         root.insert(4, field("d", "double", scalar::DOUBLE, scan::I64, None));
-        Schema { types: vec![root] }
+        Schema { types: vec![root], ..Schema::default() }
     }
 
     /// What pass 2 annotates (`number:name` or `number:-`), and every diagnostic.

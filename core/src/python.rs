@@ -90,7 +90,7 @@ fn schema_from(types: Vec<Vec<FieldSpec>>) -> Schema {
             message
         })
         .collect();
-    Schema { types }
+    Schema { types, ..Schema::default() }
 }
 
 fn severity_code(severity: Severity) -> u8 {
@@ -163,6 +163,32 @@ impl Reader {
             }
         }
         Ok(faults)
+    }
+
+    /// The type URLs pass 1 met in Anys, by number (call after `gather`).
+    fn type_urls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for url in self.engine.type_urls() {
+            list.append(PyBytes::new(py, url))?;
+        }
+        Ok(list)
+    }
+
+    /// After `gather`: the schema's tables extended with the types Anys hold (the
+    /// first types as before), the index of `google.protobuf.Any` (-1: none), the
+    /// held types `(index, full name)`, and per type URL of `type_urls` the index of
+    /// the type it names (-1: not in the schema).
+    fn set_any_types(
+        &mut self,
+        schema: Vec<Vec<FieldSpec>>,
+        any: i64,
+        held: Vec<(usize, String)>,
+        url_types: Vec<i64>,
+    ) {
+        let types = schema.len();
+        let index = |value: i64| usize::try_from(value).ok().filter(|&i| i < types);
+        let schema = schema_from(schema).with_any(index(any), &held);
+        self.engine.set_any_types(schema, url_types.into_iter().map(index).collect());
     }
 
     /// The decoder's diagnostics found since the last call: `(offset, severity, message,

@@ -129,11 +129,39 @@ impl MessageType {
 #[derive(Clone, Debug, Default)]
 pub struct Schema {
     pub types: Vec<MessageType>,
+    /// The index of `google.protobuf.Any`, when the types hold it.
+    pub any: Option<usize>,
+    /// Per type an Any's value is read as (an index into `types`): its field 2 as that
+    /// type's message (declared type `.pkg.T`, expected a message, children of `T`).
+    pub any_values: HashMap<usize, FieldInfo>,
 }
 
 impl Schema {
     pub fn field(&self, message_type: usize, number: u32) -> Option<&FieldInfo> {
         self.types.get(message_type)?.get(number)
+    }
+
+    /// The schema with `any` as the index of `google.protobuf.Any` and the types an
+    /// Any's value may be read as, `(index, full name)` each.
+    pub fn with_any(mut self, any: Option<usize>, held: &[(usize, String)]) -> Self {
+        self.any = any;
+        self.any_values.clear();
+        let value = any.and_then(|a| self.field(a, 2)).cloned();
+        if let Some(value) = value {
+            for (index, name) in held {
+                let mut expected = [None; 6];
+                expected[usize::from(crate::scan::LEN)] = Some(Kind::Message);
+                let info = FieldInfo {
+                    type_name: format!(".{name}"),
+                    expected,
+                    len_reading: Some(crate::rules::MESSAGE),
+                    child: Some(*index),
+                    ..value.clone()
+                };
+                self.any_values.insert(*index, info.prepare());
+            }
+        }
+        self
     }
 }
 

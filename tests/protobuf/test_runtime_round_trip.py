@@ -86,6 +86,13 @@ def check_fields(data: bytes, fields: tuple[Field, ...], descriptor: Descriptor,
             assert field.kind is Kind.STRING and field.value == text
         elif fd.type == FD.TYPE_BYTES:
             blob = value[0] if fd.is_repeated else value
+            if descriptor.full_name == "google.protobuf.Any" and field.kind is Kind.MESSAGE:
+                # An Any's value, read as the type its URL names (a type of the pool).
+                assert field.schema.type.startswith(".") and payload == blob
+                held = descriptor.file.pool.FindMessageTypeByName(field.schema.type[1:])
+                check_fields(data, field.fields, held, field.value_offset,
+                             field.value_offset + field.value_length)
+                continue
             assert field.kind is Kind.BYTES and field.value == blob == payload
         elif field.kind is Kind.PACKED:
             assert field.wire_type is WireType.LEN and len(field.values) == len(value)

@@ -27,7 +27,7 @@ frame whose payload starts with a plausible prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wiretool.direction import Direction
 from wiretool.errors import Diagnostic, Severity
@@ -304,7 +304,10 @@ class GrpcTracker:
                 diags.append(Diagnostic(at, Severity.ERROR, f"stream {frame.stream_id}: "
                                         "grpc-status-details-bin is not base64"))
             else:
-                details, found = _decode(details_data, grpc_status.rpc_status_descriptor())
+                # An Any in the details is read as the type its URL names in the
+                # schema given (none: as bytes, no warning).
+                details, found = _decode(details_data, grpc_status.rpc_status_descriptor(),
+                                         None if self.schema is None else self.schema.pool)
                 diags += found
         return GrpcStatus(
             frame.direction, frame.stream_id, info.path, at, frame.offset, code,
@@ -469,14 +472,16 @@ class GrpcTracker:
         return self._types[key]
 
 
-def _decode(data: bytes, descriptor: Descriptor | None) -> tuple[Message, list[Diagnostic]]:
-    """``data`` as one protobuf message, with ``decode``'s engine (and the schema type)."""
+def _decode(data: bytes, descriptor: Descriptor | None,
+            any_pool: Any = "own") -> tuple[Message, list[Diagnostic]]:
+    """``data`` as one protobuf message, with ``decode``'s engine (and the schema type;
+    ``any_pool``: where an Any's type URL is looked up, ``annotate.AnyPool``)."""
     from wiretool.protobuf.wire import decode_message
 
     if descriptor is None:
         return decode_message(data)
     from wiretool.protobuf.annotate import DescriptorHints, annotate_message
 
-    message, diags = decode_message(data, hints=DescriptorHints(descriptor))
-    annotated, found = annotate_message(message, descriptor)
+    message, diags = decode_message(data, hints=DescriptorHints(descriptor, any_pool))
+    annotated, found = annotate_message(message, descriptor, any_pool)
     return annotated, [*diags, *found]

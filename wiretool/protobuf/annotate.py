@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Container, Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
@@ -168,14 +168,31 @@ def expected_kind(fd: FieldDescriptor, wire_type: WireType) -> Kind | None:
     return None
 
 
+ANY_TYPE = "google.protobuf.Any"
+
+AnyPool = Any | None | Literal["own"]
+"""Where the type URL of a ``google.protobuf.Any`` is looked up: a descriptor pool, or
+``"own"`` (the pool of the message type decoded: a schema's), or None (Anys are not
+unpacked)."""
+
+
+def any_pool_of(descriptor: Descriptor, any_pool: AnyPool) -> Any:
+    """The pool ``any_pool`` stands for (None: do not unpack Anys)."""
+    return descriptor.file.pool if any_pool == "own" else any_pool
+
+
 class DescriptorHints:
     """What a schema tells the decoder (``wire.decode(..., hints=...)``): the message
     type of the input; the decoder reads the declared kind of each length-delimited
     field of it and of the types below it (``kind_for``), and keeps it where the
-    payload fits."""
+    payload fits. The value of a ``google.protobuf.Any`` whose type URL names a message
+    type of ``any_pool`` is read as that type (the core: ``native.NativeReader``);
+    a type URL the pool lacks, or a value that is not such a message, keeps its
+    reading, with a warning."""
 
-    def __init__(self, descriptor: Descriptor) -> None:
+    def __init__(self, descriptor: Descriptor, any_pool: AnyPool = "own") -> None:
         self.descriptor = descriptor
+        self.any_pool = any_pool_of(descriptor, any_pool)
 
     def kind_for(self, number: int, wire_type: WireType) -> Kind | PackedType | None:
         """The declared reading of field ``number`` sent as ``wire_type``, or None."""
@@ -188,14 +205,17 @@ class DescriptorHints:
         return kind
 
 
-def annotate(result: DecodeResult, descriptor: Descriptor) -> DecodeResult:
-    """``result`` with every message read as ``descriptor`` (see the module docstring)."""
+def annotate(result: DecodeResult, descriptor: Descriptor,
+             any_pool: AnyPool = "own") -> DecodeResult:
+    """``result`` with every message read as ``descriptor`` (see the module docstring);
+    ``any_pool``: as given to the decode's ``DescriptorHints``."""
     found: list[Diagnostic] = []
     already = {d.offset for d in result.diagnostics}
+    pool = any_pool_of(descriptor, any_pool)
     messages = tuple(
         dataclasses.replace(
             message,
-            fields=_annotate_fields(message.fields, descriptor, found, already),
+            fields=_annotate_fields(message.fields, descriptor, found, already, pool),
             type_name=descriptor.full_name,
         )
         for message in result.messages
@@ -203,10 +223,12 @@ def annotate(result: DecodeResult, descriptor: Descriptor) -> DecodeResult:
     return dataclasses.replace(result, messages=messages, diagnostics=(*result.diagnostics, *found))
 
 
-def annotate_message(message: Message, descriptor: Descriptor) -> tuple[Message, list[Diagnostic]]:
+def annotate_message(message: Message, descriptor: Descriptor,
+                     any_pool: AnyPool = "own") -> tuple[Message, list[Diagnostic]]:
     """One message read as ``descriptor``, with the diagnostics that produced."""
     found: list[Diagnostic] = []
-    fields = _annotate_fields(message.fields, descriptor, found, set())
+    fields = _annotate_fields(message.fields, descriptor, found, set(),
+                              any_pool_of(descriptor, any_pool))
     return dataclasses.replace(message, fields=fields, type_name=descriptor.full_name), found
 
 
@@ -218,9 +240,11 @@ class AnnotatedView:
     type, so only wire-type contradictions are added here.
     """
 
-    def __init__(self, view: DecodeView, descriptor: Descriptor) -> None:
+    def __init__(self, view: DecodeView, descriptor: Descriptor,
+                 any_pool: AnyPool = "own") -> None:
         self._view = view
         self._descriptor = descriptor
+        self._pool = any_pool_of(descriptor, any_pool)
         self._found: list[Diagnostic] = []
 
     @property
@@ -248,10 +272,17 @@ class AnnotatedView:
             # The native core reads the schema itself when it was given these hints
             # (``native.NativeFields.annotated``: the same rules, and its JSON path).
             native = getattr(fields, "annotated", None)
-            annotated = native(self._descriptor, self._found) if native is not None else None
-            yield (dataclasses.replace(message, type_name=self._descriptor.full_name),
-                   annotated if annotated is not None else
-                   (_annotate_field(f, self._descriptor, self._found, _REPORTED) for f in fields))
+            annotated = (native(self._descriptor, self._found, self._pool)
+                         if native is not None else None)
+            typed = dataclasses.replace(message, type_name=self._descriptor.full_name)
+            if annotated is not None:
+                yield typed, annotated
+            elif self._descriptor.full_name == ANY_TYPE:  # its two fields read together
+                yield typed, _annotate_fields(tuple(fields), self._descriptor, self._found,
+                                              _REPORTED, self._pool)
+            else:
+                yield typed, (_annotate_field(f, self._descriptor, self._found, _REPORTED,
+                                              self._pool) for f in fields)
 
 
 class _Reported:
@@ -269,12 +300,44 @@ def _annotate_fields(
     descriptor: Descriptor,
     found: list[Diagnostic],
     already: Container[int],
+    pool: Any,
 ) -> tuple[Field, ...]:
-    return tuple(_annotate_field(f, descriptor, found, already) for f in fields)
+    held = _held_type(fields, descriptor, pool)
+    if held is not None:
+        return (_annotate_field(fields[0], descriptor, found, already, pool),
+                _any_value(fields[1], descriptor, held, found, already, pool))
+    return tuple(_annotate_field(f, descriptor, found, already, pool) for f in fields)
+
+
+def _held_type(fields: tuple[Field, ...], descriptor: Descriptor, pool: Any) -> Descriptor | None:
+    """The type a ``google.protobuf.Any``'s value was read as by the decoder: the Any is
+    its type URL (field 1) and its value (field 2, a message: the decoder found the
+    type the URL names in ``pool``, and the value parsed)."""
+    if pool is None or descriptor.full_name != ANY_TYPE or len(fields) != 2:
+        return None
+    url, value = fields
+    if (url.number, value.number) != (1, 2) or not isinstance(url.value, str):
+        return None
+    if value.kind is not Kind.MESSAGE:
+        return None
+    from wiretool.protobuf.native import any_type
+
+    return any_type(url.value, pool)
+
+
+def _any_value(field: Field, descriptor: Descriptor, held: Descriptor, found: list[Diagnostic],
+               already: Container[int], pool: Any) -> Field:
+    """An Any's value read as ``held``: named as the field, typed as ``held``."""
+    fd = descriptor.fields_by_number[2]
+    children = _annotate_fields(field.fields, held, found, already, pool)
+    info = SchemaInfo(name=fd.name, type="." + held.full_name, json_name=fd.json_name,
+                      display=None, oneof=oneof_name(fd))
+    return field._replace(fields=children, schema=info)
 
 
 def _annotate_field(
-    field: Field, descriptor: Descriptor, found: list[Diagnostic], already: Container[int]
+    field: Field, descriptor: Descriptor, found: list[Diagnostic], already: Container[int],
+    pool: Any,
 ) -> Field:
     fd = descriptor.fields_by_number.get(field.number)
     if fd is None:
@@ -311,7 +374,7 @@ def _annotate_field(
         found.append(_out_of_range(field, where, declared, problems))
     children = field.fields
     if field.fields and fd.message_type is not None:
-        children = _annotate_fields(field.fields, fd.message_type, found, already)
+        children = _annotate_fields(field.fields, fd.message_type, found, already, pool)
     info = SchemaInfo(
         name=fd.name,
         type=declared,

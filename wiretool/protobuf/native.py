@@ -137,6 +137,22 @@ class NativeReader:
         self.faults = [None if fault is None else NativeFault(*fault)
                        for fault in self._reader.gather()]
         self._take()
+        if self.hints is not None and self.hints.any_pool is not None:
+            self._unpack_anys(self.hints.descriptor, self.hints.any_pool)
+
+    def _unpack_anys(self, root: Descriptor, pool: Any) -> None:
+        """Tell the core the types the type URLs pass 1 met name in ``pool`` (a
+        ``google.protobuf.Any`` holding one has its value read as it in pass 2)."""
+        urls = self._reader.type_urls()
+        table, index = _tables(root, ())
+        if not urls or ANY_TYPE not in index:
+            return
+        named = [any_type(url.decode("ascii", "replace"), pool) for url in urls]
+        held = tuple(dict.fromkeys(d for d in named if d is not None))
+        table, index = _tables(root, held)
+        self._reader.set_any_types(
+            table, index[ANY_TYPE], [(index[d.full_name], d.full_name) for d in held],
+            [-1 if d is None else index[d.full_name] for d in named])
 
     def _take(self) -> None:
         self.diagnostics.extend(_diagnostics(self._reader.take_diagnostics()))
@@ -197,12 +213,17 @@ class NativeFields:
             self._found.extend(_diagnostics(self._reader._reader.take_annotation_diagnostics()))
         self._on_done()
 
-    def annotated(self, descriptor: Descriptor, found: list[Diagnostic]) -> NativeFields | None:
+    def annotated(self, descriptor: Descriptor, found: list[Diagnostic],
+                  any_pool: Any = None) -> NativeFields | None:
         """The same fields read as ``descriptor`` by the core (``annotate``'s rules),
         their schema contradictions added to ``found``; None when the decode was not
-        given that descriptor's hints (then annotate in Python)."""
+        given that descriptor's hints, Anys unpacked from ``any_pool`` (then annotate
+        in Python)."""
         own = self._reader.descriptor
         if own is None or (own is not descriptor and own.full_name != descriptor.full_name):
+            return None
+        hints = self._reader.hints
+        if hints is None or hints.any_pool is not any_pool:
             return None
         return NativeFields(self._reader, self._index, self._on_done, True, found)
 
@@ -218,16 +239,36 @@ members by number (wire types) or declaration order (kinds, packed types)."""
 SchemaTable = list[list[tuple[Any, ...]]]
 
 
-@functools.lru_cache(maxsize=64)
+ANY_TYPE = "google.protobuf.Any"
+
+
+def any_type(type_url: str, pool: Any) -> Descriptor | None:
+    """The message type of ``pool`` a type URL names (the name after its last ``/``,
+    as protobuf runtimes resolve it), or None."""
+    try:
+        found: Descriptor = pool.FindMessageTypeByName(type_url.rsplit("/", 1)[-1])
+    except KeyError:
+        return None
+    return found
+
+
 def schema_table(root: Descriptor) -> SchemaTable:
+    """The tables of ``root`` and the types below it (see ``_tables``)."""
+    return _tables(root, ())[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _tables(root: Descriptor, held: tuple[Descriptor, ...]) -> tuple[SchemaTable, dict[str, int]]:
     """The message types reachable from ``root`` (root first) as the core reads them:
     per field ``(number, name, declared type, JSON name, oneof, expected kind code per
     wire type 0-5 (-1: contradicts), forced LEN reading (-1: none), FieldDescriptor
     type, declared wire type, enum names by number, message type index (-1))``.
 
-    Built from ``annotate``'s own functions, so the core and ``annotate`` read a schema
-    alike. Kept for the last 64 descriptors (descriptors are immutable; a gRPC capture
-    decodes every message of a method with the same one).
+    ``held``: types google.protobuf.Anys hold, added (with the types below them) after
+    those; the second item is every type's index by full name. Built from ``annotate``'s
+    own functions, so the core and ``annotate`` read a schema alike. Kept for the last
+    64 calls (descriptors are immutable; a gRPC capture decodes every message of a
+    method with the same one).
     """
     from google.protobuf.descriptor import FieldDescriptor
 
@@ -236,7 +277,14 @@ def schema_table(root: Descriptor) -> SchemaTable:
     types = [root]
     index = {root.full_name: 0}
     table: SchemaTable = []
-    while len(table) < len(types):
+    waiting = list(held)
+    while len(table) < len(types) or waiting:
+        if len(table) == len(types):  # root's types done: the next type an Any holds
+            descriptor = waiting.pop(0)
+            if descriptor.full_name in index:
+                continue
+            index[descriptor.full_name] = len(types)
+            types.append(descriptor)
         descriptor = types[len(table)]
         hints = annotate.DescriptorHints(descriptor)
         rows: list[tuple[Any, ...]] = []
@@ -260,4 +308,4 @@ def schema_table(root: Descriptor) -> SchemaTable:
                          _reading_code(forced), fd.type,
                          int(annotate.declared_wire_type(fd)), enum_names, child))
         table.append(rows)
-    return table
+    return table, index
