@@ -320,9 +320,17 @@ def _held_type(fields: tuple[Field, ...], descriptor: Descriptor, pool: Any) -> 
         return None
     if value.kind is not Kind.MESSAGE:
         return None
-    from wiretool.protobuf.native import any_type
-
     return any_type(url.value, pool)
+
+
+def any_type(type_url: str, pool: Any) -> Descriptor | None:
+    """The message type of ``pool`` a type URL names (the name after its last ``/``,
+    as protobuf runtimes resolve it), or None."""
+    try:
+        found: Descriptor = pool.FindMessageTypeByName(type_url.rsplit("/", 1)[-1])
+    except KeyError:
+        return None
+    return found
 
 
 def _any_value(field: Field, descriptor: Descriptor, held: Descriptor, found: list[Diagnostic],

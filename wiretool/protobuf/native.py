@@ -147,6 +147,8 @@ class NativeReader:
         table, index = _tables(root, ())
         if not urls or ANY_TYPE not in index:
             return
+        from wiretool.protobuf.annotate import any_type
+
         named = [any_type(url.decode("ascii", "replace"), pool) for url in urls]
         held = tuple(dict.fromkeys(d for d in named if d is not None))
         table, index = _tables(root, held)
@@ -240,16 +242,6 @@ SchemaTable = list[list[tuple[Any, ...]]]
 
 
 ANY_TYPE = "google.protobuf.Any"
-
-
-def any_type(type_url: str, pool: Any) -> Descriptor | None:
-    """The message type of ``pool`` a type URL names (the name after its last ``/``,
-    as protobuf runtimes resolve it), or None."""
-    try:
-        found: Descriptor = pool.FindMessageTypeByName(type_url.rsplit("/", 1)[-1])
-    except KeyError:
-        return None
-    return found
 
 
 def schema_table(root: Descriptor) -> SchemaTable:
