@@ -98,7 +98,7 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO, *,
             raise InputError("input is not valid base64 or base64url")
         return found
     if not _is_ascii_text(raw):
-        cut = _CUT_END.search(raw) if hints else None  # "0a 03 61 …": ASCII but the "…"
+        cut = _cut_end(raw) if hints else None  # "0a 03 61 …": ASCII but the "…"
         if cut is not None and _is_ascii_text(raw[:cut.start()]):
             almost = almost_encoded(raw)
             if almost is not None:
@@ -123,6 +123,14 @@ _AS_RAW = "; or read the text's own bytes with --input-format raw"
 _KEY_PREFIX = re.compile(rb"^\s*([A-Za-z_][\w.\-]*\s*[=:]\s*)")
 _CUT_END = re.compile(rb"(?:\.{3,}|\xe2\x80\xa6)\s*$")
 """``...`` or ``…`` (UTF-8) at the end: a blob shortened by whoever copied it."""
+_CUT_TAIL = 4096
+"""Bytes at the end looked at for ``_CUT_END``: searching a multi-megabyte binary
+message from its start cost 47 ms on 3.5 MB (a try at every ``.``)."""
+
+
+def _cut_end(raw: bytes) -> re.Match[bytes] | None:
+    """``_CUT_END`` in the last ``_CUT_TAIL`` bytes (offsets stay those of ``raw``)."""
+    return _CUT_END.search(raw, max(0, len(raw) - _CUT_TAIL))
 _QUOTES = {b"'": b"'", b'"': b'"', b"`": b"`"}
 _BRACKETS = {b"{": b"}", b"[": b"]", b"(": b")"}
 
@@ -183,7 +191,7 @@ def almost_encoded(raw: bytes) -> InputError | None:
     stripped = raw.strip()
     start = raw.find(stripped[:1]) if stripped else 0
     end = start + len(stripped) - 1
-    cut = _CUT_END.search(raw)
+    cut = _cut_end(raw)
     if cut is None:
         dump = _bad_xxd_line(raw)
         if dump is not None:
