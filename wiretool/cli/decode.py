@@ -149,6 +149,8 @@ def decode_command(
         read_source(file))
     decoded = decode_input(raw, input_format)
     data = decoded.data
+    if not data:
+        print_error("wiretool: warning: the input is empty: no bytes to decode")
     if offset > len(data):
         raise fail(f"--offset {offset} is past the end of the input ({len(data)} bytes)")
     framing = "grpc" if grpc else "delimited" if delimited else "none" if no_framing else "auto"

@@ -97,6 +97,10 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO, *,
         if found is None:
             raise InputError("input is not valid base64 or base64url")
         return found
+    if raw and not raw.strip(b" \t\r\n"):
+        # ``echo "$BLOB"`` with an empty variable: a line break, not a message (as bytes
+        # it would be a truncated field 1); ``--input-format raw`` reads it as bytes.
+        return DecodedInput(b"", InputFormat.HEX, "empty text (whitespace only)")
     if not _is_ascii_text(raw):
         cut = _cut_end(raw) if hints else None  # "0a 03 61 …": ASCII but the "…"
         if cut is not None and _is_ascii_text(raw[:cut.start()]):
