@@ -107,13 +107,13 @@ def cut_right(text: str, cells: int) -> str:
     return "".join(out) + ELLIPSIS
 
 
-_SEGMENT_END = frozenset("/.:-_ ")
+_SEGMENT_END = frozenset("/.:-_ ,<")
 """Where a path or a name may be cut from the left: after one of these."""
 
 
 def cut_left(text: str, cells: int) -> str:
     """``text`` in at most ``cells``, cut at the start with an ellipsis (paths and
-    names: ``…Demo/ServerStream``), after a ``/ . : - _`` or space when one leaves
+    names: ``…Demo/ServerStream``), after a ``/ . : - _ , <`` or space when one leaves
     at least half the room (a segment is then shown whole or not at all)."""
     if width(text) <= cells:
         return text
@@ -129,7 +129,7 @@ def cut_left(text: str, cells: int) -> str:
     for at, char in enumerate(kept):
         if char in _SEGMENT_END:
             if width(kept[at + 1:]) * 2 >= cells and at + 1 < len(kept):
-                return ELLIPSIS + kept[at + 1:]
+                return ELLIPSIS + kept[at + 1:].lstrip(" ")
             break
     return ELLIPSIS + kept
 
