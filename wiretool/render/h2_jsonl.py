@@ -733,8 +733,9 @@ class H2Lines:
                 objects = record_objects(inner)
             for obj in objects:
                 kind = obj.pop("record")
-                parts.append(f'{{"record": {_json_text(kind)}, {where}'
-                             f'{dumps(exact_integers(obj))[1:]}\n')
+                # 64-bit values are strings already: the fields' JSON (field_to_json) and
+                # time_fields write them so; other members are offsets and 32-bit values.
+                parts.append(f'{{"record": {_json_text(kind)}, {where}{dumps(obj)[1:]}\n')
         elif isinstance(record, ConnectionStart):
             if record.conn.client is not None:
                 parts.append(dumps(connection_json(record)) + "\n")
