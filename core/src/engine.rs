@@ -6,7 +6,11 @@
 //! before their parent, in wire order), and a finished payload adds its best score to
 //! its parent's message reading ([`rules::finish`]). Each finished payload is added
 //! to its field path's [`rules::Tally`], so a path's totals are complete whichever
-//! way its ancestors are decided. Only the levels being read are held (one
+//! way its ancestors are decided. A long message's fields may be scored in two halves
+//! on two threads ([`SPLIT_MIN`]): the second half by a helper engine with paths of
+//! its own, whose paths, tallies, type URLs and notes are then added to this one's in
+//! wire order - the same paths, numbered the same, and the same totals (sums of
+//! [`rules::Sum`] do not depend on the order of their terms) as one thread makes. Only the levels being read are held (one
 //! [`Fields`] cursor each, never the fields). Pass 1 keeps, per payload longer than
 //! the memo's (`rules::MEMO_LENGTH`), one number for pass 2: its offset and its
 //! [`Profile`]; short payloads are found in the memo, or scored again with their
@@ -22,17 +26,20 @@
 //! exactly a field 1 holding a type URL and a field 2, both LEN - the type URL is
 //! one more element of the path of the fields inside field 2 ([`any_type_url`]): an
 //! Any is the one place where one chain of field numbers holds messages of many
-//! types. Sums are made in the walk's order, so decisions are the same on every run.
+//! types. Sums are exact ([`rules::Sum`]), so decisions are the same on every run,
+//! with one thread or two.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::rules::{
-    self, Candidates, Kind, Known, Memo, Profile, Scratch, Tally, BYTES, MESSAGE, READING_NAMES,
+    self, Candidates, Kind, Known, Memo, Profile, Scratch, Sum, Tally, BYTES, MESSAGE, READING_NAMES,
 };
 use crate::scan::{self, Fault, Fields, OpenGroup, Raw, LEN, SGROUP};
-use crate::schema::{has_range, out_of_range, FieldInfo, Schema};
+use crate::schema::{has_range, out_of_range, FieldAt, FieldInfo, Schema};
 
 /// How bad a diagnostic is (`errors.Severity`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +86,8 @@ type PathIndex = HashMap<(u32, u32), u32, BuildHasherDefault<PathHasher>>;
 /// One field path and what was seen there.
 #[derive(Clone, Debug, Default)]
 struct Node {
+    /// Its parent and field number (or `URL_KEYS + url`).
+    key: (u32, u32),
     tally: Tally,
     decision: Option<u8>,
     /// The message type a schema gives the message at this path.
@@ -103,6 +112,10 @@ pub const TYPE_URL_MAX: usize = 1024;
 const NOTE_SHIFT: u32 = Profile::BITS;
 const NOTE_MAX_OFFSET: usize = 1 << (64 - NOTE_SHIFT);
 const NOTE_MASK: u64 = (1 << NOTE_SHIFT) - 1;
+/// Pass 1 scores a message (or a region's top-level fields) of at least this many
+/// bytes in two halves on two threads, when the engine may ([`Engine::set_threads`])
+/// and the halves can be cut near the middle (each a quarter of it at least).
+pub const SPLIT_MIN: usize = 1 << 18;
 
 /// One field of the tree as pass 2 reports it.
 pub struct FieldEvent<'a> {
@@ -122,6 +135,8 @@ pub struct FieldEvent<'a> {
     pub payload: &'a [u8],
     /// What the schema says of this field, when annotating and the field fits it.
     pub schema: Option<&'a FieldInfo>,
+    /// Where `schema` is in the engine's schema ([`Engine::shared_schema`]).
+    pub schema_at: Option<FieldAt>,
 }
 
 /// What pass 2 reports to: `field` for every field in wire order; a message or group
@@ -192,7 +207,7 @@ struct Pending {
     depth: u32,
     found: Candidates,
     /// The best scores of its LEN children so far.
-    children: f64,
+    children: Sum,
     /// The deepest level its score needed (-1: none below it).
     reach: i64,
     /// Its readings came from the memo: final already.
@@ -206,6 +221,49 @@ struct Pending {
 }
 
 const NO_NOTE: usize = usize::MAX;
+
+/// What a helper engine scores on the second thread.
+enum Half {
+    /// The top-level fields of a region from `start` to `end`.
+    Top(usize, usize),
+    /// The second half of a message's fields, at `depth`.
+    Fields(Vec<Raw>, u32),
+}
+
+/// What a helper scored: for the payload whose fields it had, the sum of their best
+/// scores and the deepest level they needed; its paths in the order it made them
+/// (its root standing for the level's own path) with their tallies; its type URLs in
+/// order; its notes (in offset order, after the first half's).
+struct Part {
+    children: Sum,
+    reach: i64,
+    nodes: Vec<Node>,
+    urls: Vec<Box<[u8]>>,
+    notes: Vec<u64>,
+}
+
+/// Each half of `start..cut..end` holds a quarter of it at least.
+fn balanced(start: usize, cut: usize, end: usize) -> bool {
+    let quarter = (end - start) / 4;
+    cut - start >= quarter && end - cut >= quarter
+}
+
+/// Where to cut a message's `fields` (its payload `start..end`) for two threads: the
+/// field nearest the middle, if the message is long enough and the halves balanced.
+fn split_point(fields: &[Raw], start: usize, end: usize, split_min: usize) -> Option<usize> {
+    if end.saturating_sub(start) < split_min || fields.len() < 2 {
+        return None;
+    }
+    let middle = start + (end - start) / 2;
+    let after = fields.partition_point(|raw| raw.offset < middle).clamp(1, fields.len() - 1);
+    let offset = |at: usize| fields.get(at).map_or(end, |raw| raw.offset);
+    let at = if offset(after - 1).abs_diff(middle) < offset(after).abs_diff(middle) && after > 1 {
+        after - 1
+    } else {
+        after
+    };
+    balanced(start, offset(at), end).then_some(at)
+}
 
 /// The classification shared by a set of regions, and the walks over them.
 pub struct Engine {
@@ -224,7 +282,8 @@ pub struct Engine {
     /// Per type URL (by number): the schema type an Any's value of that URL is read
     /// as ([`Engine::set_any_types`]); None: the schema has none of that name.
     url_types: Vec<Option<usize>>,
-    schema: Option<Schema>,
+    /// Shared with pass 2's JSON thread (`pipeline`), which reads it only.
+    schema: Option<Arc<Schema>>,
     scratch: Scratch,
     memo: Memo,
     open: Vec<OpenGroup>,
@@ -232,6 +291,15 @@ pub struct Engine {
     pending: Vec<Pending>,
     /// Emptied field lists of finished levels, for the next ones.
     lists: Vec<Vec<Raw>>,
+    /// Pass 1 may score half of a long message on a second thread.
+    threads: bool,
+    split_min: usize,
+    /// The second thread's engine, kept from one split to the next (for its memo).
+    helper: Option<Box<Engine>>,
+    /// A helper is scoring (one at a time: the machines this is for have two cores).
+    helping: bool,
+    /// Helpers started (the tests check that they were).
+    splits: usize,
     /// Diagnostics not yet taken by the caller, in the order found.
     pub diagnostics: Vec<Diag>,
     /// Schema contradictions found while annotating (`annotate`'s own), kept apart:
@@ -253,20 +321,37 @@ impl Engine {
             urls: HashMap::new(),
             url_texts: Vec::new(),
             url_types: Vec::new(),
-            schema,
+            schema: schema.map(Arc::new),
             scratch: Scratch::default(),
             memo: Memo::default(),
             open: Vec::new(),
             levels: Vec::new(),
             pending: Vec::new(),
             lists: Vec::new(),
+            threads: false,
+            split_min: SPLIT_MIN,
+            helper: None,
+            helping: false,
+            splits: 0,
             diagnostics: Vec::new(),
             annotation_diagnostics: Vec::new(),
         }
     }
 
+    /// Let pass 1 score the halves of a long message on two threads (the same
+    /// results); `split_min`: from how many bytes ([`SPLIT_MIN`]; tests go lower).
+    pub fn set_threads(&mut self, on: bool, split_min: usize) {
+        self.threads = on;
+        self.split_min = split_min.max(2);
+    }
+
     pub fn has_schema(&self) -> bool {
         self.schema.is_some()
+    }
+
+    /// The schema, for a reader of [`FieldEvent::schema_at`] on another thread.
+    pub fn shared_schema(&self) -> Option<Arc<Schema>> {
+        self.schema.clone()
     }
 
     /// The type URLs pass 1 met (in Anys: a message of exactly a field 1 holding a
@@ -281,7 +366,7 @@ impl Engine {
     /// Pass 2 then reads the value of an Any of a known type URL as that type.
     pub fn set_any_types(&mut self, schema: Schema, url_types: Vec<Option<usize>>) {
         if self.schema.is_some() {
-            self.schema = Some(schema);
+            self.schema = Some(Arc::new(schema));
             self.url_types = url_types;
         }
     }
@@ -329,7 +414,7 @@ impl Engine {
                 .and_then(|f| f.child)
         };
         let node = self.nodes.len() as u32;
-        self.nodes.push(Node { message_type, ..Node::default() });
+        self.nodes.push(Node { message_type, key: (parent, number), ..Node::default() });
         self.index.insert((parent, number), node);
         node
     }
@@ -349,15 +434,20 @@ impl Engine {
         if !is_type_url(text) {
             return None;
         }
+        Some(self.url_number(text))
+    }
+
+    /// The number of a type URL, numbered in the order first seen.
+    fn url_number(&mut self, text: &[u8]) -> u32 {
         if let Some(&number) = self.urls.get(text) {
-            return Some(number);
+            return number;
         }
         let number = u32::try_from(self.urls.len()).unwrap_or(MAX_URLS).min(MAX_URLS);
         if number < MAX_URLS {
             self.urls.insert(text.into(), number);
             self.url_texts.push(text.into());
         }
-        Some(number)
+        number
     }
 
     /// The type URL of a message payload or group body (`tolerant`) that is exactly
@@ -427,38 +517,167 @@ impl Engine {
         if any.is_some() {
             // A whole message that is an Any: its two fields in one level, so that the
             // fields inside field 2 are keyed by the type URL.
-            self.score(buf, Source::Range(Fields::new(start, end, false)), ROOT, 1, any, Some(&mut notes));
+            self.score(buf, Source::Range(Fields::new(start, end, false)), ROOT, 1, any, Some(&mut notes), None, false);
             self.notes.push(notes);
             return None;
         }
+        let found = if self.threads && end.saturating_sub(start) >= self.split_min {
+            std::thread::scope(|scope| match self.top_split(buf, start, end) {
+                Some(cut) => {
+                    let helper = self.spawn_helper(scope, buf, Half::Top(cut, end));
+                    let found = self.gather_fields(buf, start, cut, &mut notes, Some(scope));
+                    self.join_helper(helper, ROOT, None, Some(&mut notes));
+                    found
+                }
+                None => self.gather_fields(buf, start, end, &mut notes, Some(scope)),
+            })
+        } else {
+            self.gather_fields(buf, start, end, &mut notes, None)
+        };
+        self.notes.push(notes);
+        found
+    }
+
+    /// Pass 1 over the top-level fields of `buf[start..end]`, one at a time.
+    fn gather_fields<'scope, 'env: 'scope>(
+        &mut self,
+        buf: &'env [u8],
+        start: usize,
+        end: usize,
+        notes: &mut Vec<u64>,
+        scope: Option<&'scope Scope<'scope, 'env>>,
+    ) -> Option<Fault> {
         let mut pos = start;
-        let mut found = None;
         while pos < end {
             match scan::read_field(buf, pos, end, &mut self.open) {
                 Ok(raw) => {
-                    self.score(buf, Source::One(Some(raw)), ROOT, 1, None, Some(&mut notes));
+                    self.score(buf, Source::One(Some(raw)), ROOT, 1, None, Some(notes), scope, false);
                     pos = raw.end;
                 }
                 Err(fault) => {
                     let open = std::mem::take(&mut self.open);
                     if let Some(outermost) = open.first() {
                         let closed = outermost.closed_at(fault.resume);
-                        self.score(buf, Source::One(Some(closed)), ROOT, 1, None, Some(&mut notes));
+                        self.score(buf, Source::One(Some(closed)), ROOT, 1, None, Some(notes), scope, false);
                     }
                     self.report_fault(&fault, &open, end);
                     self.open = open;
-                    found = Some(fault);
+                    return Some(fault);
                 }
             }
-            if found.is_some() {
-                break;
+        }
+        None
+    }
+
+    /// Where to cut the top-level fields of a long region in two halves for two
+    /// threads: the field boundary nearest the middle, when each half holds a quarter
+    /// at least and the region reads to its end without a fault (a fault's reports
+    /// are the plain loop's).
+    fn top_split(&self, buf: &[u8], start: usize, end: usize) -> Option<usize> {
+        let middle = start + (end - start) / 2;
+        let mut open = Vec::new();
+        let mut pos = start;
+        let mut cut = None;
+        while pos < end {
+            if pos > start && cut.map_or(true, |c: usize| pos.abs_diff(middle) < c.abs_diff(middle)) {
+                cut = Some(pos);
+            }
+            pos = scan::read_field(buf, pos, end, &mut open).ok()?.end;
+        }
+        cut.filter(|&cut| balanced(start, cut, end))
+    }
+
+    /// Start a helper engine on a second thread scoring `half`.
+    fn spawn_helper<'scope, 'env>(
+        &mut self,
+        scope: &'scope Scope<'scope, 'env>,
+        buf: &'env [u8],
+        half: Half,
+    ) -> ScopedJoinHandle<'scope, (Box<Engine>, Part)> {
+        let max_depth = self.max_depth;
+        let mut helper = self.helper.take().unwrap_or_else(|| Box::new(Engine::new(max_depth, None)));
+        self.helping = true;
+        self.splits += 1;
+        scope.spawn(move || {
+            let part = helper.score_half(buf, half);
+            (helper, part)
+        })
+    }
+
+    /// Wait for the helper and add what it scored to `owner` (the payload whose
+    /// fields it scored, if any), to the paths below `path`, and to `notes`. A panic
+    /// of the helper (a bug) is resumed here.
+    fn join_helper(
+        &mut self,
+        handle: ScopedJoinHandle<'_, (Box<Engine>, Part)>,
+        path: u32,
+        owner: Option<&mut Pending>,
+        notes: Option<&mut Vec<u64>>,
+    ) {
+        let (helper, part) = match handle.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        self.helper = Some(helper);
+        self.helping = false;
+        if let Some(owner) = owner {
+            owner.children.merge(part.children);
+            owner.reach = owner.reach.max(part.reach);
+        }
+        // Its type URLs and paths in the order it met them, after this engine's: the
+        // numbers one thread would have given them.
+        let urls: Vec<u32> = part.urls.iter().map(|text| self.url_number(text)).collect();
+        let mut paths = Vec::with_capacity(part.nodes.len());
+        paths.push(path);
+        for node in part.nodes.iter().skip(1) {
+            let (parent, number) = node.key;
+            let number = match number.checked_sub(URL_KEYS) {
+                Some(url) => URL_KEYS + urls.get(url as usize).copied().unwrap_or(MAX_URLS),
+                None => number,
+            };
+            let parent = paths.get(parent as usize).copied().unwrap_or(path);
+            let global = self.child(parent, number);
+            paths.push(global);
+            if let Some(target) = self.nodes.get_mut(global as usize) {
+                target.tally.merge(&node.tally);
             }
         }
-        self.notes.push(notes);
-        found
+        if let Some(notes) = notes {
+            notes.extend_from_slice(&part.notes);
+        }
+    }
+
+    /// The helper's side: score `half` with paths of its own (its root standing for
+    /// the level's path).
+    fn score_half(&mut self, buf: &[u8], half: Half) -> Part {
+        self.nodes.clear();
+        self.nodes.push(Node::default());
+        self.index.clear();
+        self.recent.fill((0, 0, 0));
+        self.urls.clear();
+        let mut notes = Vec::new();
+        let (children, reach) = match half {
+            Half::Top(start, end) => {
+                self.gather_fields(buf, start, end, &mut notes, None);
+                (Sum::default(), -1)
+            }
+            Half::Fields(fields, depth) => {
+                let (_, children, reach) =
+                    self.score(buf, Source::List(fields, 0), ROOT, depth, None, Some(&mut notes), None, true);
+                (children, reach)
+            }
+        };
+        Part {
+            children,
+            reach,
+            nodes: std::mem::take(&mut self.nodes),
+            urls: std::mem::take(&mut self.url_texts),
+            notes,
+        }
     }
 
     fn report_fault(&mut self, fault: &Fault, open: &[OpenGroup], end: usize) {
+
         for (index, group) in open.iter().enumerate() {
             if fault.resume == end && index == 0 {
                 continue; // the fault itself already says this group is not closed
@@ -484,24 +703,55 @@ impl Engine {
     /// With `notes` (pass 1), each finished payload is added to its path's tally and
     /// noted for pass 2; without (scoring a payload again for pass 2), nothing is
     /// tallied and no path is made. Returns the profile of the last payload finished
-    /// at the top level.
-    fn score(
+    /// at the top level; with `outside`, the fields of `source` are those of a payload
+    /// scored elsewhere (a helper's half): the sum of their best scores and the
+    /// deepest level they needed are returned for it too.
+    ///
+    /// With a `scope` (pass 1 of a long region, on a machine with two cores), a long
+    /// message's fields may be cut in two: the second half goes to a helper engine on
+    /// another thread, joined when this thread has scored the first.
+    #[allow(clippy::too_many_arguments)]
+    fn score<'scope, 'env: 'scope>(
         &mut self,
-        buf: &[u8],
+        buf: &'env [u8],
         source: Source,
         path: u32,
         depth: u32,
         any: Option<u32>,
         mut notes: Option<&mut Vec<u64>>,
-    ) -> Option<Profile> {
+        scope: Option<&'scope Scope<'scope, 'env>>,
+        outside: bool,
+    ) -> (Option<Profile>, Sum, i64) {
         let tally = notes.is_some();
         let max_depth = self.max_depth;
         let mut levels = std::mem::take(&mut self.levels);
         let mut pending = std::mem::take(&mut self.pending);
         levels.clear();
         pending.clear();
-        levels.push(Level { source, path, depth, owner: None, any, group: false });
+        let owner = if outside {
+            pending.push(Pending {
+                node: NO_PATH,
+                voff: 0,
+                vend: 0,
+                depth,
+                found: Candidates { scores: [0.0; rules::READINGS], present: 0 },
+                children: Sum::default(),
+                reach: -1,
+                done: true,
+                best: 0.0,
+                profile: Profile::unpack(0),
+                parent: None,
+                note: NO_NOTE,
+            });
+            Some(0)
+        } else {
+            None
+        };
+        levels.push(Level { source, path, depth, owner, any, group: false });
         let mut top = None;
+        let mut outer = (Sum::default(), -1);
+        // The level whose second half a helper is scoring: (its index, the helper).
+        let mut split: Option<(usize, ScopedJoinHandle<'scope, (Box<Engine>, Part)>)> = None;
         while let Some(level) = levels.last_mut() {
             let mut open = std::mem::take(&mut self.open);
             let next = level.source.next(buf, &mut open);
@@ -512,9 +762,19 @@ impl Engine {
                         fields.clear();
                         self.lists.push(fields);
                     }
+                    if split.as_ref().is_some_and(|(at, _)| *at == levels.len()) {
+                        if let Some((_, helper)) = split.take() {
+                            let owner = done.owner.and_then(|o| pending.get_mut(o));
+                            self.join_helper(helper, done.path, owner, notes.as_deref_mut());
+                        }
+                    }
                     if done.owner.is_some() && !done.group {
                         if let Some(node) = pending.pop() {
-                            top = self.finish(buf, node, &mut pending, notes.as_deref_mut()).or(top);
+                            if outside && levels.is_empty() {
+                                outer = (node.children, node.reach);
+                            } else {
+                                top = self.finish(buf, node, &mut pending, notes.as_deref_mut()).or(top);
+                            }
                         }
                     }
                 }
@@ -533,7 +793,7 @@ impl Engine {
                             vend: raw.vend,
                             depth,
                             found: known.found,
-                            children: 0.0,
+                            children: Sum::default(),
                             reach: i64::from(depth) + i64::from(known.reach),
                             done: true,
                             best: known.best,
@@ -552,7 +812,7 @@ impl Engine {
                                 vend: raw.vend,
                                 depth,
                                 found,
-                                children: 0.0,
+                                children: Sum::default(),
                                 reach: if children { i64::from(depth) + 1 } else { -1 },
                                 done: false,
                                 best: 0.0,
@@ -595,6 +855,16 @@ impl Engine {
                     } else {
                         (NO_PATH, None)
                     };
+                    let mut source = source;
+                    if let (Some(scope), Source::List(fields, _), None, true) = (scope, &mut source, inner, tally) {
+                        if split.is_none() && !self.helping {
+                            if let Some(at) = split_point(fields, raw.voff, raw.vend, self.split_min) {
+                                let second = fields.split_off(at);
+                                let helper = self.spawn_helper(scope, buf, Half::Fields(second, depth + 1));
+                                split = Some((levels.len(), helper));
+                            }
+                        }
+                    }
                     pending.push(scored);
                     levels.push(Level {
                         source,
@@ -632,7 +902,7 @@ impl Engine {
         }
         self.levels = levels;
         self.pending = pending;
-        top
+        (top, outer.0, outer.1)
     }
 
     /// Finish a payload whose children are all finished: its final readings (unless
@@ -647,7 +917,7 @@ impl Engine {
     ) -> Option<Profile> {
         let payload = buf.get(scored.voff..scored.vend).unwrap_or(&[]);
         if !scored.done {
-            let (profile, best) = rules::finish(&mut scored.found, scored.children, payload);
+            let (profile, best) = rules::finish(&mut scored.found, scored.children.value(), payload);
             scored.profile = profile;
             scored.best = best;
             if scored.reach <= i64::from(self.max_depth) {
@@ -666,7 +936,7 @@ impl Engine {
         }
         match scored.parent.and_then(|p| pending.get_mut(p)) {
             Some(parent) => {
-                parent.children += scored.best;
+                parent.children.add(scored.best);
                 parent.reach = parent.reach.max(scored.reach);
                 None
             }
@@ -679,7 +949,7 @@ impl Engine {
     fn rescore(&mut self, buf: &[u8], raw: Raw, depth: u32) -> Profile {
         let (mut found, children) = rules::readings(buf, raw.voff, raw.vend, &mut self.scratch);
         if children && depth < self.max_depth {
-            return self.score(buf, Source::One(Some(raw)), NO_PATH, depth, None, None).unwrap_or(Profile {
+            return self.score(buf, Source::One(Some(raw)), NO_PATH, depth, None, None, None, false).0.unwrap_or(Profile {
                 best: BYTES as u8,
                 acceptable: 1 << BYTES,
                 present: 1 << BYTES,
@@ -903,12 +1173,14 @@ impl Engine {
         // A field the schema knows gets its information when the wire fits it
         // (`annotate`'s rules); its children are read as its message type.
         let mut info: Option<&FieldInfo> = None;
+        let mut info_at = None;
         let mut annotate_type = None;
         if let Some(message_type) = level.annotate {
-            let field = match unpacked {
-                Some(held) => self.schema.as_ref().and_then(|s| s.any_values.get(&held)),
-                None => self.schema.as_ref().and_then(|s| s.field(message_type, raw.number)),
+            let at = match unpacked {
+                Some(held) => FieldAt::AnyValue(held),
+                None => FieldAt::Field { message_type, number: raw.number },
             };
+            let field = self.schema.as_ref().and_then(|s| s.at(at));
             if let Some(field) = field {
                 match field.expected.get(usize::from(raw.wire)).copied().flatten() {
                     None => self.annotation_diagnostics.push(wire_contradiction(&raw, field)),
@@ -925,6 +1197,7 @@ impl Engine {
                             }
                         }
                         info = Some(field);
+                        info_at = Some(at);
                         annotate_type = field.child;
                     }
                     Some(_) => {}
@@ -941,6 +1214,7 @@ impl Engine {
             expanded,
             payload,
             schema: info,
+            schema_at: info_at,
         })?;
         if container && expanded {
             let group = kind == Kind::Group;
@@ -1281,6 +1555,129 @@ mod tests {
     }
 
     const SERVICE: &[u8] = b"grpc.reflection.v1alpha.ServerReflection";
+
+    /// A LEN field of any length (`len` takes payloads below 128 bytes).
+    fn long(number: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![number << 3 | 2];
+        let mut length = payload.len();
+        while length >= 0x80 {
+            out.push((length as u8) | 0x80);
+            length >>= 7;
+        }
+        out.push(length as u8);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// Everything pass 1 and 2 decide and number: the JSON text, the diagnostics, the
+    /// type URLs in order, and every path's key in order.
+    fn outcome(mut engine: Engine, data: &[u8]) -> (String, Vec<Diag>, Vec<Box<[u8]>>, Vec<(u32, u32)>) {
+        let mut probe = Engine::new(engine.max_depth, None);
+        probe.set_threads(engine.threads, engine.split_min);
+        let text = json_with(probe, data);
+        let fault = engine.gather(data, 0, data.len());
+        let stop = fault.map_or(data.len(), |f| f.resume);
+        let mut cursor = Cursor::default();
+        let mut trace = Trace(String::new());
+        while engine.walk_field(0, data, data.len(), stop, false, &mut cursor, &mut trace).unwrap() {}
+        let keys = engine.nodes.iter().map(|node| node.key).collect();
+        SPLITS.with(|splits| splits.set(splits.get() + engine.splits));
+        (text + &trace.0, engine.diagnostics.clone(), engine.type_urls().to_vec(), keys)
+    }
+
+    thread_local! {
+        static SPLITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn threaded(max_depth: u32, split_min: usize) -> Engine {
+        let mut engine = Engine::new(max_depth, None);
+        engine.set_threads(true, split_min);
+        engine
+    }
+
+    /// Anys of three type URLs, groups, packed numbers, strings, nested messages,
+    /// repeated at the top and inside, the last field cut short.
+    fn mixed(items: usize) -> Vec<u8> {
+        let urls: [&[u8]; 3] = [b"type.googleapis.com/a.B", b"type.googleapis.com/c.D", b"x.io/e.F"];
+        let mut inner = Vec::new();
+        for index in 0..items {
+            let mut item = len(1, format!("item {index}").as_bytes());
+            item.extend(any(urls[index % 3], &len(1, format!("v{}", index % 7).as_bytes())));
+            item.extend([0x2B, 0x08, (index % 100) as u8, 0x2C]); // group 5
+            item.extend(len(6, &[1, 2, 3, (index % 120) as u8, 0x96, 0x01]));
+            item.extend(len(7, &len(1, &len(2, b"deep"))));
+            inner.extend(long(2, &item));
+        }
+        let mut data = Vec::new();
+        for _ in 0..3 {
+            data.extend(long(1, &long(2, &inner)));
+            data.extend(len(3, b"between"));
+        }
+        data.extend([0x0A, 0x30, 0x01]);
+        data
+    }
+
+    #[test]
+    fn two_threads_decide_and_number_as_one() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut inputs: Vec<Vec<u8>> = [0, 1, 5, 40, 300].iter().map(|&n| mixed(n)).collect();
+        for _ in 0..150 {
+            let size = (random() % 2000) as usize;
+            inputs.push((0..size).map(|_| (random() >> 24) as u8).collect());
+        }
+        // Random fields inside well-formed messages: deep levels with odd contents.
+        for _ in 0..50 {
+            let mut body = Vec::new();
+            for _ in 0..(random() % 40) {
+                let size = (random() % 60) as usize;
+                let payload: Vec<u8> = (0..size).map(|_| (random() >> 24) as u8).collect();
+                body.extend(len(1 + (random() % 3) as u8, &payload));
+            }
+            inputs.push(long(1, &long(1, &body)));
+        }
+        for (index, data) in inputs.iter().enumerate() {
+            SPLITS.with(|splits| splits.set(0));
+            for max_depth in [100, 3] {
+                let plain = outcome(Engine::new(max_depth, None), data);
+                for split_min in [2, 50, 700] {
+                    assert_eq!(outcome(threaded(max_depth, split_min), data), plain, "{} bytes", data.len());
+                }
+            }
+            if (1..5).contains(&index) {
+                // The mixed inputs: cut at the top and inside (all three levels are
+                // long enough at the lowest `split_min`).
+                assert!(SPLITS.with(|splits| splits.get()) >= 2, "no split of input {index}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_messages_are_cut_near_the_middle_into_balanced_halves() {
+        let field = |offset: usize, end: usize| Raw {
+            number: 1,
+            wire: LEN,
+            tag_len: 1,
+            overlong: false,
+            offset,
+            voff: offset + 2,
+            vend: end,
+            end,
+            value: 0,
+        };
+        let fields: Vec<Raw> = (0..10).map(|i| field(i * 100, i * 100 + 100)).collect();
+        assert_eq!(split_point(&fields, 0, 1000, 10), Some(5));
+        assert_eq!(split_point(&fields, 0, 1000, 2000), None); // too short
+        let lopsided = [field(0, 10), field(10, 1000)];
+        assert_eq!(split_point(&lopsided, 0, 1000, 10), None);
+        assert_eq!(split_point(&fields[..1], 0, 100, 10), None);
+    }
+
 
     #[test]
     fn the_fields_inside_an_any_have_paths_of_their_own_per_type_url() {

@@ -15,6 +15,8 @@
 //!   field with its decided reading to a visitor), with explicit stacks.
 //! - [`schema`]: what a schema says per message type and field (hints, names).
 //! - [`json`]: the FIELD objects of the JSON contract, written from pass 2.
+//! - [`pipeline`]: pass 2 and its JSON on two threads, the same text as the plain
+//!   loop (which stays the reference).
 //! - [`text`]: Python's float repr and JSON string escaping.
 //! - `python` (feature `python`): the PyO3 boundary, the only place with `unsafe`
 //!   (inside PyO3's macros).
@@ -27,6 +29,7 @@
 
 pub mod engine;
 pub mod json;
+pub mod pipeline;
 pub mod rules;
 pub mod scan;
 pub mod schema;

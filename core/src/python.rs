@@ -12,8 +12,9 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
-use crate::engine::{unpack, Cursor, Diag, Engine, FieldEvent, Severity, Visitor};
+use crate::engine::{unpack, Cursor, Diag, Engine, FieldEvent, Severity, Visitor, SPLIT_MIN};
 use crate::json::{Heads, JsonWriter, Sink};
+use crate::pipeline;
 use crate::rules::{self, Kind};
 use crate::schema::{read_scalar, Display, FieldInfo, MessageType, Schema};
 use crate::text::push_float_repr;
@@ -113,14 +114,18 @@ fn diagnostics_out<'py>(py: Python<'py>, found: &mut Vec<Diag>) -> PyResult<Boun
 impl Reader {
     /// `regions`: `(buffer, start, end)` each; `schema`: the message types of
     /// `native.schema_table` (root first) or None; `model`: `(Field, SchemaInfo,
-    /// wire types by number, kinds in declaration order, packed types)`.
+    /// wire types by number, kinds in declaration order, packed types)`; `threads`:
+    /// pass 1 may score the halves of a long message on two threads (the same
+    /// results; False: one thread, the reference).
     #[new]
+    #[pyo3(signature = (regions, max_depth, schema, model, threads = true))]
     fn new(
         py: Python<'_>,
         regions: Vec<(Py<PyBytes>, usize, usize)>,
         max_depth: u32,
         schema: Option<Vec<Vec<FieldSpec>>>,
         model: ModelSpec,
+        threads: bool,
     ) -> PyResult<Self> {
         let (field, schema_info, wire_types, kinds, packed_types) = model;
         if wire_types.len() != 6 || kinds.len() != 8 || packed_types.len() != 3 {
@@ -135,10 +140,12 @@ impl Reader {
                 (buffer, start.min(end), end)
             })
             .collect();
+        let mut engine = Engine::new(max_depth, schema.map(schema_from));
+        engine.set_threads(threads && pipeline::two_cores(), SPLIT_MIN);
         Ok(Reader {
             regions,
             stops: Vec::new(),
-            engine: Engine::new(max_depth, schema.map(schema_from)),
+            engine,
             model: Model { field, schema_info, tuple_new, wire_types, kinds, packed_types },
             alternatives: HashMap::new(),
             heads: Heads::default(),
@@ -203,30 +210,29 @@ impl Reader {
     }
 
     /// Write the FIELD objects of region `region` (comma-separated, the content of its
-    /// `"fields"` list) through `write(bytes)`.
+    /// `"fields"` list) through `write(bytes)`. `threads`: a long region may be
+    /// written on two threads (`pipeline`: the same text); False: the plain loop.
+    #[pyo3(signature = (region, write, annotate, threads = true))]
     fn write_json(
         &mut self,
         py: Python<'_>,
         region: usize,
         write: Bound<'_, PyAny>,
         annotate: bool,
+        threads: bool,
     ) -> PyResult<()> {
         let (buffer, start, end) = self.region(py, region)?;
         let stop = self.stops.get(region).copied().unwrap_or(end);
         let bytes = buffer.bind(py);
         let buf = bytes.as_bytes();
         let mut sink = PySink { write };
-        let heads = std::mem::take(&mut self.heads);
-        let mut writer = JsonWriter::with_heads(&mut sink, json_capacity(start, end), heads);
-        let mut cursor = Cursor { pos: start, note: 0 };
-        while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
-        self.heads = writer.finish_keeping_heads()?;
-        Ok(())
+        self.write_region(region, buf, (start, end, stop), annotate, threads, &mut sink)
     }
 
     /// `write_json` straight to the process's standard output (file descriptor 1),
     /// without a Python object per chunk. The caller has flushed what Python wrote.
-    fn write_json_stdout(&mut self, py: Python<'_>, region: usize, annotate: bool) -> PyResult<()> {
+    #[pyo3(signature = (region, annotate, threads = true))]
+    fn write_json_stdout(&mut self, py: Python<'_>, region: usize, annotate: bool, threads: bool) -> PyResult<()> {
         use std::io::Write;
         use std::os::fd::AsFd;
 
@@ -235,14 +241,10 @@ impl Reader {
         let bytes = buffer.bind(py);
         let buf = bytes.as_bytes();
         // A duplicate of file descriptor 1 (the same open file, offset shared): Rust's
-        // `Stdout` is line-buffered and would search every 256 KiB chunk for a newline.
+        // `Stdout` is line-buffered and would search every chunk for a newline.
         let out = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().map_err(os_error)?);
         let mut sink = StdoutSink { out };
-        let heads = std::mem::take(&mut self.heads);
-        let mut writer = JsonWriter::with_heads(&mut sink, json_capacity(start, end), heads);
-        let mut cursor = Cursor { pos: start, note: 0 };
-        while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
-        self.heads = writer.finish_keeping_heads()?;
+        self.write_region(region, buf, (start, end, stop), annotate, threads, &mut sink)?;
         sink.out.flush().map_err(os_error)
     }
 
@@ -255,6 +257,31 @@ impl Reader {
 }
 
 impl Reader {
+    /// Pass 2 over a region into `sink` as JSON: on two threads when the region is
+    /// long and `threads` allows it, else the plain loop (the reference).
+    fn write_region<S: Sink<Error = PyErr>>(
+        &mut self,
+        region: usize,
+        buf: &[u8],
+        (start, end, stop): (usize, usize, usize),
+        annotate: bool,
+        threads: bool,
+        sink: &mut S,
+    ) -> PyResult<()> {
+        let heads = std::mem::take(&mut self.heads);
+        let capacity = json_capacity(start, end);
+        if threads && pipeline::worth_it(end.saturating_sub(start)) {
+            self.heads =
+                pipeline::write_json(&mut self.engine, region, buf, (start, end, stop), annotate, capacity, heads, sink)?;
+            return Ok(());
+        }
+        let mut writer = JsonWriter::with_heads(sink, capacity, heads);
+        let mut cursor = Cursor { pos: start, note: 0 };
+        while self.engine.walk_field(region, buf, end, stop, annotate, &mut cursor, &mut writer)? {}
+        self.heads = writer.finish_keeping_heads()?;
+        Ok(())
+    }
+
     fn region(&self, py: Python<'_>, region: usize) -> PyResult<(Py<PyBytes>, usize, usize)> {
         match self.regions.get(region) {
             Some((buffer, start, end)) if self.stops.len() == self.regions.len() => {

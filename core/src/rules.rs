@@ -635,9 +635,10 @@ pub struct Memo {
 
 /// The table starts small (a gRPC message of a few fields should not pay for a big
 /// one) and grows, emptied, by four when it missed four times its size, up to this
-/// (8,192 slots of 136 bytes: 1.1 MiB; 16,384 took no fewer instructions on the
-/// trace exports of `bench_decode.py`, and 1.1 MiB more).
-const MEMO_SLOTS: usize = 8192;
+/// (4,096 slots of 136 bytes: 0.55 MiB, one table per thread of pass 1; 8,192 and
+/// 16,384 took as many instructions, within 0.2%, on the inputs of
+/// `bench_decode.py`, and twice and four times the memory).
+const MEMO_SLOTS: usize = 4096;
 const MEMO_FIRST_SLOTS: usize = 64;
 /// Payloads up to this length are remembered.
 pub const MEMO_LENGTH: usize = 48;
@@ -830,10 +831,43 @@ impl Kind {
     }
 }
 
+/// A sum of scores that is the same in whatever order its terms are added: each term
+/// is rounded to a multiple of 2^-32 (far below any difference a rule makes) and
+/// added exactly. A path's totals and a payload's children are such sums, so pass 1
+/// may score the two halves of a long message on two threads (`engine.rs`) and add
+/// up the same totals, to the bit, as one thread does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sum(i128);
+
+const SUM_SCALE: f64 = 4_294_967_296.0; // 2^32
+
+impl Sum {
+    pub fn of(value: f64) -> Sum {
+        // `as` saturates (and NaN, which no score is, becomes 0): never undefined.
+        Sum((value * SUM_SCALE).round() as i128)
+    }
+
+    pub fn add(&mut self, value: f64) {
+        self.merge(Sum::of(value));
+    }
+
+    pub fn merge(&mut self, other: Sum) {
+        self.0 = self.0.saturating_add(other.0);
+    }
+
+    pub fn value(self) -> f64 {
+        self.0 as f64 / SUM_SCALE
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// The weight of evidence of every occurrence of one field path, per reading.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    pub totals: [f64; READINGS],
+    pub totals: [Sum; READINGS],
     /// Bit `1 << reading` for each reading some occurrence added to.
     pub present: u8,
 }
@@ -847,21 +881,33 @@ impl Tally {
             if found.has(reading) {
                 let score = found.scores[reading];
                 if score > floor {
-                    self.totals[reading] += score - floor;
+                    self.totals[reading].add(score - floor);
                     self.present |= 1 << reading;
                 }
             }
         }
     }
 
+    /// Add the occurrences another tally of the same path counted.
+    pub fn merge(&mut self, other: &Tally) {
+        for (total, more) in self.totals.iter_mut().zip(other.totals) {
+            total.merge(more);
+        }
+        self.present |= other.present;
+    }
+
     /// The reading with the highest total plus its prior (ties to the lower reading
     /// number); bytes for a path never tallied.
     pub fn decide(&self) -> usize {
         let mut best = BYTES;
-        let mut best_total = f64::NEG_INFINITY;
+        let mut best_total = Sum(i128::MIN);
+        let prior = Sum::of(PACKED_PRIOR);
         for reading in 0..READINGS {
             if self.present & (1 << reading) != 0 {
-                let total = self.totals[reading] + if is_packed(reading) { PACKED_PRIOR } else { 0.0 };
+                let mut total = self.totals[reading];
+                if is_packed(reading) {
+                    total.merge(prior);
+                }
                 if total > best_total || (total == best_total && reading < best) {
                     best = reading;
                     best_total = total;

@@ -136,9 +136,26 @@ pub struct Schema {
     pub any_values: HashMap<usize, FieldInfo>,
 }
 
+/// Where a [`FieldInfo`] is in a [`Schema`]: a field of a message type, or the value
+/// of an Any read as a type of the schema. Events that cross threads carry this
+/// rather than a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldAt {
+    Field { message_type: usize, number: u32 },
+    AnyValue(usize),
+}
+
 impl Schema {
     pub fn field(&self, message_type: usize, number: u32) -> Option<&FieldInfo> {
         self.types.get(message_type)?.get(number)
+    }
+
+    /// The field `at` names.
+    pub fn at(&self, at: FieldAt) -> Option<&FieldInfo> {
+        match at {
+            FieldAt::Field { message_type, number } => self.field(message_type, number),
+            FieldAt::AnyValue(held) => self.any_values.get(&held),
+        }
     }
 
     /// The schema with `any` as the index of `google.protobuf.Any` and the types an

@@ -155,7 +155,13 @@ def crafted() -> list[tuple[str, bytes]]:
     nested = encode([(10, 2, encode([(1, 2, encode([(1, 2, b"deep")]))]))])
     overlong = bytes.fromhex("8800 01 888000 02 08 03")  # field 1 with tags of 2, 3, 1 bytes
     paths = b"".join(varint(number << 3) + b"\x01" for number in range(1, 70_001))
+    # Over 64 KiB: the core writes it on two threads (``pipeline``); nested, with
+    # packed numbers, groups and a field cut short at the end.
+    person = (SAMPLES / "person.bin").read_bytes()
+    book = (b"\x0a" + varint(len(person)) + person) * 700 + packed + group + nested
+    people = encode([(1, 2, encode([(2, 2, book)]))]) + b"\x0a\x10\x01"
     return [("floats", floats), ("integers", integers), ("strings", strings),
+            ("700 people, nested, cut short", people),
             ("packed", packed), ("group", group), ("nested", nested),
             ("overlong tags", overlong), ("everything", floats + integers + strings + packed
                                           + group + nested + overlong),
@@ -423,6 +429,25 @@ def test_float_text_is_pythons_repr(number: float) -> None:
     for special in SPECIAL:
         assert core.float_repr(special) == repr(special)
     assert math.isnan(number) or float(expected) == number
+
+
+@pytest.mark.parametrize("size", [70_000, 400_000, 1_200_000])
+def test_two_threads_give_the_one_thread_references_text(size: int, monkeypatch: Any) -> None:
+    """From 64 KiB the core formats the JSON on a second thread, and from 256 KiB pass 1
+    scores the halves of a long message apart (``native.THREADS``): the documents are
+    those of one thread, byte for byte, with and without a schema; top-level fields
+    (an address book) and one long message (the book inside a field) alike."""
+    person = (SAMPLES / "person.bin").read_bytes()
+    one = b"\x0a" + varint(len(person)) + person
+    book = one * (size // len(one))
+    for data, descriptor in ((book + b"\x12\x05ab", BOOK),  # the last field cut short
+                             (encode([(1, 2, book)]), None)):
+        texts = []
+        for threads in (True, False):
+            monkeypatch.setattr(native, "THREADS", threads)
+            texts.append(core_json(data, descriptor=descriptor))
+        assert texts[0] == texts[1]
+        assert len(texts[0]) > 2 * 256 * 1024  # several chunks
 
 
 def test_json_written_through_a_closed_pipe_raises_the_writers_error() -> None:

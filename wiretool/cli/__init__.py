@@ -3,23 +3,58 @@
 Each command lives in its own module here and only parses options, reads input,
 calls the library, hands the model to a renderer and maps the result to an exit
 code (``wiretool.errors.ExitCode``). No parsing and no markup happen here.
-``app.py`` holds the Typer application; importing this package registers every
-command on it (each command module adds itself on import, and imports its heavy
-libraries inside the command function, so this stays cheap).
+``root.py`` holds the Typer application; each command module adds its command to it
+on import (and imports its heavy libraries inside the command function).
+
+``wiretool.cli.app`` is the application with every command (importing it registers
+them all). The console script registers only the command it runs when the first
+argument names one (``COMMANDS``): Typer builds a click command from every registered
+function's signature on each run, and the other modules and their commands cost a
+``wiretool decode`` about 20 ms of its start-up. Anything else (no command, an
+option first, shell completion) gets every command, so help and errors are Typer's.
 """
 
 from __future__ import annotations
 
-from wiretool.cli import common
-from wiretool.cli import compare as _compare  # noqa: F401  (registers the command)
-from wiretool.cli import decode as _decode  # noqa: F401
-from wiretool.cli import h2 as _h2  # noqa: F401
-from wiretool.cli import hpack as _hpack  # noqa: F401
-from wiretool.cli.app import app
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    import typer
+
+__all__ = ["COMMANDS", "app", "main"]
+
+COMMANDS = {
+    "compare-json": "wiretool.cli.compare",
+    "decode": "wiretool.cli.decode",
+    "h2-frames": "wiretool.cli.h2",
+    "hpack": "wiretool.cli.hpack",
+}
+"""Each command's name and the module that registers it (a test checks they agree)."""
+
+
+def _register(names: list[str]) -> typer.Typer:
+    for name in names:
+        importlib.import_module(COMMANDS[name])
+    from wiretool.cli.root import app as registered
+
+    return registered
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        globals()["app"] = registered = _register(sorted(COMMANDS))
+        return registered
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point of the ``wiretool`` console script."""
-    common.run(app)
+    from wiretool.cli import common
+
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    only = [first] if first in COMMANDS and not completing else sorted(COMMANDS)
+    common.run(_register(only))

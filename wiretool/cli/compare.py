@@ -16,7 +16,6 @@ from pathlib import Path
 import typer
 
 from wiretool.cli import schema_options
-from wiretool.cli.app import app
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -29,6 +28,7 @@ from wiretool.cli.common import (
     write_json,
 )
 from wiretool.cli.helptext import HelpCommand
+from wiretool.cli.root import app
 from wiretool.errors import ExitCode, Severity, WiretoolError
 from wiretool.inputs import read_source
 from wiretool.protobuf.jsontext import DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT

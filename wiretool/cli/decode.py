@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from wiretool.cli import schema_options
-from wiretool.cli.app import app
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -27,6 +26,7 @@ from wiretool.cli.common import (
     write_json,
 )
 from wiretool.cli.helptext import HelpCommand
+from wiretool.cli.root import app
 from wiretool.errors import ExitCode
 from wiretool.inputs import InputFormat, decode_input, read_source
 from wiretool.protobuf.model import DecodeResult, DecodeView

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, TextIO, cast
 import typer
 
 from wiretool.cli import schema_options
-from wiretool.cli.app import app
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -27,6 +26,7 @@ from wiretool.cli.common import (
     width_option,
 )
 from wiretool.cli.helptext import HelpCommand
+from wiretool.cli.root import app
 from wiretool.direction import Direction
 from wiretool.errors import ExitCode
 from wiretool.inputs.streams import StreamFormat

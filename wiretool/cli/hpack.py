@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from wiretool.cli.app import app
 from wiretool.cli.common import (
     ColorChoice,
     color_option,
@@ -20,6 +19,7 @@ from wiretool.cli.common import (
     write_json,
 )
 from wiretool.cli.helptext import HelpCommand
+from wiretool.cli.root import app
 from wiretool.errors import ExitCode, InputError, Severity
 from wiretool.inputs import InputFormat, decode_input
 

@@ -65,6 +65,9 @@ _BASE64URL = re.compile(rb"^[A-Za-z0-9\-_]*={0,2}$")
 _NOT_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Controls other than tab, line feed and carriage return."""
 _LINE_BREAKS = b"\n\r"
+_BLANK = re.compile(rb"[ \t\r\n]*\Z")
+"""Nothing but spaces and line breaks (a match stops at the first other byte: a binary
+message is not copied to find out, as ``strip`` would)."""
 
 
 def read_source(path: str) -> bytes:
@@ -97,7 +100,7 @@ def decode_input(raw: bytes, fmt: InputFormat = InputFormat.AUTO, *,
         if found is None:
             raise InputError("input is not valid base64 or base64url")
         return found
-    if raw and not raw.strip(b" \t\r\n"):
+    if raw and _BLANK.match(raw):
         # ``echo "$BLOB"`` with an empty variable: a line break, not a message (as bytes
         # it would be a truncated field 1); ``--input-format raw`` reads it as bytes.
         return DecodedInput(b"", InputFormat.HEX, "empty text (whitespace only)")

@@ -36,6 +36,13 @@ if TYPE_CHECKING:
     from wiretool import _core
     from wiretool.protobuf.annotate import DescriptorHints
 
+THREADS = True
+"""Whether the core may use a second thread on a long message where the machine has
+two CPUs: pass 1 scores the two halves of a message of 256 KiB or more apart, and
+pass 2 has its JSON text formatted on the other thread from 64 KiB (``engine.rs``,
+``pipeline.rs``): the same results, to the byte. The tests set it False to compare
+with the one-thread reference."""
+
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 _KIND_CODES = {kind: code for code, kind in enumerate(Kind)}
 # Reading numbers of the core (``rules.rs``: message, string, packed varint/fixed32/
@@ -130,7 +137,7 @@ class NativeReader:
         table = schema_table(self.descriptor) if self.descriptor is not None else None
         self._reader: _core.Reader = core.Reader(
             [(_as_bytes(r.buffer), r.start, r.end) for r in regions],
-            max(0, min(max_depth, 0xFFFFFFFF)), table, _MODEL)
+            max(0, min(max_depth, 0xFFFFFFFF)), table, _MODEL, THREADS)
 
     def gather(self) -> None:
         """Pass 1 over every region."""
@@ -193,8 +200,8 @@ class NativeFields:
 
     def write_json(self, write: Callable[[bytes], object]) -> None:
         """Write the FIELD objects (comma-separated, the content of the message's
-        ``"fields"`` list) through ``write``, in chunks of about 256 KiB."""
-        self._reader._reader.write_json(self._index, write, self._annotate)
+        ``"fields"`` list) through ``write``, in chunks of about 64 KiB."""
+        self._reader._reader.write_json(self._index, write, self._annotate, THREADS)
         self._done()
 
     @property
@@ -206,7 +213,7 @@ class NativeFields:
     def write_json_stdout(self) -> None:
         """``write_json`` straight to file descriptor 1, the process's standard output
         (flush what Python wrote there first): no Python object per chunk."""
-        self._reader._reader.write_json_stdout(self._index, self._annotate)
+        self._reader._reader.write_json_stdout(self._index, self._annotate, THREADS)
         self._done()
 
     def _done(self) -> None:
