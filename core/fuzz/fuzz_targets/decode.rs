@@ -4,14 +4,17 @@
 //! many regions); the rest is split into regions as a gRPC stream would be. Both
 //! passes run and every field is reported to the JSON writer and to a checker.
 //! Contract: no panic; every field lies inside its region and its parent, in order;
-//! the JSON text is UTF-8 with balanced brackets.
+//! the JSON text is UTF-8 with balanced brackets; with the 64 bit of the options,
+//! two threads (pass 1's halves cut from 16 bytes, pass 2's pipeline) write the text
+//! of one thread, byte for byte, with the same diagnostics.
 #![no_main]
 
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
 use wiretool_core::engine::{Cursor, Engine, FieldEvent, Visitor};
-use wiretool_core::json::{JsonWriter, Sink};
+use wiretool_core::json::{Heads, JsonWriter, Sink};
+use wiretool_core::pipeline;
 use wiretool_core::rules::Kind;
 use wiretool_core::schema::{scalar, FieldInfo, MessageType, Schema};
 
@@ -101,7 +104,7 @@ fn schema() -> Schema {
     let mut expect = none;
     expect[1] = Some(Kind::Fixed64);
     message.insert(7, field("score", scalar::DOUBLE, 1, expect, None, None));
-    Schema { types: vec![message] }
+    Schema { types: vec![message], ..Schema::default() }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -123,6 +126,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         regions.push((0, body.len()));
     }
+    let threads = options & 64 != 0;
     let mut engine = Engine::new(max_depth, with_schema.then(schema));
     let stops: Vec<usize> = regions
         .iter()
@@ -134,13 +138,28 @@ fuzz_target!(|data: &[u8]| {
             })
         })
         .collect();
+    let mut twin = Engine::new(max_depth, with_schema.then(schema));
+    if threads {
+        twin.set_threads(true, 16);
+        for &(start, end) in &regions {
+            twin.gather(body, start, end);
+        }
+        assert_eq!(twin.diagnostics, engine.diagnostics);
+    }
     for (index, (&(start, end), &stop)) in regions.iter().zip(&stops).enumerate() {
+        let (before, twin_before) = (engine.diagnostics.len(), twin.diagnostics.len());
         let mut text = Text(Vec::new());
         let mut writer = JsonWriter::new(&mut text);
         let mut cursor = Cursor { pos: start, note: 0 };
         while engine.walk_field(index, body, end, stop, annotate, &mut cursor, &mut writer).unwrap_or(false) {
         }
         writer.finish().unwrap_or(());
+        if threads {
+            let mut two = Text(Vec::new());
+            let _ = pipeline::write_json(&mut twin, index, body, (start, end, stop), annotate, 64, Heads::default(), &mut two);
+            assert!(two.0 == text.0, "two threads wrote another text");
+            assert_eq!(twin.diagnostics[twin_before..], engine.diagnostics[before..]);
+        }
         let text = std::str::from_utf8(&text.0).expect("JSON is UTF-8");
         let mut depth = 0i64;
         let mut in_string = false;
