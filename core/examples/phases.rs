@@ -1,5 +1,6 @@
 //! Where pass 1 and pass 2 spend their time on one input, one thread and two:
 //! `cargo run --release --example phases -- FILE` (see docs/performance.md).
+//! `phases FILE json`: pass 1 and one plain walk with its JSON, once (for callgrind).
 use std::time::Instant;
 
 use wiretool_core::engine::{Cursor, Engine, FieldEvent, Visitor};
@@ -39,6 +40,16 @@ fn gathered(data: &[u8], threads: bool) -> (Engine, usize, f64) {
 fn main() {
     let path = std::env::args().nth(1).expect("usage: phases FILE");
     let data = std::fs::read(path).expect("readable file");
+    if std::env::args().nth(2).as_deref() == Some("json") {
+        let (mut engine, stop, _) = gathered(&data, false);
+        let mut sink = Count(0);
+        let mut writer = JsonWriter::new(&mut sink);
+        let mut cursor = Cursor::default();
+        while engine.walk_field(0, &data, data.len(), stop, false, &mut cursor, &mut writer).unwrap_or(false) {}
+        let _ = writer.finish();
+        println!("{} bytes of JSON", sink.0);
+        return;
+    }
     for round in 0..3 {
         let (_, _, one) = gathered(&data, false);
         let (_, _, two) = gathered(&data, true);

@@ -832,8 +832,8 @@ impl Kind {
 }
 
 /// A sum of scores that is the same in whatever order its terms are added: each term
-/// is rounded to a multiple of 2^-32 (far below any difference a rule makes) and
-/// added exactly. A path's totals and a payload's children are such sums, so pass 1
+/// is cut to a multiple of 2^-32 (far below any difference a rule makes) and added
+/// exactly. A path's totals and a payload's children are such sums, so pass 1
 /// may score the two halves of a long message on two threads (`engine.rs`) and add
 /// up the same totals, to the bit, as one thread does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -843,8 +843,15 @@ const SUM_SCALE: f64 = 4_294_967_296.0; // 2^32
 
 impl Sum {
     pub fn of(value: f64) -> Sum {
-        // `as` saturates (and NaN, which no score is, becomes 0): never undefined.
-        Sum((value * SUM_SCALE).round() as i128)
+        // Cut toward zero: the same for a term wherever it is added. `as` saturates
+        // (and NaN, which no score is, becomes 0): never undefined. Terms of an i64
+        // (below 2^31 in value) take one instruction; i128's conversion is a call.
+        let scaled = value * SUM_SCALE;
+        if scaled.abs() < 9.0e18 {
+            Sum(i128::from(scaled as i64))
+        } else {
+            Sum(scaled as i128)
+        }
     }
 
     pub fn add(&mut self, value: f64) {
