@@ -101,7 +101,7 @@ fn schema() -> Schema {
     let mut expect = none;
     expect[1] = Some(Kind::Fixed64);
     message.insert(7, field("score", scalar::DOUBLE, 1, expect, None, None));
-    Schema { types: vec![message] }
+    Schema { types: vec![message], ..Schema::default() }
 }
 
 fuzz_target!(|data: &[u8]| {
