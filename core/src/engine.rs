@@ -1698,9 +1698,9 @@ mod tests {
     #[test]
     fn an_odd_occurrence_keeps_its_reading_and_its_siblings_theirs() {
         // Four HttpRule-like bindings (field 2: a message holding a path string) and one
-        // field 2 that is plain text with a control byte: bytes, and the others messages.
+        // field 2 that is text after binary bytes: bytes, and the others messages.
         let binding = len(2, &len(2, b"/v1/{name=projects/*}"));
-        let odd = len(2, b"\x01\x02\x03 not a message");
+        let odd = len(2, b"\x01\xff\x03 not a message");
         let data = [binding.clone(), binding.clone(), binding.clone(), binding, odd].concat();
         let (text, _) = trace(&data, 100);
         assert_eq!(text, format!("{}2:bytes ", "2:message(2:string ) ".repeat(4)));

@@ -24,27 +24,31 @@
 //! **string**: valid UTF-8 is required; the empty payload scores 0. With an ASCII
 //! control character other than tab, line feed and carriage return (0x00-0x08, 0x0b,
 //! 0x0c, 0x0e-0x1f, 0x7f) it scores `1 - 3 * controls`, so text with a NUL in it is
-//! bytes. Whitespace alone scores 0.5 (a lone `\n` is more often a byte). Otherwise
-//! `1 +` the evidence of each byte, without a cap ([`text_points`]): `a-z` +2, space
-//! +2.5, `A-Z`, digits and `. - _ / : ,` +1, other printable ASCII 0, tab, line feed
-//! and carriage return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a
-//! message), each byte of a multi-byte UTF-8 character +1. Because a message's score
-//! includes its children's (below), a message whose every byte is printable is
-//! compared fairly with its text reading: its strings score the same in both, and
-//! what is left is its tags and lengths against the same bytes read as characters -
-//! `0a 28 "grpc.reflection..."` is a message (a line feed starting a string is
-//! unlikely, field 1's tag is not), `"hi"` is a string (field 13 = 105 is unlikely).
+//! bytes; a carriage return not followed by a line feed counts as a control (it ends
+//! a line only before one). Whitespace alone scores 0.5 (a lone `\n` is more often a
+//! byte). Otherwise `1 +` the evidence of each byte, without a cap ([`text_points`]):
+//! `a-z` +2, space +2.5, `A-Z`, digits and `. - _ / : ,` +1, other printable ASCII 0,
+//! tab, line feed and carriage return -1 (rare in text, but field 1's tag and lengths
+//! 9, 10, 13 in a message), each byte of a multi-byte UTF-8 character +1. Because a
+//! message's score includes its children's (below), a message whose every byte is
+//! printable is compared fairly with its text reading: its strings score the same in
+//! both, and what is left is its tags and lengths against the same bytes read as
+//! characters - `0a 28 "grpc.reflection..."` is a message (a line feed starting a
+//! string is unlikely, field 1's tag is not), `"hi"` is a string (field 13 = 105 is
+//! unlikely).
 //!
 //! **message**: the payload must parse completely as fields: valid wire types, field
 //! numbers from 1 to 2^29-1, balanced groups, every length inside the payload. The
 //! empty payload scores 0. Otherwise its own evidence ([`score_message`]) starts at
 //! 2; each field adds evidence by its number (+0.4 up to 15, -0.3 up to 200, then
-//! -1, -2, -4) and wire type (varint +0.2, LEN +0.3 plus `0.5 + 0.35 * ln(1 +
-//! length)`, at most 3, for a length that fit exactly - a coincidence of chance about
-//! 1/length -; fixed32/fixed64 -0.3; groups -3, the classic false reading of short
-//! strings). Field numbers in ascending order (as serializers write them) add 0.3 per
-//! pair; a step back costs 1. To that is added the *best score* (see below) of each
-//! of its length-delimited fields, those inside its groups included ([`finish`]): a
+//! -1, -2, -4) and wire type (varint +0.2, LEN +0.3 plus `ln(1 + length)`, at most
+//! 3, for a length that fit exactly - a coincidence of chance about 1/length -;
+//! fixed32/fixed64 -0.3; groups -3, the classic false reading of short strings).
+//! Field numbers in ascending order (as serializers write them) add 0.3 per pair; a
+//! step back costs 3 (7 of the 24,179 messages of the realistic ground truth step
+//! back - extensions written after the known fields - where a chance parse steps
+//! back every other pair). To that is added the *best score* (see below) of each of
+//! its length-delimited fields, those inside its groups included ([`finish`]): a
 //! payload whose children are clean strings and well-formed messages is a message,
 //! and the evidence adds up from the leaves (a child not explored because of
 //! `--max-depth` adds nothing).
@@ -54,22 +58,33 @@
 //! writes one: -5). It starts at 0.7 (random bytes parse as varints about half the
 //! time: ln 2), and each element adds the log-odds of "real integer" against "random
 //! bytes": a one-byte element by its value (+0.8 below 16, +0.3 for 0, 0 below 64,
-//! -0.7 above), a longer one by its length (+0.2 for 2 bytes, +0.5 for 3, +0.8 for 4
-//! and 5, +0.6 beyond) and its last byte, which holds the top 7 bits (+0.6 below 16,
-//! -0.8 from 64: real values rarely fill their range, random bytes do); a 10-byte
-//! sign-extended negative number adds 2.5 (0.5 otherwise); elements of one
-//! multi-byte size add 0.5 each. Capped at 5.3. fixed32/fixed64 elements
-//! ([`score_packed_fixed`]): the length must be a multiple of 4/8; each element that
-//! reads as a plausible float/double (magnitude between 1e-6 and 1e9) adds 2 (3 for
-//! doubles), an exact zero 0.5, an element whose top byte is that of a neighbouring
-//! element 1 (integers of one magnitude: counts, timestamps, ids), anything else -2;
-//! the last three count twice for fixed64 (they weigh by the bytes they cover). At
-//! most 64 elements are looked at and the sum is scaled to all of them; then 0.3 is
-//! added, and the score is capped at 6.3. A packed reading also has a *prior* of
-//! -1.3 ([`PACKED_PRIOR`]: packed fields are rarer than bytes fields), counted once
-//! per field path, not once per occurrence. Packed readings are only scored where no
-//! other reading scores more than 14.3 ([`PACKED_WORTH`], their cap plus
-//! [`ODD_COST`]): above that they could neither be chosen nor tallied.
+//! -0.7 above); a longer one by its length (+0.2 for 4 bytes, +0.6 from 5) and its
+//! last byte `t`, which holds the top 7 bits ([`top_score`]): real numbers spread
+//! evenly on a log scale (Benford), so `t` has a chance of `ln(1 + 1/t) / ln 128`
+//! against 1/128 in random bytes (+2.9 for 1, +0.5 for 15, -0.9 for 63, -1.6 for
+//! 127); a 10-byte sign-extended negative number adds 2.5 (0.5 otherwise). Numbers
+//! of one field are of one magnitude: elements of one multi-byte size add 0.5 each,
+//! and an element two bytes or more longer or shorter than the one before costs 1.5
+//! (a third of random bytes' neighbours are). Where every element is one byte - n
+//! random bytes are all below 0x80 by a chance of 2^-n, a field of small numbers
+//! about half the time - each element after the first adds ln 2, unless the payload
+//! reads as a message scoring above 0 (a message of small numbers has its bytes
+//! below 0x80 too: this tells packed from bytes and text, not from a message). The
+//! sum is capped at 5.3. Then, where the elements alternate as the tags and values
+//! of varint fields in ascending order (the payload is also a message of varint
+//! fields: a Timestamp, a range), each such tag costs ln 8 after the cap: real small
+//! numbers are multiples of 8 at every other place by a chance of about 1/8 each.
+//! fixed32/fixed64 elements ([`score_packed_fixed`]): the length must be a multiple
+//! of 4/8; each element that reads as a plausible float/double (magnitude between
+//! 1e-6 and 1e9) adds 2 (3 for doubles), an exact zero 0.5, an element whose top
+//! byte is that of a neighbouring element 1 (integers of one magnitude: counts,
+//! timestamps, ids), anything else -2; the last three count twice for fixed64 (they
+//! weigh by the bytes they cover). At most 64 elements are looked at and the sum is
+//! scaled to all of them; then 0.3 is added, and the score is capped at 6.3. A packed reading also has a *prior* of -1.3 ([`PACKED_PRIOR`]:
+//! packed fields are rarer than bytes fields), counted once per field path, not
+//! once per occurrence. Packed readings are only scored where no other reading
+//! scores more than 14.3 ([`PACKED_WORTH`], their cap plus [`ODD_COST`]): above that
+//! they could neither be chosen nor tallied.
 //!
 //! # Per field path
 //!
@@ -146,6 +161,14 @@ const PACKED_FIXED_CAP: f64 = 6.3;
 pub const PACKED_PRIOR: f64 = -1.3;
 const PACKED_SAME_SIZE: f64 = 0.5;
 const PACKED_SAME_TOP: f64 = 1.0;
+/// What a packed varint element costs whose size is two bytes or more from its
+/// predecessor's.
+const PACKED_SIZE_JUMP: f64 = 1.5;
+/// ln 2: the log-odds each byte adds to a payload whose bytes are all below 0x80.
+const PACKED_ONE_BYTE: f64 = std::f64::consts::LN_2;
+/// ln 8: what each varint tag costs a packed reading that also reads as a message of
+/// varint fields in ascending order.
+const PACKED_TAG_COST: f64 = 3.0 * std::f64::consts::LN_2;
 /// What it costs a field path's reading that one of its occurrences is read otherwise.
 pub const ODD_COST: f64 = 8.0;
 /// No packed reading scores above its cap; where another reading scores more than
@@ -154,6 +177,10 @@ pub const ODD_COST: f64 = 8.0;
 pub const PACKED_WORTH: f64 = PACKED_FIXED_CAP + ODD_COST;
 const MESSAGE_BASE: f64 = 2.0;
 const MESSAGE_LEN_CHILD_CAP: f64 = 3.0;
+/// A field number below its predecessor's: serializers write fields in ascending
+/// order (7 of 24,179 messages of the realistic ground truth step back, extensions
+/// written after known fields), where a chance parse steps back half the time.
+const MESSAGE_STEP_BACK: f64 = -3.0;
 const STRING_BASE: f64 = 1.0;
 /// The score of a string of whitespace only (`"\n"` alone is more often a byte).
 const STRING_WHITESPACE: f64 = 0.5;
@@ -211,10 +238,14 @@ pub fn score_string(payload: &[u8]) -> Option<f64> {
     // One pass for the control characters and the text points (`text_points`).
     let mut controls = 0usize;
     let mut points = 0i64;
+    let mut after_cr = false;
     for &byte in payload {
-        controls += usize::from(is_control(byte));
+        // A carriage return ends a line only before a line feed: alone, it is a control.
+        controls += usize::from(is_control(byte) || (after_cr && byte != b'\n'));
+        after_cr = byte == b'\r';
         points += i64::from(TEXT_POINTS[usize::from(byte)]);
     }
+    controls += usize::from(after_cr);
     if controls > 0 {
         return Some(1.0 - STRING_CONTROL_COST * controls as f64);
     }
@@ -258,7 +289,7 @@ fn len_fit_score(size: usize) -> f64 {
 
 fn compute_len_fit_score(size: usize) -> f64 {
     // A random length fits the rest exactly with a chance of about 1/size.
-    let score = 0.5 + 0.35 * (size as f64).ln_1p();
+    let score = (size as f64).ln_1p();
     if score < MESSAGE_LEN_CHILD_CAP {
         score
     } else {
@@ -281,7 +312,7 @@ pub fn score_message(fields: &[Raw]) -> f64 {
         }
         if previous != 0 {
             // Serializers write fields in ascending order.
-            score += if field.number >= previous { 0.3 } else { -1.0 };
+            score += if field.number >= previous { 0.3 } else { MESSAGE_STEP_BACK };
         }
         previous = field.number;
     }
@@ -298,25 +329,36 @@ fn one_byte_score(value: u8) -> f64 {
 }
 
 /// Log-odds of a multi-byte element by its length (index = bytes).
-const PACKED_LENGTH_SCORE: [f64; 10] = [0.0, 0.0, 0.2, 0.5, 0.8, 0.8, 0.6, 0.6, 0.6, 0.6];
+const PACKED_LENGTH_SCORE: [f64; 10] = [0.0, 0.0, 0.0, 0.0, 0.2, 0.6, 0.6, 0.6, 0.6, 0.6];
 
 /// Log-odds of a multi-byte element by its length and its last byte, which holds the
 /// top 7 bits: small for real values (they rarely fill their range), uniform in
 /// random bytes.
 fn multi_byte_score(size: usize, top: u8) -> f64 {
     let length = PACKED_LENGTH_SCORE.get(size).copied().unwrap_or(0.0);
-    length
-        + if top < 16 {
-            0.6
-        } else if top < 64 {
-            0.0
-        } else {
-            -0.8
+    length + top_score(top)
+}
+
+/// Log-odds of the last byte `top` (1-127) of a multi-byte element: real numbers are
+/// spread evenly on a log scale (Benford), so the top 7 bits are `t` with a chance of
+/// `ln(1 + 1/t) / ln 128`; random bytes, 1/128.
+fn top_score(top: u8) -> f64 {
+    static TABLE: std::sync::OnceLock<[f64; 128]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = [0.0; 128];
+        for (t, slot) in table.iter_mut().enumerate().skip(1) {
+            let t = t as f64;
+            *slot = (128.0 * (1.0 / t).ln_1p() / 128f64.ln()).ln();
         }
+        table
+    });
+    table.get(usize::from(top)).copied().unwrap_or(0.0)
 }
 
 /// The score of the payload read as packed varints, None when it cannot be one.
-pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
+/// `message`: the payload reads as a message scoring above 0 (its bytes being all
+/// below 0x80 is then no evidence for packed).
+pub fn score_packed_varints(payload: &[u8], message: bool) -> Option<f64> {
     let last = *payload.last()?;
     if last >= 0x80 {
         return None;
@@ -348,7 +390,11 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
     let mut runs = 0usize;
     let mut first_size = 0usize;
     let mut one_size = true;
+    let mut previous_size = 0usize;
     let mut start = 0usize;
+    // Whether the elements so far alternate as varint fields' tags and values, the
+    // field numbers ascending (the last tag's field number).
+    let mut tags = Some(0u64);
     for (index, &byte) in payload.iter().enumerate() {
         if byte >= 0x80 {
             continue;
@@ -356,6 +402,14 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         let run = payload.get(start..=index).unwrap_or(&[]);
         let size = run.len();
         start = index + 1;
+        if let Some(previous) = tags {
+            if runs % 2 == 0 {
+                let value = if size <= 5 { varint_value(run) } else { 0 };
+                let number = value >> 3;
+                tags = (value & 7 == 0 && number >= previous.max(1) && number <= scan::MAX_FIELD_NUMBER)
+                    .then_some(number);
+            }
+        }
         score += match size {
             1 => one_byte_score(byte),
             10 => {
@@ -370,9 +424,15 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         };
         if runs == 0 {
             first_size = size;
-        } else if size != first_size {
-            one_size = false;
+        } else {
+            one_size &= size == first_size;
+            if size.abs_diff(previous_size) >= 2 {
+                // Numbers of one field are of one magnitude: neighbours two bytes apart
+                // are rare in them, a third of random bytes' neighbours are.
+                score -= PACKED_SIZE_JUMP;
+            }
         }
+        previous_size = size;
         runs += 1;
     }
     if runs > 1 && first_size > 1 && one_size {
@@ -380,7 +440,26 @@ pub fn score_packed_varints(payload: &[u8]) -> Option<f64> {
         // manage that for long.
         score += PACKED_SAME_SIZE * (runs - 1) as f64;
     }
-    Some(if score < PACKED_CAP { score } else { PACKED_CAP })
+    if runs > 1 && first_size == 1 && one_size && !message {
+        // Every byte below 0x80: n random bytes manage that with a chance of 2^-n, a
+        // field of small numbers about half the time. A message of small numbers has
+        // them too: this tells packed from bytes and text, not from a message.
+        score += PACKED_ONE_BYTE * (runs - 1) as f64;
+    }
+    let score = if score < PACKED_CAP { score } else { PACKED_CAP };
+    match tags {
+        // The elements alternate as the tags and values of varint fields in ascending
+        // order: the payload is a message of varint fields (a Timestamp, a range), or
+        // real small numbers that are multiples of 8 at every other place by a chance
+        // of about 1/8 each.
+        Some(_) if runs % 2 == 0 => Some(score - PACKED_TAG_COST * (runs / 2) as f64),
+        _ => Some(score),
+    }
+}
+
+/// The value of a varint of at most 5 bytes (`run` ends on its last byte).
+fn varint_value(run: &[u8]) -> u64 {
+    run.iter().rev().fold(0u64, |value, &byte| value << 7 | u64::from(byte & 0x7F))
 }
 
 /// The score of the payload read as packed fixed32 (`width` 4) / fixed64 (8).
@@ -579,7 +658,7 @@ fn with_packed(found: &mut Candidates, payload: &[u8]) {
             return;
         }
     }
-    if let Some(score) = score_packed_varints(payload) {
+    if let Some(score) = score_packed_varints(payload, found.has(MESSAGE) && found.scores[MESSAGE] > 0.0) {
         found.add(PACKED_VARINT, score);
     }
     if let Some(score) = score_packed_fixed(payload, 4) {
@@ -971,6 +1050,43 @@ mod tests {
         let (packed, profile, _) = scored(&[0x01, 0x02, 0x03, 0x96, 0x01, 0xAC, 0x02]);
         assert!(packed.has(PACKED_VARINT));
         assert_eq!(usize::from(profile.best), PACKED_VARINT);
+    }
+
+    #[test]
+    fn small_numbers_below_0x80_are_packed_not_bytes() {
+        // 86 85 36 27 60: no text (0x1b is a control), no message (0x56 is wire type
+        // 6): five random bytes are all below 0x80 once in 32.
+        let (_, profile, _) = scored(&[0x56, 0x55, 0x24, 0x1B, 0x3C]);
+        assert_eq!(usize::from(profile.best), PACKED_VARINT);
+        // A carriage return without a line feed is a control: ")!\rR-6" is numbers.
+        assert_eq!(score_string(b"a\rb"), Some(1.0 - STRING_CONTROL_COST));
+        assert_eq!(score_string(b"a\r\nb"), Some(1.0 + 0.5 * f64::from(4 - 2 - 2 + 4)));
+        let (_, profile, _) = scored(b")!\rR-6");
+        assert_eq!(usize::from(profile.best), PACKED_VARINT);
+    }
+
+    #[test]
+    fn varint_fields_in_ascending_order_are_a_message() {
+        // 08 05 10 07: a message {1: 5, 2: 7} (a range, a Timestamp), not [8, 5, 16, 7].
+        let (found, profile, _) = scored(&[0x08, 0x05, 0x10, 0x07]);
+        assert_eq!(usize::from(profile.best), MESSAGE);
+        assert!(found.scores[PACKED_VARINT] < 0.0, "{found:?}");
+        // 38 1a 30 38: {7: 26, 6: 56} steps back: the numbers [56, 26, 48, 56].
+        let (_, profile, _) = scored(&[0x38, 0x1A, 0x30, 0x38]);
+        assert!(is_packed(usize::from(profile.best)), "{profile:?}");
+    }
+
+    #[test]
+    fn random_ids_are_bytes() {
+        // A trace id that parses as varints of 2, 1, 2, 2, 4, 3 and 2 bytes, their top
+        // bytes spread as random bytes spread them.
+        let id = [
+            0xF9, 0x05, 0x7D, 0x33, 0x01, 0x17, 0xDD, 0x9C, 0x5B, 0xCC, 0x87, 0x18, 0x7A, 0xEE, 0x59, 0x5B,
+        ];
+        let (_, profile, _) = scored(&id);
+        assert_eq!(usize::from(profile.best), BYTES);
+        // Small numbers end their multi-byte elements on small top bytes (Benford).
+        assert!(top_score(1) > 2.5 && top_score(127) < -1.5);
     }
 
     #[test]

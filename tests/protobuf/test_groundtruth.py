@@ -20,12 +20,14 @@ TARGETS = {
     "descriptor-sets": (0.97, 0.99),
     "adversarial": (0.95, 0.95),
 }
-ADVERSARIAL_ONE_AT_A_TIME = (0.90, 0.95)
-"""One message at a time, the adversarial set is below the 4-way target: about 7% of its
-fields cannot be told apart from one message alone (empty strings and bytes with no
-sibling, random bytes that read as packed numbers, packed numbers that read as a message
-or as text); with each type as a stream they are, and the target is met there. This is
-the floor measured (91%), kept from slipping."""
+ADVERSARIAL_ONE_AT_A_TIME = (0.95, 0.96)
+"""One message at a time, the adversarial set is at its limit: this subset meets the
+4-way target (95.5%, message vs not 96.6%); the whole set (``bench_infer.py``) reaches
+94.8% / 96.4%. What is left is what one message cannot tell: empty strings and bytes
+with no sibling (an empty payload alone is an empty message: 228 of 237 on the realistic
+corpus), one-field messages of small varints that are packed numbers ([48, 1] is field 6
+= 1), and short numbers that are clean text ("MY"). Streams see more and meet it. The
+floor measured, kept from slipping."""
 
 
 @cache
