@@ -222,6 +222,83 @@ struct Pending {
 
 const NO_NOTE: usize = usize::MAX;
 
+/// Pass 1's notes on one region, in offset order: segments, so that a helper's notes
+/// join this thread's without being copied (a copy would hold both at once), each
+/// numbered by its place in the whole.
+#[derive(Default)]
+struct Notes {
+    /// Finished segments and the index of each one's first note.
+    segments: Vec<(usize, Vec<u64>)>,
+    /// The segment notes are added to, and the index of its first note.
+    current: Vec<u64>,
+    start: usize,
+}
+
+impl Notes {
+    fn len(&self) -> usize {
+        self.start + self.current.len()
+    }
+
+    fn push(&mut self, note: u64) {
+        self.current.push(note);
+    }
+
+    /// The segment holding note `index`, and the index in it.
+    fn find(&self, index: usize) -> Option<(&[u64], usize)> {
+        if index >= self.start {
+            return Some((&self.current, index - self.start));
+        }
+        let at = self.segments.partition_point(|(start, _)| *start <= index).checked_sub(1)?;
+        let (start, notes) = self.segments.get(at)?;
+        Some((notes, index - start))
+    }
+
+    fn get(&self, index: usize) -> Option<u64> {
+        let (notes, at) = self.find(index)?;
+        notes.get(at).copied()
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut u64> {
+        if index >= self.start {
+            return self.current.get_mut(index - self.start);
+        }
+        let at = self.segments.partition_point(|(start, _)| *start <= index).checked_sub(1)?;
+        let (start, notes) = self.segments.get_mut(at)?;
+        notes.get_mut(index - *start)
+    }
+
+    /// Add another's notes (all after these in offset order) after these.
+    fn append(&mut self, other: Notes) {
+        let segments = other.segments.into_iter().map(|(_, notes)| notes);
+        for notes in segments.chain(std::iter::once(other.current)) {
+            if notes.is_empty() {
+                continue;
+            }
+            let start = self.len();
+            let current = std::mem::take(&mut self.current);
+            if !current.is_empty() {
+                self.segments.push((self.start, current));
+            }
+            self.start = start + notes.len();
+            self.segments.push((start, notes));
+        }
+    }
+
+    /// The index of the first note from `at` on that is not below `key`.
+    fn first_from(&self, at: usize, key: u64) -> usize {
+        let mut at = at;
+        while let Some((notes, index)) = self.find(at) {
+            let rest = notes.get(index..).unwrap_or(&[]);
+            let skip = rest.partition_point(|&note| note < key);
+            at += skip;
+            if skip < rest.len() || rest.is_empty() {
+                return at;
+            }
+        }
+        at
+    }
+}
+
 /// What a helper engine scores on the second thread.
 enum Half {
     /// The top-level fields of a region from `start` to `end`.
@@ -239,7 +316,7 @@ struct Part {
     reach: i64,
     nodes: Vec<Node>,
     urls: Vec<Box<[u8]>>,
-    notes: Vec<u64>,
+    notes: Notes,
 }
 
 /// Each half of `start..cut..end` holds a quarter of it at least.
@@ -272,7 +349,7 @@ pub struct Engine {
     index: PathIndex,
     /// Recent `(parent, number, node)` lookups of `child` (number 0 never occurs).
     recent: Vec<(u32, u32, u32)>,
-    notes: Vec<Vec<u64>>,
+    notes: Vec<Notes>,
     /// Per region: its type URL when the whole region is an Any's two fields.
     region_any: Vec<Option<u32>>,
     /// Type URLs by their text, numbered in the order seen.
@@ -294,7 +371,8 @@ pub struct Engine {
     /// Pass 1 may score half of a long message on a second thread.
     threads: bool,
     split_min: usize,
-    /// The second thread's engine, kept from one split to the next (for its memo).
+    /// The second thread's engine, kept from one split to the next of a region (for
+    /// its memo).
     helper: Option<Box<Engine>>,
     /// A helper is scoring (one at a time: the machines this is for have two cores).
     helping: bool,
@@ -511,7 +589,7 @@ impl Engine {
     /// there), with the fault's diagnostics added to `diagnostics`.
     pub fn gather(&mut self, buf: &[u8], start: usize, end: usize) -> Option<Fault> {
         let end = end.min(buf.len());
-        let mut notes = Vec::new();
+        let mut notes = Notes::default();
         let any = if start < end { self.region_any_url(buf, start, end) } else { None };
         self.region_any.push(any);
         if any.is_some() {
@@ -534,6 +612,9 @@ impl Engine {
         } else {
             self.gather_fields(buf, start, end, &mut notes, None)
         };
+        // The helper's tables go: pass 2 does not need them, and pass 2's own second
+        // thread should not find them still held.
+        self.helper = None;
         self.notes.push(notes);
         found
     }
@@ -544,7 +625,7 @@ impl Engine {
         buf: &'env [u8],
         start: usize,
         end: usize,
-        notes: &mut Vec<u64>,
+        notes: &mut Notes,
         scope: Option<&'scope Scope<'scope, 'env>>,
     ) -> Option<Fault> {
         let mut pos = start;
@@ -612,7 +693,7 @@ impl Engine {
         handle: ScopedJoinHandle<'_, (Box<Engine>, Part)>,
         path: u32,
         owner: Option<&mut Pending>,
-        notes: Option<&mut Vec<u64>>,
+        notes: Option<&mut Notes>,
     ) {
         let (helper, part) = match handle.join() {
             Ok(done) => done,
@@ -643,7 +724,7 @@ impl Engine {
             }
         }
         if let Some(notes) = notes {
-            notes.extend_from_slice(&part.notes);
+            notes.append(part.notes);
         }
     }
 
@@ -655,7 +736,7 @@ impl Engine {
         self.index.clear();
         self.recent.fill((0, 0, 0));
         self.urls.clear();
-        let mut notes = Vec::new();
+        let mut notes = Notes::default();
         let (children, reach) = match half {
             Half::Top(start, end) => {
                 self.gather_fields(buf, start, end, &mut notes, None);
@@ -718,7 +799,7 @@ impl Engine {
         path: u32,
         depth: u32,
         any: Option<u32>,
-        mut notes: Option<&mut Vec<u64>>,
+        mut notes: Option<&mut Notes>,
         scope: Option<&'scope Scope<'scope, 'env>>,
         outside: bool,
     ) -> (Option<Profile>, Sum, i64) {
@@ -913,7 +994,7 @@ impl Engine {
         buf: &[u8],
         mut scored: Pending,
         pending: &mut [Pending],
-        notes: Option<&mut Vec<u64>>,
+        notes: Option<&mut Notes>,
     ) -> Option<Profile> {
         let payload = buf.get(scored.voff..scored.vend).unwrap_or(&[]);
         if !scored.done {
@@ -994,7 +1075,7 @@ impl Engine {
         match offset(at) {
             Some(found) if found < voff => {
                 let key = voff << NOTE_SHIFT;
-                at += notes.get(at..).unwrap_or(&[]).partition_point(|&note| note < key);
+                at = notes.first_from(at, key);
                 if offset(at) != Some(voff) {
                     *cursor = at;
                     return None;
@@ -1654,6 +1735,33 @@ mod tests {
                 // long enough at the lowest `split_min`).
                 assert!(SPLITS.with(|splits| splits.get()) >= 2, "no split of input {index}");
             }
+        }
+    }
+
+    #[test]
+    fn notes_in_segments_read_as_one_sequence() {
+        let mut notes = Notes::default();
+        notes.push(10);
+        notes.push(20);
+        let mut helper = Notes::default();
+        for note in [30, 40, 50] {
+            helper.push(note);
+        }
+        notes.append(helper);
+        notes.append(Notes::default());
+        notes.push(60);
+        let mut other = Notes::default();
+        other.push(70);
+        notes.append(other);
+        assert_eq!(notes.len(), 7);
+        let all: Vec<_> = (0..8).map(|i| notes.get(i)).collect();
+        assert_eq!(all, [10, 20, 30, 40, 50, 60, 70].map(Some).into_iter().chain([None]).collect::<Vec<_>>());
+        if let Some(note) = notes.get_mut(3) {
+            *note |= 1;
+        }
+        assert_eq!(notes.get(3), Some(41));
+        for (from, key, first) in [(0, 35, 3), (0, 5, 0), (1, 61, 6), (2, 100, 7), (5, 20, 5), (7, 1, 7)] {
+            assert_eq!(notes.first_from(from, key), first, "from {from}, key {key}");
         }
     }
 

@@ -714,10 +714,11 @@ pub struct Memo {
 
 /// The table starts small (a gRPC message of a few fields should not pay for a big
 /// one) and grows, emptied, by four when it missed four times its size, up to this
-/// (4,096 slots of 136 bytes: 0.55 MiB, one table per thread of pass 1; 8,192 and
-/// 16,384 took as many instructions, within 0.2%, on the inputs of
-/// `bench_decode.py`, and twice and four times the memory).
-const MEMO_SLOTS: usize = 4096;
+/// (2,048 slots of 136 bytes: 0.27 MiB, one table per thread of pass 1; 4,096 took
+/// 0.3-2.9% fewer instructions on the inputs of `bench_decode.py`, 8,192 and 16,384
+/// no fewer again, and issue 18's memory bound on the 3.5 MB trace export leaves
+/// about 1 MiB to spare).
+const MEMO_SLOTS: usize = 2048;
 const MEMO_FIRST_SLOTS: usize = 64;
 /// Payloads up to this length are remembered.
 pub const MEMO_LENGTH: usize = 48;
