@@ -1,6 +1,7 @@
 //! Where pass 1 and pass 2 spend their time on one input, one thread and two:
 //! `cargo run --release --example phases -- FILE` (see docs/performance.md).
-//! `phases FILE json`: pass 1 and one plain walk with its JSON, once (for callgrind).
+//! `phases FILE json`: pass 1 and one plain walk with its JSON, once (for callgrind);
+//! `phases FILE piped`: the same on two threads (`--separate-threads=yes`).
 use std::time::Instant;
 
 use wiretool_core::engine::{Cursor, Engine, FieldEvent, Visitor};
@@ -40,6 +41,13 @@ fn gathered(data: &[u8], threads: bool) -> (Engine, usize, f64) {
 fn main() {
     let path = std::env::args().nth(1).expect("usage: phases FILE");
     let data = std::fs::read(path).expect("readable file");
+    if std::env::args().nth(2).as_deref() == Some("piped") {
+        let (mut engine, stop, _) = gathered(&data, false);
+        let mut sink = Count(0);
+        let _ = pipeline::write_json(&mut engine, 0, &data, (0, data.len(), stop), false, 1 << 20, Heads::default(), &mut sink);
+        println!("{} bytes of JSON", sink.0);
+        return;
+    }
     if std::env::args().nth(2).as_deref() == Some("json") {
         let (mut engine, stop, _) = gathered(&data, false);
         let mut sink = Count(0);
