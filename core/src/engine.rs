@@ -319,6 +319,9 @@ struct Part {
     notes: Notes,
 }
 
+/// A helper at work on another thread: it hands back its engine and what it scored.
+type HelperRun<'scope> = ScopedJoinHandle<'scope, (Box<Engine>, Part)>;
+
 /// Each half of `start..cut..end` holds a quarter of it at least.
 fn balanced(start: usize, cut: usize, end: usize) -> bool {
     let quarter = (end - start) / 4;
@@ -660,7 +663,7 @@ impl Engine {
         let mut pos = start;
         let mut cut = None;
         while pos < end {
-            if pos > start && cut.map_or(true, |c: usize| pos.abs_diff(middle) < c.abs_diff(middle)) {
+            if pos > start && cut.is_none_or(|c: usize| pos.abs_diff(middle) < c.abs_diff(middle)) {
                 cut = Some(pos);
             }
             pos = scan::read_field(buf, pos, end, &mut open).ok()?.end;
@@ -674,7 +677,7 @@ impl Engine {
         scope: &'scope Scope<'scope, 'env>,
         buf: &'env [u8],
         half: Half,
-    ) -> ScopedJoinHandle<'scope, (Box<Engine>, Part)> {
+    ) -> HelperRun<'scope> {
         let max_depth = self.max_depth;
         let mut helper = self.helper.take().unwrap_or_else(|| Box::new(Engine::new(max_depth, None)));
         self.helping = true;
@@ -690,7 +693,7 @@ impl Engine {
     /// of the helper (a bug) is resumed here.
     fn join_helper(
         &mut self,
-        handle: ScopedJoinHandle<'_, (Box<Engine>, Part)>,
+        handle: HelperRun<'_>,
         path: u32,
         owner: Option<&mut Pending>,
         notes: Option<&mut Notes>,
@@ -832,7 +835,7 @@ impl Engine {
         let mut top = None;
         let mut outer = (Sum::default(), -1);
         // The level whose second half a helper is scoring: (its index, the helper).
-        let mut split: Option<(usize, ScopedJoinHandle<'scope, (Box<Engine>, Part)>)> = None;
+        let mut split: Option<(usize, HelperRun<'scope>)> = None;
         while let Some(level) = levels.last_mut() {
             let mut open = std::mem::take(&mut self.open);
             let next = level.source.next(buf, &mut open);
@@ -1507,6 +1510,7 @@ pub fn unpack(payload: &[u8], reading: usize, out: &mut Vec<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{len, Text};
 
     /// Records what pass 2 reports, as `number:kind` with `(` `)` around children.
     struct Trace(String);
@@ -1530,14 +1534,6 @@ mod tests {
 
     /// The JSON text of every field (readings and alternatives: all pass 2 decides).
     fn json_with(mut engine: Engine, data: &[u8]) -> String {
-        struct Text(Vec<u8>);
-        impl crate::json::Sink for Text {
-            type Error = ();
-            fn write(&mut self, chunk: &[u8]) -> Result<(), ()> {
-                self.0.extend_from_slice(chunk);
-                Ok(())
-            }
-        }
         let fault = engine.gather(data, 0, data.len());
         let stop = fault.map_or(data.len(), |f| f.resume);
         let mut text = Text(Vec::new());
@@ -1622,13 +1618,6 @@ mod tests {
         assert!(engine.nodes.len() <= SCALAR_PATHS + 1);
     }
 
-    /// `tag length payload` of a LEN field (lengths below 128).
-    fn len(number: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![number << 3 | 2, payload.len() as u8];
-        out.extend_from_slice(payload);
-        out
-    }
-
     fn any(type_url: &[u8], value: &[u8]) -> Vec<u8> {
         let mut body = len(1, type_url);
         body.extend(len(2, value));
@@ -1637,22 +1626,11 @@ mod tests {
 
     const SERVICE: &[u8] = b"grpc.reflection.v1alpha.ServerReflection";
 
-    /// A LEN field of any length (`len` takes payloads below 128 bytes).
-    fn long(number: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![number << 3 | 2];
-        let mut length = payload.len();
-        while length >= 0x80 {
-            out.push((length as u8) | 0x80);
-            length >>= 7;
-        }
-        out.push(length as u8);
-        out.extend_from_slice(payload);
-        out
-    }
-
     /// Everything pass 1 and 2 decide and number: the JSON text, the diagnostics, the
     /// type URLs in order, and every path's key in order.
-    fn outcome(mut engine: Engine, data: &[u8]) -> (String, Vec<Diag>, Vec<Box<[u8]>>, Vec<(u32, u32)>) {
+    type Outcome = (String, Vec<Diag>, Vec<Box<[u8]>>, Vec<(u32, u32)>);
+
+    fn outcome(mut engine: Engine, data: &[u8]) -> Outcome {
         let mut probe = Engine::new(engine.max_depth, None);
         probe.set_threads(engine.threads, engine.split_min);
         let text = json_with(probe, data);
@@ -1687,11 +1665,11 @@ mod tests {
             item.extend([0x2B, 0x08, (index % 100) as u8, 0x2C]); // group 5
             item.extend(len(6, &[1, 2, 3, (index % 120) as u8, 0x96, 0x01]));
             item.extend(len(7, &len(1, &len(2, b"deep"))));
-            inner.extend(long(2, &item));
+            inner.extend(len(2, &item));
         }
         let mut data = Vec::new();
         for _ in 0..3 {
-            data.extend(long(1, &long(2, &inner)));
+            data.extend(len(1, &len(2, &inner)));
             data.extend(len(3, b"between"));
         }
         data.extend([0x0A, 0x30, 0x01]);
@@ -1720,7 +1698,7 @@ mod tests {
                 let payload: Vec<u8> = (0..size).map(|_| (random() >> 24) as u8).collect();
                 body.extend(len(1 + (random() % 3) as u8, &payload));
             }
-            inputs.push(long(1, &long(1, &body)));
+            inputs.push(len(1, &len(1, &body)));
         }
         for (index, data) in inputs.iter().enumerate() {
             SPLITS.with(|splits| splits.set(0));

@@ -338,16 +338,7 @@ mod tests {
     use crate::engine::{Cursor, Engine};
 
     use super::*;
-
-    struct Text(Vec<u8>);
-
-    impl Sink for Text {
-        type Error = ();
-        fn write(&mut self, chunk: &[u8]) -> Result<(), ()> {
-            self.0.extend_from_slice(chunk);
-            Ok(())
-        }
-    }
+    use crate::testing::Text;
 
     #[test]
     fn fields_are_written_as_the_contract_says() {

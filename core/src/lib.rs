@@ -35,5 +35,8 @@ pub mod scan;
 pub mod schema;
 pub mod text;
 
+#[cfg(test)]
+mod testing;
+
 #[cfg(feature = "python")]
 mod python;

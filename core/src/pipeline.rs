@@ -282,16 +282,7 @@ impl<S: Sink> Visitor for Recorder<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Text(Vec<u8>);
-
-    impl Sink for Text {
-        type Error = ();
-        fn write(&mut self, chunk: &[u8]) -> Result<(), ()> {
-            self.0.extend_from_slice(chunk);
-            Ok(())
-        }
-    }
+    use crate::testing::{len, Text};
 
     /// The plain loop: the reference.
     fn plain(data: &[u8], max_depth: u32) -> (Vec<u8>, usize) {
@@ -312,18 +303,6 @@ mod tests {
         write_json(&mut engine, 0, data, (0, data.len(), stop), false, 1 << 10, Heads::default(), &mut sink)
             .unwrap();
         (sink.0, engine.diagnostics.len())
-    }
-
-    fn len(number: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![number << 3 | 2];
-        let mut length = payload.len();
-        while length >= 0x80 {
-            out.push((length as u8) | 0x80);
-            length >>= 7;
-        }
-        out.push(length as u8);
-        out.extend_from_slice(payload);
-        out
     }
 
     /// A deep, wide message with strings, packed numbers, bytes, scalars and a cut end.
