@@ -67,7 +67,8 @@
 //! and an element two bytes or more longer or shorter than the one before costs 1.5
 //! (a third of random bytes' neighbours are). Where every element is one byte - n
 //! random bytes are all below 0x80 by a chance of 2^-n, a field of small numbers
-//! about half the time - each element after the first adds ln 2, unless the payload
+//! about half the time - each element after the first adds ln 2 (a payload of one
+//! control byte adds it once: one-byte bytes fields are rare), unless the payload
 //! reads as a message scoring above 0 (a message of small numbers has its bytes
 //! below 0x80 too: this tells packed from bytes and text, not from a message). The
 //! sum is capped at 5.3. Then, where the elements alternate as the tags and values
@@ -445,6 +446,12 @@ pub fn score_packed_varints(payload: &[u8], message: bool) -> Option<f64> {
         // field of small numbers about half the time. A message of small numbers has
         // them too: this tells packed from bytes and text, not from a message.
         score += PACKED_ONE_BYTE * (runs - 1) as f64;
+    } else if matches!(payload, [0..=8 | 11 | 12 | 14..=31]) {
+        // One control byte (not text): a one-byte bytes field is rare - the ground
+        // truth's realistic corpus has 39 such payloads, all packed - and a random
+        // byte is below 0x80 by a chance of 1/2, as above. (A printable one, `*`, is a
+        // string's more often: it is left to the string's score.)
+        score += PACKED_ONE_BYTE;
     }
     let score = if score < PACKED_CAP { score } else { PACKED_CAP };
     match tags {
@@ -1132,6 +1139,17 @@ mod tests {
         let mut alone = Tally::default();
         alone.add(&empty.0, empty.2);
         assert_eq!(alone.decide(), MESSAGE);
+    }
+
+    #[test]
+    fn one_control_byte_is_a_packed_number_and_one_printable_byte_a_string() {
+        // 0x16: a repeated field of one small number (bytes fields of one byte are
+        // rare); `*` (`list_services` of gRPC reflection): text.
+        assert_eq!(scored(&[0x16]).1.best, PACKED_VARINT as u8);
+        assert_eq!(scored(&[0x05]).1.best, PACKED_VARINT as u8);
+        assert_eq!(scored(b"*").1.best, STRING as u8);
+        assert_eq!(scored(b"\n").1.best, STRING as u8);
+        assert_eq!(scored(&[0x90]).1.best, BYTES as u8);
     }
 
     #[test]
