@@ -920,7 +920,7 @@ impl Engine {
                 }
                 if children && depth < max_depth {
                     // The fields its message reading parsed, unless it came from the memo.
-                    let source = if scored.done {
+                    let mut source = if scored.done {
                         Source::Range(Fields::new(raw.voff, raw.vend, false))
                     } else {
                         let empty = self.lists.pop().unwrap_or_default();
@@ -939,7 +939,6 @@ impl Engine {
                     } else {
                         (NO_PATH, None)
                     };
-                    let mut source = source;
                     if let (Some(scope), Source::List(fields, _), None, true) = (scope, &mut source, inner, tally) {
                         if split.is_none() && !self.helping {
                             if let Some(at) = split_point(fields, raw.voff, raw.vend, self.split_min) {

@@ -952,10 +952,6 @@ impl Sum {
     pub fn value(self) -> f64 {
         self.0 as f64 / SUM_SCALE
     }
-
-    pub fn is_zero(self) -> bool {
-        self.0 == 0
-    }
 }
 
 /// The weight of evidence of every occurrence of one field path, per reading.

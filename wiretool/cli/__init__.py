@@ -11,13 +11,13 @@ them all). The console script registers only the command it runs when the first
 argument names one (``COMMANDS``): Typer builds a click command from every registered
 function's signature on each run, and the other modules and their commands cost a
 ``wiretool decode`` about 20 ms of its start-up. Anything else (no command, an
-option first, shell completion) gets every command, so help and errors are Typer's.
+option first, shell completion, which passes its words in the environment) gets
+every command, so help and errors are Typer's.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,5 @@ def main() -> None:
     from wiretool.cli import common
 
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    completing = any(key.endswith("_COMPLETE") for key in os.environ)
-    only = [first] if first in COMMANDS and not completing else sorted(COMMANDS)
+    only = [first] if first in COMMANDS else sorted(COMMANDS)
     common.run(_register(only))
