@@ -109,7 +109,9 @@ def cells(result: Tally, targets: tuple[float, float] | None) -> str:
     met = ""
     if targets is not None:
         ok = four >= targets[0] and binary >= targets[1]
-        met = f" | {'met' if ok else 'NOT met'} (≥ {targets[0]:.0%} / ≥ {targets[1]:.0%})"
+        wrong = result.fields - sum(result.right.values())
+        met = (f" | {'met' if ok else 'NOT met'} (≥ {targets[0]:.0%} / ≥ {targets[1]:.0%};"
+               f" {wrong} of {result.fields} wrong 4-way)")
     return " | ".join(out) + f" | {four:.1%} | {binary:.1%}{met}"
 
 

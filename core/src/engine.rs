@@ -1220,7 +1220,8 @@ impl Engine {
                     }
                 }
                 if let Some(forced) = forced {
-                    if profile.fits(forced) {
+                    let payload = buf.get(raw.voff..raw.vend).unwrap_or(&[]);
+                    if profile.fits(forced) || rules::packed_parses(payload, forced) {
                         reading = forced;
                     } else {
                         self.diagnostics.push(contradiction(&raw, forced, reading));
@@ -1911,6 +1912,17 @@ mod tests {
         assert_eq!(names, ["2:-"]);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.starts_with("field 2 at offset 0: the schema says packed fixed32"));
+    }
+
+    #[test]
+    fn a_declared_packed_field_that_reads_as_clear_text_is_the_declared_type() {
+        // 12 08 " knN knN": field 2 (packed float) holding [999999488.0, 999999488.0],
+        // whose bytes are text scoring too high for packed readings to be scored.
+        let mut data = vec![0x12, 0x08];
+        data.extend_from_slice(b" knN knN");
+        let (names, found) = annotated(&data);
+        assert_eq!(names, ["2:f"]);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

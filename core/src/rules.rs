@@ -27,9 +27,10 @@
 //! bytes; a carriage return not followed by a line feed counts as a control (it ends
 //! a line only before one). Whitespace alone scores 0.5 (a lone `\n` is more often a
 //! byte). Otherwise `1 +` the evidence of each byte, without a cap ([`text_points`]):
-//! `a-z` +2, space +2.5, `A-Z`, digits and `. - _ / : ,` +1, other printable ASCII 0,
-//! tab, line feed and carriage return -1 (rare in text, but field 1's tag and lengths
-//! 9, 10, 13 in a message), each byte of a multi-byte UTF-8 character +1. Because a
+//! `a-z` +2, space +2.5, `A-Z`, digits and `. - _ / : ,` +1, `^ $ ~ \ | < >` -1
+//! (rare in text of every kind), other printable ASCII 0, tab, line feed and carriage
+//! return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a message),
+//! each byte of a multi-byte UTF-8 character +1. Because a
 //! message's score includes its children's (below), a message whose every byte is
 //! printable is compared fairly with its text reading: its strings score the same in
 //! both, and what is left is its tags and lengths against the same bytes read as
@@ -77,10 +78,13 @@
 //! numbers are multiples of 8 at every other place by a chance of about 1/8 each.
 //! fixed32/fixed64 elements ([`score_packed_fixed`]): the length must be a multiple
 //! of 4/8; each element that reads as a plausible float/double (magnitude between
-//! 1e-6 and 1e9) adds 2 (3 for doubles), an exact zero 0.5, an element whose top
+//! 1e-6 and 1e9) adds 1.6 (3.2 for doubles), an exact zero 0.5, an element whose top
 //! byte is that of a neighbouring element 1 (integers of one magnitude: counts,
-//! timestamps, ids), anything else -2; the last three count twice for fixed64 (they
-//! weigh by the bytes they cover). At most 64 elements are looked at and the sum is
+//! timestamps, ids), anything else -3.3 (-3.5); zeros and integers of one magnitude
+//! count twice for fixed64 (they weigh by the bytes they cover). Those are the
+//! log-odds of "real floats" (plausible 97% of the time) against random bits, which
+//! make a plausible float by a chance of 50/256 (a plausible double, whose top half
+//! is a float from 0.25 to 16, counts as two floats). At most 64 elements are looked at and the sum is
 //! scaled to all of them; then 0.3 is added, and the score is capped at 6.3. A packed reading also has a *prior* of -1.3 ([`PACKED_PRIOR`]:
 //! packed fields are rarer than bytes fields), counted once per field path, not
 //! once per occurrence. Packed readings are only scored where no other reading
@@ -188,6 +192,16 @@ const STRING_WHITESPACE: f64 = 0.5;
 const STRING_CONTROL_COST: f64 = 3.0;
 /// Elements looked at to judge packed floats (enough to tell data from noise).
 const FLOAT_SAMPLE: usize = 64;
+/// Log-odds of a float element (width 4, then 8) that is plausible (magnitude 1e-6 to
+/// 1e9) or not, "real floats" against "random bytes": random bits make a plausible
+/// float by a chance of 50/256 (binary exponents -20 to 29), a real float field holds
+/// one 97% of the time: ln(0.97 / 0.195) = 1.6, ln(0.03 / 0.805) = -3.3. A plausible
+/// double is rarer by chance (50/2048: 3.7), but its top half is always a float from
+/// 0.25 to 16, so two such floats read as one: it counts twice a float (3.2), and two
+/// floats keep their reading (the tie goes to fixed32). An implausible double:
+/// ln(0.03 / 0.976) = -3.5.
+const FLOAT_PLAUSIBLE: (f64, f64) = (1.6, 3.2);
+const FLOAT_IMPLAUSIBLE: (f64, f64) = (-3.3, -3.5);
 
 /// Text evidence per byte, in half points (integers: sums are exact in any order).
 const TEXT_POINTS: [i8; 256] = {
@@ -200,6 +214,11 @@ const TEXT_POINTS: [i8; 256] = {
             b' ' => 5,
             b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'/' | b':' | b',' => 2,
             b'\t' | b'\n' | b'\r' => -2,
+            // Rare in text of every kind: each is under 0.03% of the characters of the
+            // comments of the 78 .proto files googleapis-common-protos and grpcio-tools
+            // ship (334,521 characters), and seldom in names, paths or URLs. Against
+            // random bytes' 1/256 that says -2.7 to -6; they count -1.
+            b'^' | b'$' | b'~' | b'\\' | b'|' | b'<' | b'>' => -2,
             0x80..=0xFF => 2,
             _ => 0,
         };
@@ -476,9 +495,13 @@ pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
     }
     let count = payload.len() / width;
     let sample = count.min(FLOAT_SAMPLE);
-    let per_plausible = if width == 4 { 2.0 } else { 3.0 };
-    // Zeros, integers of one magnitude and noise weigh by the bytes they cover, so
-    // that [3, 5] as fixed64 is not outscored by [3, 0, 5, 0] as fixed32.
+    let (plausible, implausible) = if width == 4 {
+        (FLOAT_PLAUSIBLE.0, FLOAT_IMPLAUSIBLE.0)
+    } else {
+        (FLOAT_PLAUSIBLE.1, FLOAT_IMPLAUSIBLE.1)
+    };
+    // Zeros and integers of one magnitude weigh by the bytes they cover, so that
+    // [3, 5] as fixed64 is not outscored by [3, 0, 5, 0] as fixed32.
     let scale = (width / 4) as f64;
     let last = width - 1;
     let top = |index: usize| payload.get(index * width + last).copied();
@@ -496,7 +519,7 @@ pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
         if number == 0.0 {
             score += 0.5 * scale;
         } else if (1e-6..=1e9).contains(&number.abs()) {
-            score += per_plausible;
+            score += plausible;
         } else if (index > 0 && top(index) == top(index - 1))
             || (index + 1 < count && top(index) == top(index + 1))
         {
@@ -504,11 +527,23 @@ pub fn score_packed_fixed(payload: &[u8], width: usize) -> Option<f64> {
             // is its neighbour's, which random bytes manage once in 128.
             score += PACKED_SAME_TOP * scale;
         } else {
-            score -= 2.0 * scale;
+            score += implausible;
         }
     }
     let scaled = score * count as f64 / sample as f64 + PACKED_FIXED_BASE;
     Some(if scaled < PACKED_FIXED_CAP { scaled } else { PACKED_FIXED_CAP })
+}
+
+/// Whether `payload` parses as the packed `reading` (varint, fixed32 or fixed64),
+/// whatever it scores: a schema's packed reading applies where it parses, also where
+/// another reading scored too high for the packed ones to be scored ([`PACKED_WORTH`]).
+pub fn packed_parses(payload: &[u8], reading: usize) -> bool {
+    match reading {
+        PACKED_VARINT => score_packed_varints(payload, false).is_some(),
+        PACKED_FIXED32 => !payload.is_empty() && payload.len() % 4 == 0,
+        PACKED_FIXED64 => !payload.is_empty() && payload.len() % 8 == 0,
+        _ => false,
+    }
 }
 
 /// First bytes a message can start with: a tag of a field number from 1 and a wire
@@ -1032,7 +1067,14 @@ mod tests {
         // "A b\t": 1 + (1 + 2.5 + 2 - 1); "é": two bytes of a UTF-8 character, +1 each
         assert_eq!(score_string(b"A b\t"), Some(5.5));
         assert_eq!(score_string("é".as_bytes()), Some(3.0));
-        assert_eq!(text_points(b"#!~"), 0);
+        assert_eq!(text_points(b"#!"), 0);
+        // Symbols rare in text count against it: -1 each.
+        assert_eq!(text_points(b"^$~\\|<>"), -14);
+        // Percentages [94, 40, 79, 94, 78, 36] are printable, but not text.
+        let (_, profile, _) = scored(b"^(O^N$");
+        assert_eq!(usize::from(profile.best), PACKED_VARINT);
+        let (_, profile, _) = scored(b"^[a-z]+$");
+        assert_eq!(usize::from(profile.best), STRING);
     }
 
     #[test]
@@ -1101,6 +1143,28 @@ mod tests {
         payload.extend_from_slice(&0x4100_0000_0000_0002u64.to_le_bytes());
         let score = score_packed_fixed(&payload, 8).unwrap();
         assert!(score > 0.0, "{score}");
+    }
+
+    #[test]
+    fn floats_weigh_by_how_often_random_bits_make_them() {
+        // Two plausible floats and one that is not (1e20): random bits make that once
+        // in 15, real floats seldom: bytes.
+        let mut payload = Vec::new();
+        for value in [1.5f32, 250.0, 1e20] {
+            payload.extend_from_slice(&value.to_le_bytes());
+        }
+        let (_, profile, _) = scored(&payload);
+        assert_eq!(usize::from(profile.best), BYTES, "{profile:?}");
+        // Three plausible ones: packed floats.
+        payload.truncate(8);
+        payload.extend_from_slice(&0.25f32.to_le_bytes());
+        let (_, profile, _) = scored(&payload);
+        assert_eq!(usize::from(profile.best), PACKED_FIXED32, "{profile:?}");
+        // [0.5, 1.25] is also the double 0.03125000733: two floats stay two floats.
+        let mut pair = 0.5f32.to_le_bytes().to_vec();
+        pair.extend_from_slice(&1.25f32.to_le_bytes());
+        let (_, profile, _) = scored(&pair);
+        assert_eq!(usize::from(profile.best), PACKED_FIXED32, "{profile:?}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ from typing import Any
 
 from google.protobuf import any_pb2, message_factory, struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES
@@ -159,6 +159,9 @@ def people(draw: st.DrawFn) -> Any:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(people())
+# Packed floats whose bytes are clear text (" knN knN"): the schema's reading applies
+# though the text scores too high for the packed readings to be scored.
+@example(_class(PERSON)(weights=[999999488.0, 999999488.0]))
 def test_people_round_trip(person: Any) -> None:
     round_trip(person)
 
