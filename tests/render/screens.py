@@ -43,6 +43,8 @@ class Screen:
     args: tuple[str, ...]
     group: str = "h2"
     """The golden directory: ``tests/golden/GROUP/screens``."""
+    widths: tuple[int, ...] = WIDTHS
+    """The terminal widths it is captured at."""
 
 
 _SHOP = ("--proto", "tests/schema/data/shop.proto", "--type", "shop.v1.Order")
@@ -53,8 +55,10 @@ SCREENS = (
     Screen("summary-load", ("h2-frames", "--summary", "--waterfall", "samples/grpc/load.pcap")),
     Screen("order", ("compare-json", *_SHOP, "tests/compare/data/order.json"), "compare"),
     Screen("inferred", ("compare-json", "tests/compare/data/events.json"), "compare"),
+    # Also at 60 columns (a split pane): below the inputs table's narrowest whole
+    # layout, its sizes and its gzip sizes one under the other.
     Screen("batch", ("compare-json", *_SHOP, "tests/compare/data/orders.jsonl",
-                     "tests/compare/data/order.json"), "compare"),
+                     "tests/compare/data/order.json"), "compare", (60, *WIDTHS)),
 )
 
 
@@ -293,7 +297,7 @@ def main() -> None:
     for screen in SCREENS:
         golden_path(screen, WIDTHS[0]).parent.mkdir(parents=True, exist_ok=True)
         model = model_of(screen)
-        for width in WIDTHS:
+        for width in screen.widths:
             text = capture(screen, width)
             problems = check_screen(text, model)
             golden_path(screen, width).write_text(text, encoding="utf-8")

@@ -26,7 +26,7 @@ from tests.render.screens import (
     widest_line,
 )
 
-CASES = [(screen, width) for screen in SCREENS for width in WIDTHS]
+CASES = [(screen, width) for screen in SCREENS for width in screen.widths]
 needs_tmux = pytest.mark.skipif(not tmux_available(), reason="tmux is not installed")
 
 
@@ -113,6 +113,20 @@ def test_compare_json_splits_its_per_field_table_rather_than_drop_a_half(width: 
                    "value", "sep", "JSON"):
         assert column in columns, (width, column)
     assert len(headers) == (2 if split else 1)
+
+
+@pytest.mark.parametrize("width", (60, *WIDTHS))
+def test_compare_json_splits_its_inputs_table_rather_than_cut_a_number(width: int) -> None:
+    """Below the narrowest whole inputs table (names and types cut to 12 and 10 cells,
+    headers on two lines), its sizes and its gzip sizes one under the other, each row
+    with its input; every number whole (``check_screen``)."""
+    text = _golden("batch", width)
+    inputs = text.split("messages (each compressed on its own)")[0]
+    headers = [line.split() for line in inputs.splitlines() if line.startswith("input ")]
+    assert len(headers) == (2 if width < 72 else 1), width
+    for columns in headers:
+        assert columns[:2] == ["input", "type"]
+    assert sum(line.count("jsonl:") for line in inputs.splitlines()) == 3 * len(headers)
 
 
 def test_compare_json_width_option_lays_out_for_n_columns() -> None:

@@ -225,27 +225,56 @@ def _diagnostics(c: Comparison, console: Console) -> None:
         console.print(_message(f"{d.severity.value}: {d.message}", style))
 
 
+_INPUT_SIZES = ("protobuf", "JSON", "ratio")
+_INPUT_GZIP = ("protobuf gzip", "JSON gzip", "ratio gzip")
+
+
+def _input_numbers(c: Comparison) -> tuple[str, ...]:
+    """The numbers of one input's row: sizes and ratio, then the same with gzip."""
+    return (str(c.protobuf.bytes), str(c.json.bytes), _ratio(c.json.bytes, c.protobuf.bytes),
+            str(c.protobuf.gzip_bytes), str(c.json.gzip_bytes),
+            _ratio(c.json.gzip_bytes, c.protobuf.gzip_bytes))
+
+
 def _inputs_table(items: Sequence[tuple[str, str, Comparison]], names: list[str],
                   types: list[str], name_width: int, type_width: int, *,
-                  two_lines: bool) -> Table:
+                  two_lines: bool, columns: range = range(6)) -> Table:
+    """One row per input: its name and type (cut from the left to the widths given),
+    then the numbers of ``columns`` (indexes into ``_input_numbers``), never cut."""
     per = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for header in ("input", "type", "protobuf", "JSON", "ratio", "protobuf gzip",
-                   "JSON gzip", "ratio gzip"):
-        left = header in ("input", "type")
-        per.add_column(header.replace(" ", "\n") if two_lines else header,
-                       justify="left" if left else "right", no_wrap=True)
-    for (_name, _kind, c), name, type_text in zip(items, names, types, strict=True):
-        per.add_row(
-            Text(cut_left(name, name_width)),
-            Text(cut_left(type_text, type_width)),
-            str(c.protobuf.bytes),
-            str(c.json.bytes),
-            _ratio(c.json.bytes, c.protobuf.bytes),
-            str(c.protobuf.gzip_bytes),
-            str(c.json.gzip_bytes),
-            _ratio(c.json.gzip_bytes, c.protobuf.gzip_bytes),
-        )
+    for header in ("input", "type"):
+        per.add_column(header, no_wrap=True)
+    rows = [_input_numbers(c) for _, _, c in items]
+    for index in columns:
+        header = (*_INPUT_SIZES, *_INPUT_GZIP)[index]
+        shown = header.replace(" ", "\n") if two_lines else header
+        widest = max([*map(len, shown.split("\n")), *(len(row[index]) for row in rows)])
+        per.add_column(shown, justify="right", no_wrap=True, min_width=widest)
+    for name, type_text, row in zip(names, types, rows, strict=True):
+        per.add_row(Text(cut_left(name, name_width)), Text(cut_left(type_text, type_width)),
+                    *(row[index] for index in columns))
     return per
+
+
+def _inputs_tables(items: Sequence[tuple[str, str, Comparison]], console: Console
+                   ) -> list[Table]:
+    """The inputs table as it fits the console: whole, its headers on two lines
+    ("protobuf" over "gzip") before names are cut, names and types cut from the left
+    down to 12 and 10 cells; else its sizes and its gzip sizes one under the other,
+    fitted the same way. Numbers are never cut."""
+    names = [escape_text(name) for name, _, _ in items]
+    types = [escape_text(c.type_name + (" ~" if c.estimate else "")) for _, _, c in items]
+    natural_name = min(max([5, *map(width, names)]), 40)
+    natural_type = min(max([4, *map(width, types)]), 30)
+    for parts in ((range(6),), (range(3), range(3, 6))):
+        for shrink in range(max(natural_name - 12, natural_type - 10, 0) + 1):
+            for two_lines in (False, True):
+                tables = [_inputs_table(items, names, types, max(12, natural_name - shrink),
+                                        max(10, natural_type - shrink), two_lines=two_lines,
+                                        columns=columns) for columns in parts]
+                if all(_width_of(table, console) <= console.width for table in tables):
+                    return tables
+    return tables
 
 
 def render_batch(
@@ -256,25 +285,9 @@ def render_batch(
 ) -> None:
     """Many inputs: one line each, then count/total/median/p95 per encoding and the ratios.
     Input names and type names are cut from the left to fit the console; numbers never."""
-    names = [escape_text(name) for name, _, _ in items]
-    types = [escape_text(c.type_name + (" ~" if c.estimate else "")) for _, _, c in items]
-    natural_name = min(max([5, *map(width, names)]), 40)
-    natural_type = min(max([4, *map(width, types)]), 30)
-    per = _inputs_table(items, names, types, natural_name, natural_type, two_lines=True)
-    shrink = 0
-    while natural_name - shrink >= 12 or natural_type - shrink >= 10:
-        # names cut only when headers on two lines ("protobuf" over "gzip") are not enough
-        fits = [(two_lines, table) for two_lines in (False, True)
-                if _width_of(table := _inputs_table(
-                    items, names, types, max(12, natural_name - shrink),
-                    max(10, natural_type - shrink), two_lines=two_lines),
-                    console) <= console.width]
-        if fits:
-            per = fits[0][1]
-            break
-        shrink += 1
     console.print(_t("Inputs"))
-    console.print(per)
+    for table in _inputs_tables(items, console):
+        console.print(table)
     if summary is not None:
         agg = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         console.print(_t(f"{summary.count} messages (each compressed on its own)"))
