@@ -1,7 +1,8 @@
 """Ground truth for choosing the kind of a length-delimited field without a schema.
 
 Real schemas (installed from PyPI), random realistic instances made by the protobuf
-runtime, protoc's own descriptor sets, and an adversarial set (``corpora.py``);
+runtime, protoc's own descriptor sets, an adversarial set, and protobuf's golden
+messages (``golden/``: written by protobuf's own tests) (``corpora.py``);
 every length-delimited field labelled with the kind its schema declares
 (``oracle.py``). ``read_each`` and ``read_streams`` decode the corpus with wiretool
 the two ways a user does - one message at a time, and each type as one

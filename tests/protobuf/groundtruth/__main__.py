@@ -42,12 +42,12 @@ def main() -> None:
 
 def full_sets() -> dict[str, list[corpora.Item]]:
     return {"realistic": corpora.realistic(60) + corpora.descriptor_sets(),
-            "adversarial": corpora.adversarial(60)}
+            "adversarial": corpora.adversarial(60), "golden": corpora.golden()}
 
 
 def small_sets() -> dict[str, list[corpora.Item]]:
     return {"realistic": corpora.realistic(12, seed=30) + corpora.descriptor_sets(6, seed=30),
-            "adversarial": corpora.adversarial(20, seed=30)}
+            "adversarial": corpora.adversarial(20, seed=30), "golden": corpora.golden()}
 
 
 if __name__ == "__main__":

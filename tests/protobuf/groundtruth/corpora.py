@@ -30,7 +30,7 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
 from tests.protobuf.groundtruth import instances, values
-from tests.protobuf.groundtruth.oracle import Node, Oracle
+from tests.protobuf.groundtruth.oracle import Node, Oracle, read_varint
 
 REALISTIC = (
     "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
@@ -149,6 +149,35 @@ def descriptor_sets(count: int | None = None, seed: int = 18) -> list[Item]:
     return out
 
 
+# -- protobuf's golden messages -------------------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN_TYPES = {
+    "golden_message": "protobuf_unittest.TestAllTypes",
+    "golden_message_oneof_implemented": "protobuf_unittest.TestAllTypes",
+    "golden_message_proto3": "proto3_unittest.TestAllTypes",
+    "golden_packed_fields_message": "protobuf_unittest.TestPackedTypes",
+    "golden_message_maps": "protobuf_unittest.TestMaps",
+}
+"""The binary messages protobuf's own tests write and read (``golden/SOURCE.md``)."""
+
+
+def golden() -> list[Item]:
+    """protobuf's golden messages: real messages made by other people, every field
+    type of proto2 and proto3 in them, labelled by their schema (``golden/unittest.pb``)."""
+    fds = descriptor_pb2.FileDescriptorSet.FromString((GOLDEN / "unittest.pb").read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for file in fds.file:
+        pool.Add(file)
+    oracle = Oracle(pool)
+    out = []
+    for name, type_name in GOLDEN_TYPES.items():
+        data = (GOLDEN / name).read_bytes()
+        out.append(Item("golden", type_name, data,
+                        oracle.expected(data, pool.FindMessageTypeByName(type_name))))
+    return out
+
+
 # -- the adversarial set --------------------------------------------------------------
 
 
@@ -179,18 +208,18 @@ def parses_as_message(data: bytes) -> bool:
     groups: list[int] = []
     try:
         while pos < len(data):
-            tag, pos = _varint(data, pos)
+            tag, pos = read_varint(data, pos)
             number, wire = tag >> 3, tag & 7
             if number == 0:
                 return False
             if wire == 0:
-                _, pos = _varint(data, pos)
+                _, pos = read_varint(data, pos)
             elif wire == 1:
                 pos += 8
             elif wire == 5:
                 pos += 4
             elif wire == 2:
-                size, pos = _varint(data, pos)
+                size, pos = read_varint(data, pos)
                 pos += size
             elif wire == 3:
                 groups.append(number)
@@ -204,19 +233,6 @@ def parses_as_message(data: bytes) -> bool:
     except IndexError:
         return False
     return not groups
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-        if shift > 63:
-            raise IndexError
 
 
 @cache
