@@ -137,6 +137,9 @@ pub struct FieldEvent<'a> {
     pub schema: Option<&'a FieldInfo>,
     /// Where `schema` is in the engine's schema ([`Engine::shared_schema`]).
     pub schema_at: Option<FieldAt>,
+    /// The value (field 2) of a `google.protobuf.Any`: a bytes field holding a
+    /// serialized message, whatever it is read as (the Any's type URL is known).
+    pub any_value: bool,
 }
 
 /// What pass 2 reports to: `field` for every field in wire order; a message or group
@@ -1299,6 +1302,7 @@ impl Engine {
             payload,
             schema: info,
             schema_at: info_at,
+            any_value: url.is_some(),
         })?;
         if container && expanded {
             let group = kind == Kind::Group;
@@ -1912,6 +1916,33 @@ mod tests {
         assert_eq!(names, ["2:-"]);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.starts_with("field 2 at offset 0: the schema says packed fixed32"));
+    }
+
+    #[test]
+    fn the_value_of_an_any_says_so() {
+        // 1a 0b {0a 05 "/a.Bc" 12 02 {08 01}}: field 3 holds an Any (a type URL, then
+        // field 2); the top level is a field 1 and a field 2 that are no Any.
+        struct Marks(Vec<(u32, bool)>);
+        impl Visitor for Marks {
+            type Error = ();
+            fn field(&mut self, event: &FieldEvent<'_>) -> Result<(), ()> {
+                self.0.push((event.raw.number, event.any_value));
+                Ok(())
+            }
+            fn end_children(&mut self) -> Result<(), ()> {
+                Ok(())
+            }
+        }
+        let data = [
+            0x0A, 0x01, 0x78, 0x12, 0x01, 0x79, 0x1A, 0x0B, 0x0A, 0x05, b'/', b'a', b'.', b'B', b'c', 0x12,
+            0x02, 0x08, 0x01,
+        ];
+        let mut engine = Engine::new(100, None);
+        assert!(engine.gather(&data, 0, data.len()).is_none());
+        let mut cursor = Cursor::default();
+        let mut marks = Marks(Vec::new());
+        while engine.walk_field(0, &data, data.len(), data.len(), true, &mut cursor, &mut marks).unwrap() {}
+        assert_eq!(marks.0, [(1, false), (2, false), (3, false), (1, false), (2, true), (1, false)]);
     }
 
     #[test]

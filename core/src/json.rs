@@ -296,6 +296,9 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
             out.extend_from_slice(b",\"alternatives\":");
             push_kinds(out, event.alternatives);
         }
+        if event.any_value {
+            out.extend_from_slice(b",\"any_value\":true");
+        }
         if let Some(field) = event.schema {
             if field.json_head.is_empty() {
                 out.extend_from_slice(&field.clone().prepare().json_head);

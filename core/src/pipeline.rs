@@ -43,6 +43,7 @@ struct Recorded {
     alternative_count: u8,
     expanded: bool,
     schema_at: Option<FieldAt>,
+    any_value: bool,
 }
 
 enum Item {
@@ -148,6 +149,7 @@ fn format(
                     payload: buf.get(event.raw.voff..event.raw.vend).unwrap_or(&[]),
                     schema: event.schema_at.and_then(|at| schema?.at(at)),
                     schema_at: event.schema_at,
+                    any_value: event.any_value,
                 }),
                 Item::End => writer.end_children(),
             };
@@ -271,6 +273,7 @@ impl<S: Sink> Visitor for Recorder<'_, S> {
             alternative_count: count,
             expanded: event.expanded,
             schema_at: event.schema_at,
+            any_value: event.any_value,
         }))
     }
 

@@ -527,6 +527,7 @@ impl Visitor for ModelBuilder<'_, '_> {
             raw.overlong.into_pyobject(py)?.to_owned().into_any(),
             event.expanded.into_pyobject(py)?.to_owned().into_any(),
             schema,
+            event.any_value.into_pyobject(py)?.to_owned().into_any(),
         ];
         if (event.kind == Kind::Message || event.kind == Kind::Group) && event.expanded {
             self.stack.push((items, Vec::new()));

@@ -4,12 +4,14 @@ With a schema, the value of an Any whose type URL names a message type of the
 schema's pool is read as that type (names, declared types, readings) in every view
 of ``decode`` and of ``h2-frames``, by the core and by ``annotate`` alike; a type URL
 the schema lacks, or a value that is not such a message, keeps the value's reading
-(bytes) with a warning at its offset. The Anys are made by the protobuf runtime
-(``Any.Pack``), the demo capture's by grpcio.
+(bytes) with a warning at its offset. With or without a schema, an Any's value says
+it is one (``any_value``: declared bytes, holding a serialized message). The Anys are
+made by the protobuf runtime (``Any.Pack``), the demo capture's by grpcio.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -19,10 +21,11 @@ import pytest
 from google.protobuf import any_pb2, duration_pb2
 
 from tests.conftest import ROOT, SAMPLES
-from tests.protobuf.test_json_contract import annotated_alike, core_json
+from tests.protobuf.test_json_contract import INFO, annotated_alike, core_json
 from wiretool.protobuf import wire
 from wiretool.protobuf.annotate import AnnotatedView, DescriptorHints
 from wiretool.protobuf.schema import load_schema
+from wiretool.render.protobuf_json import render_json
 
 ENVELOPE_PROTO = ROOT / "tests" / "protobuf" / "data" / "envelope.proto"
 SCHEMA = load_schema([ENVELOPE_PROTO])
@@ -152,6 +155,38 @@ def test_without_unpacking_an_any_stays_its_bytes() -> None:
     value = next(iter(fields)).fields[1]
     assert (value.kind.value, value.schema.type if value.schema else None) == ("bytes", "bytes")
     assert view.diagnostics == []
+
+
+def _any_values(fields: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, kind) of each field marked ``any_value``, recursively."""
+    out: list[tuple[str, str]] = []
+    for field in fields:
+        assert field.get("any_value", True) is True  # present only when true
+        if "any_value" in field:
+            out.append((field["path"], field["kind"]))
+        out += _any_values(field.get("fields", []))
+    return out
+
+
+def test_without_a_schema_an_any_value_says_it_is_bytes_holding_a_message() -> None:
+    """Issue 18: bytes holding a serialized message (``Any.value``) read as that message,
+    as every decoder reads them, and say so: ``any_value`` in JSON, the table's value."""
+    data = _envelope(_duration(5, 500), more=(_any("type.googleapis.com/a.B", b"\x08\x01"),))
+    document = json.loads(core_json(data))
+    assert _any_values(document["messages"][0]["fields"]) == [("1.2", "message"),
+                                                               ("2.2", "message")]
+    python = io.StringIO()  # the Python writer over the model says the same
+    render_json(wire.decode(data), python, INFO)
+    assert python.getvalue() == core_json(data)
+    table = _wiretool("decode", "-i", "raw", "-f", "table", "-", stdin=data)
+    assert table.count("(Any value: bytes holding a message)") == 2
+    # With the schema: the Duration it holds, still marked as an Any's value.
+    named = _document(data)
+    assert _any_values(named["messages"][0]["fields"]) == [("1.2", "message"),
+                                                            ("2.2", "bytes")]
+    # A field 2 beside something that is no type URL is no Any's value.
+    plain = json.loads(core_json(b"\x0a\x03abc\x12\x02\x08\x01"))
+    assert _any_values(plain["messages"][0]["fields"]) == []
 
 
 def _wiretool(*args: str, stdin: bytes | None = None) -> str:

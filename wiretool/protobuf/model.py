@@ -110,6 +110,10 @@ class Field(NamedTuple):
     """False when a message/group was not expanded because ``max_depth`` was reached."""
     schema: SchemaInfo | None = None
     """Schema information, when a schema was given and knows this field."""
+    any_value: bool = False
+    """The value (field 2) of a ``google.protobuf.Any`` (a message of exactly a type URL
+    and a field 2, or one the schema declares): a bytes field holding a serialized
+    message, whatever ``kind`` it is read as."""
 
     @property
     def end(self) -> int:

@@ -93,6 +93,8 @@ def _field_head(field: Field, path: str) -> dict[str, Any]:
         out["expanded"] = field.expanded
     if field.wire_type == 2:
         out["alternatives"] = [k.value for k in field.alternatives]
+    if field.any_value:
+        out["any_value"] = True
     if field.schema is not None:
         schema = field.schema
         out["name"] = schema.name

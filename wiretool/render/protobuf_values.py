@@ -61,7 +61,13 @@ def describe_value(field: Field, limit: int = 60) -> str:
         if not field.expanded:
             return f"{{not expanded: {field.value_length} B}}"
         count = len(field.fields)
-        return f"{{{count} field{'s' if count != 1 else ''}, {field.value_length} B}}"
+        text = f"{{{count} field{'s' if count != 1 else ''}, {field.value_length} B}}"
+        if field.any_value:
+            # Declared bytes: say so, in full where it fits.
+            for note in (" (Any value: bytes holding a message)", " (Any value)"):
+                if len(text) + len(note) <= limit:
+                    return text + note
+        return text
     return ""
 
 
