@@ -30,8 +30,8 @@
 //! `a-z` +2, space +2.5, `A-Z`, digits and `. - _ / : ,` +1, `^ $ ~ \ | < >` -1
 //! (rare in text of every kind), other printable ASCII 0, tab, line feed and carriage
 //! return -1 (rare in text, but field 1's tag and lengths 9, 10, 13 in a message),
-//! each byte of a multi-byte UTF-8 character +1. Because a
-//! message's score includes its children's (below), a message whose every byte is
+//! each byte of a multi-byte UTF-8 character +1. Because a message's score includes
+//! its children's (below), a message whose every byte is
 //! printable is compared fairly with its text reading: its strings score the same in
 //! both, and what is left is its tags and lengths against the same bytes read as
 //! characters - `0a 28 "grpc.reflection..."` is a message (a line feed starting a
@@ -84,8 +84,9 @@
 //! count twice for fixed64 (they weigh by the bytes they cover). Those are the
 //! log-odds of "real floats" (plausible 97% of the time) against random bits, which
 //! make a plausible float by a chance of 50/256 (a plausible double, whose top half
-//! is a float from 0.25 to 16, counts as two floats). At most 64 elements are looked at and the sum is
-//! scaled to all of them; then 0.3 is added, and the score is capped at 6.3. A packed reading also has a *prior* of -1.3 ([`PACKED_PRIOR`]:
+//! is a float from 0.25 to 16, counts as two floats). At most 64 elements are looked
+//! at and the sum is scaled to all of them; then 0.3 is added, and the score is
+//! capped at 6.3. A packed reading also has a *prior* of -1.3 ([`PACKED_PRIOR`]:
 //! packed fields are rarer than bytes fields), counted once per field path, not
 //! once per occurrence. Packed readings are only scored where no other reading
 //! scores more than 14.3 ([`PACKED_WORTH`], their cap plus [`ODD_COST`]): above that
@@ -1147,8 +1148,9 @@ mod tests {
 
     #[test]
     fn floats_weigh_by_how_often_random_bits_make_them() {
-        // Two plausible floats and one that is not (1e20): random bits make that once
-        // in 15, real floats seldom: bytes.
+        // Two plausible floats and one that is not (1e20): random bits make two
+        // plausible floats of three about one time in eleven, real floats seldom hold
+        // one that is not: bytes.
         let mut payload = Vec::new();
         for value in [1.5f32, 250.0, 1e20] {
             payload.extend_from_slice(&value.to_le_bytes());
