@@ -24,7 +24,7 @@
 //! A field path is the chain of field numbers from the root (a node of `nodes`,
 //! keyed by its parent and number). Below a `google.protobuf.Any` - a message of
 //! exactly a field 1 holding a type URL and a field 2, both LEN - the type URL is
-//! one more element of the path of the fields inside field 2 ([`any_type_url`]): an
+//! one more element of the path of the fields inside field 2 (`Engine::any_type_url`): an
 //! Any is the one place where one chain of field numbers holds messages of many
 //! types. Sums are exact ([`rules::Sum`]), so decisions are the same on every run,
 //! with one thread or two.
