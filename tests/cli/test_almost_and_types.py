@@ -127,7 +127,7 @@ def test_several_or_none_fit_lists_the_candidates() -> None:
     assert code == 2 and out == ""
     assert "2 of them read the input completely; choose one with --type" in err
     assert "wiretool.samples.Person   (reads the input completely)" in err
-    code, _, err = _decode("--proto", "tests/schema/data/shop.proto", "samples/person.bin")
+    code, _, err = _decode("--proto", "samples/shop/shop.proto", "samples/person.bin")
     assert code == 2
     assert "none of them reads the input completely" in err and "shop.v1.Order" in err
 

@@ -13,6 +13,7 @@ import pytest
 from google.protobuf import json_format
 from typer.testing import CliRunner
 
+from tests.conftest import SAMPLES
 from wiretool.cli import app
 from wiretool.protobuf.jsonmap import json_to_message
 from wiretool.protobuf.schema import load_schema
@@ -21,7 +22,7 @@ runner = CliRunner()
 ENV = {"COLUMNS": "120", "NO_COLOR": "1"}
 DATA = Path(__file__).parent / "data"
 SCHEMA_DATA = Path(__file__).parent.parent / "schema" / "data"
-SHOP = ["--proto", str(SCHEMA_DATA / "shop.proto"), "--type", "shop.v1.Order"]
+SHOP = ["--proto", str(SAMPLES / "shop" / "shop.proto"), "--type", "shop.v1.Order"]
 
 
 def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
@@ -54,7 +55,7 @@ def test_golden_json_with_schema(golden: Callable[[str, str], None]) -> None:
     golden("compare/order.json", _clean(out))
     doc = json.loads(out)
     # The contract: protobuf.bytes is ByteSize(); json.bytes is the compact canonical JSON.
-    schema = load_schema([SCHEMA_DATA / "shop.proto"])
+    schema = load_schema([SAMPLES / "shop" / "shop.proto"])
     msg = json_to_message(
         json.loads((DATA / "order.json").read_text()), schema.resolve_type("shop.v1.Order")
     )
@@ -97,7 +98,7 @@ def test_json_alone_infers_a_schema_and_says_so(golden: Callable[[str, str], Non
 
 
 def test_binary_without_schema_uses_field_numbers() -> None:
-    schema = load_schema([SCHEMA_DATA / "shop.proto"])
+    schema = load_schema([SAMPLES / "shop" / "shop.proto"])
     msg = json_to_message(
         json.loads((DATA / "order.json").read_text()), schema.resolve_type("shop.v1.Order")
     )
@@ -140,7 +141,7 @@ def test_binary_that_does_not_parse_falls_back_to_schemaless() -> None:
 def test_unknown_type_is_a_usage_error() -> None:
     code, _, err = run(
         "--proto",
-        str(SCHEMA_DATA / "shop.proto"),
+        str(SAMPLES / "shop" / "shop.proto"),
         "--type",
         "shop.v1.Ordr",
         str(DATA / "order.json"),

@@ -12,13 +12,14 @@ from google.protobuf.message import Message as PbMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SAMPLES
 from wiretool.protobuf.jsonmap import json_to_message
 from wiretool.protobuf.schema import Schema, load_schema
 from wiretool.protobuf.sizes import Comparison, FieldSize, compare_message, stats, summarize
 
 DATA = Path(__file__).parent / "data"
 SCHEMA_DATA = Path(__file__).parent.parent / "schema" / "data"
-SHOP: Schema = load_schema([SCHEMA_DATA / "shop.proto"])
+SHOP: Schema = load_schema([SAMPLES / "shop" / "shop.proto"])
 ORDER = SHOP.resolve_type("shop.v1.Order")
 
 

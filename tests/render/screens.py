@@ -47,7 +47,7 @@ class Screen:
     """The terminal widths it is captured at."""
 
 
-_SHOP = ("--proto", "tests/schema/data/shop.proto", "--type", "shop.v1.Order")
+_SHOP = ("--proto", "samples/shop/shop.proto", "--type", "shop.v1.Order")
 SCREENS = (
     Screen("frames-demo", ("h2-frames", "samples/grpc/demo.pcap")),
     Screen("summary-demo", ("h2-frames", "--summary", "samples/grpc/demo.pcap")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import SAMPLES
 from wiretool.errors import Severity
 from wiretool.protobuf import wire
 from wiretool.protobuf.annotate import DescriptorHints, annotate
@@ -11,7 +12,7 @@ from wiretool.protobuf.model import DecodeResult, Field, Kind, Message, PackedTy
 from wiretool.protobuf.schema import load_schema
 
 DATA = Path(__file__).parent / "data"
-SHOP = load_schema([DATA / "shop.proto"])
+SHOP = load_schema([SAMPLES / "shop" / "shop.proto"])
 ORDER = SHOP.resolve_type("shop.v1.Order")
 LEGACY = load_schema([DATA / "legacy.proto"]).resolve_type("legacy.Record")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SAMPLES
 from wiretool.protobuf.schema import (
     ProtoCompileError,
     SchemaError,
@@ -17,10 +18,12 @@ from wiretool.protobuf.schema import (
 )
 
 DATA = Path(__file__).parent / "data"
+SHOP = SAMPLES / "shop"
+"""Where ``shop.proto`` is: the bundled sample, which ``data/service.proto`` imports."""
 
 
 def test_proto_with_well_known_import_compiles_without_a_path() -> None:
-    schema = load_schema([DATA / "shop.proto"])
+    schema = load_schema([SHOP / "shop.proto"])
     assert schema.roots == ("shop.proto",)
     assert "google/protobuf/timestamp.proto" in schema.files
     order = schema.resolve_type("shop.v1.Order")
@@ -33,7 +36,7 @@ def test_proto_with_well_known_import_compiles_without_a_path() -> None:
 
 
 def test_imports_resolved_through_proto_path() -> None:
-    schema = load_schema([DATA / "service.proto"], proto_paths=[DATA])
+    schema = load_schema([DATA / "service.proto"], proto_paths=[DATA, SHOP])
     assert schema.roots == ("service.proto",)
     method = schema.method("/shop.v1.Orders/GetOrder")
     assert method.input.full_name == "shop.v1.GetOrderRequest"
@@ -43,7 +46,7 @@ def test_imports_resolved_through_proto_path() -> None:
 
 
 def test_unknown_method_lists_close_matches() -> None:
-    schema = load_schema([DATA / "service.proto"], proto_paths=[DATA])
+    schema = load_schema([DATA / "service.proto"], proto_paths=[DATA, SHOP])
     with pytest.raises(SchemaError, match=r"did you mean: /shop.v1.Orders/GetOrder"):
         schema.method("/shop.v1.Orders/GetOrdr")
     with pytest.raises(SchemaError, match="not a gRPC method path"):
@@ -56,7 +59,7 @@ def test_type_omitted_uses_the_single_top_level_message() -> None:
 
 
 def test_type_omitted_with_several_candidates_lists_them() -> None:
-    schema = load_schema([DATA / "shop.proto"])
+    schema = load_schema([SHOP / "shop.proto"])
     with pytest.raises(SchemaError) as info:
         schema.resolve_type(None)
     assert "choose one with --type" in info.value.message
@@ -64,7 +67,7 @@ def test_type_omitted_with_several_candidates_lists_them() -> None:
 
 
 def test_unknown_type_lists_close_matches() -> None:
-    schema = load_schema([DATA / "shop.proto"])
+    schema = load_schema([SHOP / "shop.proto"])
     with pytest.raises(SchemaError, match=r"unknown message type 'shop.v1.Ordr'; did you mean"):
         schema.resolve_type("shop.v1.Ordr")
     # A unique short name and a leading dot are accepted.
@@ -93,12 +96,12 @@ def test_missing_proto_file_and_bad_proto_path() -> None:
     with pytest.raises(SchemaError, match="no such file"):
         load_schema([DATA / "nope.proto"])
     with pytest.raises(SchemaError, match="not a directory"):
-        load_schema([DATA / "shop.proto"], proto_paths=[DATA / "nope"])
+        load_schema([SHOP / "shop.proto"], proto_paths=[DATA / "nope"])
 
 
 def test_proto_outside_proto_path_gets_its_own_directory(tmp_path: Path) -> None:
     shutil.copy(DATA / "legacy.proto", tmp_path / "legacy.proto")
-    schema = load_schema([tmp_path / "legacy.proto"], proto_paths=[DATA])
+    schema = load_schema([tmp_path / "legacy.proto"], proto_paths=[DATA, SHOP])
     assert schema.roots == ("legacy.proto",)
 
 
@@ -107,7 +110,7 @@ def test_descriptor_set_from_system_protoc_loads() -> None:
     schema = load_schema(descriptor_sets=[DATA / "service.pb"])
     assert "google/protobuf/timestamp.proto" in schema.files
     assert schema.method("/shop.v1.Orders/GetOrder").output.full_name == "shop.v1.Order"
-    compiled = load_schema([DATA / "service.proto"], proto_paths=[DATA])
+    compiled = load_schema([DATA / "service.proto"], proto_paths=[DATA, SHOP])
     # Both compilers agree on every field of every message.
     for name in ("shop.v1.Order", "shop.v1.Money", "shop.v1.Order.Line"):
         a, b = schema.resolve_type(name), compiled.resolve_type(name)

@@ -5,7 +5,7 @@
 # sets check that what another protoc writes loads the same way.
 set -eu
 cd "$(dirname "$0")"
-protoc -I . --include_imports -o service.pb service.proto
+protoc -I . -I ../../../samples/shop --include_imports -o service.pb service.proto
 protoc -I . --include_imports -o legacy.pb legacy.proto
 # Without --include_imports: wiretool must supply the well-known types itself.
-protoc -I . -o shop_no_imports.pb shop.proto
+protoc -I ../../../samples/shop -o shop_no_imports.pb shop.proto
