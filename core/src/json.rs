@@ -127,6 +127,14 @@ fn push_kinds(out: &mut Vec<u8>, kinds: &[Kind]) {
     out.push(b']');
 }
 
+/// The `value` and `signed` members of an integer field (varint, fixed32, fixed64).
+fn push_value_signed(out: &mut Vec<u8>, value: u64, signed: i64) {
+    out.extend_from_slice(b",\"value\":");
+    push_json_u64(out, value);
+    out.extend_from_slice(b",\"signed\":");
+    push_json_i64(out, signed);
+}
+
 fn push_bool(out: &mut Vec<u8>, value: bool) {
     out.extend_from_slice(if value { b"true" } else { b"false" });
 }
@@ -237,10 +245,7 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
                 push_json_string(out, event.payload);
             }
             Kind::Varint => {
-                out.extend_from_slice(b",\"value\":");
-                push_json_u64(out, value);
-                out.extend_from_slice(b",\"signed\":");
-                push_json_i64(out, value as i64);
+                push_value_signed(out, value, value as i64);
                 out.extend_from_slice(b",\"zigzag\":");
                 push_json_i64(out, ((value >> 1) as i64) ^ -((value & 1) as i64));
                 out.extend_from_slice(match value {
@@ -250,18 +255,12 @@ impl<S: Sink> Visitor for JsonWriter<'_, S> {
                 });
             }
             Kind::Fixed64 => {
-                out.extend_from_slice(b",\"value\":");
-                push_json_u64(out, value);
-                out.extend_from_slice(b",\"signed\":");
-                push_json_i64(out, value as i64);
+                push_value_signed(out, value, value as i64);
                 out.extend_from_slice(b",\"float\":");
                 push_json_float(out, f64::from_bits(value));
             }
             Kind::Fixed32 => {
-                out.extend_from_slice(b",\"value\":");
-                push_json_u64(out, value);
-                out.extend_from_slice(b",\"signed\":");
-                push_json_i64(out, i64::from(value as u32 as i32));
+                push_value_signed(out, value, i64::from(value as u32 as i32));
                 out.extend_from_slice(b",\"float\":");
                 push_json_float(out, f64::from(f32::from_bits(value as u32)));
             }
