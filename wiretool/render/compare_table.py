@@ -8,7 +8,8 @@ markup is never interpreted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 
 from rich import box
 from rich.console import Console
@@ -236,15 +237,14 @@ def _input_numbers(c: Comparison) -> tuple[str, ...]:
             _ratio(c.json.gzip_bytes, c.protobuf.gzip_bytes))
 
 
-def _inputs_table(items: Sequence[tuple[str, str, Comparison]], names: list[str],
-                  types: list[str], name_width: int, type_width: int, *,
-                  two_lines: bool, columns: range = range(6)) -> Table:
+def _inputs_table(names: Sequence[str], types: Sequence[str], rows: Sequence[tuple[str, ...]],
+                  name_width: int, type_width: int, *, two_lines: bool,
+                  columns: range = range(6)) -> Table:
     """One row per input: its name and type (cut from the left to the widths given),
-    then the numbers of ``columns`` (indexes into ``_input_numbers``), never cut."""
+    then its numbers (``_input_numbers``) of ``columns``, never cut."""
     per = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header in ("input", "type"):
         per.add_column(header, no_wrap=True)
-    rows = [_input_numbers(c) for _, _, c in items]
     for index in columns:
         header = (*_INPUT_SIZES, *_INPUT_GZIP)[index]
         shown = header.replace(" ", "\n") if two_lines else header
@@ -261,20 +261,40 @@ def _inputs_tables(items: Sequence[tuple[str, str, Comparison]], console: Consol
     """The inputs table as it fits the console: whole, its headers on two lines
     ("protobuf" over "gzip") before names are cut, names and types cut from the left
     down to 12 and 10 cells; else its sizes and its gzip sizes one under the other,
-    fitted the same way. Numbers are never cut."""
+    fitted the same way. Numbers are never cut. Each layout is measured on one row of
+    the widest cells (a batch may have thousands of inputs); the chosen one is built
+    with every row."""
     names = [escape_text(name) for name, _, _ in items]
     types = [escape_text(c.type_name + (" ~" if c.estimate else "")) for _, _, c in items]
+    rows = [_input_numbers(c) for _, _, c in items]
+    numbers = tuple(max(column, key=len) for column in zip(*rows, strict=True)) or ("",) * 6
     natural_name = min(max([5, *map(width, names)]), 40)
     natural_type = min(max([4, *map(width, types)]), 30)
-    for parts in ((range(6),), (range(3), range(3, 6))):
-        for shrink in range(max(natural_name - 12, natural_type - 10, 0) + 1):
-            for two_lines in (False, True):
-                tables = [_inputs_table(items, names, types, max(12, natural_name - shrink),
-                                        max(10, natural_type - shrink), two_lines=two_lines,
-                                        columns=columns) for columns in parts]
-                if all(_width_of(table, console) <= console.width for table in tables):
-                    return tables
-    return tables
+
+    def widest_cut(texts: list[str]) -> Callable[[int], str]:
+        """The widest of ``texts`` cut to so many cells (a cut ends at a segment: a
+        shorter text may stay wider than a longer one cut)."""
+        return cache(lambda cells: max((cut_left(text, cells) for text in texts), key=width,
+                                       default=""))
+
+    widest_name, widest_type = widest_cut(names), widest_cut(types)
+
+    layouts = [(parts, max(12, natural_name - shrink), max(10, natural_type - shrink), two_lines)
+               for parts in ((range(6),), (range(3), range(3, 6)))
+               for shrink in range(max(natural_name - 12, natural_type - 10, 0) + 1)
+               for two_lines in (False, True)]
+
+    def fits(layout: tuple[tuple[range, ...], int, int, bool]) -> bool:
+        parts, name_width, type_width, two_lines = layout
+        probe = ([widest_name(name_width)], [widest_type(type_width)], [numbers])
+        return all(_width_of(_inputs_table(*probe, name_width, type_width, two_lines=two_lines,
+                                           columns=columns), console) <= console.width
+                   for columns in parts)
+
+    layout = next((layout for layout in layouts if fits(layout)), layouts[-1])
+    parts, name_width, type_width, two_lines = layout
+    return [_inputs_table(names, types, rows, name_width, type_width, two_lines=two_lines,
+                          columns=columns) for columns in parts]
 
 
 def render_batch(
